@@ -1,0 +1,105 @@
+/**
+ * Validation rules as pure functions: each returns the reason a value breaks its rule, or
+ * `undefined` when it is fine. The component turns a reason into a `pulumi.InputPropertyError`
+ * naming the property; nothing here knows about Pulumi.
+ */
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes namespace name: an RFC 1123 label (apimachinery `IsDNS1123Label`). */
+export function namespaceNameProblem(value: string): string | undefined {
+    if (value.length === 0) return "must not be empty";
+    if (value.length > 63) return `must be at most 63 characters (RFC 1123 label), got ${value.length}`;
+    if (!dnsLabel.test(value)) {
+        return "must be an RFC 1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit";
+    }
+    return undefined;
+}
+
+/** A Secret or ServiceAccount name: an RFC 1123 subdomain (apimachinery `IsDNS1123Subdomain`). */
+export function objectNameProblem(value: string): string | undefined {
+    if (value.length === 0) return "must not be empty";
+    if (value.length > 253) return `must be at most 253 characters (RFC 1123 subdomain), got ${value.length}`;
+    if (!value.split(".").every((label) => dnsLabel.test(label))) {
+        return "must be an RFC 1123 subdomain: dot-separated labels of lowercase letters, digits and '-', each starting and ending with a letter or digit";
+    }
+    return undefined;
+}
+
+/** A list must not name the same value twice; returns the index of the first repeat. */
+export function firstDuplicateIndex(values: readonly string[]): number | undefined {
+    const index = values.findIndex((value, i) => values.indexOf(value) !== i);
+    return index === -1 ? undefined : index;
+}
+
+/** A glob-capable host label, as the kubelet matches them part by part with `filepath.Match`. */
+const hostLabel = /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
+
+/**
+ * A registry key as the kubelet's keyring matches it (kubernetes `pkg/credentialprovider/keyring.go`):
+ * `host` or `host:port`, lowercase, dot-separated labels that may hold `*` and `?` globs. Schemes and
+ * paths are refused here: they would make the entry match nothing the user expects.
+ */
+export function registryHostProblem(value: string): string | undefined {
+    if (value.length === 0) return "must not be empty";
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+        return "must be a host or host:port without a scheme (write 'gcr.io', not 'https://gcr.io')";
+    }
+    if (value.includes("/")) return "must be a host or host:port without a path";
+    const match = /^([^:]*)(?::(\d+))?$/.exec(value);
+    if (!match) return "must be a host or host:port (one ':' followed by a port number)";
+    const [, host, port] = match;
+    if (port !== undefined && (port.startsWith("0") || Number(port) < 1 || Number(port) > 65535)) {
+        return `port must be a number from 1 to 65535, got ${port}`;
+    }
+    if (host.length > 253) return `host must be at most 253 characters, got ${host.length}`;
+    if (host !== host.toLowerCase()) return "host must be lowercase";
+    if (!host.split(".").every((label) => label.length <= 63 && hostLabel.test(label))) {
+        return "host must be dot-separated labels of lowercase letters, digits, '-' and the globs '*' and '?'";
+    }
+    return undefined;
+}
+
+/** A Google Cloud service account id: 6 to 30 characters, `[a-z][-a-z0-9]*[a-z0-9]`. */
+export function serviceAccountIdProblem(value: string): string | undefined {
+    if (value.length < 6 || value.length > 30) return `must be 6 to 30 characters, got ${value.length}`;
+    if (!/^[a-z][-a-z0-9]*[a-z0-9]$/.test(value)) {
+        return "must start with a lowercase letter, end with a letter or digit, and hold only lowercase letters, digits and '-'";
+    }
+    return undefined;
+}
+
+/** A Google Cloud project id: 6 to 30 characters, optionally domain-scoped (`example.com:my-project`). */
+export function projectIdProblem(value: string): string | undefined {
+    const id = value.slice(value.lastIndexOf(":") + 1);
+    if (id.length < 6 || id.length > 30) return `must be a project id of 6 to 30 characters, got ${id.length}`;
+    if (!/^[a-z][-a-z0-9]*[a-z0-9]$/.test(id)) {
+        return "must be a project id: a lowercase letter first, then lowercase letters, digits and '-', not ending in '-'";
+    }
+    return undefined;
+}
+
+/** An email address: one '@', no spaces, a dotted domain. Deliberately loose, like the APIs it feeds. */
+export function emailProblem(value: string): string | undefined {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(value)) {
+        return "must be an email address like name@example.com";
+    }
+    return undefined;
+}
+
+/** An Artifact Registry location (`us`, `asia`, `europe`, `asia-northeast1`). */
+export function repositoryLocationProblem(value: string): string | undefined {
+    if (!/^[a-z]+(-[a-z]+[0-9]+)?$/.test(value)) {
+        return "must be an Artifact Registry location such as 'us', 'asia' or 'asia-northeast1'";
+    }
+    return undefined;
+}
+
+/** An Artifact Registry repository id; `gcr.io`-style hosts are repositories named after the host. */
+export function repositoryIdProblem(value: string): string | undefined {
+    if (value.length === 0 || value.length > 63) return `must be 1 to 63 characters, got ${value.length}`;
+    if (!/^[a-z]([-.a-z0-9]*[a-z0-9])?$/.test(value)) {
+        return "must be a repository id: a lowercase letter first, then lowercase letters, digits, '-' and '.'";
+    }
+    return undefined;
+}

@@ -1,0 +1,43 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A rule from `rules.ts`: the reason a value breaks it, or `undefined`. */
+export type Rule = (value: string) => string | undefined;
+
+/**
+ * The error the component throws: Pulumi prints the property path, and the message names it too so
+ * the reason reads on its own. Reasons never quote the value, which may be secret.
+ */
+export function invalid(propertyPath: string, problem: string): pulumi.InputPropertyError {
+    return new pulumi.InputPropertyError({ propertyPath, reason: `${propertyPath} ${problem}` });
+}
+
+/** Throws when a plain value breaks its rule. */
+export function check(propertyPath: string, value: string, rule: Rule): string {
+    if (typeof value !== "string") throw invalid(propertyPath, "must be a string");
+    const problem = rule(value);
+    if (problem !== undefined) throw invalid(propertyPath, problem);
+    return value;
+}
+
+/**
+ * Checks a value that may be known now (then before anything registers) or only later (then in
+ * `apply`, with the same message, failing the resources that consume it).
+ */
+export function checkInput(propertyPath: string, value: pulumi.Input<string>, rule: Rule): pulumi.Input<string> {
+    if (typeof value === "string") return check(propertyPath, value, rule);
+    return pulumi.output(value).apply((known) => check(propertyPath, known, rule));
+}
+
+/**
+ * Structure-shaping lists (one child per element, named after it) must be plain when the program
+ * runs, so the preview shows every child and their names are stable.
+ */
+export function checkPlainList(propertyPath: string, value: unknown): string[] {
+    if (!Array.isArray(value) || !value.every((element) => typeof element === "string")) {
+        throw invalid(
+            propertyPath,
+            "must be a plain list of strings known when the program runs: one child resource is declared and named per element",
+        );
+    }
+    return value;
+}

@@ -1,0 +1,12 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RegistryPullSecret } from "./components";
+import { argsFromConfig } from "./components/stack-config";
+
+const pullSecret = new RegistryPullSecret("regcred", argsFromConfig(new pulumi.Config()));
+
+export const secretName = pullSecret.secretName;
+export const namespaces = pullSecret.namespaces;
+export const registries = pullSecret.registries;
+export const serviceAccountEmail = pullSecret.serviceAccountEmail;
+export const keyName = pullSecret.keyName;
+export const dockerConfigJson = pullSecret.dockerConfigJson;
