@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { startMocks, settled } from "./support/mocks";
+const registrations = startMocks();
+import { RegistryPullSecret, type RegistryPullSecretArgs } from "../components";
+import { sampleArgs } from "./support/component";
+
+const gcp = sampleArgs().gcp;
+
+/** [what is wrong, args, property path, reason pattern] */
+const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
+    ["no namespaces", sampleArgs({ namespaces: [] }), "namespaces", /^namespaces must name at least one namespace$/],
+    ["a namespace that is not an RFC 1123 label", sampleArgs({ namespaces: ["team-a", "Team_B"] }), "namespaces[1]", /^namespaces\[1\] must be an RFC 1123 label/],
+    ["a namespace over 63 characters", sampleArgs({ namespaces: ["a".repeat(64)] }), "namespaces[0]", /at most 63 characters \(RFC 1123 label\), got 64/],
+    ["an empty namespace", sampleArgs({ namespaces: [""] }), "namespaces[0]", /^namespaces\[0\] must not be empty$/],
+    ["a namespace listed twice", sampleArgs({ namespaces: ["a", "b", "a"] }), "namespaces[2]", /repeats an earlier entry/],
+    ["namespaces only known later", sampleArgs({ namespaces: pulumi.output(["a"]) as unknown as string[] }), "namespaces", /must be a plain list of strings known when the program runs/],
+    ["a Secret name that is not an RFC 1123 subdomain", sampleArgs({ secretName: "RegCred" }), "secretName", /^secretName must be an RFC 1123 subdomain/],
+    ["a Secret name over 253 characters", sampleArgs({ secretName: "a".repeat(254) }), "secretName", /at most 253 characters/],
+    ["a ServiceAccount name with an underscore", sampleArgs({ serviceAccounts: ["default", "ci_bot"] }), "serviceAccounts[1]", /RFC 1123 subdomain/],
+    ["a ServiceAccount listed twice", sampleArgs({ serviceAccounts: ["default", "default"] }), "serviceAccounts[1]", /repeats an earlier entry/],
+    ["no registries", sampleArgs({ registries: [] }), "registries", /^registries must name at least one registry host$/],
+    ["a registry with a scheme", sampleArgs({ registries: ["https://gcr.io"] }), "registries[0]", /without a scheme/],
+    ["a registry with a path", sampleArgs({ registries: ["gcr.io/my-project"] }), "registries[0]", /without a path/],
+    ["a registry with a bad host", sampleArgs({ registries: ["gcr..io"] }), "registries[0]", /dot-separated labels/],
+    ["a registry with a bad port", sampleArgs({ registries: ["localhost:99999"] }), "registries[0]", /port must be a number from 1 to 65535/],
+    ["a registry listed twice", sampleArgs({ registries: ["gcr.io", "gcr.io"] }), "registries[1]", /repeats an earlier entry/],
+    ["a service account id too short", sampleArgs({ gcp: { ...gcp, serviceAccountId: "puller".slice(0, 5) } }), "gcp.serviceAccountId", /6 to 30 characters, got 5/],
+    ["a service account id with a bad character", sampleArgs({ gcp: { ...gcp, serviceAccountId: "image_puller" } }), "gcp.serviceAccountId", /only lowercase letters, digits and '-'/],
+    ["both serviceAccountId and serviceAccountEmail", sampleArgs({ gcp: { ...gcp, serviceAccountEmail: "a@b.iam.gserviceaccount.com" } }), "gcp.serviceAccountId", /or gcp.serviceAccountEmail must be given, not both/],
+    ["neither serviceAccountId nor serviceAccountEmail", sampleArgs({ gcp: { project: "example-project", repositories: gcp.repositories } }), "gcp.serviceAccountId", /or gcp.serviceAccountEmail must be given, not both/],
+    ["a malformed service account email", sampleArgs({ gcp: { project: "example-project", serviceAccountEmail: "puller-at-example" } }), "gcp.serviceAccountEmail", /must be an email address/],
+    ["a malformed docker email", sampleArgs({ email: "ops@localhost" }), "email", /^email must be an email address/],
+    ["a bad project id", sampleArgs({ gcp: { ...gcp, project: "Example" } }), "gcp.project", /must be a project id/],
+    ["a created account without repositories", sampleArgs({ gcp: { ...gcp, repositories: [] } }), "gcp.repositories", /at least one repository when gcp.serviceAccountId creates the account/],
+    ["a repository with a bad location", sampleArgs({ gcp: { ...gcp, repositories: [{ location: "Asia", repository: "asia.gcr.io" }] } }), "gcp.repositories[0].location", /Artifact Registry location/],
+    ["a repository listed twice", sampleArgs({ gcp: { ...gcp, repositories: [gcp.repositories![0], gcp.repositories![0]] } }), "gcp.repositories[1]", /repeats an earlier repository/],
+    ["no gcp at all", sampleArgs({ gcp: undefined as never }), "gcp", /must be an object/],
+];
+
+describe("validation before anything registers", () => {
+    for (const [what, args, propertyPath, reason] of cases) {
+        it(`refuses ${what}, naming ${propertyPath}`, async () => {
+            await settled();
+            const before = registrations.length;
+            assert.throws(
+                () => new RegistryPullSecret("invalid", args),
+                (err: unknown) => {
+                    assert.ok(pulumi.InputPropertyError.isInstance(err), "an InputPropertyError");
+                    assert.equal(err.propertyPath, propertyPath);
+                    assert.match(err.reason, reason);
+                    return true;
+                },
+            );
+            await settled();
+            assert.equal(registrations.length, before, "nothing was registered");
+        });
+    }
+});
