@@ -68,7 +68,6 @@ const shortEscapes: Record<string, string> = {
 
 /** A JSON string literal as Go's encoding/json writes it (HTML-safe escaping on, the default). */
 export function goString(value: string): string {
-    // eslint-disable-next-line no-control-regex
     const escaped = value.replace(/["\\\u0000-\u001f<>&\u2028\u2029]/g, (char) => {
         return shortEscapes[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
     });

@@ -223,7 +223,7 @@ function checkRegistries(registries: pulumi.Input<pulumi.Input<string>[]>): pulu
     };
     if (registries === undefined) throw invalid("registries", "must name at least one registry host");
     const isPlain = Array.isArray(registries) && registries.every((host) => typeof host === "string");
-    return isPlain ? checkKnown(registries as string[]) : pulumi.output(registries).apply(checkKnown);
+    return isPlain ? checkKnown(registries) : pulumi.output(registries).apply(checkKnown);
 }
 
 function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): ValidArgs["gcp"] {
