@@ -18,6 +18,8 @@ export interface Registration {
     additionalSecretOutputs: string[];
     /** Inputs as sent: secrets stay wrapped, see {@link isSecretValue}. */
     inputs: Record<string, unknown>;
+    /** The position of the engine's answer among all answers so far (the resource exists then). */
+    answered?: number;
 }
 
 const secretSig = "1b47061264138c4ac30d75fd1eb44270";
@@ -58,18 +60,25 @@ export interface MockOptions {
     preview?: boolean;
     /** Stack config, `project:key` to the string Pulumi stores. */
     config?: Record<string, string>;
+    /** How long the engine takes to create a resource of this type, in ms (default 0). */
+    createMs?: (type: string) => number;
 }
 
 /** Installs the mocks and returns the live list of registrations. */
 export function startMocks(options: MockOptions = {}): Registration[] {
     const registrations: Registration[] = [];
+    let answers = 0;
     if (options.config) pulumi.runtime.setAllConfig(options.config);
     pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({
-                id: args.custom ? `${args.name}-id` : undefined,
-                state: { ...args.inputs, ...(options.preview ? {} : providerState(args.type, args.inputs)) },
-            }),
+            newResource: async (args) => {
+                const createMs = options.createMs?.(args.type) ?? 0;
+                if (createMs > 0) await new Promise((resolve) => setTimeout(resolve, createMs));
+                return {
+                    id: args.custom ? `${args.name}-id` : undefined,
+                    state: { ...args.inputs, ...(options.preview ? {} : providerState(args.type, args.inputs)) },
+                };
+            },
             call: (args) => args.inputs,
         },
         "registry-pull-secret",
@@ -97,6 +106,7 @@ export function startMocks(options: MockOptions = {}): Registration[] {
         registrations.push(registration);
         return registerResource(req, (err: unknown, resp: any) => {
             if (resp) registration.urn = resp.getUrn();
+            registration.answered = answers++;
             callback(err, resp);
         });
     };
