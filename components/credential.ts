@@ -153,8 +153,11 @@ function existingKey(
     const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${serviceAccountEmail}`, parent);
     return {
         username: pulumi.output(keyUsername),
-        // Reading the grants' ids makes every Secret wait for them, as a created key does.
-        password: pulumi.secret(pulumi.all([key, grants.map((grant) => grant.id)]).apply(([read]) => read.base64)),
+        // Reading the checked email and the grants' ids makes every Secret wait for them (and fail
+        // with a key that belongs to another account), as Secrets wait for a created key.
+        password: pulumi.secret(
+            pulumi.all([key, serviceAccountEmail, grants.map((grant) => grant.id)]).apply(([read]) => read.base64),
+        ),
         serviceAccountEmail,
         keyName: identity.apply(serviceAccountKeyName),
         keyRotatesAfter: pulumi.output(""),
