@@ -36,7 +36,7 @@ export interface GoogleCloudCredentialArgs {
      * may live less than a full period. Default: no scheduled rotation.
      */
     keyRotationDays?: pulumi.Input<number>;
-    /** Raise this whole number (from 0) to replace the key now, in the same order. Default: unset. */
+    /** Raise this whole number to replace the key now, in the same order as a scheduled rotation. Default: 0. */
     keyVersion?: pulumi.Input<number>;
     /**
      * Use this service-account key file instead of creating a key: its JSON or the base64 of it, as a

@@ -35,7 +35,7 @@ export function keyRotationDaysProblem(value: number): string | undefined {
     return undefined;
 }
 
-/** `gcp.keyVersion`: a whole number from 0 up; raising it replaces the key now. */
+/** `gcp.keyVersion`: a whole number from 0 (the default) up; raising it replaces the key now. */
 export function keyVersionProblem(value: number): string | undefined {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
         return "must be a whole number from 0 up (raise it to replace the key now)";
@@ -49,13 +49,13 @@ export interface KeySchedule {
     now: Date;
     /** Replace the key every this many days; `undefined`: no schedule. */
     rotationDays?: number;
-    /** An explicit keeper; `undefined`: none. */
+    /** An explicit keeper; `undefined` or 0: none. */
     keyVersion?: number;
 }
 
 /**
  * The key's `keepers`: a change to any value replaces the key. Only what the user set is listed, so
- * a stack that sets neither keeps `keepers` unset and its existing key. The period is written as an
+ * a stack that sets neither (or keyVersion 0) keeps `keepers` unset and its existing key. The period is written as an
  * ISO 8601 interval (`start/PnD`): a changed `keyRotationDays` starts a new schedule with a new key.
  */
 export function keyKeepers(schedule: KeySchedule): Record<string, string> | undefined {
@@ -64,7 +64,8 @@ export function keyKeepers(schedule: KeySchedule): Record<string, string> | unde
         const { startsAt } = rotationPeriod(schedule.now, schedule.rotationDays);
         keepers.rotationPeriod = `${startsAt.toISOString()}/P${schedule.rotationDays}D`;
     }
-    if (schedule.keyVersion !== undefined) keepers.keyVersion = String(schedule.keyVersion);
+    // 0 is the default and lists nothing, so setting it explicitly replaces no key.
+    if (schedule.keyVersion) keepers.keyVersion = String(schedule.keyVersion);
     return Object.keys(keepers).length === 0 ? undefined : keepers;
 }
 

@@ -114,13 +114,14 @@ test("raising keyVersion changes the keepers without waiting for the period to e
     const raised = keepersOf((await upAt(now, { keyRotationDays: 30, keyVersion: 2 })).registrations);
     assert.deepEqual(first, { rotationPeriod: "2026-11-03T00:00:00.000Z/P30D", keyVersion: "1" });
     assert.deepEqual(raised, { rotationPeriod: "2026-11-03T00:00:00.000Z/P30D", keyVersion: "2" });
-    assert.deepEqual(keepersOf((await upAt(now, { keyVersion: 0 })).registrations), { keyVersion: "0" });
+    assert.deepEqual(keepersOf((await upAt(now, { keyVersion: 1 })).registrations), { keyVersion: "1" });
 });
 
-test("without keyRotationDays or keyVersion the key has no keepers (stacks from before keep their key)", async () => {
+test("without keyRotationDays, and keyVersion unset or 0, the key has no keepers (stacks from before keep their key)", async () => {
     const { registrations, component } = await upAt(boundary, {});
     assert.equal(only(registrations, keyType).inputs.keepers, undefined);
     assert.equal((await resolve(component.keyRotatesAfter)).value, "");
+    assert.equal(only((await upAt(boundary, { keyVersion: 0 })).registrations, keyType).inputs.keepers, undefined);
 });
 
 test("the system clock is used when no rotationClock is given", async () => {

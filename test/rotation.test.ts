@@ -60,15 +60,17 @@ test("keyVersion is a keeper of its own: raising it changes the keepers within o
         fc.property(moment, fc.option(days, { nil: undefined }), fc.nat(), (now, rotationDays, keyVersion) => {
             const before = keyKeepers({ now, rotationDays, keyVersion });
             const after = keyKeepers({ now, rotationDays, keyVersion: keyVersion + 1 });
-            assert.equal(before?.keyVersion, String(keyVersion));
+            assert.equal(after?.keyVersion, String(keyVersion + 1));
             assert.notDeepEqual(before, after);
         }),
     );
 });
 
-test("with neither a schedule nor a version the key has no keepers and no rotation time", () => {
+test("with neither a schedule nor a version (0 is the default) the key has no keepers and no rotation time", () => {
     const now = new Date("2026-11-28T14:00:00Z");
     assert.equal(keyKeepers({ now }), undefined);
+    assert.equal(keyKeepers({ now, keyVersion: 0 }), undefined);
+    assert.deepEqual(keyKeepers({ now, rotationDays: 30, keyVersion: 0 }), { rotationPeriod: "2026-11-03T00:00:00.000Z/P30D" });
     assert.equal(keyRotatesAfter({ now }), "");
     assert.equal(keyRotatesAfter({ now, keyVersion: 2 }), "");
 });
