@@ -106,7 +106,9 @@ function createKey(
                   },
                   { parent },
               );
-    const serviceAccountEmail = account ? account.email : pulumi.output(gcp.serviceAccountEmail as pulumi.Input<string>);
+    const serviceAccountEmail = account
+        ? account.email
+        : pulumi.output(gcp.serviceAccountEmail as pulumi.Input<string>);
     const member = account ? account.member : pulumi.interpolate`serviceAccount:${serviceAccountEmail}`;
     const grants = grantReader(name, gcp, member, parent);
 
@@ -146,7 +148,10 @@ function existingKey(
     const identity = pulumi.unsecret(key.apply((read) => read.identity));
     const serviceAccountEmail = pulumi.all([identity, gcp.serviceAccountEmail]).apply(([{ clientEmail }, email]) => {
         if (email !== undefined && email !== clientEmail) {
-            throw invalid("gcp.serviceAccountEmail", "must be the service account of gcp.existingKey (its client_email), or be left out");
+            throw invalid(
+                "gcp.serviceAccountEmail",
+                "must be the service account of gcp.existingKey (its client_email), or be left out",
+            );
         }
         return clientEmail;
     });
@@ -217,7 +222,9 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
     }
     if (gcp.project === undefined) throw invalid("gcp.project", "is required");
     if (gcp.existingKey !== undefined) {
-        const createOnly = (["serviceAccountId", "keyRotationDays", "keyVersion"] as const).find((field) => gcp[field] !== undefined);
+        const createOnly = (["serviceAccountId", "keyRotationDays", "keyVersion"] as const).find(
+            (field) => gcp[field] !== undefined,
+        );
         if (createOnly !== undefined) {
             throw invalid(
                 `gcp.${createOnly}`,
@@ -230,7 +237,9 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
                 repositories: checkRepositories(gcp.repositories ?? []),
                 project: checkInput("gcp.project", gcp.project, projectIdProblem),
                 serviceAccountEmail:
-                    gcp.serviceAccountEmail === undefined ? undefined : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
+                    gcp.serviceAccountEmail === undefined
+                        ? undefined
+                        : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
                 existingKey: pulumi.secret(checkInput("gcp.existingKey", gcp.existingKey, serviceAccountKeyProblem)),
             },
         };
@@ -254,18 +263,31 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
         gcp: {
             project: checkInput("gcp.project", gcp.project, projectIdProblem),
             repositories,
-            serviceAccountId: creates ? checkInput("gcp.serviceAccountId", gcp.serviceAccountId!, serviceAccountIdProblem) : undefined,
-            serviceAccountEmail: creates ? undefined : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail!, emailProblem),
+            serviceAccountId: creates
+                ? checkInput("gcp.serviceAccountId", gcp.serviceAccountId!, serviceAccountIdProblem)
+                : undefined,
+            serviceAccountEmail: creates
+                ? undefined
+                : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail!, emailProblem),
             keyRotationDays:
-                gcp.keyRotationDays === undefined ? undefined : checkNumberInput("gcp.keyRotationDays", gcp.keyRotationDays, keyRotationDaysProblem),
-            keyVersion: gcp.keyVersion === undefined ? undefined : checkNumberInput("gcp.keyVersion", gcp.keyVersion, keyVersionProblem),
+                gcp.keyRotationDays === undefined
+                    ? undefined
+                    : checkNumberInput("gcp.keyRotationDays", gcp.keyRotationDays, keyRotationDaysProblem),
+            keyVersion:
+                gcp.keyVersion === undefined
+                    ? undefined
+                    : checkNumberInput("gcp.keyVersion", gcp.keyVersion, keyVersionProblem),
         },
     };
 }
 
 function checkRepositories(repositories: unknown): ArtifactRegistryRepository[] {
     const isPlain = Array.isArray(repositories) && repositories.every((r) => r !== null && typeof r === "object");
-    if (!isPlain) throw invalid("gcp.repositories", "must be a plain list of { location, repository } known when the program runs");
+    if (!isPlain)
+        throw invalid(
+            "gcp.repositories",
+            "must be a plain list of { location, repository } known when the program runs",
+        );
     const checked = (repositories as ArtifactRegistryRepository[]).map((r, i) => ({
         location: check(`gcp.repositories[${i}].location`, r.location, repositoryLocationProblem),
         repository: check(`gcp.repositories[${i}].repository`, r.repository, repositoryIdProblem),

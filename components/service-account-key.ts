@@ -55,7 +55,9 @@ export function readServiceAccountKey(text: string): ServiceAccountKey | { probl
     if (typeof text !== "string") return { problem: "must be a string" };
     const bytes = keyFileBytes(text);
     if (bytes === undefined) {
-        return { problem: "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it" };
+        return {
+            problem: "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it",
+        };
     }
     const file = parseJson(bytes) as Record<string, unknown> | undefined;
     if (file === null || typeof file !== "object" || Array.isArray(file)) {

@@ -5,7 +5,7 @@ import { isSecretValue, resolve, settled, startMocks } from "./support/mocks";
 import type { RegistryPullSecretArgs } from "../components";
 
 startMocks();
-const { RegistryPullSecret } = require("../components") as typeof import("../components");
+import { RegistryPullSecret } from "../components";
 
 const password = "ghp_3xampleT0kenThatIsLongEnough0123456789";
 
@@ -58,7 +58,10 @@ test("the password is secret everywhere it flows, even when given as a plain str
     const secrets = registrations.filter((r) => r.type === "kubernetes:core/v1:Secret");
     assert.equal(secrets.length, 2);
     for (const secret of secrets) assert.ok(isSecretValue(secret.inputs.data));
-    const plain = JSON.stringify(registrations.map((r) => r.inputs), (_key, value) => (isSecretValue(value) ? "[secret]" : value));
+    const plain = JSON.stringify(
+        registrations.map((r) => r.inputs),
+        (_key, value) => (isSecretValue(value) ? "[secret]" : value),
+    );
     assert.ok(!plain.includes(password));
     assert.ok(!plain.includes(Buffer.from(`octocat:${password}`).toString("base64")));
 });
@@ -75,7 +78,10 @@ test("Google-only outputs exist with empty values: no service account, no key, n
 
 test("a password known only later (a secret from config) works the same", async () => {
     startMocks();
-    const component = new RegistryPullSecret("regcred", args({ credentials: { username: "octocat", password: pulumi.secret(password) } }));
+    const component = new RegistryPullSecret(
+        "regcred",
+        args({ credentials: { username: "octocat", password: pulumi.secret(password) } }),
+    );
     const config = await resolve(component.dockerConfigJson);
     assert.equal(config.secret, true);
     assert.equal(JSON.parse(config.value).auths["ghcr.io"].password, password);
@@ -99,7 +105,11 @@ const refused: [string, Partial<RegistryPullSecretArgs>, string][] = [
         "credentials.username must not contain ':' (basic auth splits username and password on the first ':')",
     ],
     ["an empty username", { credentials: { username: "", password } }, "credentials.username must not be empty"],
-    ["an empty password", { credentials: { username: "octocat", password: "" } }, "credentials.password must not be empty"],
+    [
+        "an empty password",
+        { credentials: { username: "octocat", password: "" } },
+        "credentials.password must not be empty",
+    ],
     [
         "no password",
         { credentials: { username: "octocat" } as RegistryPullSecretArgs["credentials"] },
@@ -113,7 +123,9 @@ for (const [what, overrides, message] of refused) {
         assert.throws(
             () => new RegistryPullSecret("regcred", args(overrides)),
             (error: Error & { propertyPath?: string }) =>
-                error instanceof pulumi.InputPropertyError && error.message === message && error.propertyPath === message.split(" ")[0],
+                error instanceof pulumi.InputPropertyError &&
+                error.message === message &&
+                error.propertyPath === message.split(" ")[0],
         );
         assert.equal(registrations.length, 0);
     });

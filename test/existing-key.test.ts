@@ -8,7 +8,7 @@ import { serviceAccountKeyFile } from "./support/key-file";
 import type { RegistryPullSecretArgs } from "../components";
 
 startMocks();
-const { RegistryPullSecret } = require("../components") as typeof import("../components");
+import { RegistryPullSecret } from "../components";
 
 const repositoryRoot = path.resolve(__dirname, "..");
 const email = "legacy-puller@other-project.iam.gserviceaccount.com";
@@ -34,7 +34,10 @@ function args(gcp: Partial<NonNullable<RegistryPullSecretArgs["gcp"]>>): Registr
 
 /** Every input as the engine would store it in plain text: secrets masked. */
 function plainText(registrations: Registration[]): string {
-    return JSON.stringify(registrations.map((r) => r.inputs), (_key, value) => (isSecretValue(value) ? "[secret]" : value));
+    return JSON.stringify(
+        registrations.map((r) => r.inputs),
+        (_key, value) => (isSecretValue(value) ? "[secret]" : value),
+    );
 }
 
 for (const [form, existingKey] of [
@@ -49,13 +52,19 @@ for (const [form, existingKey] of [
         const types = registrations.map((r) => r.type);
         assert.ok(!types.includes("gcp:serviceaccount/account:Account"));
         assert.ok(!types.includes("gcp:serviceaccount/key:Key"));
-        assert.deepEqual(types.filter((type) => type.startsWith("gcp:")), [
-            "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
-            "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
-        ]);
+        assert.deepEqual(
+            types.filter((type) => type.startsWith("gcp:")),
+            [
+                "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+                "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+            ],
+        );
         const config = await resolve(component.dockerConfigJson);
         assert.equal(config.secret, true);
-        const auths = JSON.parse(config.value).auths as Record<string, { username: string; password: string; auth: string }>;
+        const auths = JSON.parse(config.value).auths as Record<
+            string,
+            { username: string; password: string; auth: string }
+        >;
         for (const host of ["asia.gcr.io", "asia-northeast1-docker.pkg.dev"]) {
             assert.equal(auths[host].username, "_json_key_base64");
             assert.equal(auths[host].password, keyFileBase64);
@@ -68,16 +77,24 @@ test("the grants go to the key's own account, and the Secrets wait for them", as
     const registrations = startMocks();
     new RegistryPullSecret("regcred", args({ existingKey: pulumi.secret(keyFile) }));
     await settled();
-    const grants = registrations.filter((r) => r.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
+    const grants = registrations.filter(
+        (r) => r.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+    );
     assert.deepEqual(
         grants.map((g) => [g.name, reveal(g.inputs.member), isSecretValue(g.inputs.member), g.inputs.role]),
         [
             ["regcred-reader-asia-asia.gcr.io", `serviceAccount:${email}`, false, "roles/artifactregistry.reader"],
-            ["regcred-reader-asia-northeast1-images", `serviceAccount:${email}`, false, "roles/artifactregistry.reader"],
+            [
+                "regcred-reader-asia-northeast1-images",
+                `serviceAccount:${email}`,
+                false,
+                "roles/artifactregistry.reader",
+            ],
         ],
     );
     for (const secret of registrations.filter((r) => r.type === "kubernetes:core/v1:Secret")) {
-        for (const grant of grants) assert.ok(secret.propertyDependencies.data.includes(grant.urn), `${secret.name} waits for ${grant.name}`);
+        for (const grant of grants)
+            assert.ok(secret.propertyDependencies.data.includes(grant.urn), `${secret.name} waits for ${grant.name}`);
         assert.ok(isSecretValue(secret.inputs.data));
     }
 });
@@ -102,7 +119,12 @@ test("no key material appears in any plain input: the key file, its base64 and i
         await settled();
         const text = plainText(registrations);
         assert.ok(text.includes("[secret]"), "the Secret data is there, masked");
-        for (const material of [keyFileBase64, privateKeyPem, JSON.stringify(privateKeyPem).slice(1, -1), keyFileBase64.slice(0, 40)]) {
+        for (const material of [
+            keyFileBase64,
+            privateKeyPem,
+            JSON.stringify(privateKeyPem).slice(1, -1),
+            keyFileBase64.slice(0, 40),
+        ]) {
             assert.ok(!text.includes(material));
         }
     }
@@ -124,7 +146,11 @@ function runProgram(gcp: string): { status: number | null; stderr: string } {
             registries: ["asia.gcr.io"],
             gcp: { project: "example-project", repositories: [{ location: "asia", repository: "asia.gcr.io" }], ${gcp} },
         });`;
-    const run = spawnSync(process.execPath, ["--import", "tsx", "-e", program], { cwd: repositoryRoot, encoding: "utf8", timeout: 60_000 });
+    const run = spawnSync(process.execPath, ["--import", "tsx", "-e", program], {
+        cwd: repositoryRoot,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
     return { status: run.status, stderr: run.stderr };
 }
 
@@ -140,12 +166,18 @@ test("a serviceAccountEmail that is not the key's account fails the program when
         `existingKey: pulumi.secret(serviceAccountKeyFile(${JSON.stringify(email)})), serviceAccountEmail: "someone@example-project.iam.gserviceaccount.com"`,
     );
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /gcp\.serviceAccountEmail must be the service account of gcp\.existingKey \(its client_email\), or be left out/);
+    assert.match(
+        run.stderr,
+        /gcp\.serviceAccountEmail must be the service account of gcp\.existingKey \(its client_email\), or be left out/,
+    );
     assert.ok(!run.stderr.includes(keyFileBase64.slice(0, 40)) && !run.stderr.includes("BEGIN PRIVATE KEY"));
 });
 
 test("a secret existingKey that is not a key file fails the program with a reason that quotes none of it", () => {
-    const notAKey = JSON.stringify({ type: "service_account", private_key: "-----BEGIN PRIVATE KEY-----\\nTOPSECRETMATERIAL\\n" });
+    const notAKey = JSON.stringify({
+        type: "service_account",
+        private_key: "-----BEGIN PRIVATE KEY-----\\nTOPSECRETMATERIAL\\n",
+    });
     const run = runProgram(`existingKey: pulumi.secret(${JSON.stringify(notAKey)})`);
     assert.equal(run.status, 1);
     assert.match(run.stderr, /gcp\.existingKey must be a service-account key file, but it has no project_id/);

@@ -6,9 +6,8 @@ import { checkNumberInput } from "../components/validate";
 import { resolve, reveal, settled, startMocks, type Registration } from "./support/mocks";
 import type { RegistryPullSecret as Component, RegistryPullSecretArgs } from "../components";
 
-// Resources must be created only after setMocks: the component module is loaded afterwards.
 startMocks();
-const { RegistryPullSecret } = require("../components") as typeof import("../components");
+import { RegistryPullSecret } from "../components";
 
 const keyType = "gcp:serviceaccount/key:Key";
 const secretType = "kubernetes:core/v1:Secret";
@@ -64,7 +63,10 @@ test("the key's keepers change exactly when the clock crosses a period boundary"
 });
 
 test("keyRotatesAfter is the end of the current period, known even in a preview", async () => {
-    assert.equal((await resolve((await upAt(boundary - 1)).component.keyRotatesAfter)).value, "2026-12-03T00:00:00.000Z");
+    assert.equal(
+        (await resolve((await upAt(boundary - 1)).component.keyRotatesAfter)).value,
+        "2026-12-03T00:00:00.000Z",
+    );
     const preview = await resolve((await upAt(boundary, { keyRotationDays: 30 }, true)).component.keyRotatesAfter);
     assert.deepEqual(preview, { value: "2027-01-02T00:00:00.000Z", known: true, secret: false });
 });
@@ -74,8 +76,12 @@ test("a rotation changes only the key's keepers: Secret names, Secret inputs and
     const after = (await upAt(boundary)).registrations;
     const comparable = (r: Registration) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.inputs });
     assert.deepEqual(
-        after.map(comparable).map((r) => (r.type === keyType ? { ...r, inputs: { ...r.inputs, keepers: "(compared above)" } } : r)),
-        before.map(comparable).map((r) => (r.type === keyType ? { ...r, inputs: { ...r.inputs, keepers: "(compared above)" } } : r)),
+        after
+            .map(comparable)
+            .map((r) => (r.type === keyType ? { ...r, inputs: { ...r.inputs, keepers: "(compared above)" } } : r)),
+        before
+            .map(comparable)
+            .map((r) => (r.type === keyType ? { ...r, inputs: { ...r.inputs, keepers: "(compared above)" } } : r)),
     );
     assert.notDeepEqual(keepersOf(after), keepersOf(before));
     const secrets = after.filter((r) => r.type === secretType);
@@ -154,10 +160,21 @@ test("keyRotationDays and keyVersion are checked before anything is registered",
 });
 
 test("a keyRotationDays known only later is checked with the same message when it resolves", async () => {
-    const late = checkNumberInput("gcp.keyRotationDays", pulumi.output(0), keyRotationDaysProblem) as pulumi.Output<number>;
-    await assert.rejects(resolve(late), (error: Error & { propertyPath?: string }) =>
-        error.message === "gcp.keyRotationDays must be a whole number of days from 1 to 3650" && error.propertyPath === "gcp.keyRotationDays",
+    const late = checkNumberInput(
+        "gcp.keyRotationDays",
+        pulumi.output(0),
+        keyRotationDaysProblem,
+    ) as pulumi.Output<number>;
+    await assert.rejects(
+        resolve(late),
+        (error: Error & { propertyPath?: string }) =>
+            error.message === "gcp.keyRotationDays must be a whole number of days from 1 to 3650" &&
+            error.propertyPath === "gcp.keyRotationDays",
     );
-    const fine = checkNumberInput("gcp.keyRotationDays", pulumi.output(30), keyRotationDaysProblem) as pulumi.Output<number>;
+    const fine = checkNumberInput(
+        "gcp.keyRotationDays",
+        pulumi.output(30),
+        keyRotationDaysProblem,
+    ) as pulumi.Output<number>;
     assert.equal((await resolve(fine)).value, 30);
 });

@@ -23,7 +23,7 @@ import { serviceAccountKeyFile } from "./support/key-file";
 import type { RegistryPullSecretArgs } from "../components";
 
 startMocks();
-const { RegistryPullSecret, dockerConfigJson } = require("../components") as typeof import("../components");
+import { RegistryPullSecret, dockerConfigJson } from "../components";
 
 /** bcrypt reads only the first 72 bytes of a password (Go's x/crypto and Apache's htpasswd alike). */
 const bcryptBytes = 72;
@@ -54,10 +54,17 @@ function run(tool: string, args: string[], options: { input?: string } = {}) {
         input: options.input,
         timeout: 120_000,
         // skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json.
-        env: { PATH: process.env.PATH, HOME: work, XDG_RUNTIME_DIR: path.join(work, "run"), XDG_CONFIG_HOME: path.join(work, "config") },
+        env: {
+            PATH: process.env.PATH,
+            HOME: work,
+            XDG_RUNTIME_DIR: path.join(work, "run"),
+            XDG_CONFIG_HOME: path.join(work, "config"),
+        },
     });
     if (result.error) {
-        throw new Error(`${tool} could not run (${(result.error as NodeJS.ErrnoException).code}): install it as .ci/run does`);
+        throw new Error(
+            `${tool} could not run (${(result.error as NodeJS.ErrnoException).code}): install it as .ci/run does`,
+        );
     }
     return result;
 }
@@ -86,7 +93,17 @@ function buildImage(dir: string): void {
     mkdirSync(rootfs);
     writeFileSync(path.join(rootfs, "hello.txt"), helloText);
     const layerPath = path.join(work, "layer.tar");
-    mustRun("tar", ["--create", "--file", layerPath, "--directory", rootfs, "--owner=0", "--group=0", "--mtime=@0", "hello.txt"]);
+    mustRun("tar", [
+        "--create",
+        "--file",
+        layerPath,
+        "--directory",
+        rootfs,
+        "--owner=0",
+        "--group=0",
+        "--mtime=@0",
+        "hello.txt",
+    ]);
     const layer = readFileSync(layerPath);
     const config = JSON.stringify({
         architecture: "amd64",
@@ -97,7 +114,11 @@ function buildImage(dir: string): void {
     const manifest = JSON.stringify({
         schemaVersion: 2,
         mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha256(config), size: Buffer.byteLength(config) },
+        config: {
+            mediaType: "application/vnd.oci.image.config.v1+json",
+            digest: sha256(config),
+            size: Buffer.byteLength(config),
+        },
         layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha256(layer), size: layer.length }],
     });
     mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
@@ -123,13 +144,18 @@ function buildImage(dir: string): void {
 
 /** htpasswd lines (bcrypt). htpasswd refuses passwords over 256 bytes; bcrypt reads only 72 of them. */
 function htpasswdLine(user: string, password: string): string {
-    return mustRun("htpasswd", ["-niB", user], { input: Buffer.from(password).subarray(0, bcryptBytes).toString() }).trim();
+    return mustRun("htpasswd", ["-niB", user], {
+        input: Buffer.from(password).subarray(0, bcryptBytes).toString(),
+    }).trim();
 }
 
 async function startRegistry(): Promise<void> {
     const port = await freePort();
     host = `127.0.0.1:${port}`;
-    writeFileSync(path.join(work, "htpasswd"), [htpasswdLine("ci-user", userPassword), htpasswdLine(keyUser, keyPassword)].join("\n") + "\n");
+    writeFileSync(
+        path.join(work, "htpasswd"),
+        [htpasswdLine("ci-user", userPassword), htpasswdLine(keyUser, keyPassword)].join("\n") + "\n",
+    );
     const configPath = path.join(work, "registry.yml");
     writeFileSync(
         configPath,
@@ -150,13 +176,21 @@ async function startRegistry(): Promise<void> {
         child.once("spawn", () => done(undefined));
         child.once("error", (error) => done(error));
     });
-    if (spawned) throw new Error(`docker-registry could not start (${(spawned as NodeJS.ErrnoException).code}): install Debian's docker-registry as .ci/run does`);
+    if (spawned)
+        throw new Error(
+            `docker-registry could not start (${(spawned as NodeJS.ErrnoException).code}): install Debian's docker-registry as .ci/run does`,
+        );
     const deadline = Date.now() + 20_000;
     for (;;) {
-        if (child.exitCode !== null) throw new Error(`docker-registry exited: ${readFileSync(path.join(work, "registry.log"), "utf8")}`);
-        const status = await fetch(`http://${host}/v2/`).then((response) => response.status, () => 0);
+        if (child.exitCode !== null)
+            throw new Error(`docker-registry exited: ${readFileSync(path.join(work, "registry.log"), "utf8")}`);
+        const status = await fetch(`http://${host}/v2/`).then(
+            (response) => response.status,
+            () => 0,
+        );
         if (status === 401) return;
-        if (Date.now() > deadline) throw new Error(`docker-registry did not answer 401 on /v2/ (last status ${status})`);
+        if (Date.now() > deadline)
+            throw new Error(`docker-registry did not answer 401 on /v2/ (last status ${status})`);
         await new Promise((done) => setTimeout(done, 100));
     }
 }
@@ -181,14 +215,30 @@ before(async () => {
     buildImage(layout);
     await startRegistry();
     mustRun("skopeo", [
-        "copy", "--policy", policy, "--dest-tls-verify=false", "--dest-creds", `ci-user:${userPassword}`,
-        `oci:${layout}:tiny`, `docker://${host}/${image}`,
+        "copy",
+        "--policy",
+        policy,
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        `ci-user:${userPassword}`,
+        `oci:${layout}:tiny`,
+        `docker://${host}/${image}`,
     ]);
-    pushedManifest = mustRun("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `ci-user:${userPassword}`, `docker://${host}/${image}`]);
+    pushedManifest = mustRun("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        `ci-user:${userPassword}`,
+        `docker://${host}/${image}`,
+    ]);
 });
 
 /** The component's `.dockerconfigjson` for this registry, written where skopeo can read it. */
-async function authfileFrom(name: string, credential: Pick<RegistryPullSecretArgs, "gcp" | "credentials">): Promise<string> {
+async function authfileFrom(
+    name: string,
+    credential: Pick<RegistryPullSecretArgs, "gcp" | "credentials">,
+): Promise<string> {
     const component = new RegistryPullSecret(name, { namespaces: ["e2e"], registries: [host], ...credential });
     const config = await resolve(component.dockerConfigJson);
     await settled();
@@ -211,14 +261,27 @@ function passwordIn(authfile: string): string {
 function pull(authfile: string) {
     const layout = path.join(work, `pulled-${path.basename(authfile, ".json")}`);
     const result = run("skopeo", [
-        "copy", "--policy", policy, "--src-tls-verify=false", "--src-authfile", authfile,
-        `docker://${host}/${image}`, `oci:${layout}:tiny`,
+        "copy",
+        "--policy",
+        policy,
+        "--src-tls-verify=false",
+        "--src-authfile",
+        authfile,
+        `docker://${host}/${image}`,
+        `oci:${layout}:tiny`,
     ]);
     return { ...result, layout };
 }
 
 function assertPulls(authfile: string): void {
-    const manifest = mustRun("skopeo", ["inspect", "--raw", "--tls-verify=false", "--authfile", authfile, `docker://${host}/${image}`]);
+    const manifest = mustRun("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--authfile",
+        authfile,
+        `docker://${host}/${image}`,
+    ]);
     assert.equal(manifest, pushedManifest, "the registry serves the manifest that was pushed");
     const result = pull(authfile);
     assert.equal(result.status, 0, result.stderr);
@@ -235,7 +298,14 @@ function pulledLayer(layout: string): string {
 }
 
 function assertRefused(authfile: string): void {
-    const result = run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--authfile", authfile, `docker://${host}/${image}`]);
+    const result = run("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--authfile",
+        authfile,
+        `docker://${host}/${image}`,
+    ]);
     assert.notEqual(result.status, 0, "skopeo must not read the manifest");
     // Refused for the credential, not for any other reason (connection, TLS, missing image).
     assert.match(result.stderr, /unauthorized|authentication required|401/i, result.stderr);
@@ -246,7 +316,11 @@ test("the registry refuses a pull that carries no credential at all (the checks 
 });
 
 test("credentials mode: the component's docker config pulls the image", async () => {
-    assertPulls(await authfileFrom("any-registry", { credentials: { username: "ci-user", password: pulumi.secret(userPassword) } }));
+    assertPulls(
+        await authfileFrom("any-registry", {
+            credentials: { username: "ci-user", password: pulumi.secret(userPassword) },
+        }),
+    );
 });
 
 test("credentials mode: a wrong password (different within bcrypt's first 72 bytes) is refused", async () => {
@@ -287,18 +361,25 @@ for (const [form, existingKey] of [
 
 test("service-account key mode: another account's key (different within bcrypt's first 72 bytes) is refused", async () => {
     const otherKey = serviceAccountKeyFile("rogue@another-project.iam.gserviceaccount.com");
-    const authfile = await authfileFrom("other-key", { gcp: { project: "example-project", existingKey: pulumi.secret(otherKey) } });
+    const authfile = await authfileFrom("other-key", {
+        gcp: { project: "example-project", existingKey: pulumi.secret(otherKey) },
+    });
     assert.notEqual(passwordIn(authfile).slice(0, bcryptBytes), keyPassword.slice(0, bcryptBytes));
     assertRefused(authfile);
 });
 
 test("service-account key mode: the key encoded twice (the classic bug) would be refused", () => {
     const doubled = Buffer.from(keyPassword).toString("base64");
-    assertRefused(writeAuthfile("double-encoded", dockerConfigJson([{ server: host, username: keyUser, password: doubled }])));
+    assertRefused(
+        writeAuthfile("double-encoded", dockerConfigJson([{ server: host, username: keyUser, password: doubled }])),
+    );
 });
 
 test("the registry is stopped afterwards (checked by the last test: nothing listens once it is killed)", async () => {
     await stopRegistry();
-    const status = await fetch(`http://${host}/v2/`).then((response) => response.status, () => 0);
+    const status = await fetch(`http://${host}/v2/`).then(
+        (response) => response.status,
+        () => 0,
+    );
     assert.equal(status, 0, "the port no longer answers");
 });

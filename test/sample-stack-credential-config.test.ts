@@ -26,8 +26,15 @@ function argsFor(config: Record<string, string>) {
 }
 
 test("keyRotationDays and keyVersion from config reach the component; their 0 defaults mean unset", () => {
-    const gcp = { "registry-pull-secret:gcpProject": "example-project", "registry-pull-secret:serviceAccountId": "image-puller" };
-    const rotating = argsFor({ ...gcp, "registry-pull-secret:keyRotationDays": "30", "registry-pull-secret:keyVersion": "2" }).gcp;
+    const gcp = {
+        "registry-pull-secret:gcpProject": "example-project",
+        "registry-pull-secret:serviceAccountId": "image-puller",
+    };
+    const rotating = argsFor({
+        ...gcp,
+        "registry-pull-secret:keyRotationDays": "30",
+        "registry-pull-secret:keyVersion": "2",
+    }).gcp;
     assert.equal(rotating?.keyRotationDays, 30);
     assert.equal(rotating?.keyVersion, 2);
     const plain = argsFor(gcp);
@@ -39,14 +46,28 @@ test("keyRotationDays and keyVersion from config reach the component; their 0 de
 
 test("existingKey from config is passed on as a secret, even if it was not stored with --secret", async () => {
     const keyFile = serviceAccountKeyFile("legacy-puller@example-project.iam.gserviceaccount.com");
-    const args = argsFor({ "registry-pull-secret:gcpProject": "example-project", "registry-pull-secret:existingKey": keyFile });
+    const args = argsFor({
+        "registry-pull-secret:gcpProject": "example-project",
+        "registry-pull-secret:existingKey": keyFile,
+    });
     assert.ok(pulumi.Output.isInstance(args.gcp?.existingKey));
-    assert.deepEqual(await resolve(args.gcp!.existingKey as pulumi.Output<string>), { value: keyFile, known: true, secret: true });
+    assert.deepEqual(await resolve(pulumi.output(args.gcp?.existingKey)), {
+        value: keyFile,
+        known: true,
+        secret: true,
+    });
 });
 
 test("registryUsername selects plain credentials, with the password as a secret and no gcp", async () => {
-    const args = argsFor({ "registry-pull-secret:registryUsername": "octocat", "registry-pull-secret:registryPassword": "ghp_token" });
+    const args = argsFor({
+        "registry-pull-secret:registryUsername": "octocat",
+        "registry-pull-secret:registryPassword": "ghp_token",
+    });
     assert.equal(args.gcp, undefined);
     assert.equal(args.credentials?.username, "octocat");
-    assert.deepEqual(await resolve(args.credentials!.password as pulumi.Output<string>), { value: "ghp_token", known: true, secret: true });
+    assert.deepEqual(await resolve(pulumi.output(args.credentials?.password)), {
+        value: "ghp_token",
+        known: true,
+        secret: true,
+    });
 });

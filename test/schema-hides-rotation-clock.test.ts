@@ -10,14 +10,27 @@ import { Analyzer } from "@pulumi/pulumi/provider/experimental/analyzer";
  */
 test("the inferred schema has the credential args and keyRotatesAfter, and no rotation clock", () => {
     const root = path.resolve(__dirname, "..");
-    const analyzer = new Analyzer(root, "registry-pull-secret", { name: "registry-pull-secret", main: "components/index.js" }, new Set(["RegistryPullSecret"]));
+    const analyzer = new Analyzer(
+        root,
+        "registry-pull-secret",
+        { name: "registry-pull-secret", main: "components/index.js" },
+        new Set(["RegistryPullSecret"]),
+    );
     type Properties = Record<string, { type?: string; optional?: boolean }>;
     const schema = analyzer.analyze() as unknown as {
         components: Record<string, { inputs: Properties; outputs: Properties }>;
         typeDefinitions: Record<string, { properties: Properties }>;
     };
     const component = schema.components.RegistryPullSecret;
-    assert.deepEqual(Object.keys(component.inputs).sort(), ["credentials", "email", "gcp", "namespaces", "registries", "secretName", "serviceAccounts"]);
+    assert.deepEqual(Object.keys(component.inputs).sort(), [
+        "credentials",
+        "email",
+        "gcp",
+        "namespaces",
+        "registries",
+        "secretName",
+        "serviceAccounts",
+    ]);
     assert.equal(component.outputs.keyRotatesAfter.type, "string");
     const gcp = schema.typeDefinitions.GoogleCloudCredentialArgs.properties;
     assert.deepEqual(

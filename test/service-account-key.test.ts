@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { readServiceAccountKey, serviceAccountKeyName, serviceAccountKeyProblem } from "../components/service-account-key";
+import {
+    readServiceAccountKey,
+    serviceAccountKeyName,
+    serviceAccountKeyProblem,
+} from "../components/service-account-key";
 import { serviceAccountKeyFile } from "./support/key-file";
 
 const email = "image-puller@example-project.iam.gserviceaccount.com";
@@ -50,20 +54,76 @@ test("the key's resource name is the one the Google provider reports for a key",
 });
 
 const rejected: [string, string, string][] = [
-    ["text that is neither JSON nor base64", "not a key!", "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it"],
-    ["an empty string", "", "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it"],
-    ["broken JSON", keyFile.slice(0, -1), "must be a service-account key file, but it is not a JSON object (nor base64 of one)"],
-    ["base64 of something that is not JSON", Buffer.from("hello world!").toString("base64"), "must be a service-account key file, but it is not a JSON object (nor base64 of one)"],
-    ["a JSON array", "[1]", "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it"],
-    ["a Workload Identity Federation config", variant({ type: "external_account" }), "is a Workload Identity Federation configuration (type external_account), not a service-account key: it holds no private key a registry accepts as a password"],
-    ["an OAuth user credential", variant({ type: "authorized_user" }), "must be a service-account key file: its type must be service_account"],
-    ["a key without client_email", variant({ client_email: undefined }), "must be a service-account key file, but it has no client_email"],
-    ["a key without private_key", variant({ private_key: undefined }), "must be a service-account key file, but it has no private_key"],
-    ["a key without private_key_id", variant({ private_key_id: "" }), "must be a service-account key file, but it has no private_key_id"],
-    ["a key without project_id", variant({ project_id: 7 }), "must be a service-account key file, but it has no project_id"],
-    ["a private key that is not PEM", variant({ private_key: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" }), "must be a service-account key file, but its private_key is not a PEM private key"],
-    ["a client_email that is not an email", variant({ client_email: "image-puller" }), "must be a service-account key file, but its client_email is not an email address"],
-    ["a private_key_id with a path in it", variant({ private_key_id: "../x" }), "must be a service-account key file, but its private_key_id is not a key id"],
+    [
+        "text that is neither JSON nor base64",
+        "not a key!",
+        "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it",
+    ],
+    [
+        "an empty string",
+        "",
+        "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it",
+    ],
+    [
+        "broken JSON",
+        keyFile.slice(0, -1),
+        "must be a service-account key file, but it is not a JSON object (nor base64 of one)",
+    ],
+    [
+        "base64 of something that is not JSON",
+        Buffer.from("hello world!").toString("base64"),
+        "must be a service-account key file, but it is not a JSON object (nor base64 of one)",
+    ],
+    [
+        "a JSON array",
+        "[1]",
+        "must be a service-account key file: its JSON (starting with '{') or the standard base64 of it",
+    ],
+    [
+        "a Workload Identity Federation config",
+        variant({ type: "external_account" }),
+        "is a Workload Identity Federation configuration (type external_account), not a service-account key: it holds no private key a registry accepts as a password",
+    ],
+    [
+        "an OAuth user credential",
+        variant({ type: "authorized_user" }),
+        "must be a service-account key file: its type must be service_account",
+    ],
+    [
+        "a key without client_email",
+        variant({ client_email: undefined }),
+        "must be a service-account key file, but it has no client_email",
+    ],
+    [
+        "a key without private_key",
+        variant({ private_key: undefined }),
+        "must be a service-account key file, but it has no private_key",
+    ],
+    [
+        "a key without private_key_id",
+        variant({ private_key_id: "" }),
+        "must be a service-account key file, but it has no private_key_id",
+    ],
+    [
+        "a key without project_id",
+        variant({ project_id: 7 }),
+        "must be a service-account key file, but it has no project_id",
+    ],
+    [
+        "a private key that is not PEM",
+        variant({ private_key: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" }),
+        "must be a service-account key file, but its private_key is not a PEM private key",
+    ],
+    [
+        "a client_email that is not an email",
+        variant({ client_email: "image-puller" }),
+        "must be a service-account key file, but its client_email is not an email address",
+    ],
+    [
+        "a private_key_id with a path in it",
+        variant({ private_key_id: "../x" }),
+        "must be a service-account key file, but its private_key_id is not a key id",
+    ],
 ];
 
 for (const [what, text, problem] of rejected) {
