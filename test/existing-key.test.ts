@@ -99,6 +99,24 @@ test("the grants go to the key's own account, and the Secrets wait for them", as
     }
 });
 
+test("in a preview the key's account and key name are already known (they come from the key file) and the config stays secret", async () => {
+    const registrations = startMocks({ preview: true });
+    const component = new RegistryPullSecret("regcred", args({ existingKey: pulumi.secret(keyFile) }));
+    await settled();
+    assert.equal((await resolve(component.serviceAccountEmail)).value, email);
+    assert.equal((await resolve(component.keyName)).known, true);
+    assert.equal((await resolve(component.dockerConfigJson)).secret, true);
+    assert.deepEqual(registrations.map((r) => r.type).sort(), [
+        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+        "kubernetes:core/v1:Secret",
+        "kubernetes:core/v1:Secret",
+        "kubernetes:core/v1:ServiceAccountPatch",
+        "kubernetes:core/v1:ServiceAccountPatch",
+        "registry-pull-secret:index:RegistryPullSecret",
+    ]);
+});
+
 test("outputs name the key's account and key (not secret), and keyRotatesAfter is empty", async () => {
     startMocks();
     const component = new RegistryPullSecret("regcred", args({ existingKey: pulumi.secret(keyFileBase64) }));
