@@ -273,8 +273,9 @@ function pull(authfile: string) {
     return { ...result, layout };
 }
 
-function assertPulls(authfile: string): void {
-    const manifest = mustRun("skopeo", [
+/** Reads the image's manifest with this authfile. */
+function inspect(authfile: string) {
+    return run("skopeo", [
         "inspect",
         "--raw",
         "--tls-verify=false",
@@ -282,7 +283,12 @@ function assertPulls(authfile: string): void {
         authfile,
         `docker://${host}/${image}`,
     ]);
-    assert.equal(manifest, pushedManifest, "the registry serves the manifest that was pushed");
+}
+
+function assertPulls(authfile: string): void {
+    const manifest = inspect(authfile);
+    assert.equal(manifest.status, 0, manifest.stderr);
+    assert.equal(manifest.stdout, pushedManifest, "the registry serves the manifest that was pushed");
     const result = pull(authfile);
     assert.equal(result.status, 0, result.stderr);
     assert.ok(pulledLayer(result.layout).includes(helloText), "the pulled layer holds the file that was pushed");
@@ -298,14 +304,7 @@ function pulledLayer(layout: string): string {
 }
 
 function assertRefused(authfile: string): void {
-    const result = run("skopeo", [
-        "inspect",
-        "--raw",
-        "--tls-verify=false",
-        "--authfile",
-        authfile,
-        `docker://${host}/${image}`,
-    ]);
+    const result = inspect(authfile);
     assert.notEqual(result.status, 0, "skopeo must not read the manifest");
     // Refused for the credential, not for any other reason (connection, TLS, missing image).
     assert.match(result.stderr, /unauthorized|authentication required|401/i, result.stderr);
