@@ -9,4 +9,5 @@ export const namespaces = pullSecret.namespaces;
 export const registries = pullSecret.registries;
 export const serviceAccountEmail = pullSecret.serviceAccountEmail;
 export const keyName = pullSecret.keyName;
+export const keyRotatesAfter = pullSecret.keyRotatesAfter;
 export const dockerConfigJson = pullSecret.dockerConfigJson;

@@ -1,21 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
-import { Account, Key } from "@pulumi/gcp/serviceaccount";
 import { Secret } from "@pulumi/kubernetes/core/v1";
 import { attachPullSecret } from "./attachment";
+import { checkCredentialSource, declareCredential, type CredentialSource } from "./credential";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
-import {
-    emailProblem,
-    firstDuplicateIndex,
-    namespaceNameProblem,
-    objectNameProblem,
-    projectIdProblem,
-    registryHostProblem,
-    repositoryIdProblem,
-    repositoryLocationProblem,
-    serviceAccountIdProblem,
-} from "./rules";
+import { emailProblem, firstDuplicateIndex, namespaceNameProblem, objectNameProblem, registryHostProblem } from "./rules";
 import { check, checkInput, checkPlainList, invalid } from "./validate";
 
 /** An Artifact Registry repository the credential must be able to pull from. */
@@ -40,6 +29,31 @@ export interface GoogleCloudCredentialArgs {
      * already read what it needs); a created account needs at least one.
      */
     repositories?: ArtifactRegistryRepository[];
+    /**
+     * Replace the key every this many days (1 to 3650): the first `pulumi up` at or after the time in
+     * the `keyRotatesAfter` output creates a new key, updates every Secret in place and then deletes
+     * the old key. No `--refresh` is needed. Periods count from 1970-01-01T00:00Z, so the first key
+     * may live less than a full period. Default: no scheduled rotation.
+     */
+    keyRotationDays?: pulumi.Input<number>;
+    /** Raise this whole number to replace the key now, in the same order as a scheduled rotation. Default: 0. */
+    keyVersion?: pulumi.Input<number>;
+    /**
+     * Use this service-account key file instead of creating a key: its JSON or the base64 of it, as a
+     * secret (`pulumi config set --secret`, Pulumi ESC). For organizations that enforce
+     * `iam.disableServiceAccountKeyCreation`. Creates no service account and no key; the grants in
+     * `repositories` go to the key's own account. Not with `serviceAccountId`, `keyRotationDays` or
+     * `keyVersion`; `serviceAccountEmail`, when given, must be the key's account. Default: unset.
+     */
+    existingKey?: pulumi.Input<string>;
+}
+
+/** A username and password (or token) for any registry: Docker Hub, GHCR, a self-hosted registry. */
+export interface RegistryCredentialsArgs {
+    /** The registry username; must not contain ':'. */
+    username: pulumi.Input<string>;
+    /** The password or access token; always handled as a secret. */
+    password: pulumi.Input<string>;
 }
 
 /** The arguments of a {@link RegistryPullSecret}. */
@@ -62,24 +76,32 @@ export interface RegistryPullSecretArgs {
      * An empty list creates the Secrets only, for manifests that list `imagePullSecrets` themselves.
      */
     serviceAccounts?: string[];
-    /** The Google Cloud service account, its repository grants and its key. */
-    gcp: GoogleCloudCredentialArgs;
+    /** The Google Cloud service account, its repository grants and its key. Give this or `credentials`. */
+    gcp?: GoogleCloudCredentialArgs;
+    /** A username and password for any registry instead of a Google Cloud key. Give this or `gcp`. */
+    credentials?: RegistryCredentialsArgs;
     /** Written into each docker config entry, like kubectl's `--docker-email`. Default: none. */
     email?: pulumi.Input<string>;
 }
 
+export { keyUsername, readerRole } from "./credential";
+
 /**
- * Artifact Registry accepts `_json_key_base64` with the key file in base64, and the provider's
- * `privateKey` is exactly that: it goes in as it is, so nothing decodes or re-encodes key material.
+ * Options only a TypeScript program can pass (the schema other languages see is inferred from the
+ * args alone, and a component hosted as a plugin receives the engine's plain options).
  */
-export const keyUsername = "_json_key_base64";
-
-/** Least privilege for pulling (FACTS.md section 3). */
-export const readerRole = "roles/artifactregistry.reader";
+export interface RegistryPullSecretOptions extends pulumi.ComponentResourceOptions {
+    /**
+     * The clock that decides the key's rotation period, read once per construction. Default: the
+     * system clock. For tests that prove what happens at period boundaries.
+     */
+    rotationClock?: () => Date;
+}
 
 /**
- * A Google Cloud service-account key, made into a `kubernetes.io/dockerconfigjson` Secret in every
- * namespace and listed in the `imagePullSecrets` of the namespaces' ServiceAccounts.
+ * A Google Cloud service-account key (created and rotated here, or existing) or a username and
+ * password for any registry, made into a `kubernetes.io/dockerconfigjson` Secret in every namespace
+ * and listed in the `imagePullSecrets` of the namespaces' ServiceAccounts.
  */
 export class RegistryPullSecret extends pulumi.ComponentResource {
     /** The Secret's name in every namespace. */
@@ -88,54 +110,32 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
     public readonly namespaces: pulumi.Output<string[]>;
     /** The registry hosts the credential is written for. */
     public readonly registries: pulumi.Output<string[]>;
-    /** The service account whose key the Secret holds. */
+    /** The service account whose key the Secret holds; `""` with `credentials`. */
     public readonly serviceAccountEmail: pulumi.Output<string>;
-    /** The key's resource name (`projects/P/serviceAccounts/E/keys/K`), not its material. */
+    /** The key's resource name (`projects/P/serviceAccounts/E/keys/K`), not its material; `""` with `credentials`. */
     public readonly keyName: pulumi.Output<string>;
+    /**
+     * When the next scheduled key rotation is due (RFC 3339, UTC): the first `pulumi up` at or after
+     * it replaces the key. `""` when nothing rotates on a schedule: no `gcp.keyRotationDays`, an
+     * `existingKey`, or `credentials`.
+     */
+    public readonly keyRotatesAfter: pulumi.Output<string>;
     /** The `.dockerconfigjson` document (a secret). */
     public readonly dockerConfigJson: pulumi.Output<string>;
 
-    constructor(name: string, args: RegistryPullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: RegistryPullSecretArgs, opts?: RegistryPullSecretOptions) {
         const valid = validateArgs(args);
-        super("registry-pull-secret:index:RegistryPullSecret", name, {}, opts);
-        const { gcp } = valid;
-
-        const account =
-            gcp.serviceAccountId === undefined
-                ? undefined
-                : new Account(
-                      childNames.serviceAccount(name),
-                      {
-                          project: gcp.project,
-                          accountId: gcp.serviceAccountId,
-                          displayName: "Image pulls",
-                          description: `Pulls images for the Kubernetes Secret of Pulumi component ${name}.`,
-                      },
-                      { parent: this },
-                  );
-        const serviceAccountEmail = account ? account.email : pulumi.output(gcp.serviceAccountEmail as pulumi.Input<string>);
-        const member = account ? account.member : pulumi.interpolate`serviceAccount:${serviceAccountEmail}`;
-
-        const grants = gcp.repositories.map(
-            ({ location, repository }) =>
-                new RepositoryIamMember(
-                    childNames.grant(name, location, repository),
-                    { project: gcp.project, location, repository, role: readerRole, member },
-                    { parent: this },
-                ),
-        );
-
-        // The key waits for the grants so that no Secret ever holds a credential that cannot pull yet.
-        const key = new Key(
-            childNames.key(name),
-            { serviceAccountId: account ? account.name : serviceAccountEmail },
-            { parent: this, dependsOn: grants },
-        );
+        const { rotationClock, ...componentOpts } = opts ?? {};
+        super("registry-pull-secret:index:RegistryPullSecret", name, {}, componentOpts);
+        const now = rotationClock ? rotationClock() : new Date();
+        const credential = declareCredential(name, valid.credential, { parent: this, now });
 
         const dockerConfig = pulumi.secret(
-            pulumi.all([valid.registries, key.privateKey, valid.email]).apply(([registries, password, email]) =>
-                dockerConfigJson(registries.map((server) => ({ server, username: keyUsername, password, email }))),
-            ),
+            pulumi
+                .all([valid.registries, credential.username, credential.password, valid.email])
+                .apply(([registries, username, password, email]) =>
+                    dockerConfigJson(registries.map((server) => ({ server, username, password, email }))),
+                ),
         );
         const secretData = pulumi.secret(
             dockerConfig.apply((json) => ({ ".dockerconfigjson": Buffer.from(json, "utf8").toString("base64") })),
@@ -163,8 +163,9 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
         this.secretName = pulumi.output(valid.secretName);
         this.namespaces = pulumi.output(valid.namespaces);
         this.registries = pulumi.output(valid.registries);
-        this.serviceAccountEmail = serviceAccountEmail;
-        this.keyName = key.name;
+        this.serviceAccountEmail = credential.serviceAccountEmail;
+        this.keyName = credential.keyName;
+        this.keyRotatesAfter = credential.keyRotatesAfter;
         this.dockerConfigJson = dockerConfig;
         this.registerOutputs({
             secretName: this.secretName,
@@ -172,6 +173,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
             registries: this.registries,
             serviceAccountEmail: this.serviceAccountEmail,
             keyName: this.keyName,
+            keyRotatesAfter: this.keyRotatesAfter,
             dockerConfigJson: this.dockerConfigJson,
         });
     }
@@ -184,12 +186,7 @@ interface ValidArgs {
     registries: pulumi.Input<string[]>;
     secretName: pulumi.Input<string>;
     email: pulumi.Input<string | undefined>;
-    gcp: {
-        project: pulumi.Input<string>;
-        serviceAccountId?: pulumi.Input<string>;
-        serviceAccountEmail?: pulumi.Input<string>;
-        repositories: ArtifactRegistryRepository[];
-    };
+    credential: CredentialSource;
 }
 
 /** Throws `InputPropertyError` for the first broken rule, before any resource is registered. */
@@ -204,7 +201,7 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         registries: checkRegistries(args.registries),
         secretName: checkInput("secretName", args.secretName ?? "regcred", objectNameProblem),
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
-        gcp: checkGoogleCloud(args.gcp),
+        credential: checkCredentialSource(args),
     };
 }
 
@@ -224,45 +221,4 @@ function checkRegistries(registries: pulumi.Input<pulumi.Input<string>[]>): pulu
     if (registries === undefined) throw invalid("registries", "must name at least one registry host");
     const isPlain = Array.isArray(registries) && registries.every((host) => typeof host === "string");
     return isPlain ? checkKnown(registries) : pulumi.output(registries).apply(checkKnown);
-}
-
-function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): ValidArgs["gcp"] {
-    if (gcp === undefined || gcp === null || typeof gcp !== "object") {
-        throw invalid("gcp", "must be an object with project and serviceAccountId or serviceAccountEmail");
-    }
-    if (gcp.project === undefined) throw invalid("gcp.project", "is required");
-    const creates = gcp.serviceAccountId !== undefined;
-    if (creates === (gcp.serviceAccountEmail !== undefined)) {
-        throw invalid(
-            "gcp.serviceAccountId",
-            "or gcp.serviceAccountEmail must be given, not both: an id creates a service account, an email uses an existing one",
-        );
-    }
-    const repositories = checkRepositories(gcp.repositories ?? []);
-    if (creates && repositories.length === 0) {
-        throw invalid(
-            "gcp.repositories",
-            "must name at least one repository when gcp.serviceAccountId creates the account: a new account can read nothing else",
-        );
-    }
-    return {
-        project: checkInput("gcp.project", gcp.project, projectIdProblem),
-        serviceAccountId: creates ? checkInput("gcp.serviceAccountId", gcp.serviceAccountId!, serviceAccountIdProblem) : undefined,
-        serviceAccountEmail: creates ? undefined : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail!, emailProblem),
-        repositories,
-    };
-}
-
-function checkRepositories(repositories: unknown): ArtifactRegistryRepository[] {
-    const isPlain = Array.isArray(repositories) && repositories.every((r) => r !== null && typeof r === "object");
-    if (!isPlain) throw invalid("gcp.repositories", "must be a plain list of { location, repository } known when the program runs");
-    const checked = (repositories as ArtifactRegistryRepository[]).map((r, i) => ({
-        location: check(`gcp.repositories[${i}].location`, r.location, repositoryLocationProblem),
-        repository: check(`gcp.repositories[${i}].repository`, r.repository, repositoryIdProblem),
-    }));
-    const duplicate = firstDuplicateIndex(checked.map((r) => `${r.location}/${r.repository}`));
-    if (duplicate !== undefined) {
-        throw invalid(`gcp.repositories[${duplicate}]`, "repeats an earlier repository; each must be listed once");
-    }
-    return checked;
 }

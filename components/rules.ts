@@ -103,3 +103,19 @@ export function repositoryIdProblem(value: string): string | undefined {
     }
     return undefined;
 }
+
+/**
+ * A registry username (`credentials.username`). The `auth` field is base64("username:password") and
+ * the kubelet splits it on the first ':' (RFC 7617 forbids ':' in a user-id), so a ':' in the
+ * username would silently move part of it into the password.
+ */
+export function registryUsernameProblem(value: string): string | undefined {
+    if (value.length === 0) return "must not be empty";
+    if (value.includes(":")) return "must not contain ':' (basic auth splits username and password on the first ':')";
+    return undefined;
+}
+
+/** A registry password or token (`credentials.password`). */
+export function registryPasswordProblem(value: string): string | undefined {
+    return value.length === 0 ? "must not be empty" : undefined;
+}

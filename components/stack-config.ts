@@ -4,24 +4,35 @@ import { invalid } from "./validate";
 
 /**
  * The sample stack's config (declared with types and defaults in Pulumi.yaml) as component args.
- * Optional strings default to "" in Pulumi.yaml because a declared key without a default is required.
+ * Optional strings default to "" (numbers to 0) in Pulumi.yaml because a declared key without a
+ * default is required; "" and 0 mean unset here. `gcpProject` selects Google Cloud, `registryUsername`
+ * plain credentials: set one of them.
  */
 export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
     const optional = (key: string) => config.get(key) || undefined;
+    // Key material is read as a secret whether or not it was stored with --secret.
+    const optionalSecret = (key: string) => (config.get(key) ? config.requireSecret(key) : undefined);
+    const optionalNumber = (key: string) => config.getNumber(key) || undefined;
+    const project = optional("gcpProject");
+    const username = optional("registryUsername");
     return {
         namespaces: config.requireObject<string[]>("namespaces"),
         registries: config.requireObject<string[]>("registries"),
         secretName: optional("secretName"),
         serviceAccounts: config.getObject<string[]>("serviceAccounts"),
         email: optional("email"),
-        gcp: {
-            project: config.require("gcpProject"),
+        gcp: project === undefined ? undefined : {
+            project,
             serviceAccountId: optional("serviceAccountId"),
             serviceAccountEmail: optional("serviceAccountEmail"),
             repositories: (config.getObject<string[]>("repositories") ?? []).map((path, i) =>
                 repositoryFromPath(`${config.name}:repositories[${i}]`, path),
             ),
+            keyRotationDays: optionalNumber("keyRotationDays"),
+            keyVersion: optionalNumber("keyVersion"),
+            existingKey: optionalSecret("existingKey"),
         },
+        credentials: username === undefined ? undefined : { username, password: config.requireSecret("registryPassword") },
     };
 }
 

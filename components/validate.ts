@@ -41,3 +41,17 @@ export function checkPlainList(propertyPath: string, value: unknown): string[] {
     }
     return value;
 }
+
+/** Like {@link checkInput}, for a whole number that may be known now or only later. */
+export function checkNumberInput(
+    propertyPath: string,
+    value: pulumi.Input<number>,
+    rule: (value: number) => string | undefined,
+): pulumi.Input<number> {
+    const checkKnown = (known: number) => {
+        const problem = rule(known);
+        if (problem !== undefined) throw invalid(propertyPath, problem);
+        return known;
+    };
+    return pulumi.Output.isInstance(value) || value instanceof Promise ? pulumi.output(value).apply(checkKnown) : checkKnown(value);
+}

@@ -6,7 +6,7 @@ const registrations = startMocks();
 import { RegistryPullSecret, type RegistryPullSecretArgs } from "../components";
 import { sampleArgs } from "./support/component";
 
-const gcp = sampleArgs().gcp;
+const gcp = sampleArgs().gcp!;
 
 /** [what is wrong, args, property path, reason pattern] */
 const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
@@ -36,7 +36,7 @@ const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
     ["a created account without repositories", sampleArgs({ gcp: { ...gcp, repositories: [] } }), "gcp.repositories", /at least one repository when gcp.serviceAccountId creates the account/],
     ["a repository with a bad location", sampleArgs({ gcp: { ...gcp, repositories: [{ location: "Asia", repository: "asia.gcr.io" }] } }), "gcp.repositories[0].location", /Artifact Registry location/],
     ["a repository listed twice", sampleArgs({ gcp: { ...gcp, repositories: [gcp.repositories![0], gcp.repositories![0]] } }), "gcp.repositories[1]", /repeats an earlier repository/],
-    ["no gcp at all", sampleArgs({ gcp: undefined as never }), "gcp", /must be an object/],
+    ["no gcp at all (nor credentials)", sampleArgs({ gcp: undefined as never }), "gcp", /^gcp or credentials is required/],
 ];
 
 describe("validation before anything registers", () => {

@@ -16,6 +16,9 @@ export interface Registration {
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
     additionalSecretOutputs: string[];
+    /** Replacement options: they decide whether a replaced resource is created before the old one is deleted. */
+    deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
     /** Inputs as sent: secrets stay wrapped, see {@link isSecretValue}. */
     inputs: Record<string, unknown>;
     /** The position of the engine's answer among all answers so far (the resource exists then). */
@@ -101,6 +104,8 @@ export function startMocks(options: MockOptions = {}): Registration[] {
             dependencies: req.getDependenciesList(),
             propertyDependencies,
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            replaceOnChanges: req.getReplaceonchangesList(),
             inputs: req.getObject()?.toJavaScript() ?? {},
         };
         registrations.push(registration);

@@ -1,0 +1,300 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
+import { Account, Key } from "@pulumi/gcp/serviceaccount";
+import type {
+    ArtifactRegistryRepository,
+    GoogleCloudCredentialArgs,
+    RegistryCredentialsArgs,
+} from "./registry-pull-secret";
+import { childNames } from "./names";
+import { keyKeepers, keyRotatesAfter, keyRotationDaysProblem, keyVersionProblem, type KeySchedule } from "./rotation";
+import {
+    emailProblem,
+    firstDuplicateIndex,
+    projectIdProblem,
+    registryPasswordProblem,
+    registryUsernameProblem,
+    repositoryIdProblem,
+    repositoryLocationProblem,
+    serviceAccountIdProblem,
+} from "./rules";
+import { readServiceAccountKey, serviceAccountKeyName, serviceAccountKeyProblem } from "./service-account-key";
+import { check, checkInput, checkNumberInput, invalid } from "./validate";
+
+/**
+ * Artifact Registry accepts `_json_key_base64` with the key file in base64, and the provider's
+ * `privateKey` is exactly that: it goes in as it is, so nothing decodes or re-encodes key material.
+ */
+export const keyUsername = "_json_key_base64";
+
+/** Least privilege for pulling (FACTS.md section 3). */
+export const readerRole = "roles/artifactregistry.reader";
+
+/** What the Secret and the component's outputs need from wherever the credential comes from. */
+export interface RegistryCredential {
+    username: pulumi.Output<string>;
+    /** Always a secret. */
+    password: pulumi.Output<string>;
+    /** The service account the key belongs to; `""` for `credentials`. */
+    serviceAccountEmail: pulumi.Output<string>;
+    /** The key's resource name (not its material); `""` for `credentials`. */
+    keyName: pulumi.Output<string>;
+    /** RFC 3339 time of the next scheduled key rotation; `""` when nothing rotates on a schedule. */
+    keyRotatesAfter: pulumi.Output<string>;
+}
+
+interface GoogleCloudProject {
+    project: pulumi.Input<string>;
+    repositories: ArtifactRegistryRepository[];
+    serviceAccountEmail?: pulumi.Input<string>;
+}
+
+/** The credential source after validation: exactly one of three ways. */
+export type CredentialSource =
+    | {
+          mode: "createKey";
+          gcp: GoogleCloudProject & {
+              serviceAccountId?: pulumi.Input<string>;
+              keyRotationDays?: pulumi.Input<number>;
+              keyVersion?: pulumi.Input<number>;
+          };
+      }
+    | { mode: "existingKey"; gcp: GoogleCloudProject & { existingKey: pulumi.Output<string> } }
+    | { mode: "credentials"; username: pulumi.Input<string>; password: pulumi.Output<string> };
+
+/**
+ * Declares the credential's part of the graph as children of `parent` (so their URNs stay what they
+ * were before this module existed): service account -> repository grants -> key, an existing key
+ * behind the grants, or nothing for plain credentials.
+ */
+export function declareCredential(
+    name: string,
+    source: CredentialSource,
+    opts: { parent: pulumi.Resource; now: Date },
+): RegistryCredential {
+    switch (source.mode) {
+        case "createKey":
+            return createKey(name, source.gcp, opts);
+        case "existingKey":
+            return existingKey(name, source.gcp, opts.parent);
+        case "credentials":
+            return {
+                username: pulumi.output(source.username),
+                password: source.password,
+                serviceAccountEmail: pulumi.output(""),
+                keyName: pulumi.output(""),
+                keyRotatesAfter: pulumi.output(""),
+            };
+    }
+}
+
+function createKey(
+    name: string,
+    gcp: Extract<CredentialSource, { mode: "createKey" }>["gcp"],
+    { parent, now }: { parent: pulumi.Resource; now: Date },
+): RegistryCredential {
+    const account =
+        gcp.serviceAccountId === undefined
+            ? undefined
+            : new Account(
+                  childNames.serviceAccount(name),
+                  {
+                      project: gcp.project,
+                      accountId: gcp.serviceAccountId,
+                      displayName: "Image pulls",
+                      description: `Pulls images for the Kubernetes Secret of Pulumi component ${name}.`,
+                  },
+                  { parent },
+              );
+    const serviceAccountEmail = account
+        ? account.email
+        : pulumi.output(gcp.serviceAccountEmail as pulumi.Input<string>);
+    const member = account ? account.member : pulumi.interpolate`serviceAccount:${serviceAccountEmail}`;
+    const grants = grantReader(name, gcp, member, parent);
+
+    const schedule: pulumi.Output<KeySchedule> = pulumi
+        .all([gcp.keyRotationDays, gcp.keyVersion])
+        .apply(([rotationDays, keyVersion]) => ({ now, rotationDays, keyVersion }));
+    // Changed keepers replace the key; Pulumi creates the new key, updates the Secrets that read its
+    // privateKey in place, and deletes the old key last (create-before-replace, the default: no
+    // deleteBeforeReplace here), so pulls never lack a valid key and at most two keys of ours exist.
+    // The key waits for the grants so that no Secret ever holds a credential that cannot pull yet.
+    const key = new Key(
+        childNames.key(name),
+        { serviceAccountId: account ? account.name : serviceAccountEmail, keepers: schedule.apply(keyKeepers) },
+        { parent, dependsOn: grants },
+    );
+    return {
+        username: pulumi.output(keyUsername),
+        password: pulumi.secret(key.privateKey),
+        serviceAccountEmail,
+        keyName: key.name,
+        keyRotatesAfter: schedule.apply(keyRotatesAfter),
+    };
+}
+
+function existingKey(
+    name: string,
+    gcp: Extract<CredentialSource, { mode: "existingKey" }>["gcp"],
+    parent: pulumi.Resource,
+): RegistryCredential {
+    const key = gcp.existingKey.apply((text) => {
+        const read = readServiceAccountKey(text);
+        if ("problem" in read) throw invalid("gcp.existingKey", read.problem);
+        return read;
+    });
+    // The account's email and the key's id are names, not material: they leave the secret so that
+    // grants, previews and the outputs can show them.
+    const identity = pulumi.unsecret(key.apply((read) => read.identity));
+    const serviceAccountEmail = pulumi.all([identity, gcp.serviceAccountEmail]).apply(([{ clientEmail }, email]) => {
+        if (email !== undefined && email !== clientEmail) {
+            throw invalid(
+                "gcp.serviceAccountEmail",
+                "must be the service account of gcp.existingKey (its client_email), or be left out",
+            );
+        }
+        return clientEmail;
+    });
+    const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${serviceAccountEmail}`, parent);
+    return {
+        username: pulumi.output(keyUsername),
+        // Reading the checked email and the grants' ids makes every Secret wait for them (and fail
+        // with a key that belongs to another account), as Secrets wait for a created key.
+        password: pulumi.secret(
+            pulumi.all([key, serviceAccountEmail, grants.map((grant) => grant.id)]).apply(([read]) => read.base64),
+        ),
+        serviceAccountEmail,
+        keyName: identity.apply(serviceAccountKeyName),
+        keyRotatesAfter: pulumi.output(""),
+    };
+}
+
+/** Non-authoritative `roles/artifactregistry.reader` on each repository (FACTS.md section 3). */
+function grantReader(
+    name: string,
+    gcp: GoogleCloudProject,
+    member: pulumi.Input<string>,
+    parent: pulumi.Resource,
+): RepositoryIamMember[] {
+    return gcp.repositories.map(
+        ({ location, repository }) =>
+            new RepositoryIamMember(
+                childNames.grant(name, location, repository),
+                { project: gcp.project, location, repository, role: readerRole, member },
+                { parent },
+            ),
+    );
+}
+
+/** Throws `InputPropertyError` unless exactly one of `gcp` and `credentials` is given and valid. */
+export function checkCredentialSource(args: {
+    gcp?: GoogleCloudCredentialArgs;
+    credentials?: RegistryCredentialsArgs;
+}): CredentialSource {
+    const hasGcp = args.gcp !== undefined && args.gcp !== null;
+    const hasCredentials = args.credentials !== undefined && args.credentials !== null;
+    if (!hasGcp && !hasCredentials) {
+        throw invalid(
+            "gcp",
+            "or credentials is required: gcp for a Google Cloud service-account key, credentials for a username and password (any registry)",
+        );
+    }
+    if (hasGcp && hasCredentials) {
+        throw invalid("credentials", "cannot be given together with gcp: give exactly one of gcp and credentials");
+    }
+    return hasGcp ? checkGoogleCloud(args.gcp!) : checkCredentials(args.credentials!);
+}
+
+function checkCredentials(credentials: RegistryCredentialsArgs): CredentialSource {
+    if (typeof credentials !== "object") throw invalid("credentials", "must be an object with username and password");
+    if (credentials.username === undefined) throw invalid("credentials.username", "is required");
+    if (credentials.password === undefined) throw invalid("credentials.password", "is required");
+    return {
+        mode: "credentials",
+        username: checkInput("credentials.username", credentials.username, registryUsernameProblem),
+        password: pulumi.secret(checkInput("credentials.password", credentials.password, registryPasswordProblem)),
+    };
+}
+
+function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
+    if (typeof gcp !== "object") {
+        throw invalid("gcp", "must be an object with project and serviceAccountId or serviceAccountEmail");
+    }
+    if (gcp.project === undefined) throw invalid("gcp.project", "is required");
+    if (gcp.existingKey !== undefined) {
+        const createOnly = (["serviceAccountId", "keyRotationDays", "keyVersion"] as const).find(
+            (field) => gcp[field] !== undefined,
+        );
+        if (createOnly !== undefined) {
+            throw invalid(
+                `gcp.${createOnly}`,
+                "cannot be given with gcp.existingKey: that key already exists and belongs to its own service account; the component creates no account and no key, and whoever issued the key rotates it",
+            );
+        }
+        return {
+            mode: "existingKey",
+            gcp: {
+                repositories: checkRepositories(gcp.repositories ?? []),
+                project: checkInput("gcp.project", gcp.project, projectIdProblem),
+                serviceAccountEmail:
+                    gcp.serviceAccountEmail === undefined
+                        ? undefined
+                        : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
+                existingKey: pulumi.secret(checkInput("gcp.existingKey", gcp.existingKey, serviceAccountKeyProblem)),
+            },
+        };
+    }
+    const creates = gcp.serviceAccountId !== undefined;
+    if (creates === (gcp.serviceAccountEmail !== undefined)) {
+        throw invalid(
+            "gcp.serviceAccountId",
+            "or gcp.serviceAccountEmail must be given, not both: an id creates a service account, an email uses an existing one",
+        );
+    }
+    const repositories = checkRepositories(gcp.repositories ?? []);
+    if (creates && repositories.length === 0) {
+        throw invalid(
+            "gcp.repositories",
+            "must name at least one repository when gcp.serviceAccountId creates the account: a new account can read nothing else",
+        );
+    }
+    return {
+        mode: "createKey",
+        gcp: {
+            project: checkInput("gcp.project", gcp.project, projectIdProblem),
+            repositories,
+            serviceAccountId: creates
+                ? checkInput("gcp.serviceAccountId", gcp.serviceAccountId!, serviceAccountIdProblem)
+                : undefined,
+            serviceAccountEmail: creates
+                ? undefined
+                : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail!, emailProblem),
+            keyRotationDays:
+                gcp.keyRotationDays === undefined
+                    ? undefined
+                    : checkNumberInput("gcp.keyRotationDays", gcp.keyRotationDays, keyRotationDaysProblem),
+            keyVersion:
+                gcp.keyVersion === undefined
+                    ? undefined
+                    : checkNumberInput("gcp.keyVersion", gcp.keyVersion, keyVersionProblem),
+        },
+    };
+}
+
+function checkRepositories(repositories: unknown): ArtifactRegistryRepository[] {
+    const isPlain = Array.isArray(repositories) && repositories.every((r) => r !== null && typeof r === "object");
+    if (!isPlain)
+        throw invalid(
+            "gcp.repositories",
+            "must be a plain list of { location, repository } known when the program runs",
+        );
+    const checked = (repositories as ArtifactRegistryRepository[]).map((r, i) => ({
+        location: check(`gcp.repositories[${i}].location`, r.location, repositoryLocationProblem),
+        repository: check(`gcp.repositories[${i}].repository`, r.repository, repositoryIdProblem),
+    }));
+    const duplicate = firstDuplicateIndex(checked.map((r) => `${r.location}/${r.repository}`));
+    if (duplicate !== undefined) {
+        throw invalid(`gcp.repositories[${duplicate}]`, "repeats an earlier repository; each must be listed once");
+    }
+    return checked;
+}
