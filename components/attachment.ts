@@ -1,30 +1,49 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceAccountPatch } from "@pulumi/kubernetes/core/v1";
+import { PullSecretEntry } from "./pull-secret-entry";
+
+/** The ways the Secret can be put into `imagePullSecrets`; `merge` is the default. */
+export const attachModes = ["merge", "patch"] as const;
+export type AttachMode = (typeof attachModes)[number];
 
 /** One ServiceAccount that should list the pull Secret in its `imagePullSecrets`. */
 export interface PullSecretAttachmentArgs {
     namespace: string;
     serviceAccount: string;
     secretName: pulumi.Input<string>;
+    mode: AttachMode;
+    /** A kubeconfig for `merge`; default: the stack's Kubernetes connection. */
+    kubeconfig?: pulumi.Input<string>;
 }
 
 /**
- * Puts the Secret into a ServiceAccount's `imagePullSecrets` with a server-side-apply
- * `ServiceAccountPatch`. The list is atomic (kubernetes/api core/v1 types.go `+listType=atomic`):
- * this patch conflicts with any other manager of the list, and on destroy relinquishes the whole list
- * (pulumi-kubernetes provider/pkg/ssa). The README says so; the mechanism stays behind this one
- * function so it can be replaced without touching the component.
+ * `merge` (default): a {@link PullSecretEntry} that adds and removes only our entry with guarded JSON
+ * patches. `patch`: a server-side-apply `ServiceAccountPatch`; the list is atomic (kubernetes/api
+ * core/v1 types.go `+listType=atomic`), so it conflicts with any other manager of the list (or, forced,
+ * replaces their entries) and on destroy relinquishes the whole list (pulumi-kubernetes provider/pkg/ssa).
  */
 export function attachPullSecret(
     name: string,
     args: PullSecretAttachmentArgs,
     opts: pulumi.CustomResourceOptions,
 ): pulumi.CustomResource {
-    return new ServiceAccountPatch(
+    if (args.mode === "patch") {
+        return new ServiceAccountPatch(
+            name,
+            {
+                metadata: { name: args.serviceAccount, namespace: args.namespace },
+                imagePullSecrets: [{ name: args.secretName }],
+            },
+            opts,
+        );
+    }
+    return new PullSecretEntry(
         name,
         {
-            metadata: { name: args.serviceAccount, namespace: args.namespace },
-            imagePullSecrets: [{ name: args.secretName }],
+            namespace: args.namespace,
+            serviceAccount: args.serviceAccount,
+            secretName: args.secretName,
+            kubeconfig: args.kubeconfig,
         },
         opts,
     );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
-import { attachPullSecret } from "./attachment";
+import { attachModes, attachPullSecret, type AttachMode } from "./attachment";
 import { checkCredentialSource, declareCredential, type CredentialSource } from "./credential";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
@@ -82,6 +82,21 @@ export interface RegistryPullSecretArgs {
     credentials?: RegistryCredentialsArgs;
     /** Written into each docker config entry, like kubectl's `--docker-email`. Default: none. */
     email?: pulumi.Input<string>;
+    /**
+     * How the Secret gets into `imagePullSecrets`. Default: `"merge"`, which adds only our entry with a
+     * guarded JSON patch, leaves every other entry in its place, and on destroy removes only our entry
+     * (and only if we added it). `"patch"`: a server-side-apply `ServiceAccountPatch`, which owns the
+     * whole atomic list: it fails with a field conflict when another manager wrote the list, and on
+     * destroy the whole list disappears, other entries included.
+     */
+    attachMode?: pulumi.Input<string>;
+    /**
+     * The cluster for `"merge"` attachments, as a kubeconfig document (a secret). Default: what the
+     * default Kubernetes provider uses: `kubernetes:kubeconfig` and `kubernetes:context` stack config,
+     * then `KUBECONFIG`, then `~/.kube/config`, then in-cluster. Give it when the program builds its
+     * cluster and provider in code.
+     */
+    kubeconfig?: pulumi.Input<string>;
 }
 
 export { keyUsername, readerRole } from "./credential";
@@ -154,7 +169,13 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
             for (const serviceAccount of valid.serviceAccounts) {
                 attachPullSecret(
                     childNames.attachment(name, namespace, serviceAccount),
-                    { namespace, serviceAccount, secretName: secret.metadata.name },
+                    {
+                        namespace,
+                        serviceAccount,
+                        secretName: secret.metadata.name,
+                        mode: valid.attachMode,
+                        kubeconfig: valid.kubeconfig,
+                    },
                     { parent: this },
                 );
             }
@@ -187,6 +208,8 @@ interface ValidArgs {
     secretName: pulumi.Input<string>;
     email: pulumi.Input<string | undefined>;
     credential: CredentialSource;
+    attachMode: AttachMode;
+    kubeconfig?: pulumi.Input<string>;
 }
 
 /** Throws `InputPropertyError` for the first broken rule, before any resource is registered. */
@@ -202,7 +225,18 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         secretName: checkInput("secretName", args.secretName ?? "regcred", objectNameProblem),
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
         credential: checkCredentialSource(args),
+        attachMode: checkAttachMode(args.attachMode),
+        kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
     };
+}
+
+/** The mode picks which resource type registers, so it must be known when the program runs. */
+function checkAttachMode(mode: unknown): AttachMode {
+    if (mode === undefined) return "merge";
+    if (!(attachModes as readonly unknown[]).includes(mode)) {
+        throw invalid("attachMode", `must be one of ${attachModes.map((m) => `"${m}"`).join(", ")}, as a plain string known when the program runs`);
+    }
+    return mode as AttachMode;
 }
 
 function checkList(path: string, value: unknown, rule: (value: string) => string | undefined): string[] {

@@ -28,11 +28,11 @@ test("credentials declare only the Secrets and attachments: no Google Cloud reso
         [
             ["registry-pull-secret:index:RegistryPullSecret", "regcred"],
             ["kubernetes:core/v1:Secret", "regcred-team-a"],
-            ["kubernetes:core/v1:ServiceAccountPatch", "regcred-team-a/default"],
-            ["kubernetes:core/v1:ServiceAccountPatch", "regcred-team-a/builder"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-a/default"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-a/builder"],
             ["kubernetes:core/v1:Secret", "regcred-team-b"],
-            ["kubernetes:core/v1:ServiceAccountPatch", "regcred-team-b/default"],
-            ["kubernetes:core/v1:ServiceAccountPatch", "regcred-team-b/builder"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-b/default"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-b/builder"],
         ].sort(),
     );
 });

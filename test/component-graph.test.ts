@@ -10,7 +10,7 @@ const types = {
     grant: "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
     key: "gcp:serviceaccount/key:Key",
     secret: "kubernetes:core/v1:Secret",
-    patch: "kubernetes:core/v1:ServiceAccountPatch",
+    attachment: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
 };
 
 const byName = (children: { name: string }[], name: string) => {
@@ -31,7 +31,7 @@ describe("RegistryPullSecret graph", () => {
                 [types.grant, "one-reader-asia-asia.gcr.io"],
                 [types.key, "one-key"],
                 [types.secret, "one-team-a"],
-                [types.patch, "one-team-a/default"],
+                [types.attachment, "one-team-a/default"],
             ],
         );
     });
@@ -44,12 +44,12 @@ describe("RegistryPullSecret graph", () => {
         const { children } = await registeredBy(component, registrations);
         const names = (type: string) => children.filter((c) => c.type === type).map((c) => c.name);
         assert.deepEqual(names(types.secret), ["many-a", "many-b", "many-c"]);
-        assert.deepEqual(names(types.patch), ["many-a/default", "many-a/deployer", "many-b/default", "many-b/deployer", "many-c/default", "many-c/deployer"]);
+        assert.deepEqual(names(types.attachment), ["many-a/default", "many-a/deployer", "many-b/default", "many-b/deployer", "many-c/default", "many-c/deployer"]);
         assert.equal(children.length, 1 + 1 + 1 + 3 + 6);
-        for (const patch of children.filter((c) => c.type === types.patch)) {
-            const [namespace, account] = patch.name.slice("many-".length).split("/");
-            assert.deepEqual(patch.inputs.metadata, { name: account, namespace });
-            assert.deepEqual(patch.inputs.imagePullSecrets, [{ name: "regcred" }]);
+        for (const attachment of children.filter((c) => c.type === types.attachment)) {
+            const [namespace, serviceAccount] = attachment.name.slice("many-".length).split("/");
+            const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
+            assert.deepEqual({ ns, sa, secretName, entry }, { ns: namespace, sa: serviceAccount, secretName: "regcred", entry: `${namespace}/${serviceAccount}: regcred` });
         }
     });
 
@@ -125,7 +125,7 @@ describe("RegistryPullSecret graph", () => {
         const component = new RegistryPullSecret("secrets-only", sampleArgs({ namespaces: ["a", "b"], serviceAccounts: [] }));
         const { children } = await registeredBy(component, registrations);
         assert.equal(children.filter((c) => c.type === types.secret).length, 2);
-        assert.equal(children.filter((c) => c.type === types.patch).length, 0);
+        assert.equal(children.filter((c) => c.type === types.attachment).length, 0);
     });
 
     it("grants exactly roles/artifactregistry.reader on each listed repository", async () => {

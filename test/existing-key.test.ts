@@ -111,8 +111,8 @@ test("in a preview the key's account and key name are already known (they come f
         "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
         "kubernetes:core/v1:Secret",
         "kubernetes:core/v1:Secret",
-        "kubernetes:core/v1:ServiceAccountPatch",
-        "kubernetes:core/v1:ServiceAccountPatch",
+        "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
+        "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
         "registry-pull-secret:index:RegistryPullSecret",
     ]);
 });

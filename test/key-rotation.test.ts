@@ -11,7 +11,7 @@ import { RegistryPullSecret } from "../components";
 
 const keyType = "gcp:serviceaccount/key:Key";
 const secretType = "kubernetes:core/v1:Secret";
-const attachmentType = "kubernetes:core/v1:ServiceAccountPatch";
+const attachmentType = "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry";
 
 /** 2026-12-03T00:00Z ends a 30-day period counted from the epoch (see rotation.test.ts). */
 const boundary = Date.parse("2026-12-03T00:00:00Z");

@@ -24,7 +24,7 @@ describe("the sample stack program", () => {
             const count = (type: string) => registrations.filter((r) => r.type === type).length;
             assert.equal(count("registry-pull-secret:index:RegistryPullSecret"), 1);
             assert.equal(count("kubernetes:core/v1:Secret"), list("namespaces").length);
-            assert.equal(count("kubernetes:core/v1:ServiceAccountPatch"), list("namespaces").length * list("serviceAccounts").length);
+            assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"), list("namespaces").length * list("serviceAccounts").length);
             assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), list("repositories").length);
             assert.equal(count("gcp:serviceaccount/account:Account"), config["registry-pull-secret:serviceAccountId"] ? 1 : 0);
             assert.deepEqual(outputs.namespaces.value, list("namespaces"));

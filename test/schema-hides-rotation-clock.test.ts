@@ -23,15 +23,25 @@ test("the inferred schema has the credential args and keyRotatesAfter, and no ro
     };
     const component = schema.components.RegistryPullSecret;
     assert.deepEqual(Object.keys(component.inputs).sort(), [
+        "attachMode",
         "credentials",
         "email",
         "gcp",
+        "kubeconfig",
         "namespaces",
         "registries",
         "secretName",
         "serviceAccounts",
     ]);
     assert.equal(component.outputs.keyRotatesAfter.type, "string");
+    // attachMode and kubeconfig (issue 3) stay plain optional strings, so other languages can pass them.
+    assert.deepEqual(
+        ["attachMode", "kubeconfig"].map((name) => [name, component.inputs[name].type, component.inputs[name].optional]),
+        [
+            ["attachMode", "string", true],
+            ["kubeconfig", "string", true],
+        ],
+    );
     const gcp = schema.typeDefinitions.GoogleCloudCredentialArgs.properties;
     assert.deepEqual(
         ["keyRotationDays", "keyVersion", "existingKey"].map((name) => [name, gcp[name]?.type, gcp[name]?.optional]),
