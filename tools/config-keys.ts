@@ -1,0 +1,32 @@
+/**
+ * The sample stack's config keys and the component arguments they feed (components/stack-config.ts
+ * reads them), so that the plan can report a component error against the key the user edits.
+ */
+
+/** Component argument paths whose config key has another name; every other argument keeps its name. */
+const renamed: Record<string, string> = {
+    "gcp.project": "gcpProject",
+    "gcp.serviceAccountId": "serviceAccountId",
+    "gcp.serviceAccountEmail": "serviceAccountEmail",
+    "gcp.repositories": "repositories",
+};
+
+/**
+ * `gcp.repositories[1].location` -> `project:repositories[1]`: config lists hold strings
+ * (`LOCATION/REPOSITORY`), so a field of an element maps to the element.
+ */
+export function configKeyForArgument(project: string, propertyPath: string): string {
+    const match = /^([A-Za-z]+(?:\.[A-Za-z]+)?)((?:\[\d+\])?)/.exec(propertyPath);
+    if (!match) return `${project}:${propertyPath}`;
+    const [, argument, index] = match;
+    return `${project}:${renamed[argument] ?? argument}${index}`;
+}
+
+/** A component error (`InputPropertyError`) restated in config keys, the words of the stack file. */
+export function configErrorMessage(project: string, propertyPath: string, reason: string): string {
+    const problem = reason.startsWith(`${propertyPath} `) ? reason.slice(propertyPath.length + 1) : reason;
+    const inConfigTerms = problem.replace(/\bgcp\.[A-Za-z]+(\[\d+\])?(\.[A-Za-z]+)?/g, (mentioned) =>
+        configKeyForArgument(project, mentioned),
+    );
+    return `config ${configKeyForArgument(project, propertyPath)} ${inConfigTerms} (component argument ${propertyPath})`;
+}
