@@ -16,6 +16,8 @@ const renamed: Record<string, string> = {
  * (`LOCATION/REPOSITORY`), so a field of an element maps to the element.
  */
 export function configKeyForArgument(project: string, propertyPath: string): string {
+    // components/stack-config.ts reports what it parses itself under the config key already.
+    if (propertyPath.startsWith(`${project}:`)) return propertyPath;
     const match = /^([A-Za-z]+(?:\.[A-Za-z]+)?)((?:\[\d+\])?)/.exec(propertyPath);
     if (!match) return `${project}:${propertyPath}`;
     const [, argument, index] = match;
@@ -28,5 +30,6 @@ export function configErrorMessage(project: string, propertyPath: string, reason
     const inConfigTerms = problem.replace(/\bgcp\.[A-Za-z]+(\[\d+\])?(\.[A-Za-z]+)?/g, (mentioned) =>
         configKeyForArgument(project, mentioned),
     );
-    return `config ${configKeyForArgument(project, propertyPath)} ${inConfigTerms} (component argument ${propertyPath})`;
+    const key = configKeyForArgument(project, propertyPath);
+    return `config ${key} ${inConfigTerms}${key === propertyPath ? "" : ` (component argument ${propertyPath})`}`;
 }
