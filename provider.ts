@@ -6,4 +6,5 @@
 import { componentProviderHost } from "@pulumi/pulumi/provider/experimental";
 import { pluginOptions } from "./components/plugin";
 
-componentProviderHost(pluginOptions);
+// The host serves until the engine stops it; run-plugin reports any failure to the engine.
+void componentProviderHost(pluginOptions);

@@ -53,14 +53,22 @@ describe("configKeyForArgument", () => {
 describe("configErrorMessage", () => {
     it("restates a component error in config keys, keeping the argument it came from", () => {
         assert.equal(
-            configErrorMessage(project, "gcp.serviceAccountId", "gcp.serviceAccountId or gcp.serviceAccountEmail must be given, not both"),
+            configErrorMessage(
+                project,
+                "gcp.serviceAccountId",
+                "gcp.serviceAccountId or gcp.serviceAccountEmail must be given, not both",
+            ),
             `config ${project}:serviceAccountId or ${project}:serviceAccountEmail must be given, not both (component argument gcp.serviceAccountId)`,
         );
     });
 
     it("keeps an error the stack-config reader already reports under a config key", () => {
         assert.equal(
-            configErrorMessage(project, `${project}:repositories[2]`, `${project}:repositories[2] must be LOCATION/REPOSITORY`),
+            configErrorMessage(
+                project,
+                `${project}:repositories[2]`,
+                `${project}:repositories[2] must be LOCATION/REPOSITORY`,
+            ),
             `config ${project}:repositories[2] must be LOCATION/REPOSITORY`,
         );
     });

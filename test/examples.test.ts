@@ -20,7 +20,11 @@ describe("examples/", async () => {
     const gcpType = schema.types[resource.inputProperties.gcp.$ref.replace("#/types/", "")];
     const repositoryType = schema.types[gcpType.properties.repositories.items.$ref.replace("#/types/", "")];
 
-    function assertFits(what: string, given: string[], type: { properties: Record<string, unknown>; required?: string[] }) {
+    function assertFits(
+        what: string,
+        given: string[],
+        type: { properties: Record<string, unknown>; required?: string[] },
+    ) {
         for (const name of given) assert.ok(name in type.properties, `${what}: ${name} is not in the schema`);
         for (const name of type.required ?? []) assert.ok(given.includes(name), `${what}: required ${name} is missing`);
     }
@@ -30,9 +34,13 @@ describe("examples/", async () => {
         assert.deepEqual(program.packages, { "registry-pull-secret": "../.." });
         const [declared] = Object.values<any>(program.resources);
         assert.equal(declared.type, token);
-        assertFits("RegistryPullSecret", Object.keys(declared.properties), { properties: resource.inputProperties, required: resource.requiredInputs });
+        assertFits("RegistryPullSecret", Object.keys(declared.properties), {
+            properties: resource.inputProperties,
+            required: resource.requiredInputs,
+        });
         assertFits("gcp", Object.keys(declared.properties.gcp), gcpType);
-        for (const repository of declared.properties.gcp.repositories) assertFits("repository", Object.keys(repository), repositoryType);
+        for (const repository of declared.properties.gcp.repositories)
+            assertFits("repository", Object.keys(repository), repositoryType);
         for (const output of Object.values<string>(program.outputs)) {
             assert.ok(/^\$\{regcred\.(\w+)\}$/.exec(output)![1] in resource.properties, output);
         }
@@ -44,12 +52,22 @@ describe("examples/", async () => {
         // Keyword arguments of the constructor call (4 spaces in) and keys of the nested dicts.
         const keywords = [...source.matchAll(/^ {4}(\w+)=/gm)].map((m) => camel(m[1]));
         const gcpKeys = [...source.matchAll(/^ {8}"(\w+)":/gm)].map((m) => camel(m[1]));
-        const repositoryKeys = [...source.matchAll(/\{"(location)": "[^"]*", "(repository)": /g)].flatMap((m) => [m[1], m[2]]);
-        assert.ok(keywords.length >= 4 && gcpKeys.length >= 3 && repositoryKeys.length >= 2, "the example's arguments were found");
-        assertFits("RegistryPullSecret", keywords, { properties: resource.inputProperties, required: resource.requiredInputs });
+        const repositoryKeys = [...source.matchAll(/\{"(location)": "[^"]*", "(repository)": /g)].flatMap((m) => [
+            m[1],
+            m[2],
+        ]);
+        assert.ok(
+            keywords.length >= 4 && gcpKeys.length >= 3 && repositoryKeys.length >= 2,
+            "the example's arguments were found",
+        );
+        assertFits("RegistryPullSecret", keywords, {
+            properties: resource.inputProperties,
+            required: resource.requiredInputs,
+        });
         assertFits("gcp", gcpKeys, gcpType);
         assertFits("repository", [...new Set(repositoryKeys)], repositoryType);
-        for (const [, output] of source.matchAll(/regcred\.(\w+)\)/g)) assert.ok(camel(output) in resource.properties, output);
+        for (const [, output] of source.matchAll(/regcred\.(\w+)\)/g))
+            assert.ok(camel(output) in resource.properties, output);
         assert.match(source, /^import pulumi_registry_pull_secret as registry_pull_secret$/m);
     });
 });

@@ -43,7 +43,10 @@ describe("npm run plan -- --stack dev", () => {
     it("exits 0 and says it is a plan, not a deployment", () => {
         assert.equal(code, 0, stderr);
         assert.equal(stderr, "");
-        assert.match(stdout, /^Plan for stack 'dev' of project 'registry-pull-secret': what `pulumi up` would declare\.\nNothing was deployed/);
+        assert.match(
+            stdout,
+            /^Plan for stack 'dev' of project 'registry-pull-secret': what `pulumi up` would declare\.\nNothing was deployed/,
+        );
     });
 
     it("prints the resource tree with every child under the component", () => {
@@ -75,12 +78,37 @@ describe("npm run plan -- --stack dev", () => {
 
     it("prints the Kubernetes objects as YAML with the Secret's data masked", () => {
         const documents = stdout.split("\nKubernetes objects (4):\n")[1].split("\n\nOutputs:")[0];
-        assert.deepEqual(YAML.parseAllDocuments(documents).map((d) => d.toJS()), [
-            { apiVersion: "v1", kind: "Secret", metadata: { name: "regcred", namespace: "team-a-dev" }, data: "[secret]", type: "kubernetes.io/dockerconfigjson" },
-            { apiVersion: "v1", kind: "Secret", metadata: { name: "regcred", namespace: "team-b-dev" }, data: "[secret]", type: "kubernetes.io/dockerconfigjson" },
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "team-a-dev" }, imagePullSecrets: [{ name: "regcred" }] },
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "team-b-dev" }, imagePullSecrets: [{ name: "regcred" }] },
-        ]);
+        assert.deepEqual(
+            YAML.parseAllDocuments(documents).map((d) => d.toJS()),
+            [
+                {
+                    apiVersion: "v1",
+                    kind: "Secret",
+                    metadata: { name: "regcred", namespace: "team-a-dev" },
+                    data: "[secret]",
+                    type: "kubernetes.io/dockerconfigjson",
+                },
+                {
+                    apiVersion: "v1",
+                    kind: "Secret",
+                    metadata: { name: "regcred", namespace: "team-b-dev" },
+                    data: "[secret]",
+                    type: "kubernetes.io/dockerconfigjson",
+                },
+                {
+                    apiVersion: "v1",
+                    kind: "ServiceAccount",
+                    metadata: { name: "default", namespace: "team-a-dev" },
+                    imagePullSecrets: [{ name: "regcred" }],
+                },
+                {
+                    apiVersion: "v1",
+                    kind: "ServiceAccount",
+                    metadata: { name: "default", namespace: "team-b-dev" },
+                    imagePullSecrets: [{ name: "regcred" }],
+                },
+            ],
+        );
     });
 
     it("shows what only the cloud can know as unknown and secrets as masked, inventing nothing", () => {
@@ -100,7 +128,12 @@ describe("npm run plan -- --stack prod", () => {
     it("plans an existing service account: no Account, one grant per repository, one attachment per (namespace, ServiceAccount)", () => {
         const { code, stdout } = plan("--stack", "prod");
         assert.equal(code, 0);
-        const types = [...stdout.split("\nResources (")[1].split("\n\n")[0].matchAll(/ (\S+:\S+:\S+)  /g)].map((m) => m[1]);
+        const types = [
+            ...stdout
+                .split("\nResources (")[1]
+                .split("\n\n")[0]
+                .matchAll(/ (\S+:\S+:\S+)  /g),
+        ].map((m) => m[1]);
         const count = (type: string) => types.filter((t) => t === type).length;
         assert.equal(types.length, 14);
         assert.equal(count("gcp:serviceaccount/account:Account"), 0);
@@ -108,7 +141,10 @@ describe("npm run plan -- --stack prod", () => {
         assert.equal(count("gcp:serviceaccount/key:Key"), 1);
         assert.equal(count("kubernetes:core/v1:Secret"), 3);
         assert.equal(count("kubernetes:core/v1:ServiceAccountPatch"), 6);
-        assert.match(stdout, /\n {2}serviceAccountEmail: image-puller@example-project-prod\.iam\.gserviceaccount\.com\n/);
+        assert.match(
+            stdout,
+            /\n {2}serviceAccountEmail: image-puller@example-project-prod\.iam\.gserviceaccount\.com\n/,
+        );
     });
 });
 
@@ -134,7 +170,10 @@ describe("npm run plan -- --out DIR", () => {
             type: "kubernetes.io/dockerconfigjson",
         });
         const patch = fs.readFileSync(path.join(out, "team-a-dev_serviceaccount_default.patch.yaml"), "utf8");
-        assert.match(patch, /^# kubernetes:core\/v1:ServiceAccountPatch regcred-team-a-dev\/default\n# A server-side apply patch/);
+        assert.match(
+            patch,
+            /^# kubernetes:core\/v1:ServiceAccountPatch regcred-team-a-dev\/default\n# A server-side apply patch/,
+        );
     });
 });
 
@@ -158,13 +197,21 @@ describe("npm run plan with bad config", () => {
     it("a bad project id names registry-pull-secret:gcpProject, not the argument gcp.project", () => {
         const { code, stderr } = fails(validConfig.replace("example-project", "Example_Project"));
         assert.equal(code, 1);
-        assert.match(stderr, /^error: Pulumi\.bad\.yaml: config registry-pull-secret:gcpProject must be a project id.*\(component argument gcp\.project\)\n$/);
+        assert.match(
+            stderr,
+            /^error: Pulumi\.bad\.yaml: config registry-pull-secret:gcpProject must be a project id.*\(component argument gcp\.project\)\n$/,
+        );
     });
 
     it("both serviceAccountId and serviceAccountEmail name both config keys", () => {
-        const { code, stderr } = fails(`${validConfig}  registry-pull-secret:serviceAccountEmail: puller@example-project.iam.gserviceaccount.com\n`);
+        const { code, stderr } = fails(
+            `${validConfig}  registry-pull-secret:serviceAccountEmail: puller@example-project.iam.gserviceaccount.com\n`,
+        );
         assert.equal(code, 1);
-        assert.match(stderr, /config registry-pull-secret:serviceAccountId or registry-pull-secret:serviceAccountEmail must be given, not both/);
+        assert.match(
+            stderr,
+            /config registry-pull-secret:serviceAccountId or registry-pull-secret:serviceAccountEmail must be given, not both/,
+        );
     });
 
     it("a repository that is not LOCATION/REPOSITORY names registry-pull-secret:repositories[0]", () => {
@@ -176,19 +223,28 @@ describe("npm run plan with bad config", () => {
     it("a missing required key exits 1 naming it, as the Pulumi CLI does", () => {
         const { code, stderr } = fails(validConfig.replace(/.*gcpProject.*\n/, ""));
         assert.equal(code, 1);
-        assert.equal(stderr, "error: Stack 'bad' is missing configuration value 'registry-pull-secret:gcpProject' (declared in Pulumi.yaml without a default)\n");
+        assert.equal(
+            stderr,
+            "error: Stack 'bad' is missing configuration value 'registry-pull-secret:gcpProject' (declared in Pulumi.yaml without a default)\n",
+        );
     });
 
     it("a value of the wrong declared type exits 1 naming the key", () => {
         const { code, stderr } = fails(validConfig.replace("[team-a]", "team-a"));
         assert.equal(code, 1);
-        assert.equal(stderr, "error: Stack 'bad' configuration value 'registry-pull-secret:namespaces' must be of type 'array'\n");
+        assert.equal(
+            stderr,
+            "error: Stack 'bad' configuration value 'registry-pull-secret:namespaces' must be of type 'array'\n",
+        );
     });
 
     it("an encrypted value exits 1: the plan cannot decrypt, and says to use pulumi preview", () => {
         const { code, stderr } = fails(`${validConfig}  registry-pull-secret:email:\n    secure: v1:abc\n`);
         assert.equal(code, 1);
-        assert.match(stderr, /'registry-pull-secret:email' is encrypted \(secure:\); the offline plan cannot decrypt it: use pulumi preview/);
+        assert.match(
+            stderr,
+            /'registry-pull-secret:email' is encrypted \(secure:\); the offline plan cannot decrypt it: use pulumi preview/,
+        );
     });
 });
 

@@ -21,7 +21,11 @@ function registration(name: string, fields: Partial<Registration> = {}): Registr
 describe("display", () => {
     it("masks secrets at any depth, whatever they hold, and marks unknowns", () => {
         assert.deepEqual(
-            display({ a: secretValue("hunter2"), b: [unknownValue, "x", secretValue({ deep: "k" })], c: { d: unknownValue, e: 1 } }),
+            display({
+                a: secretValue("hunter2"),
+                b: [unknownValue, "x", secretValue({ deep: "k" })],
+                c: { d: unknownValue, e: 1 },
+            }),
             { a: masked, b: [unknown, "x", masked], c: { d: unknown, e: 1 } },
         );
     });
@@ -53,7 +57,11 @@ describe("dependencyOrder", () => {
 
     it("reports a cycle instead of looping", () => {
         assert.throws(
-            () => dependencyOrder([registration("a", { dependencies: ["urn:b"] }), registration("b", { dependencies: ["urn:a"] })]),
+            () =>
+                dependencyOrder([
+                    registration("a", { dependencies: ["urn:b"] }),
+                    registration("b", { dependencies: ["urn:a"] }),
+                ]),
             /dependency cycle through/,
         );
     });
@@ -78,7 +86,10 @@ describe("resourceTree", () => {
 
 describe("kubernetesObjects", () => {
     const object = (name: string, type: string, namespace: string) =>
-        registration(name, { type, inputs: { kind: "ServiceAccount", apiVersion: "v1", metadata: { namespace, name: "default" } } });
+        registration(name, {
+            type,
+            inputs: { kind: "ServiceAccount", apiVersion: "v1", metadata: { namespace, name: "default" } },
+        });
 
     it("leaves non-Kubernetes resources out and never reuses a file name", () => {
         const files = kubernetesObjects([
@@ -87,11 +98,18 @@ describe("kubernetesObjects", () => {
             object("two", "kubernetes:core/v1:ServiceAccountPatch", "ns"),
             object("three", "kubernetes:core/v1:ServiceAccount", "ns"),
         ]).map((o) => o.fileName);
-        assert.deepEqual(files, ["ns_serviceaccount_default.patch.yaml", "ns_serviceaccount_default-2.patch.yaml", "ns_serviceaccount_default.yaml"]);
+        assert.deepEqual(files, [
+            "ns_serviceaccount_default.patch.yaml",
+            "ns_serviceaccount_default-2.patch.yaml",
+            "ns_serviceaccount_default.yaml",
+        ]);
     });
 
     it("writes apiVersion, kind and metadata first, as kubectl does", () => {
         const [{ yaml }] = kubernetesObjects([object("three", "kubernetes:core/v1:ServiceAccount", "ns")]);
-        assert.equal(yaml, "# kubernetes:core/v1:ServiceAccount three\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  namespace: ns\n  name: default\n");
+        assert.equal(
+            yaml,
+            "# kubernetes:core/v1:ServiceAccount three\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  namespace: ns\n  name: default\n",
+        );
     });
 });

@@ -29,7 +29,9 @@ describe("the plan masks every secret", async () => {
     };
     const outputs = { dockerConfigJson: secretValue(dockerConfig) };
     const text = formatPlan({ project: stack.project, stack: stack.stack, registrations, outputs });
-    const files = kubernetesObjects(registrations).map((o) => o.yaml).join("\n");
+    const files = kubernetesObjects(registrations)
+        .map((o) => o.yaml)
+        .join("\n");
 
     it("the registrations really carry the key material (so the checks below can fail)", () => {
         const sent = JSON.stringify(registrations);

@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { Analyzer, type PropertyDefinition } from "@pulumi/pulumi/provider/experimental/analyzer";
@@ -15,6 +17,9 @@ import ts from "typescript";
 import { pluginOptions } from "../components/plugin";
 
 const repo = path.resolve(__dirname, "..");
+const packageJson = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as Record<string, unknown>;
+// The gRPC client of the SDK's own protocol stubs, from the copy of @grpc/grpc-js the SDK loads.
+const sdkRequire = createRequire(require.resolve("@pulumi/pulumi"));
 const token = "registry-pull-secret:index:RegistryPullSecret";
 
 // Property shapes without descriptions (those are checked against the JSDoc).
@@ -73,7 +78,11 @@ function jsDoc(declaration: string, member?: string): string {
     throw new Error(`${declaration} not found in components/`);
 }
 
-function assertProperties(actual: Record<string, PropertyDefinition> | undefined, expected: Record<string, Shape>, declaration: string) {
+function assertProperties(
+    actual: Record<string, PropertyDefinition> | undefined,
+    expected: Record<string, Shape>,
+    declaration: string,
+) {
     assert.deepEqual(Object.keys(actual ?? {}), Object.keys(expected), `${declaration}: the properties, in order`);
     for (const [name, shape] of Object.entries(expected)) {
         const { description, ...rest } = actual![name];
@@ -85,7 +94,7 @@ function assertProperties(actual: Record<string, PropertyDefinition> | undefined
 }
 
 describe("the schema Pulumi infers for other languages", () => {
-    const analyzed = new Analyzer(repo, pluginOptions.name, require("../package.json"), new Set(["RegistryPullSecret"])).analyze();
+    const analyzed = new Analyzer(repo, pluginOptions.name, packageJson, new Set(["RegistryPullSecret"])).analyze();
     const component = analyzed.components.RegistryPullSecret;
 
     it("has exactly one component, RegistryPullSecret, described by its class JSDoc", () => {
@@ -98,10 +107,24 @@ describe("the schema Pulumi infers for other languages", () => {
     });
 
     it("has every gcp argument and the repository type", () => {
-        assert.deepEqual(Object.keys(analyzed.typeDefinitions).sort(), ["ArtifactRegistryRepository", "GoogleCloudCredentialArgs"]);
-        assertProperties(analyzed.typeDefinitions.GoogleCloudCredentialArgs.properties, gcpInputs, "GoogleCloudCredentialArgs");
-        assertProperties(analyzed.typeDefinitions.ArtifactRegistryRepository.properties, repositoryInputs, "ArtifactRegistryRepository");
-        assert.equal(analyzed.typeDefinitions.GoogleCloudCredentialArgs.description, jsDoc("GoogleCloudCredentialArgs"));
+        assert.deepEqual(Object.keys(analyzed.typeDefinitions).sort(), [
+            "ArtifactRegistryRepository",
+            "GoogleCloudCredentialArgs",
+        ]);
+        assertProperties(
+            analyzed.typeDefinitions.GoogleCloudCredentialArgs.properties,
+            gcpInputs,
+            "GoogleCloudCredentialArgs",
+        );
+        assertProperties(
+            analyzed.typeDefinitions.ArtifactRegistryRepository.properties,
+            repositoryInputs,
+            "ArtifactRegistryRepository",
+        );
+        assert.equal(
+            analyzed.typeDefinitions.GoogleCloudCredentialArgs.description,
+            jsDoc("GoogleCloudCredentialArgs"),
+        );
     });
 
     it("has every output with its type and description", () => {
@@ -117,7 +140,12 @@ describe("the plugin's provider (pluginOptions, as provider.ts hosts them)", () 
         const resource = schema.resources[token];
         assert.equal(resource.isComponent, true);
         assert.deepEqual(Object.keys(resource.inputProperties), Object.keys(inputs));
-        assert.deepEqual(resource.requiredInputs.sort(), Object.keys(inputs).filter((k) => !inputs[k].optional).sort());
+        assert.deepEqual(
+            resource.requiredInputs.sort(),
+            Object.keys(inputs)
+                .filter((k) => !inputs[k].optional)
+                .sort(),
+        );
         assert.deepEqual(Object.keys(resource.properties), Object.keys(outputs));
         assert.deepEqual(resource.required.sort(), Object.keys(outputs).sort());
     });
@@ -128,23 +156,28 @@ describe("PulumiPlugin.yaml's entry point under Pulumi's own plugin runner", () 
     after(() => children.forEach((child) => child.kill()));
 
     it("starts provider.ts with @pulumi/pulumi's run-plugin and serves the schema over gRPC", async () => {
-        const runPlugin = require.resolve("@pulumi/pulumi/cmd/run-plugin");
-        const child = spawn(process.execPath, [runPlugin, "provider.ts"], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+        const runPlugin = sdkRequire.resolve("./cmd/run-plugin");
+        const child = spawn(process.execPath, [runPlugin, "provider.ts"], {
+            cwd: repo,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         children.push(child);
         let stderr = "";
-        child.stderr!.on("data", (chunk) => (stderr += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
         const port = await new Promise<string>((resolve, reject) => {
-            child.stdout!.once("data", (chunk) => resolve(String(chunk).trim()));
+            child.stdout.once("data", (chunk) => resolve(String(chunk).trim()));
             child.once("exit", (code) => reject(new Error(`plugin exited ${code}: ${stderr}`)));
         });
         assert.match(port, /^\d+$/);
 
-        const grpc = require("@grpc/grpc-js");
-        const { ResourceProviderClient } = require("@pulumi/pulumi/proto/provider_grpc_pb");
-        const { GetSchemaRequest } = require("@pulumi/pulumi/proto/provider_pb");
+        const grpc = sdkRequire("@grpc/grpc-js");
+        const { ResourceProviderClient } = sdkRequire("./proto/provider_grpc_pb");
+        const { GetSchemaRequest } = sdkRequire("./proto/provider_pb");
         const client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         const schema = await new Promise<any>((resolve, reject) =>
-            client.getSchema(new GetSchemaRequest(), (err: unknown, resp: any) => (err ? reject(err) : resolve(JSON.parse(resp.getSchema())))),
+            client.getSchema(new GetSchemaRequest(), (err: Error | null, resp: any) =>
+                err ? reject(err) : resolve(JSON.parse(resp.getSchema())),
+            ),
         );
         client.close();
         assert.deepEqual(Object.keys(schema.resources), [token]);

@@ -12,10 +12,14 @@ import { isSecretValue, type Registration } from "../tools/recording-monitor";
 const repo = path.resolve(__dirname, "..");
 
 function evaluate(stack: string): string {
-    return execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "support/registered-inputs.ts"), stack], {
-        cwd: repo,
-        encoding: "utf8",
-    });
+    return execFileSync(
+        process.execPath,
+        ["--import", "tsx", path.join(__dirname, "support/registered-inputs.ts"), stack],
+        {
+            cwd: repo,
+            encoding: "utf8",
+        },
+    );
 }
 
 for (const stack of ["dev", "prod"]) {

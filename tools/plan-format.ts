@@ -71,7 +71,10 @@ export function dependencyOrder(registrations: Registration[]): Step[] {
         .map((registration) => ({
             step: stepOf(registration, new Set()),
             registration,
-            after: registration.dependencies.filter((urn) => byUrn.has(urn)).map((urn) => byUrn.get(urn)!.name).sort(),
+            after: registration.dependencies
+                .filter((urn) => byUrn.has(urn))
+                .map((urn) => byUrn.get(urn)!.name)
+                .sort(),
         }))
         .sort((a, b) => a.step - b.step);
 }
@@ -90,15 +93,23 @@ export function kubernetesObjects(registrations: Registration[]): KubernetesObje
         .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
         .map((r) => {
             const patch = r.type.endsWith("Patch");
-            const { apiVersion, kind, metadata, ...rest } = display(r.inputs) as Record<string, any>;
+            const { apiVersion, kind, metadata, ...rest } = display(r.inputs) as {
+                apiVersion?: unknown;
+                kind?: unknown;
+                metadata?: { name?: string; namespace?: string };
+            };
             const object = { apiVersion, kind, metadata, ...rest };
-            const base = [metadata?.namespace, String(kind).toLowerCase(), metadata?.name].filter((p) => p !== undefined).join("_");
+            const base = [metadata?.namespace, String(kind).toLowerCase(), metadata?.name]
+                .filter((p) => p !== undefined)
+                .join("_");
             let fileName = `${base}${patch ? ".patch" : ""}.yaml`;
             for (let n = 2; used.has(fileName); n++) fileName = `${base}-${n}${patch ? ".patch" : ""}.yaml`;
             used.add(fileName);
             const header = [
                 `# ${r.type} ${r.name}`,
-                ...(patch ? ["# A server-side apply patch: only these fields are applied to the existing object."] : []),
+                ...(patch
+                    ? ["# A server-side apply patch: only these fields are applied to the existing object."]
+                    : []),
             ];
             return { fileName, yaml: `${header.join("\n")}\n${YAML.stringify(object)}` };
         });

@@ -32,7 +32,8 @@ function parseArguments(argv: string[]): Options {
         options[flag.slice(2)] = argv[++i];
     }
     const dir = path.resolve(options.dir ?? path.join(__dirname, ".."));
-    if (options.stack === undefined) throw new UsageError(`--stack is required; stacks here: ${stackNames(dir).join(", ")}`);
+    if (options.stack === undefined)
+        throw new UsageError(`--stack is required; stacks here: ${stackNames(dir).join(", ")}`);
     return { stack: options.stack, out: options.out, dir };
 }
 

@@ -5,6 +5,7 @@
  * they are sent: secrets still wrapped and values only the cloud can know still unknown.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 
 /** One resource registration as the engine would receive it. */
 export interface Registration {
@@ -35,7 +36,9 @@ export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** True when a serialized input is a Pulumi secret. */
 export function isSecretValue(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === secretSig;
+    return (
+        typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === secretSig
+    );
 }
 
 /** `value` in the wire form of a secret. */
@@ -55,11 +58,14 @@ export function reveal<T = unknown>(value: unknown): T {
 export function recordRegistrations(): Registration[] {
     const registrations: Registration[] = [];
     let answers = 0;
-    const monitor = pulumi.runtime.getMonitor() as any;
+    type Callback = (err: Error | null, resp?: RegisterResourceResponse) => void;
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: RegisterResourceRequest, callback: Callback): unknown;
+    };
     const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
+    monitor.registerResource = (req, callback) => {
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+        req.getPropertydependenciesMap().forEach((deps, key) => {
             propertyDependencies[key] = deps.getUrnsList();
         });
         const registration: Registration = {
@@ -76,7 +82,7 @@ export function recordRegistrations(): Registration[] {
             inputs: req.getObject()?.toJavaScript() ?? {},
         };
         registrations.push(registration);
-        return registerResource(req, (err: unknown, resp: any) => {
+        return registerResource(req, (err, resp) => {
             if (resp) registration.urn = resp.getUrn();
             registration.answered = answers++;
             callback(err, resp);

@@ -28,6 +28,16 @@ export interface StackConfig {
 }
 
 type Declaration = { type?: string; default?: unknown; items?: { type?: string } };
+/** Pulumi.yaml, as far as config is concerned. */
+export interface ProjectDocument {
+    name?: unknown;
+    main?: unknown;
+    config?: Record<string, unknown>;
+}
+/** Pulumi.<stack>.yaml, as far as config is concerned. */
+export interface StackDocument {
+    config?: Record<string, unknown>;
+}
 const declarationFields = ["type", "default", "description", "items", "secret"];
 
 /** Reads Pulumi.yaml and Pulumi.<stack>.yaml from `dir`. */
@@ -37,8 +47,9 @@ export function readStackConfig(dir: string, stack: string): StackConfig {
         const known = stackNames(dir);
         throw new ConfigError("", `no stack file Pulumi.${stack}.yaml; stacks here: ${known.join(", ") || "none"}`);
     }
-    const project = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
-    return mergeStackConfig(project, YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}, stack);
+    const project = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as ProjectDocument;
+    const stackDoc = (YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as StackDocument;
+    return mergeStackConfig(project, stackDoc, stack);
 }
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in `dir`, sorted. */
@@ -51,29 +62,37 @@ export function stackNames(dir: string): string[] {
 }
 
 /** Pure: the project document and the stack document (both parsed YAML) as the program's config. */
-export function mergeStackConfig(projectDoc: any, stackDoc: any, stack: string): StackConfig {
-    const project: string = projectDoc?.name;
+export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDocument, stack: string): StackConfig {
+    const project = projectDoc.name;
     if (typeof project !== "string" || project === "") throw new ConfigError("", "Pulumi.yaml has no project name");
     const qualify = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
 
     const declarations = new Map<string, Declaration>();
     const config: Record<string, string> = {};
-    for (const [key, entry] of Object.entries<unknown>(projectDoc.config ?? {})) {
+    for (const [key, entry] of Object.entries(projectDoc.config ?? {})) {
         const isDeclaration =
-            typeof entry === "object" && entry !== null && !Array.isArray(entry) && declarationFields.some((f) => f in entry);
-        const declaration: Declaration = isDeclaration ? (entry as Declaration) : { default: entry };
+            typeof entry === "object" &&
+            entry !== null &&
+            !Array.isArray(entry) &&
+            declarationFields.some((f) => f in entry);
+        const declaration: Declaration = isDeclaration ? entry : { default: entry };
         declarations.set(qualify(key), declaration);
-        if (declaration.default !== undefined) config[qualify(key)] = configString(qualify(key), declaration.default, stack);
+        if (declaration.default !== undefined)
+            config[qualify(key)] = configString(qualify(key), declaration.default, stack);
     }
-    for (const [key, value] of Object.entries<unknown>(stackDoc.config ?? {})) {
+    for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
         config[qualify(key)] = configString(qualify(key), value, stack);
     }
     for (const [key, declaration] of declarations) {
         if (!(key in config)) {
-            throw new ConfigError(key, `Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)`);
+            throw new ConfigError(
+                key,
+                `Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)`,
+            );
         }
         const problem = typeProblem(declaration, config[key]);
-        if (problem !== undefined) throw new ConfigError(key, `Stack '${stack}' configuration value '${key}' ${problem}`);
+        if (problem !== undefined)
+            throw new ConfigError(key, `Stack '${stack}' configuration value '${key}' ${problem}`);
     }
     const main = typeof projectDoc.main === "string" ? projectDoc.main : "index.ts";
     return { project, main, stack, config };
@@ -82,7 +101,10 @@ export function mergeStackConfig(projectDoc: any, stackDoc: any, stack: string):
 function configString(key: string, value: unknown, stack: string): string {
     if (typeof value === "object" && value !== null && "secure" in value) {
         // Decrypting needs the stack's secrets provider, which only the Pulumi CLI has.
-        throw new ConfigError(key, `Stack '${stack}' configuration value '${key}' is encrypted (secure:); the offline plan cannot decrypt it: use pulumi preview`);
+        throw new ConfigError(
+            key,
+            `Stack '${stack}' configuration value '${key}' is encrypted (secure:); the offline plan cannot decrypt it: use pulumi preview`,
+        );
     }
     return typeof value === "string" ? value : JSON.stringify(value);
 }
