@@ -76,6 +76,32 @@ describe("npm run plan -- --stack dev", () => {
         ]);
     });
 
+    it("prints what Google Cloud is asked to create, with what it computes unknown", () => {
+        const documents = stdout.split("\nCloud resources' inputs (4):\n")[1].split("\n\nKubernetes objects")[0];
+        assert.deepEqual(
+            YAML.parseAllDocuments(documents).map((d) => d.toJS()),
+            [
+                {
+                    accountId: "image-puller-dev",
+                    description: "Pulls images for the Kubernetes Secret of Pulumi component regcred.",
+                    displayName: "Image pulls",
+                    project: "example-project-dev",
+                },
+                ...[
+                    ["asia", "asia.gcr.io"],
+                    ["asia-northeast1", "images"],
+                ].map(([location, repository]) => ({
+                    location,
+                    member: "(known after apply)",
+                    project: "example-project-dev",
+                    repository,
+                    role: "roles/artifactregistry.reader",
+                })),
+                { serviceAccountId: "(known after apply)" },
+            ],
+        );
+    });
+
     it("prints the Kubernetes objects as YAML with the Secret's data masked", () => {
         const documents = stdout.split("\nKubernetes objects (4):\n")[1].split("\n\nOutputs:")[0];
         assert.deepEqual(

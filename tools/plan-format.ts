@@ -1,7 +1,7 @@
 /**
- * Pure formatting of a recorded evaluation: the resource tree, the order the engine would follow,
- * and the Kubernetes objects as YAML. Every secret prints as {@link masked}, whatever it holds, and
- * every value only the cloud can know prints as {@link unknown}.
+ * Pure formatting of a recorded evaluation: the resource tree, the order the engine would follow, the
+ * cloud resources' inputs and the Kubernetes objects as YAML. Every secret prints as {@link masked},
+ * whatever it holds, and every value only the cloud can know prints as {@link unknown}.
  */
 import * as YAML from "yaml";
 import { isSecretValue, unknownValue, type Registration } from "./recording-monitor";
@@ -115,6 +115,16 @@ export function kubernetesObjects(registrations: Registration[]): KubernetesObje
         });
 }
 
+/**
+ * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
+ * the provider is asked to create, with what it computes still unknown.
+ */
+export function cloudResourceInputs(registrations: Registration[]): string[] {
+    return registrations
+        .filter((r) => r.custom && !r.type.startsWith("kubernetes:"))
+        .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
+}
+
 export interface PlanInput {
     project: string;
     stack: string;
@@ -126,6 +136,7 @@ export interface PlanInput {
 export function formatPlan({ project, stack, registrations, outputs }: PlanInput): string {
     const steps = dependencyOrder(registrations);
     const objects = kubernetesObjects(registrations);
+    const cloud = cloudResourceInputs(registrations);
     const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
     return [
         `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
@@ -140,6 +151,9 @@ export function formatPlan({ project, stack, registrations, outputs }: PlanInput
             ({ step, registration, after }) =>
                 `  ${String(step).padStart(width)}. ${registration.type}  ${registration.name}${after.length ? `  (after ${after.join(", ")})` : ""}`,
         ),
+        "",
+        `Cloud resources' inputs (${cloud.length}):`,
+        ...cloud.map((document) => `---\n${document}`.trimEnd()),
         "",
         `Kubernetes objects (${objects.length}):`,
         ...objects.map((o) => `---\n${o.yaml}`.trimEnd()),

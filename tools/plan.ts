@@ -1,8 +1,9 @@
 /**
- * `npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR]`: what `pulumi up` would declare for a stack, offline.
- * Evaluates the real index.ts with the stack's config (Pulumi.yaml defaults + Pulumi.<stack>.yaml)
- * (or Pulumi.yaml's `main`) under Pulumi's mock engine in preview mode, then prints the resource tree, the dependency order and
- * the Kubernetes objects; `--out DIR` also writes one YAML file per object. Secrets are masked.
+ * `npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR]`: what `pulumi up` would declare
+ * for a stack, offline. Evaluates the real program (Pulumi.yaml `main`, index.ts here) with the
+ * stack's config (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock engine in preview
+ * mode, then prints the resource tree, the dependency order, the cloud resources' inputs and the
+ * Kubernetes objects; `--out DIR` also writes one YAML file per object. Secrets are masked.
  * Exit status: 0 planned, 1 the config or the program is wrong, 2 the command line is wrong.
  */
 import * as fs from "node:fs";
