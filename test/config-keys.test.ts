@@ -15,32 +15,36 @@ import { configErrorMessage, configKeyForArgument } from "../tools/config-keys";
 const projectFile = YAML.parse(fs.readFileSync(path.resolve(__dirname, "../Pulumi.yaml"), "utf8"));
 const project: string = projectFile.name;
 
-/** Every argument path of `value` that holds a string, with the string. */
-function stringPaths(value: unknown, at = ""): Array<[string, string]> {
-    if (typeof value === "string") return [[at, value]];
-    if (Array.isArray(value)) return value.flatMap((v, i) => stringPaths(v, `${at}[${i}]`));
-    if (typeof value === "object" && value !== null) {
-        return Object.entries(value).flatMap(([k, v]) => stringPaths(v, at === "" ? k : `${at}.${k}`));
-    }
-    return [];
+/** Every argument path of `value` that holds a string or number, with the value (Outputs resolved). */
+async function leafPaths(value: unknown, at = ""): Promise<Array<[string, unknown]>> {
+    if (pulumi.Output.isInstance(value)) return leafPaths(await (value as any).promise(), at);
+    if (typeof value === "string" || typeof value === "number") return [[at, value]];
+    const children: Array<[string, unknown]> = Array.isArray(value)
+        ? value.map((v, i) => [`${at}[${i}]`, v])
+        : typeof value === "object" && value !== null
+          ? Object.entries(value).map(([k, v]) => [at === "" ? k : `${at}.${k}`, v])
+          : [];
+    return (await Promise.all(children.map(([p, v]) => leafPaths(v, p)))).flat();
 }
 
-describe("configKeyForArgument", () => {
+describe("configKeyForArgument", async () => {
     const keys = Object.keys(projectFile.config);
+    /** A value only this key holds: a number for integer keys, a string otherwise. */
+    const marker = (key: string) =>
+        projectFile.config[key].type === "integer" ? 1000 + keys.indexOf(key) : `marker-${key.toLowerCase()}`;
     const config: Record<string, string> = {};
     for (const key of keys) {
-        const marker = `marker-${key.toLowerCase()}`;
         const isList = projectFile.config[key].type === "array";
         // Repositories are LOCATION/REPOSITORY strings; a marker of that shape lands in both fields.
-        const element = key === "repositories" ? `${marker}/${marker}` : marker;
-        config[`${project}:${key}`] = isList ? JSON.stringify([element]) : element;
+        const element = key === "repositories" ? `${marker(key)}/${marker(key)}` : marker(key);
+        config[`${project}:${key}`] = isList ? JSON.stringify([element]) : String(element);
     }
     pulumi.runtime.setAllConfig(config);
-    const landed = stringPaths(argsFromConfig(new pulumi.Config(project)));
+    const landed = await leafPaths(argsFromConfig(new pulumi.Config(project)));
 
     for (const key of keys) {
         it(`maps every argument fed by ${project}:${key} back to that key`, () => {
-            const paths = landed.filter(([, value]) => value === `marker-${key.toLowerCase()}`).map(([p]) => p);
+            const paths = landed.filter(([, value]) => value === marker(key)).map(([p]) => p);
             assert.ok(paths.length > 0, `no component argument receives ${key}`);
             const isList = projectFile.config[key].type === "array";
             for (const argumentPath of paths) {

@@ -141,6 +141,7 @@ describe("npm run plan -- --stack dev", () => {
         assert.deepEqual(section("Outputs:"), [
             "  dockerConfigJson: [secret]",
             "  keyName: (known after apply)",
+            '  keyRotatesAfter: ""',
             '  namespaces: ["team-a-dev","team-b-dev"]',
             '  registries: ["asia.gcr.io","asia-northeast1-docker.pkg.dev"]',
             "  secretName: regcred",
@@ -247,11 +248,20 @@ describe("npm run plan with bad config", () => {
     });
 
     it("a missing required key exits 1 naming it, as the Pulumi CLI does", () => {
+        const { code, stderr } = fails(validConfig.replace(/.*namespaces.*\n/, ""));
+        assert.equal(code, 1);
+        assert.equal(
+            stderr,
+            "error: Stack 'bad' is missing configuration value 'registry-pull-secret:namespaces' (declared in Pulumi.yaml without a default)\n",
+        );
+    });
+
+    it("neither gcpProject nor registryUsername exits 1 naming both config keys", () => {
         const { code, stderr } = fails(validConfig.replace(/.*gcpProject.*\n/, ""));
         assert.equal(code, 1);
         assert.equal(
             stderr,
-            "error: Stack 'bad' is missing configuration value 'registry-pull-secret:gcpProject' (declared in Pulumi.yaml without a default)\n",
+            "error: Pulumi.bad.yaml: config registry-pull-secret:gcpProject or registry-pull-secret:registryUsername is required: registry-pull-secret:gcpProject for a Google Cloud service-account key, registry-pull-secret:registryUsername for a username and password (any registry) (component argument gcp)\n",
         );
     });
 

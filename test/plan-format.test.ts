@@ -13,6 +13,8 @@ function registration(name: string, fields: Partial<Registration> = {}): Registr
         dependencies: [],
         propertyDependencies: {},
         additionalSecretOutputs: [],
+        deleteBeforeReplace: false,
+        replaceOnChanges: [],
         inputs: {},
         ...fields,
     };

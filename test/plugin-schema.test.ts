@@ -3,7 +3,8 @@
  * TypeScript sources (FACTS.md section 4). These tests run that analyzer in-process and pin what it
  * infers; descriptions must be the JSDoc TypeScript itself reads from the sources.
  *
- * A new argument or output is one line in the tables below (`inputs`, `gcpInputs`, `outputs`).
+ * A new argument or output is one line in the tables below (`inputs`, `gcpInputs`, `credentialsInputs`,
+ * `outputs`); a new object type is one entry in `objectTypes` plus its table.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -25,6 +26,7 @@ const token = "registry-pull-secret:index:RegistryPullSecret";
 // Property shapes without descriptions (those are checked against the JSDoc).
 type Shape = PropertyDefinition;
 const string: Shape = { type: "string" };
+const number: Shape = { type: "number" };
 const optional = (shape: Shape): Shape => ({ ...shape, optional: true });
 /** A list the component needs known when the program runs (it names one child per element). */
 const plainList = (items: Shape): Shape => ({ type: "array", items: { ...items, plain: true }, plain: true });
@@ -37,7 +39,8 @@ const inputs: Record<string, Shape> = {
     registries: list(string),
     secretName: optional(string),
     serviceAccounts: optional(plainList(string)),
-    gcp: plainObject("GoogleCloudCredentialArgs"),
+    gcp: optional(plainObject("GoogleCloudCredentialArgs")),
+    credentials: optional(plainObject("RegistryCredentialsArgs")),
     email: optional(string),
 };
 /** `GoogleCloudCredentialArgs`: one line per argument. */
@@ -46,11 +49,25 @@ const gcpInputs: Record<string, Shape> = {
     serviceAccountId: optional(string),
     serviceAccountEmail: optional(string),
     repositories: optional(plainList(plainObject("ArtifactRegistryRepository"))),
+    keyRotationDays: optional(number),
+    keyVersion: optional(number),
+    existingKey: optional(string),
+};
+/** `RegistryCredentialsArgs`: one line per argument. */
+const credentialsInputs: Record<string, Shape> = {
+    username: string,
+    password: string,
 };
 /** `ArtifactRegistryRepository`. */
 const repositoryInputs: Record<string, Shape> = {
     location: { type: "string", plain: true },
     repository: { type: "string", plain: true },
+};
+/** The object types the arguments use: one line per type. */
+const objectTypes: Record<string, Record<string, Shape>> = {
+    GoogleCloudCredentialArgs: gcpInputs,
+    ArtifactRegistryRepository: repositoryInputs,
+    RegistryCredentialsArgs: credentialsInputs,
 };
 /** The component's outputs: one line per output. */
 const outputs: Record<string, Shape> = {
@@ -59,6 +76,7 @@ const outputs: Record<string, Shape> = {
     registries: list(string),
     serviceAccountEmail: string,
     keyName: string,
+    keyRotatesAfter: string,
     dockerConfigJson: string,
 };
 
@@ -106,25 +124,12 @@ describe("the schema Pulumi infers for other languages", () => {
         assertProperties(component.inputs, inputs, "RegistryPullSecretArgs");
     });
 
-    it("has every gcp argument and the repository type", () => {
-        assert.deepEqual(Object.keys(analyzed.typeDefinitions).sort(), [
-            "ArtifactRegistryRepository",
-            "GoogleCloudCredentialArgs",
-        ]);
-        assertProperties(
-            analyzed.typeDefinitions.GoogleCloudCredentialArgs.properties,
-            gcpInputs,
-            "GoogleCloudCredentialArgs",
-        );
-        assertProperties(
-            analyzed.typeDefinitions.ArtifactRegistryRepository.properties,
-            repositoryInputs,
-            "ArtifactRegistryRepository",
-        );
-        assert.equal(
-            analyzed.typeDefinitions.GoogleCloudCredentialArgs.description,
-            jsDoc("GoogleCloudCredentialArgs"),
-        );
+    it("has every object type of the arguments, each with every property, its type and description", () => {
+        assert.deepEqual(Object.keys(analyzed.typeDefinitions).sort(), Object.keys(objectTypes).sort());
+        for (const [name, properties] of Object.entries(objectTypes)) {
+            assertProperties(analyzed.typeDefinitions[name].properties, properties, name);
+            assert.equal(analyzed.typeDefinitions[name].description, jsDoc(name), `${name}: description`);
+        }
     });
 
     it("has every output with its type and description", () => {

@@ -3,12 +3,16 @@
  * reads them), so that the plan can report a component error against the key the user edits.
  */
 
-/** Component argument paths whose config key has another name; every other argument keeps its name. */
+/**
+ * Argument paths whose config key is not their last segment (`gcp.existingKey` is `existingKey`,
+ * `namespaces` is `namespaces`). The objects map to the key that selects them (stack-config.ts).
+ */
 const renamed: Record<string, string> = {
+    gcp: "gcpProject",
     "gcp.project": "gcpProject",
-    "gcp.serviceAccountId": "serviceAccountId",
-    "gcp.serviceAccountEmail": "serviceAccountEmail",
-    "gcp.repositories": "repositories",
+    credentials: "registryUsername",
+    "credentials.username": "registryUsername",
+    "credentials.password": "registryPassword",
 };
 
 /**
@@ -21,13 +25,14 @@ export function configKeyForArgument(project: string, propertyPath: string): str
     const match = /^([A-Za-z]+(?:\.[A-Za-z]+)?)((?:\[\d+\])?)/.exec(propertyPath);
     if (!match) return `${project}:${propertyPath}`;
     const [, argument, index] = match;
-    return `${project}:${renamed[argument] ?? argument}${index}`;
+    return `${project}:${renamed[argument] ?? argument.split(".").pop()}${index}`;
 }
 
 /** A component error (`InputPropertyError`) restated in config keys, the words of the stack file. */
 export function configErrorMessage(project: string, propertyPath: string, reason: string): string {
     const problem = reason.startsWith(`${propertyPath} `) ? reason.slice(propertyPath.length + 1) : reason;
-    const inConfigTerms = problem.replace(/\bgcp\.[A-Za-z]+(\[\d+\])?(\.[A-Za-z]+)?/g, (mentioned) =>
+    // The component's messages name its object arguments only as arguments (`gcp`, `credentials.password`).
+    const inConfigTerms = problem.replace(/\b(gcp|credentials)(\.[A-Za-z]+)?(\[\d+\])?(\.[A-Za-z]+)?\b/g, (mentioned) =>
         configKeyForArgument(project, mentioned),
     );
     const key = configKeyForArgument(project, propertyPath);

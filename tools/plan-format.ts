@@ -161,7 +161,8 @@ export function formatPlan({ project, stack, registrations, outputs }: PlanInput
         "Outputs:",
         ...Object.entries(outputs).map(([name, value]) => {
             const shown = display(value);
-            return `  ${name}: ${typeof shown === "string" ? shown : JSON.stringify(shown)}`;
+            // Bare words read better; an empty string would read as nothing.
+            return `  ${name}: ${typeof shown === "string" && shown !== "" ? shown : JSON.stringify(shown)}`;
         }),
         "",
     ].join("\n");
