@@ -121,7 +121,7 @@ describe("the workflow", () => {
         assert.doesNotMatch(JSON.stringify(test), /secrets\.|vars\.|auth/);
         assert.deepEqual(
             test.steps.map((s: any) => s.run ?? s.uses),
-            ["actions/checkout@v4", "actions/setup-node@v4", ".ci/run"],
+            ["actions/checkout@v4", "actions/setup-node@v4", 'sudo env "PATH=$PATH" .ci/run'],
         );
     });
 });
