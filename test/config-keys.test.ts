@@ -1,0 +1,79 @@
+/**
+ * The plan reports component errors against config keys. This ties that mapping to the one the sample
+ * stack really uses: every key declared in Pulumi.yaml gets a marker value, argsFromConfig turns the
+ * config into component args, and the argument path where each marker lands must map back to its key.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { argsFromConfig } from "../components/stack-config";
+import { configErrorMessage, configKeyForArgument } from "../tools/config-keys";
+
+const projectFile = YAML.parse(fs.readFileSync(path.resolve(__dirname, "../Pulumi.yaml"), "utf8"));
+const project: string = projectFile.name;
+
+/** Every argument path of `value` that holds a string or number, with the value (Outputs resolved). */
+async function leafPaths(value: unknown, at = ""): Promise<Array<[string, unknown]>> {
+    if (pulumi.Output.isInstance(value)) return leafPaths(await (value as any).promise(), at);
+    if (typeof value === "string" || typeof value === "number") return [[at, value]];
+    const children: Array<[string, unknown]> = Array.isArray(value)
+        ? value.map((v, i) => [`${at}[${i}]`, v])
+        : typeof value === "object" && value !== null
+          ? Object.entries(value).map(([k, v]) => [at === "" ? k : `${at}.${k}`, v])
+          : [];
+    return (await Promise.all(children.map(([p, v]) => leafPaths(v, p)))).flat();
+}
+
+describe("configKeyForArgument", async () => {
+    const keys = Object.keys(projectFile.config);
+    /** A value only this key holds: a number for integer keys, a string otherwise. */
+    const marker = (key: string) =>
+        projectFile.config[key].type === "integer" ? 1000 + keys.indexOf(key) : `marker-${key.toLowerCase()}`;
+    const config: Record<string, string> = {};
+    for (const key of keys) {
+        const isList = projectFile.config[key].type === "array";
+        // Repositories are LOCATION/REPOSITORY strings; a marker of that shape lands in both fields.
+        const element = key === "repositories" ? `${marker(key)}/${marker(key)}` : marker(key);
+        config[`${project}:${key}`] = isList ? JSON.stringify([element]) : String(element);
+    }
+    pulumi.runtime.setAllConfig(config);
+    const landed = await leafPaths(argsFromConfig(new pulumi.Config(project)));
+
+    for (const key of keys) {
+        it(`maps every argument fed by ${project}:${key} back to that key`, () => {
+            const paths = landed.filter(([, value]) => value === marker(key)).map(([p]) => p);
+            assert.ok(paths.length > 0, `no component argument receives ${key}`);
+            const isList = projectFile.config[key].type === "array";
+            for (const argumentPath of paths) {
+                assert.equal(configKeyForArgument(project, argumentPath), `${project}:${key}${isList ? "[0]" : ""}`);
+            }
+        });
+    }
+});
+
+describe("configErrorMessage", () => {
+    it("restates a component error in config keys, keeping the argument it came from", () => {
+        assert.equal(
+            configErrorMessage(
+                project,
+                "gcp.serviceAccountId",
+                "gcp.serviceAccountId or gcp.serviceAccountEmail must be given, not both",
+            ),
+            `config ${project}:serviceAccountId or ${project}:serviceAccountEmail must be given, not both (component argument gcp.serviceAccountId)`,
+        );
+    });
+
+    it("keeps an error the stack-config reader already reports under a config key", () => {
+        assert.equal(
+            configErrorMessage(
+                project,
+                `${project}:repositories[2]`,
+                `${project}:repositories[2] must be LOCATION/REPOSITORY`,
+            ),
+            `config ${project}:repositories[2] must be LOCATION/REPOSITORY`,
+        );
+    });
+});

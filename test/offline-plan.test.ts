@@ -1,0 +1,299 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as YAML from "yaml";
+
+const repo = path.resolve(__dirname, "..");
+
+/** `npm run plan -- ...args` as a user runs it, in its own process. */
+function plan(...args: string[]) {
+    const result = spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "tools/plan.ts"), ...args], {
+        cwd: repo,
+        encoding: "utf8",
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A project directory whose program is the real index.ts, with one extra stack file. */
+function projectWithStack(stack: string, config: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, "index.ts"), `export * from ${JSON.stringify(path.join(repo, "index"))};\n`);
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), config);
+    return dir;
+}
+
+const validConfig = [
+    "config:",
+    "  registry-pull-secret:namespaces: [team-a]",
+    "  registry-pull-secret:registries: [gcr.io]",
+    "  registry-pull-secret:gcpProject: example-project",
+    "  registry-pull-secret:serviceAccountId: image-puller",
+    "  registry-pull-secret:repositories: [us/gcr.io]",
+    "",
+].join("\n");
+
+describe("npm run plan -- --stack dev", () => {
+    const { code, stdout, stderr } = plan("--stack", "dev");
+    const section = (title: string) => stdout.split(`\n${title}`)[1].split("\n\n")[0].trimEnd().split("\n").slice(1);
+
+    it("exits 0 and says it is a plan, not a deployment", () => {
+        assert.equal(code, 0, stderr);
+        assert.equal(stderr, "");
+        assert.match(
+            stdout,
+            /^Plan for stack 'dev' of project 'registry-pull-secret': what `pulumi up` would declare\.\nNothing was deployed/,
+        );
+    });
+
+    it("prints the resource tree with every child under the component", () => {
+        assert.deepEqual(section("Resources (9):"), [
+            "  registry-pull-secret:index:RegistryPullSecret  regcred",
+            "  ├─ gcp:serviceaccount/account:Account  regcred-account",
+            "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io",
+            "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images",
+            "  ├─ gcp:serviceaccount/key:Key  regcred-key",
+            "  ├─ kubernetes:core/v1:Secret  regcred-team-a-dev",
+            "  ├─ kubernetes:core/v1:Secret  regcred-team-b-dev",
+            "  ├─ kubernetes:core/v1:ServiceAccountPatch  regcred-team-a-dev/default",
+            "  └─ kubernetes:core/v1:ServiceAccountPatch  regcred-team-b-dev/default",
+        ]);
+    });
+
+    it("prints the dependency order the engine receives: account, grants, key, Secrets, attachments", () => {
+        assert.deepEqual(section("Dependency order (8 resources in 5 steps; one step's resources go in parallel):"), [
+            "  1. gcp:serviceaccount/account:Account  regcred-account",
+            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io  (after regcred-account)",
+            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images  (after regcred-account)",
+            "  3. gcp:serviceaccount/key:Key  regcred-key  (after regcred-account, regcred-reader-asia-asia.gcr.io, regcred-reader-asia-northeast1-images)",
+            "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after regcred-key)",
+            "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after regcred-key)",
+            "  5. kubernetes:core/v1:ServiceAccountPatch  regcred-team-a-dev/default  (after regcred-team-a-dev)",
+            "  5. kubernetes:core/v1:ServiceAccountPatch  regcred-team-b-dev/default  (after regcred-team-b-dev)",
+        ]);
+    });
+
+    it("prints what Google Cloud is asked to create, with what it computes unknown", () => {
+        const documents = stdout.split("\nCloud resources' inputs (4):\n")[1].split("\n\nKubernetes objects")[0];
+        assert.deepEqual(
+            YAML.parseAllDocuments(documents).map((d) => d.toJS()),
+            [
+                {
+                    accountId: "image-puller-dev",
+                    description: "Pulls images for the Kubernetes Secret of Pulumi component regcred.",
+                    displayName: "Image pulls",
+                    project: "example-project-dev",
+                },
+                ...[
+                    ["asia", "asia.gcr.io"],
+                    ["asia-northeast1", "images"],
+                ].map(([location, repository]) => ({
+                    location,
+                    member: "(known after apply)",
+                    project: "example-project-dev",
+                    repository,
+                    role: "roles/artifactregistry.reader",
+                })),
+                { serviceAccountId: "(known after apply)" },
+            ],
+        );
+    });
+
+    it("prints the Kubernetes objects as YAML with the Secret's data masked", () => {
+        const documents = stdout.split("\nKubernetes objects (4):\n")[1].split("\n\nOutputs:")[0];
+        assert.deepEqual(
+            YAML.parseAllDocuments(documents).map((d) => d.toJS()),
+            [
+                {
+                    apiVersion: "v1",
+                    kind: "Secret",
+                    metadata: { name: "regcred", namespace: "team-a-dev" },
+                    data: "[secret]",
+                    type: "kubernetes.io/dockerconfigjson",
+                },
+                {
+                    apiVersion: "v1",
+                    kind: "Secret",
+                    metadata: { name: "regcred", namespace: "team-b-dev" },
+                    data: "[secret]",
+                    type: "kubernetes.io/dockerconfigjson",
+                },
+                {
+                    apiVersion: "v1",
+                    kind: "ServiceAccount",
+                    metadata: { name: "default", namespace: "team-a-dev" },
+                    imagePullSecrets: [{ name: "regcred" }],
+                },
+                {
+                    apiVersion: "v1",
+                    kind: "ServiceAccount",
+                    metadata: { name: "default", namespace: "team-b-dev" },
+                    imagePullSecrets: [{ name: "regcred" }],
+                },
+            ],
+        );
+    });
+
+    it("shows what only the cloud can know as unknown and secrets as masked, inventing nothing", () => {
+        assert.deepEqual(section("Outputs:"), [
+            "  dockerConfigJson: [secret]",
+            "  keyName: (known after apply)",
+            '  keyRotatesAfter: ""',
+            '  namespaces: ["team-a-dev","team-b-dev"]',
+            '  registries: ["asia.gcr.io","asia-northeast1-docker.pkg.dev"]',
+            "  secretName: regcred",
+            "  serviceAccountEmail: (known after apply)",
+        ]);
+        assert.doesNotMatch(stdout, /iam\.gserviceaccount\.com|_json_key|PRIVATE KEY|auths/);
+    });
+});
+
+describe("npm run plan -- --stack prod", () => {
+    it("plans an existing service account: no Account, one grant per repository, one attachment per (namespace, ServiceAccount)", () => {
+        const { code, stdout } = plan("--stack", "prod");
+        assert.equal(code, 0);
+        const types = [
+            ...stdout
+                .split("\nResources (")[1]
+                .split("\n\n")[0]
+                .matchAll(/ (\S+:\S+:\S+)  /g),
+        ].map((m) => m[1]);
+        const count = (type: string) => types.filter((t) => t === type).length;
+        assert.equal(types.length, 14);
+        assert.equal(count("gcp:serviceaccount/account:Account"), 0);
+        assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), 3);
+        assert.equal(count("gcp:serviceaccount/key:Key"), 1);
+        assert.equal(count("kubernetes:core/v1:Secret"), 3);
+        assert.equal(count("kubernetes:core/v1:ServiceAccountPatch"), 6);
+        assert.match(
+            stdout,
+            /\n {2}serviceAccountEmail: image-puller@example-project-prod\.iam\.gserviceaccount\.com\n/,
+        );
+    });
+});
+
+describe("npm run plan -- --out DIR", () => {
+    it("writes one YAML file per Kubernetes object, named after namespace, kind and name", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+        const { code, stdout } = plan("--stack", "dev", "--out", out);
+        assert.equal(code, 0);
+        assert.match(stdout, /Wrote 4 Kubernetes object files to /);
+        assert.deepEqual(fs.readdirSync(out).sort(), [
+            "team-a-dev_secret_regcred.yaml",
+            "team-a-dev_serviceaccount_default.patch.yaml",
+            "team-b-dev_secret_regcred.yaml",
+            "team-b-dev_serviceaccount_default.patch.yaml",
+        ]);
+        const secret = fs.readFileSync(path.join(out, "team-b-dev_secret_regcred.yaml"), "utf8");
+        assert.match(secret, /^# kubernetes:core\/v1:Secret regcred-team-b-dev\n/);
+        assert.deepEqual(YAML.parse(secret), {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "regcred", namespace: "team-b-dev" },
+            data: "[secret]",
+            type: "kubernetes.io/dockerconfigjson",
+        });
+        const patch = fs.readFileSync(path.join(out, "team-a-dev_serviceaccount_default.patch.yaml"), "utf8");
+        assert.match(
+            patch,
+            /^# kubernetes:core\/v1:ServiceAccountPatch regcred-team-a-dev\/default\n# A server-side apply patch/,
+        );
+    });
+});
+
+describe("npm run plan with bad config", () => {
+    const fails = (config: string) => plan("--stack", "bad", "--dir", projectWithStack("bad", config));
+
+    it("the config it was given plans (the baseline the failures below change one key of)", () => {
+        assert.equal(fails(validConfig).code, 0);
+    });
+
+    it("a bad namespace exits 1 with the component's rule, naming the config key", () => {
+        const { code, stdout, stderr } = fails(validConfig.replace("[team-a]", "[team-a, Team_B]"));
+        assert.equal(code, 1);
+        assert.equal(stdout, "");
+        assert.equal(
+            stderr,
+            "error: Pulumi.bad.yaml: config registry-pull-secret:namespaces[1] must be an RFC 1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit (component argument namespaces[1])\n",
+        );
+    });
+
+    it("a bad project id names registry-pull-secret:gcpProject, not the argument gcp.project", () => {
+        const { code, stderr } = fails(validConfig.replace("example-project", "Example_Project"));
+        assert.equal(code, 1);
+        assert.match(
+            stderr,
+            /^error: Pulumi\.bad\.yaml: config registry-pull-secret:gcpProject must be a project id.*\(component argument gcp\.project\)\n$/,
+        );
+    });
+
+    it("both serviceAccountId and serviceAccountEmail name both config keys", () => {
+        const { code, stderr } = fails(
+            `${validConfig}  registry-pull-secret:serviceAccountEmail: puller@example-project.iam.gserviceaccount.com\n`,
+        );
+        assert.equal(code, 1);
+        assert.match(
+            stderr,
+            /config registry-pull-secret:serviceAccountId or registry-pull-secret:serviceAccountEmail must be given, not both/,
+        );
+    });
+
+    it("a repository that is not LOCATION/REPOSITORY names registry-pull-secret:repositories[0]", () => {
+        const { code, stderr } = fails(validConfig.replace("[us/gcr.io]", "[gcr.io]"));
+        assert.equal(code, 1);
+        assert.match(stderr, /config registry-pull-secret:repositories\[0\] must be LOCATION\/REPOSITORY/);
+    });
+
+    it("a missing required key exits 1 naming it, as the Pulumi CLI does", () => {
+        const { code, stderr } = fails(validConfig.replace(/.*namespaces.*\n/, ""));
+        assert.equal(code, 1);
+        assert.equal(
+            stderr,
+            "error: Stack 'bad' is missing configuration value 'registry-pull-secret:namespaces' (declared in Pulumi.yaml without a default)\n",
+        );
+    });
+
+    it("neither gcpProject nor registryUsername exits 1 naming both config keys", () => {
+        const { code, stderr } = fails(validConfig.replace(/.*gcpProject.*\n/, ""));
+        assert.equal(code, 1);
+        assert.equal(
+            stderr,
+            "error: Pulumi.bad.yaml: config registry-pull-secret:gcpProject or registry-pull-secret:registryUsername is required: registry-pull-secret:gcpProject for a Google Cloud service-account key, registry-pull-secret:registryUsername for a username and password (any registry) (component argument gcp)\n",
+        );
+    });
+
+    it("a value of the wrong declared type exits 1 naming the key", () => {
+        const { code, stderr } = fails(validConfig.replace("[team-a]", "team-a"));
+        assert.equal(code, 1);
+        assert.equal(
+            stderr,
+            "error: Stack 'bad' configuration value 'registry-pull-secret:namespaces' must be of type 'array'\n",
+        );
+    });
+
+    it("an encrypted value exits 1: the plan cannot decrypt, and says to use pulumi preview", () => {
+        const { code, stderr } = fails(`${validConfig}  registry-pull-secret:email:\n    secure: v1:abc\n`);
+        assert.equal(code, 1);
+        assert.match(
+            stderr,
+            /'registry-pull-secret:email' is encrypted \(secure:\); the offline plan cannot decrypt it: use pulumi preview/,
+        );
+    });
+});
+
+describe("npm run plan command line", () => {
+    it("without --stack exits 2 and lists the stacks", () => {
+        const { code, stderr } = plan();
+        assert.equal(code, 2);
+        assert.match(stderr, /^error: --stack is required; stacks here: dev, prod\nusage: /);
+    });
+
+    it("an unknown stack exits 1 and lists the stacks", () => {
+        const { code, stderr } = plan("--stack", "staging");
+        assert.equal(code, 1);
+        assert.equal(stderr, "error: no stack file Pulumi.staging.yaml; stacks here: dev, prod\n");
+    });
+});

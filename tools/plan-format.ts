@@ -1,0 +1,169 @@
+/**
+ * Pure formatting of a recorded evaluation: the resource tree, the order the engine would follow, the
+ * cloud resources' inputs and the Kubernetes objects as YAML. Every secret prints as {@link masked},
+ * whatever it holds, and every value only the cloud can know prints as {@link unknown}.
+ */
+import * as YAML from "yaml";
+import { isSecretValue, unknownValue, type Registration } from "./recording-monitor";
+
+/** What a secret value prints as (the Pulumi CLI's own word for it). */
+export const masked = "[secret]";
+/** What a value computed by the cloud during `pulumi up` prints as. */
+export const unknown = "(known after apply)";
+
+/** A wire value made printable: secrets masked, unknowns marked, nothing else changed. */
+export function display(value: unknown): unknown {
+    if (isSecretValue(value)) return masked;
+    if (value === unknownValue) return unknown;
+    if (Array.isArray(value)) return value.map(display);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, display(inner)]));
+    }
+    return value;
+}
+
+/** The resources as a tree by parent, each line `type  name`, children in registration order. */
+export function resourceTree(registrations: Registration[]): string[] {
+    const urns = new Set(registrations.map((r) => r.urn));
+    const lines: string[] = [];
+    const walk = (parent: string, indent: string) => {
+        const children = registrations.filter((r) => r.parent === parent);
+        children.forEach((child, i) => {
+            const last = i === children.length - 1;
+            lines.push(`${indent}${last ? "└─ " : "├─ "}${child.type}  ${child.name}`);
+            walk(child.urn, indent + (last ? "   " : "│  "));
+        });
+    };
+    for (const root of registrations.filter((r) => r.parent === "" || !urns.has(r.parent))) {
+        lines.push(`${root.type}  ${root.name}`);
+        walk(root.urn, "");
+    }
+    return lines;
+}
+
+export interface Step {
+    /** 1 for resources that wait for nothing; otherwise one more than the latest step they wait for. */
+    step: number;
+    registration: Registration;
+    /** Names of the resources it waits for. */
+    after: string[];
+}
+
+/**
+ * The order the engine follows, from the dependencies it receives: a resource can start when
+ * everything it depends on is done, so resources of one step go in parallel. Components only group.
+ */
+export function dependencyOrder(registrations: Registration[]): Step[] {
+    const custom = registrations.filter((r) => r.custom);
+    const byUrn = new Map(custom.map((r) => [r.urn, r]));
+    const steps = new Map<string, number>();
+    const stepOf = (r: Registration, seen: Set<string>): number => {
+        const known = steps.get(r.urn);
+        if (known !== undefined) return known;
+        if (seen.has(r.urn)) throw new Error(`dependency cycle through ${r.name}`);
+        seen.add(r.urn);
+        const deps = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is Registration => d !== undefined);
+        const step = 1 + Math.max(0, ...deps.map((d) => stepOf(d, seen)));
+        steps.set(r.urn, step);
+        return step;
+    };
+    return custom
+        .map((registration) => ({
+            step: stepOf(registration, new Set()),
+            registration,
+            after: registration.dependencies
+                .filter((urn) => byUrn.has(urn))
+                .map((urn) => byUrn.get(urn)!.name)
+                .sort(),
+        }))
+        .sort((a, b) => a.step - b.step);
+}
+
+export interface KubernetesObject {
+    /** `<namespace>_<kind>_<name>.yaml`, `.patch.yaml` for a server-side-apply patch. */
+    fileName: string;
+    /** A YAML document, headed by a comment naming the Pulumi resource. */
+    yaml: string;
+}
+
+/** Every Kubernetes object the stack declares, as the YAML the provider would send (masked). */
+export function kubernetesObjects(registrations: Registration[]): KubernetesObject[] {
+    const used = new Set<string>();
+    return registrations
+        .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
+        .map((r) => {
+            const patch = r.type.endsWith("Patch");
+            const { apiVersion, kind, metadata, ...rest } = display(r.inputs) as {
+                apiVersion?: unknown;
+                kind?: unknown;
+                metadata?: { name?: string; namespace?: string };
+            };
+            const object = { apiVersion, kind, metadata, ...rest };
+            const base = [metadata?.namespace, String(kind).toLowerCase(), metadata?.name]
+                .filter((p) => p !== undefined)
+                .join("_");
+            let fileName = `${base}${patch ? ".patch" : ""}.yaml`;
+            for (let n = 2; used.has(fileName); n++) fileName = `${base}-${n}${patch ? ".patch" : ""}.yaml`;
+            used.add(fileName);
+            const header = [
+                `# ${r.type} ${r.name}`,
+                ...(patch
+                    ? ["# A server-side apply patch: only these fields are applied to the existing object."]
+                    : []),
+            ];
+            return { fileName, yaml: `${header.join("\n")}\n${YAML.stringify(object)}` };
+        });
+}
+
+/**
+ * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
+ * the provider is asked to create, with what it computes still unknown.
+ */
+export function cloudResourceInputs(registrations: Registration[]): string[] {
+    return registrations
+        .filter((r) => r.custom && !r.type.startsWith("kubernetes:"))
+        .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
+}
+
+export interface PlanInput {
+    project: string;
+    stack: string;
+    registrations: Registration[];
+    outputs: Record<string, unknown>;
+}
+
+/** The whole plan as text. */
+export function formatPlan({ project, stack, registrations, outputs }: PlanInput): string {
+    const steps = dependencyOrder(registrations);
+    const objects = kubernetesObjects(registrations);
+    const cloud = cloudResourceInputs(registrations);
+    const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
+    return [
+        `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
+        `Nothing was deployed: the program ran offline under Pulumi's mock engine in preview mode.`,
+        `${masked} marks a secret; ${unknown} marks a value only the cloud can know.`,
+        "",
+        `Resources (${registrations.length}):`,
+        ...resourceTree(registrations).map((line) => `  ${line}`),
+        "",
+        `Dependency order (${steps.length} resources in ${new Set(steps.map((s) => s.step)).size} steps; one step's resources go in parallel):`,
+        ...steps.map(
+            ({ step, registration, after }) =>
+                `  ${String(step).padStart(width)}. ${registration.type}  ${registration.name}${after.length ? `  (after ${after.join(", ")})` : ""}`,
+        ),
+        "",
+        `Cloud resources' inputs (${cloud.length}):`,
+        ...cloud.map((document) => `---\n${document}`.trimEnd()),
+        "",
+        `Kubernetes objects (${objects.length}):`,
+        ...objects.map((o) => `---\n${o.yaml}`.trimEnd()),
+        "",
+        "Outputs:",
+        ...Object.entries(outputs).map(([name, value]) => {
+            const shown = display(value);
+            // Bare words read better; an empty string would read as nothing.
+            return `  ${name}: ${typeof shown === "string" && shown !== "" ? shown : JSON.stringify(shown)}`;
+        }),
+        "",
+    ].join("\n");
+}

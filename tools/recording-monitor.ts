@@ -1,0 +1,99 @@
+/**
+ * What the Pulumi engine receives for each resource, read off the monitor of the SDK's mock engine
+ * (`pulumi.runtime.setMocks`). Parent, dependencies, property dependencies and
+ * `additionalSecretOutputs` are only visible there (FACTS.md section 4), and so are inputs exactly as
+ * they are sent: secrets still wrapped and values only the cloud can know still unknown.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
+
+/** One resource registration as the engine would receive it. */
+export interface Registration {
+    type: string;
+    name: string;
+    /** Filled in when the monitor answers. */
+    urn: string;
+    custom: boolean;
+    /** The parent's URN, `""` for a resource at the top of the stack. */
+    parent: string;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+    additionalSecretOutputs: string[];
+    /** Replacement options: they decide whether a replaced resource is created before the old one is deleted. */
+    deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
+    /** Inputs as sent: secrets stay wrapped (see {@link isSecretValue}), unknowns stay {@link unknownValue}. */
+    inputs: Record<string, unknown>;
+    /** The position of the engine's answer among all answers so far (the resource exists then). */
+    answered?: number;
+}
+
+// The SDK's wire format for secrets and unknown values (@pulumi/pulumi runtime/rpc.ts).
+const specialSigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+/** How an input that only the cloud can know (computed during `pulumi up`) is sent during a preview. */
+export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True when a serialized input is a Pulumi secret. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+    return (
+        typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === secretSig
+    );
+}
+
+/** `value` in the wire form of a secret. */
+export function secretValue(value: unknown): Record<string, unknown> {
+    return { [specialSigKey]: secretSig, value };
+}
+
+/** The plain value of an input, secret or not. */
+export function reveal<T = unknown>(value: unknown): T {
+    return (isSecretValue(value) ? value.value : value) as T;
+}
+
+/**
+ * Wraps the monitor of the mock engine installed by `setMocks` so that every registration is recorded;
+ * returns the live list. Call after `setMocks` and before the program declares resources.
+ */
+export function recordRegistrations(): Registration[] {
+    const registrations: Registration[] = [];
+    let answers = 0;
+    type Callback = (err: Error | null, resp?: RegisterResourceResponse) => void;
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: RegisterResourceRequest, callback: Callback): unknown;
+    };
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            propertyDependencies[key] = deps.getUrnsList();
+        });
+        const registration: Registration = {
+            type: req.getType(),
+            name: req.getName(),
+            urn: "",
+            custom: req.getCustom(),
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            inputs: req.getObject()?.toJavaScript() ?? {},
+        };
+        registrations.push(registration);
+        return registerResource(req, (err, resp) => {
+            if (resp) registration.urn = resp.getUrn();
+            registration.answered = answers++;
+            callback(err, resp);
+        });
+    };
+    return registrations;
+}
+
+/** Waits until every outstanding registration has reached the mock monitor and been answered. */
+export async function settled(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}
