@@ -87,9 +87,10 @@ export interface RegistryPullSecretArgs {
      * guarded JSON patch, leaves every other entry in its place, and on destroy removes only our entry
      * (and only if we added it). `"patch"`: a server-side-apply `ServiceAccountPatch`, which owns the
      * whole atomic list: it fails with a field conflict when another manager wrote the list, and on
-     * destroy the whole list disappears, other entries included.
+     * destroy the whole list disappears, other entries included. A plain string: it decides which
+     * resource type is declared, so it must be known when the program runs.
      */
-    attachMode?: pulumi.Input<string>;
+    attachMode?: string;
     /**
      * The cluster for `"merge"` attachments, as a kubeconfig document (a secret). Default: what the
      * default Kubernetes provider uses: `kubernetes:kubeconfig` and `kubernetes:context` stack config,

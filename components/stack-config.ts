@@ -20,6 +20,7 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
         registries: config.requireObject<string[]>("registries"),
         secretName: optional("secretName"),
         serviceAccounts: config.getObject<string[]>("serviceAccounts"),
+        attachMode: optional("attachMode"),
         email: optional("email"),
         gcp: project === undefined ? undefined : {
             project,

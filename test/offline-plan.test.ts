@@ -58,8 +58,8 @@ describe("npm run plan -- --stack dev", () => {
             "  ├─ gcp:serviceaccount/key:Key  regcred-key",
             "  ├─ kubernetes:core/v1:Secret  regcred-team-a-dev",
             "  ├─ kubernetes:core/v1:Secret  regcred-team-b-dev",
-            "  ├─ kubernetes:core/v1:ServiceAccountPatch  regcred-team-a-dev/default",
-            "  └─ kubernetes:core/v1:ServiceAccountPatch  regcred-team-b-dev/default",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default",
+            "  └─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default",
         ]);
     });
 
@@ -71,8 +71,8 @@ describe("npm run plan -- --stack dev", () => {
             "  3. gcp:serviceaccount/key:Key  regcred-key  (after regcred-account, regcred-reader-asia-asia.gcr.io, regcred-reader-asia-northeast1-images)",
             "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after regcred-key)",
             "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after regcred-key)",
-            "  5. kubernetes:core/v1:ServiceAccountPatch  regcred-team-a-dev/default  (after regcred-team-a-dev)",
-            "  5. kubernetes:core/v1:ServiceAccountPatch  regcred-team-b-dev/default  (after regcred-team-b-dev)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default  (after regcred-team-a-dev)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default  (after regcred-team-b-dev)",
         ]);
     });
 
@@ -103,38 +103,25 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the Kubernetes objects as YAML with the Secret's data masked", () => {
-        const documents = stdout.split("\nKubernetes objects (4):\n")[1].split("\n\nOutputs:")[0];
+        const documents = stdout.split("\nKubernetes objects (2):\n")[1].split("\n\nimagePullSecrets entries")[0];
         assert.deepEqual(
             YAML.parseAllDocuments(documents).map((d) => d.toJS()),
-            [
-                {
-                    apiVersion: "v1",
-                    kind: "Secret",
-                    metadata: { name: "regcred", namespace: "team-a-dev" },
-                    data: "[secret]",
-                    type: "kubernetes.io/dockerconfigjson",
-                },
-                {
-                    apiVersion: "v1",
-                    kind: "Secret",
-                    metadata: { name: "regcred", namespace: "team-b-dev" },
-                    data: "[secret]",
-                    type: "kubernetes.io/dockerconfigjson",
-                },
-                {
-                    apiVersion: "v1",
-                    kind: "ServiceAccount",
-                    metadata: { name: "default", namespace: "team-a-dev" },
-                    imagePullSecrets: [{ name: "regcred" }],
-                },
-                {
-                    apiVersion: "v1",
-                    kind: "ServiceAccount",
-                    metadata: { name: "default", namespace: "team-b-dev" },
-                    imagePullSecrets: [{ name: "regcred" }],
-                },
-            ],
+            ["team-a-dev", "team-b-dev"].map((namespace) => ({
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: "regcred", namespace },
+                data: "[secret]",
+                type: "kubernetes.io/dockerconfigjson",
+            })),
         );
+    });
+
+    it("prints the one imagePullSecrets entry each ServiceAccount gets, without the provider's code", () => {
+        assert.deepEqual(
+            section("imagePullSecrets entries (2; each added alone by a guarded JSON patch, other entries kept):"),
+            ["  team-a-dev/default  + regcred", "  team-b-dev/default  + regcred"],
+        );
+        assert.doesNotMatch(stdout, /__provider|exports\.handler/);
     });
 
     it("shows what only the cloud can know as unknown and secrets as masked, inventing nothing", () => {
@@ -167,7 +154,7 @@ describe("npm run plan -- --stack prod", () => {
         assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), 3);
         assert.equal(count("gcp:serviceaccount/key:Key"), 1);
         assert.equal(count("kubernetes:core/v1:Secret"), 3);
-        assert.equal(count("kubernetes:core/v1:ServiceAccountPatch"), 6);
+        assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"), 6);
         assert.match(
             stdout,
             /\n {2}serviceAccountEmail: image-puller@example-project-prod\.iam\.gserviceaccount\.com\n/,
@@ -180,13 +167,8 @@ describe("npm run plan -- --out DIR", () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
         const { code, stdout } = plan("--stack", "dev", "--out", out);
         assert.equal(code, 0);
-        assert.match(stdout, /Wrote 4 Kubernetes object files to /);
-        assert.deepEqual(fs.readdirSync(out).sort(), [
-            "team-a-dev_secret_regcred.yaml",
-            "team-a-dev_serviceaccount_default.patch.yaml",
-            "team-b-dev_secret_regcred.yaml",
-            "team-b-dev_serviceaccount_default.patch.yaml",
-        ]);
+        assert.match(stdout, /Wrote 2 Kubernetes object files to /);
+        assert.deepEqual(fs.readdirSync(out).sort(), ["team-a-dev_secret_regcred.yaml", "team-b-dev_secret_regcred.yaml"]);
         const secret = fs.readFileSync(path.join(out, "team-b-dev_secret_regcred.yaml"), "utf8");
         assert.match(secret, /^# kubernetes:core\/v1:Secret regcred-team-b-dev\n/);
         assert.deepEqual(YAML.parse(secret), {
@@ -196,11 +178,26 @@ describe("npm run plan -- --out DIR", () => {
             data: "[secret]",
             type: "kubernetes.io/dockerconfigjson",
         });
-        const patch = fs.readFileSync(path.join(out, "team-a-dev_serviceaccount_default.patch.yaml"), "utf8");
+    });
+
+    it("writes a stack with attachMode patch's ServiceAccountPatch as a .patch.yaml file", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+        const dir = projectWithStack("patch", `${validConfig}  registry-pull-secret:attachMode: patch\n`);
+        const { code, stdout, stderr } = plan("--stack", "patch", "--dir", dir, "--out", out);
+        assert.equal(code, 0, stderr);
+        assert.match(stdout, /imagePullSecrets entries \(0;/);
+        assert.deepEqual(fs.readdirSync(out).sort(), ["team-a_secret_regcred.yaml", "team-a_serviceaccount_default.patch.yaml"]);
+        const patch = fs.readFileSync(path.join(out, "team-a_serviceaccount_default.patch.yaml"), "utf8");
         assert.match(
             patch,
-            /^# kubernetes:core\/v1:ServiceAccountPatch regcred-team-a-dev\/default\n# A server-side apply patch/,
+            /^# kubernetes:core\/v1:ServiceAccountPatch regcred-team-a\/default\n# A server-side apply patch/,
         );
+        assert.deepEqual(YAML.parse(patch), {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "default", namespace: "team-a" },
+            imagePullSecrets: [{ name: "regcred" }],
+        });
     });
 });
 

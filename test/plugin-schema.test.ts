@@ -42,6 +42,8 @@ const inputs: Record<string, Shape> = {
     gcp: optional(plainObject("GoogleCloudCredentialArgs")),
     credentials: optional(plainObject("RegistryCredentialsArgs")),
     email: optional(string),
+    attachMode: optional({ type: "string", plain: true }),
+    kubeconfig: optional(string),
 };
 /** `GoogleCloudCredentialArgs`: one line per argument. */
 const gcpInputs: Record<string, Shape> = {

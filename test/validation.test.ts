@@ -38,7 +38,7 @@ const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
     ["a repository listed twice", sampleArgs({ gcp: { ...gcp, repositories: [gcp.repositories![0], gcp.repositories![0]] } }), "gcp.repositories[1]", /repeats an earlier repository/],
     ["no gcp at all (nor credentials)", sampleArgs({ gcp: undefined as never }), "gcp", /^gcp or credentials is required/],
     ["an attachMode that is neither merge nor patch", sampleArgs({ attachMode: "replace" }), "attachMode", /^attachMode must be one of "merge", "patch"/],
-    ["an attachMode only known later", sampleArgs({ attachMode: pulumi.output("merge") }), "attachMode", /as a plain string known when the program runs/],
+    ["an attachMode only known later", sampleArgs({ attachMode: pulumi.output("merge") as unknown as string }), "attachMode", /as a plain string known when the program runs/],
 ];
 
 describe("validation before anything registers", () => {

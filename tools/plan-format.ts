@@ -115,13 +115,30 @@ export function kubernetesObjects(registrations: Registration[]): KubernetesObje
         });
 }
 
+/** A `PullSecretEntry` (attachMode "merge"): one name in one ServiceAccount's `imagePullSecrets`. */
+function isPullSecretEntry(r: Registration): boolean {
+    return r.type.endsWith(":PullSecretEntry");
+}
+
+/**
+ * The `imagePullSecrets` entries the stack owns, one line each (`namespace/account  + name`). Each is
+ * added with a guarded JSON patch that leaves other entries as they are; the serialized provider
+ * code a dynamic resource carries in its inputs is not shown.
+ */
+export function pullSecretEntries(registrations: Registration[]): string[] {
+    return registrations.filter(isPullSecretEntry).map((r) => {
+        const { namespace, serviceAccount, secretName } = display(r.inputs) as Record<string, unknown>;
+        return `${String(namespace)}/${String(serviceAccount)}  + ${String(secretName)}`;
+    });
+}
+
 /**
  * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
  * the provider is asked to create, with what it computes still unknown.
  */
 export function cloudResourceInputs(registrations: Registration[]): string[] {
     return registrations
-        .filter((r) => r.custom && !r.type.startsWith("kubernetes:"))
+        .filter((r) => r.custom && !r.type.startsWith("kubernetes:") && !isPullSecretEntry(r))
         .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
 }
 
@@ -137,6 +154,7 @@ export function formatPlan({ project, stack, registrations, outputs }: PlanInput
     const steps = dependencyOrder(registrations);
     const objects = kubernetesObjects(registrations);
     const cloud = cloudResourceInputs(registrations);
+    const entries = pullSecretEntries(registrations);
     const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
     return [
         `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
@@ -157,6 +175,9 @@ export function formatPlan({ project, stack, registrations, outputs }: PlanInput
         "",
         `Kubernetes objects (${objects.length}):`,
         ...objects.map((o) => `---\n${o.yaml}`.trimEnd()),
+        "",
+        `imagePullSecrets entries (${entries.length}; each added alone by a guarded JSON patch, other entries kept):`,
+        ...entries.map((line) => `  ${line}`),
         "",
         "Outputs:",
         ...Object.entries(outputs).map(([name, value]) => {
