@@ -9,12 +9,11 @@ import { join } from "node:path";
 import type { Case, CaseResult } from "./case";
 import { timeByCategory, type Profile } from "./profile";
 
-/**
- * The component variants measured: extra args passed to RegistryPullSecret as they are. Add one entry
- * per attachment mechanism once the component takes `attachMode`, e.g.
- * `{ label: "patch", args: { attachMode: "patch" } }`.
- */
-const variants: { label: string; args: Record<string, unknown> }[] = [{ label: "default", args: {} }];
+/** The component variants measured, one per attachment mechanism: extra args passed to RegistryPullSecret as they are. */
+const variants: { label: string; args: Record<string, unknown> }[] = [
+    { label: "merge", args: { attachMode: "merge" } },
+    { label: "patch", args: { attachMode: "patch" } },
+];
 const namespaceCounts = [1, 10, 100, 1000];
 const serviceAccountCounts = [1, 3];
 const runs = Number(process.env.BENCH_RUNS ?? 3);
