@@ -4,7 +4,8 @@
  * infers; descriptions must be the JSDoc TypeScript itself reads from the sources.
  *
  * A new argument or output is one line in the tables below (`inputs`, `gcpInputs`, `credentialsInputs`,
- * `outputs`); a new object type is one entry in `objectTypes` plus its table.
+ * `outputs`); a new object type is one entry in `objectTypes` plus its table. Because the tables are
+ * exact, they also prove the TypeScript-only `rotationClock` option never reaches other languages.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
