@@ -8,6 +8,5 @@ export const childNames = {
     grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
     key: (name: string) => `${name}-key`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
-    attachment: (name: string, namespace: string, serviceAccount: string) =>
-        `${name}-${namespace}/${serviceAccount}`,
+    attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
 };

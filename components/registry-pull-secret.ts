@@ -4,7 +4,13 @@ import { attachModes, attachPullSecret, type AttachMode } from "./attachment";
 import { checkCredentialSource, declareCredential, type CredentialSource } from "./credential";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
-import { emailProblem, firstDuplicateIndex, namespaceNameProblem, objectNameProblem, registryHostProblem } from "./rules";
+import {
+    emailProblem,
+    firstDuplicateIndex,
+    namespaceNameProblem,
+    objectNameProblem,
+    registryHostProblem,
+} from "./rules";
 import { check, checkInput, checkPlainList, invalid } from "./validate";
 
 /** An Artifact Registry repository the credential must be able to pull from. */
@@ -235,7 +241,10 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
 function checkAttachMode(mode: unknown): AttachMode {
     if (mode === undefined) return "merge";
     if (!(attachModes as readonly unknown[]).includes(mode)) {
-        throw invalid("attachMode", `must be one of ${attachModes.map((m) => `"${m}"`).join(", ")}, as a plain string known when the program runs`);
+        throw invalid(
+            "attachMode",
+            `must be one of ${attachModes.map((m) => `"${m}"`).join(", ")}, as a plain string known when the program runs`,
+        );
     }
     return mode as AttachMode;
 }
@@ -244,7 +253,8 @@ function checkList(path: string, value: unknown, rule: (value: string) => string
     const list = checkPlainList(path, value);
     list.forEach((element, i) => check(`${path}[${i}]`, element, rule));
     const duplicate = firstDuplicateIndex(list);
-    if (duplicate !== undefined) throw invalid(`${path}[${duplicate}]`, "repeats an earlier entry; each must be listed once");
+    if (duplicate !== undefined)
+        throw invalid(`${path}[${duplicate}]`, "repeats an earlier entry; each must be listed once");
     return list;
 }
 

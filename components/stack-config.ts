@@ -22,18 +22,22 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
         serviceAccounts: config.getObject<string[]>("serviceAccounts"),
         attachMode: optional("attachMode"),
         email: optional("email"),
-        gcp: project === undefined ? undefined : {
-            project,
-            serviceAccountId: optional("serviceAccountId"),
-            serviceAccountEmail: optional("serviceAccountEmail"),
-            repositories: (config.getObject<string[]>("repositories") ?? []).map((path, i) =>
-                repositoryFromPath(`${config.name}:repositories[${i}]`, path),
-            ),
-            keyRotationDays: optionalNumber("keyRotationDays"),
-            keyVersion: optionalNumber("keyVersion"),
-            existingKey: optionalSecret("existingKey"),
-        },
-        credentials: username === undefined ? undefined : { username, password: config.requireSecret("registryPassword") },
+        gcp:
+            project === undefined
+                ? undefined
+                : {
+                      project,
+                      serviceAccountId: optional("serviceAccountId"),
+                      serviceAccountEmail: optional("serviceAccountEmail"),
+                      repositories: (config.getObject<string[]>("repositories") ?? []).map((path, i) =>
+                          repositoryFromPath(`${config.name}:repositories[${i}]`, path),
+                      ),
+                      keyRotationDays: optionalNumber("keyRotationDays"),
+                      keyVersion: optionalNumber("keyVersion"),
+                      existingKey: optionalSecret("existingKey"),
+                  },
+        credentials:
+            username === undefined ? undefined : { username, password: config.requireSecret("registryPassword") },
     };
 }
 

@@ -53,5 +53,7 @@ export function checkNumberInput(
         if (problem !== undefined) throw invalid(propertyPath, problem);
         return known;
     };
-    return pulumi.Output.isInstance(value) || value instanceof Promise ? pulumi.output(value).apply(checkKnown) : checkKnown(value);
+    return pulumi.Output.isInstance(value) || value instanceof Promise
+        ? pulumi.output(value).apply(checkKnown)
+        : checkKnown(value);
 }

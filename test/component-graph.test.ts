@@ -44,12 +44,27 @@ describe("RegistryPullSecret graph", () => {
         const { children } = await registeredBy(component, registrations);
         const names = (type: string) => children.filter((c) => c.type === type).map((c) => c.name);
         assert.deepEqual(names(types.secret), ["many-a", "many-b", "many-c"]);
-        assert.deepEqual(names(types.attachment), ["many-a/default", "many-a/deployer", "many-b/default", "many-b/deployer", "many-c/default", "many-c/deployer"]);
+        assert.deepEqual(names(types.attachment), [
+            "many-a/default",
+            "many-a/deployer",
+            "many-b/default",
+            "many-b/deployer",
+            "many-c/default",
+            "many-c/deployer",
+        ]);
         assert.equal(children.length, 1 + 1 + 1 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
             const [namespace, serviceAccount] = attachment.name.slice("many-".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
-            assert.deepEqual({ ns, sa, secretName, entry }, { ns: namespace, sa: serviceAccount, secretName: "regcred", entry: `${namespace}/${serviceAccount}: regcred` });
+            assert.deepEqual(
+                { ns, sa, secretName, entry },
+                {
+                    ns: namespace,
+                    sa: serviceAccount,
+                    secretName: "regcred",
+                    entry: `${namespace}/${serviceAccount}: regcred`,
+                },
+            );
         }
     });
 
@@ -65,7 +80,11 @@ describe("RegistryPullSecret graph", () => {
         for (const namespace of ["a", "b"]) {
             const secret = byName(children, `chain-${namespace}`);
             assert.deepEqual(secret.propertyDependencies.data, [urn("chain-key")]);
-            assert.deepEqual(secret.dependencies, [urn("chain-key")], "a Secret depends on the key only, not on other namespaces");
+            assert.deepEqual(
+                secret.dependencies,
+                [urn("chain-key")],
+                "a Secret depends on the key only, not on other namespaces",
+            );
             const attachment = byName(children, `chain-${namespace}/default`);
             assert.deepEqual(attachment.dependencies, [secret.urn]);
         }
@@ -80,7 +99,13 @@ describe("RegistryPullSecret graph", () => {
             assert.ok(secret.additionalSecretOutputs.includes("data"));
         }
         assert.equal((await resolve(component.dockerConfigJson)).secret, true);
-        for (const plain of [component.secretName, component.namespaces, component.registries, component.serviceAccountEmail, component.keyName]) {
+        for (const plain of [
+            component.secretName,
+            component.namespaces,
+            component.registries,
+            component.serviceAccountEmail,
+            component.keyName,
+        ]) {
             const { secret, value } = await resolve<unknown>(plain);
             assert.equal(secret, false);
             assert.doesNotMatch(JSON.stringify(value), /PRIVATE KEY|_json_key/);
@@ -88,7 +113,10 @@ describe("RegistryPullSecret graph", () => {
     });
 
     it("writes the key's privateKey as the _json_key_base64 password as it is, never encoded twice", async () => {
-        const component = new RegistryPullSecret("encoding", sampleArgs({ registries: ["asia.gcr.io", "gcr.io"], email: "ops@example.com" }));
+        const component = new RegistryPullSecret(
+            "encoding",
+            sampleArgs({ registries: ["asia.gcr.io", "gcr.io"], email: "ops@example.com" }),
+        );
         const { children } = await registeredBy(component, registrations);
         const secret = byName(children, "encoding-team-a");
         assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
@@ -112,7 +140,13 @@ describe("RegistryPullSecret graph", () => {
         const email = "puller@other-project.iam.gserviceaccount.com";
         const component = new RegistryPullSecret(
             "existing",
-            sampleArgs({ gcp: { project: "example-project", serviceAccountEmail: email, repositories: [{ location: "us", repository: "gcr.io" }] } }),
+            sampleArgs({
+                gcp: {
+                    project: "example-project",
+                    serviceAccountEmail: email,
+                    repositories: [{ location: "us", repository: "gcr.io" }],
+                },
+            }),
         );
         const { children } = await registeredBy(component, registrations);
         assert.equal(children.filter((c) => c.type === types.account).length, 0);
@@ -122,7 +156,10 @@ describe("RegistryPullSecret graph", () => {
     });
 
     it("creates Secrets only when serviceAccounts is empty", async () => {
-        const component = new RegistryPullSecret("secrets-only", sampleArgs({ namespaces: ["a", "b"], serviceAccounts: [] }));
+        const component = new RegistryPullSecret(
+            "secrets-only",
+            sampleArgs({ namespaces: ["a", "b"], serviceAccounts: [] }),
+        );
         const { children } = await registeredBy(component, registrations);
         assert.equal(children.filter((c) => c.type === types.secret).length, 2);
         assert.equal(children.filter((c) => c.type === types.attachment).length, 0);
@@ -134,21 +171,38 @@ describe("RegistryPullSecret graph", () => {
             { location: "asia", repository: "asia.gcr.io" },
             { location: "asia-northeast1", repository: "images" },
         ];
-        const component = new RegistryPullSecret("grants", sampleArgs({ gcp: { project: "example-project", serviceAccountId: "image-puller", repositories } }));
+        const component = new RegistryPullSecret(
+            "grants",
+            sampleArgs({ gcp: { project: "example-project", serviceAccountId: "image-puller", repositories } }),
+        );
         const { children } = await registeredBy(component, registrations);
         const grants = children.filter((c) => c.type === types.grant);
         assert.deepEqual(
             grants.map((g) => g.inputs),
-            repositories.map((r) => ({ ...r, project: "example-project", role: "roles/artifactregistry.reader", member: "serviceAccount:image-puller@example-project.iam.gserviceaccount.com" })),
+            repositories.map((r) => ({
+                ...r,
+                project: "example-project",
+                role: "roles/artifactregistry.reader",
+                member: "serviceAccount:image-puller@example-project.iam.gserviceaccount.com",
+            })),
         );
     });
 
     it("exports the outputs the issue names with their values", async () => {
-        const component = new RegistryPullSecret("outputs", sampleArgs({ namespaces: ["a", "b"], secretName: "gcr-pull" }));
+        const component = new RegistryPullSecret(
+            "outputs",
+            sampleArgs({ namespaces: ["a", "b"], secretName: "gcr-pull" }),
+        );
         assert.equal((await resolve(component.secretName)).value, "gcr-pull");
         assert.deepEqual((await resolve(component.namespaces)).value, ["a", "b"]);
         assert.deepEqual((await resolve(component.registries)).value, ["asia.gcr.io"]);
-        assert.equal((await resolve(component.serviceAccountEmail)).value, "image-puller@example-project.iam.gserviceaccount.com");
-        assert.match((await resolve(component.keyName)).value, /^projects\/-\/serviceAccounts\/image-puller@example-project\.iam\.gserviceaccount\.com\/keys\/[0-9a-f]{40}$/);
+        assert.equal(
+            (await resolve(component.serviceAccountEmail)).value,
+            "image-puller@example-project.iam.gserviceaccount.com",
+        );
+        assert.match(
+            (await resolve(component.keyName)).value,
+            /^projects\/-\/serviceAccounts\/image-puller@example-project\.iam\.gserviceaccount\.com\/keys\/[0-9a-f]{40}$/,
+        );
     });
 });

@@ -17,6 +17,9 @@ it("creates nothing of its own before a Namespace the component dependsOn exists
     assert.equal(children.length, 6);
     for (const child of children) {
         const sentAfter = registrations.indexOf(child) > registrations.findIndex((r) => r.name === "team-a");
-        assert.ok(sentAfter && (child.answered as number) > namespaceAnswered, `${child.name} waited for the Namespace`);
+        assert.ok(
+            sentAfter && (child.answered as number) > namespaceAnswered,
+            `${child.name} waited for the Namespace`,
+        );
     }
 });

@@ -168,7 +168,10 @@ describe("npm run plan -- --out DIR", () => {
         const { code, stdout } = plan("--stack", "dev", "--out", out);
         assert.equal(code, 0);
         assert.match(stdout, /Wrote 2 Kubernetes object files to /);
-        assert.deepEqual(fs.readdirSync(out).sort(), ["team-a-dev_secret_regcred.yaml", "team-b-dev_secret_regcred.yaml"]);
+        assert.deepEqual(fs.readdirSync(out).sort(), [
+            "team-a-dev_secret_regcred.yaml",
+            "team-b-dev_secret_regcred.yaml",
+        ]);
         const secret = fs.readFileSync(path.join(out, "team-b-dev_secret_regcred.yaml"), "utf8");
         assert.match(secret, /^# kubernetes:core\/v1:Secret regcred-team-b-dev\n/);
         assert.deepEqual(YAML.parse(secret), {
@@ -186,7 +189,10 @@ describe("npm run plan -- --out DIR", () => {
         const { code, stdout, stderr } = plan("--stack", "patch", "--dir", dir, "--out", out);
         assert.equal(code, 0, stderr);
         assert.match(stdout, /imagePullSecrets entries \(0;/);
-        assert.deepEqual(fs.readdirSync(out).sort(), ["team-a_secret_regcred.yaml", "team-a_serviceaccount_default.patch.yaml"]);
+        assert.deepEqual(fs.readdirSync(out).sort(), [
+            "team-a_secret_regcred.yaml",
+            "team-a_serviceaccount_default.patch.yaml",
+        ]);
         const patch = fs.readFileSync(path.join(out, "team-a_serviceaccount_default.patch.yaml"), "utf8");
         assert.match(
             patch,

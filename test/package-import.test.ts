@@ -15,11 +15,18 @@ before(() => {
     const pkg = join(work, "registry-pull-secret");
     mkdirSync(pkg);
     cpSync(join(repo, "package.json"), join(pkg, "package.json"));
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(repo, "tsconfig.build.json"), "--outDir", join(pkg, "bin")]);
+    execFileSync(process.execPath, [
+        require.resolve("typescript/bin/tsc"),
+        "-p",
+        join(repo, "tsconfig.build.json"),
+        "--outDir",
+        join(pkg, "bin"),
+    ]);
     symlinkSync(join(repo, "node_modules"), join(pkg, "node_modules"));
     mkdirSync(join(consumer, "node_modules"), { recursive: true });
     symlinkSync(pkg, join(consumer, "node_modules", "registry-pull-secret"));
-    for (const dep of ["@pulumi", "@types"]) symlinkSync(join(repo, "node_modules", dep), join(consumer, "node_modules", dep));
+    for (const dep of ["@pulumi", "@types"])
+        symlinkSync(join(repo, "node_modules", dep), join(consumer, "node_modules", dep));
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -34,9 +41,23 @@ it("is importable by package name with type declarations", () => {
     );
     writeFileSync(
         join(consumer, "tsconfig.json"),
-        JSON.stringify({ compilerOptions: { strict: true, module: "node16", moduleResolution: "node16", target: "ES2022", types: ["node"] }, files: ["stack.ts"] }),
+        JSON.stringify({
+            compilerOptions: {
+                strict: true,
+                module: "node16",
+                moduleResolution: "node16",
+                target: "ES2022",
+                types: ["node"],
+            },
+            files: ["stack.ts"],
+        }),
     );
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", consumer], { encoding: "utf8" });
-    const loaded = JSON.parse(execFileSync(process.execPath, ["-p", "JSON.stringify(require('./stack.js').names)"], { cwd: consumer, encoding: "utf8" }));
+    const loaded = JSON.parse(
+        execFileSync(process.execPath, ["-p", "JSON.stringify(require('./stack.js').names)"], {
+            cwd: consumer,
+            encoding: "utf8",
+        }),
+    );
     assert.deepEqual(loaded, ["function", '{"auths":{"r":{"username":"u","password":"p","auth":"dTpw"}}}', 1]);
 });

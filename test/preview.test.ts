@@ -8,7 +8,10 @@ import { registeredBy, sampleArgs } from "./support/component";
 const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 it("previews the whole graph while the key, the account's email and the Secret data are still unknown", async () => {
-    const component = new RegistryPullSecret("preview", sampleArgs({ namespaces: ["a", "b"], serviceAccounts: ["default", "deployer"] }));
+    const component = new RegistryPullSecret(
+        "preview",
+        sampleArgs({ namespaces: ["a", "b"], serviceAccounts: ["default", "deployer"] }),
+    );
     const { children } = await registeredBy(component, registrations);
     assert.equal(children.length, 1 + 1 + 1 + 2 + 4);
     const config = await resolve(component.dockerConfigJson);
@@ -18,6 +21,10 @@ it("previews the whole graph while the key, the account's email and the Secret d
     assert.deepEqual((await resolve(component.namespaces)).value, ["a", "b"]);
     for (const secret of children.filter((c) => c.type === "kubernetes:core/v1:Secret")) {
         assert.ok(isSecretValue(secret.inputs.data) || secret.inputs.data === unknown);
-        assert.equal(JSON.stringify(secret.inputs.data).includes(unknown), true, "data is unknown in preview, not invented");
+        assert.equal(
+            JSON.stringify(secret.inputs.data).includes(unknown),
+            true,
+            "data is unknown in preview, not invented",
+        );
     }
 });

@@ -15,7 +15,11 @@ import {
 
 const alnum = "abcdefghijklmnopqrstuvwxyz0123456789".split("");
 const label = fc
-    .tuple(fc.constantFrom(...alnum), fc.string({ unit: fc.constantFrom(...alnum, "-"), maxLength: 40 }), fc.constantFrom(...alnum))
+    .tuple(
+        fc.constantFrom(...alnum),
+        fc.string({ unit: fc.constantFrom(...alnum, "-"), maxLength: 40 }),
+        fc.constantFrom(...alnum),
+    )
     .map(([first, middle, last]) => `${first}${middle}${last}`.slice(0, 63).replace(/-+$/, "") || "a");
 
 describe("namespace names (RFC 1123 labels)", () => {
@@ -41,7 +45,15 @@ describe("Secret and ServiceAccount names (RFC 1123 subdomains)", () => {
         );
     });
     it("refuses empty labels, uppercase, underscores and names over 253 characters", () => {
-        for (const name of ["regcred.", ".regcred", "reg..cred", "RegCred", "reg_cred", "", `${"a".repeat(63)}.`.repeat(4) + "a"]) {
+        for (const name of [
+            "regcred.",
+            ".regcred",
+            "reg..cred",
+            "RegCred",
+            "reg_cred",
+            "",
+            `${"a".repeat(63)}.`.repeat(4) + "a",
+        ]) {
             assert.notEqual(objectNameProblem(name), undefined, name);
         }
     });
@@ -49,12 +61,26 @@ describe("Secret and ServiceAccount names (RFC 1123 subdomains)", () => {
 
 describe("registry hosts (kubelet keyring keys)", () => {
     it("accepts host, host:port and globbed hosts", () => {
-        for (const host of ["gcr.io", "asia.gcr.io", "asia-northeast1-docker.pkg.dev", "*.gcr.io", "127.0.0.1:5000", "localhost:65535", "registry-?.example.com"]) {
+        for (const host of [
+            "gcr.io",
+            "asia.gcr.io",
+            "asia-northeast1-docker.pkg.dev",
+            "*.gcr.io",
+            "127.0.0.1:5000",
+            "localhost:65535",
+            "registry-?.example.com",
+        ]) {
             assert.equal(registryHostProblem(host), undefined, host);
         }
-        fc.assert(fc.property(fc.array(label, { minLength: 1, maxLength: 4 }), fc.option(fc.integer({ min: 1, max: 65535 })), (labels, port) => {
-            assert.equal(registryHostProblem(labels.join(".") + (port === null ? "" : `:${port}`)), undefined);
-        }));
+        fc.assert(
+            fc.property(
+                fc.array(label, { minLength: 1, maxLength: 4 }),
+                fc.option(fc.integer({ min: 1, max: 65535 })),
+                (labels, port) => {
+                    assert.equal(registryHostProblem(labels.join(".") + (port === null ? "" : `:${port}`)), undefined);
+                },
+            ),
+        );
     });
     it("refuses schemes, paths, bad ports, uppercase and empty labels with a reason that says which", () => {
         assert.match(registryHostProblem("https://gcr.io")!, /without a scheme/);
@@ -102,7 +128,9 @@ describe("Google Cloud identifiers", () => {
 
 describe("firstDuplicateIndex", () => {
     it("finds the first repeat, and nothing in a list of distinct values", () => {
-        fc.assert(fc.property(fc.uniqueArray(fc.string()), (values) => assert.equal(firstDuplicateIndex(values), undefined)));
+        fc.assert(
+            fc.property(fc.uniqueArray(fc.string()), (values) => assert.equal(firstDuplicateIndex(values), undefined)),
+        );
         assert.equal(firstDuplicateIndex(["a", "b", "a", "b"]), 2);
     });
 });

@@ -6,9 +6,14 @@ import { stackConfig } from "./support/stack-config";
 
 /** Evaluates index.ts with a stack's config in its own process (Pulumi state is per process). */
 function evaluate(stack: string) {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/sample-program.ts", stack], { encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/sample-program.ts", stack], {
+        encoding: "utf8",
+    });
     assert.equal(run.status, 0, run.stderr);
-    return JSON.parse(run.stdout) as { registrations: any[]; outputs: Record<string, { value: unknown; secret: boolean }> };
+    return JSON.parse(run.stdout) as {
+        registrations: any[];
+        outputs: Record<string, { value: unknown; secret: boolean }>;
+    };
 }
 
 const stacks = readdirSync(".").flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
@@ -24,15 +29,29 @@ describe("the sample stack program", () => {
             const count = (type: string) => registrations.filter((r) => r.type === type).length;
             assert.equal(count("registry-pull-secret:index:RegistryPullSecret"), 1);
             assert.equal(count("kubernetes:core/v1:Secret"), list("namespaces").length);
-            assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"), list("namespaces").length * list("serviceAccounts").length);
-            assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), list("repositories").length);
-            assert.equal(count("gcp:serviceaccount/account:Account"), config["registry-pull-secret:serviceAccountId"] ? 1 : 0);
+            assert.equal(
+                count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"),
+                list("namespaces").length * list("serviceAccounts").length,
+            );
+            assert.equal(
+                count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"),
+                list("repositories").length,
+            );
+            assert.equal(
+                count("gcp:serviceaccount/account:Account"),
+                config["registry-pull-secret:serviceAccountId"] ? 1 : 0,
+            );
             assert.deepEqual(outputs.namespaces.value, list("namespaces"));
             assert.deepEqual(outputs.registries.value, list("registries"));
             assert.equal(outputs.secretName.value, config["registry-pull-secret:secretName"]);
-            assert.deepEqual(Object.keys(JSON.parse(outputs.dockerConfigJson.value as string).auths).sort(), list("registries").sort());
             assert.deepEqual(
-                Object.entries(outputs).filter(([, o]) => o.secret).map(([name]) => name),
+                Object.keys(JSON.parse(outputs.dockerConfigJson.value as string).auths).sort(),
+                list("registries").sort(),
+            );
+            assert.deepEqual(
+                Object.entries(outputs)
+                    .filter(([, o]) => o.secret)
+                    .map(([name]) => name),
                 ["dockerConfigJson"],
                 "only the docker config is secret among the stack outputs",
             );

@@ -5,7 +5,9 @@ import { it } from "node:test";
 // A value known only later is checked in `apply`: the resources that consume it fail to register,
 // and with them the run. That is only observable as a whole run, so each case is its own process.
 function runWithValueKnownLater(property: string) {
-    return spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/value-known-later.ts", property], { encoding: "utf8" });
+    return spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/value-known-later.ts", property], {
+        encoding: "utf8",
+    });
 }
 
 it("fails the run when a Secret name known only later breaks the rule, with the same message", () => {

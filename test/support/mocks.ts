@@ -14,7 +14,11 @@ function providerState(type: string, inputs: Record<string, any>): Record<string
     switch (type) {
         case "gcp:serviceaccount/account:Account": {
             const email = `${inputs.accountId}@${inputs.project}.iam.gserviceaccount.com`;
-            return { email, member: `serviceAccount:${email}`, name: `projects/${inputs.project}/serviceAccounts/${email}` };
+            return {
+                email,
+                member: `serviceAccount:${email}`,
+                name: `projects/${inputs.project}/serviceAccounts/${email}`,
+            };
         }
         case "gcp:serviceaccount/key:Key": {
             const email = String(inputs.serviceAccountId).split("/").pop() as string;
