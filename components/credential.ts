@@ -18,8 +18,8 @@ import {
     repositoryLocationProblem,
     serviceAccountIdProblem,
 } from "./rules";
-import { readServiceAccountKey, serviceAccountKeyName, serviceAccountKeyProblem } from "./service-account-key";
-import { check, checkInput, checkNumberInput, invalid } from "./validate";
+import { readServiceAccountKey, serviceAccountKeyName, type ServiceAccountKey } from "./service-account-key";
+import { check, checkInput, checkNumberInput, invalid, whenKnown } from "./validate";
 
 /**
  * Artifact Registry accepts `_json_key_base64` with the key file in base64, and the provider's
@@ -59,7 +59,7 @@ export type CredentialSource =
               keyVersion?: pulumi.Input<number>;
           };
       }
-    | { mode: "existingKey"; gcp: GoogleCloudProject & { existingKey: pulumi.Output<string> } }
+    | { mode: "existingKey"; gcp: GoogleCloudProject & { existingKey: pulumi.Output<ServiceAccountKey> } }
     | { mode: "credentials"; username: pulumi.Input<string>; password: pulumi.Output<string> };
 
 /**
@@ -138,11 +138,7 @@ function existingKey(
     gcp: Extract<CredentialSource, { mode: "existingKey" }>["gcp"],
     parent: pulumi.Resource,
 ): RegistryCredential {
-    const key = gcp.existingKey.apply((text) => {
-        const read = readServiceAccountKey(text);
-        if ("problem" in read) throw invalid("gcp.existingKey", read.problem);
-        return read;
-    });
+    const key = gcp.existingKey;
     // The account's email and the key's id are names, not material: they leave the secret so that
     // grants, previews and the outputs can show them.
     const identity = pulumi.unsecret(key.apply((read) => read.identity));
@@ -240,7 +236,17 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
                     gcp.serviceAccountEmail === undefined
                         ? undefined
                         : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
-                existingKey: pulumi.secret(checkInput("gcp.existingKey", gcp.existingKey, serviceAccountKeyProblem)),
+                // Read once: checked before anything registers when known, and the parsed key is what
+                // the grants, the outputs and the Secrets use.
+                existingKey: pulumi.secret(
+                    pulumi.output(
+                        whenKnown(gcp.existingKey, (text) => {
+                            const read = readServiceAccountKey(text);
+                            if ("problem" in read) throw invalid("gcp.existingKey", read.problem);
+                            return read;
+                        }),
+                    ),
+                ),
             },
         };
     }

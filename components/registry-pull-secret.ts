@@ -233,7 +233,8 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
         credential: checkCredentialSource(args),
         attachMode: checkAttachMode(args.attachMode),
-        kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
+        // PullSecretEntry keeps it secret; "patch" mode does not use it.
+        kubeconfig: args.kubeconfig,
     };
 }
 

@@ -95,12 +95,6 @@ export function readServiceAccountKey(text: string): ServiceAccountKey | { probl
     };
 }
 
-/** The reason `text` is not a service-account key file, or `undefined` (a rule for `validate.ts`). */
-export function serviceAccountKeyProblem(text: string): string | undefined {
-    const key = readServiceAccountKey(text);
-    return "problem" in key ? key.problem : undefined;
-}
-
 /** The key's resource name, as `gcp.serviceaccount.Key.name` has it: `projects/P/serviceAccounts/E/keys/K`. */
 export function serviceAccountKeyName(identity: ServiceAccountKeyIdentity): string {
     return `projects/${identity.projectId}/serviceAccounts/${identity.clientEmail}/keys/${identity.privateKeyId}`;

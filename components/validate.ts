@@ -20,12 +20,18 @@ export function check(propertyPath: string, value: string, rule: Rule): string {
 }
 
 /**
- * Checks a value that may be known now (then before anything registers) or only later (then in
- * `apply`, with the same message, failing the resources that consume it).
+ * Runs `checkKnown` on a value that may be known now (then before anything registers) or only later
+ * (then in `apply`, with the same message, failing the resources that consume it).
  */
+export function whenKnown<T, R>(value: pulumi.Input<T>, checkKnown: (known: T) => R): pulumi.Input<R> {
+    return pulumi.Output.isInstance(value) || value instanceof Promise
+        ? pulumi.output(value).apply((known) => checkKnown(known as T))
+        : checkKnown(value);
+}
+
+/** Checks a string that may be known now or only later against its rule. */
 export function checkInput(propertyPath: string, value: pulumi.Input<string>, rule: Rule): pulumi.Input<string> {
-    if (typeof value === "string") return check(propertyPath, value, rule);
-    return pulumi.output(value).apply((known) => check(propertyPath, known, rule));
+    return whenKnown(value, (known) => check(propertyPath, known, rule));
 }
 
 /**
@@ -42,18 +48,15 @@ export function checkPlainList(propertyPath: string, value: unknown): string[] {
     return value;
 }
 
-/** Like {@link checkInput}, for a whole number that may be known now or only later. */
+/** Checks a number that may be known now or only later against its rule. */
 export function checkNumberInput(
     propertyPath: string,
     value: pulumi.Input<number>,
     rule: (value: number) => string | undefined,
 ): pulumi.Input<number> {
-    const checkKnown = (known: number) => {
+    return whenKnown(value, (known) => {
         const problem = rule(known);
         if (problem !== undefined) throw invalid(propertyPath, problem);
         return known;
-    };
-    return pulumi.Output.isInstance(value) || value instanceof Promise
-        ? pulumi.output(value).apply(checkKnown)
-        : checkKnown(value);
+    });
 }

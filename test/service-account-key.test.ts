@@ -1,12 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-    readServiceAccountKey,
-    serviceAccountKeyName,
-    serviceAccountKeyProblem,
-} from "../components/service-account-key";
+import { readServiceAccountKey, serviceAccountKeyName } from "../components/service-account-key";
 import { serviceAccountKeyFile } from "./support/key-file";
+
+/** The reason `text` is not a service-account key file, or `undefined`. */
+function serviceAccountKeyProblem(text: string): string | undefined {
+    const key = readServiceAccountKey(text);
+    return "problem" in key ? key.problem : undefined;
+}
 
 const email = "image-puller@example-project.iam.gserviceaccount.com";
 const keyFile = serviceAccountKeyFile(email);
