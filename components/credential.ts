@@ -1,11 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
 import { Account, Key } from "@pulumi/gcp/serviceaccount";
-import type {
-    ArtifactRegistryRepository,
-    GoogleCloudCredentialArgs,
-    RegistryCredentialsArgs,
-} from "./registry-pull-secret";
+import type { ArtifactRegistryRepository, GoogleCloudCredentialArgs, RegistryCredentialsArgs } from "./args";
 import { childNames } from "./names";
 import { keyKeepers, keyRotatesAfter, keyRotationDaysProblem, keyVersionProblem, type KeySchedule } from "./rotation";
 import {

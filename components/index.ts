@@ -1,11 +1,8 @@
-export {
-    RegistryPullSecret,
-    keyUsername,
-    readerRole,
-    type ArtifactRegistryRepository,
-    type GoogleCloudCredentialArgs,
-    type RegistryCredentialsArgs,
-    type RegistryPullSecretArgs,
-    type RegistryPullSecretOptions,
-} from "./registry-pull-secret";
+export type {
+    ArtifactRegistryRepository,
+    GoogleCloudCredentialArgs,
+    RegistryCredentialsArgs,
+    RegistryPullSecretArgs,
+} from "./args";
+export { RegistryPullSecret, keyUsername, readerRole, type RegistryPullSecretOptions } from "./registry-pull-secret";
 export { basicAuth, dockerConfigJson, type DockerRegistryEntry } from "./docker-config";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ArtifactRegistryRepository, RegistryPullSecretArgs } from "./registry-pull-secret";
+import type { ArtifactRegistryRepository, RegistryPullSecretArgs } from "./args";
 import { invalid } from "./validate";
 
 /**

@@ -1,0 +1,94 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/** An Artifact Registry repository the credential must be able to pull from. */
+export interface ArtifactRegistryRepository {
+    /** The repository's location: `us`, `asia`, `europe` for the `gcr.io` hosts, or a region such as `asia-northeast1`. */
+    location: string;
+    /** The repository id: for `gcr.io`, `asia.gcr.io`, `eu.gcr.io`, `us.gcr.io` it is the host itself. */
+    repository: string;
+}
+
+/** Where the credential comes from on Google Cloud. */
+export interface GoogleCloudCredentialArgs {
+    /** The project that holds the repositories (and the service account, when one is created). */
+    project: pulumi.Input<string>;
+    /** Create a service account with this id (6-30 characters). Give this or `serviceAccountEmail`, not both. */
+    serviceAccountId?: pulumi.Input<string>;
+    /** Use this existing service account. Give this or `serviceAccountId`, not both. */
+    serviceAccountEmail?: pulumi.Input<string>;
+    /**
+     * Repositories that get a non-authoritative `roles/artifactregistry.reader` grant for the service
+     * account. Default: none, which is only allowed with `serviceAccountEmail` (an account that can
+     * already read what it needs); a created account needs at least one.
+     */
+    repositories?: ArtifactRegistryRepository[];
+    /**
+     * Replace the key every this many days (1 to 3650): the first `pulumi up` at or after the time in
+     * the `keyRotatesAfter` output creates a new key, updates every Secret in place and then deletes
+     * the old key. No `--refresh` is needed. Periods count from 1970-01-01T00:00Z, so the first key
+     * may live less than a full period. Default: no scheduled rotation.
+     */
+    keyRotationDays?: pulumi.Input<number>;
+    /** Raise this whole number to replace the key now, in the same order as a scheduled rotation. Default: 0. */
+    keyVersion?: pulumi.Input<number>;
+    /**
+     * Use this service-account key file instead of creating a key: its JSON or the base64 of it, as a
+     * secret (`pulumi config set --secret`, Pulumi ESC). For organizations that enforce
+     * `iam.disableServiceAccountKeyCreation`. Creates no service account and no key; the grants in
+     * `repositories` go to the key's own account. Not with `serviceAccountId`, `keyRotationDays` or
+     * `keyVersion`; `serviceAccountEmail`, when given, must be the key's account. Default: unset.
+     */
+    existingKey?: pulumi.Input<string>;
+}
+
+/** A username and password (or token) for any registry: Docker Hub, GHCR, a self-hosted registry. */
+export interface RegistryCredentialsArgs {
+    /** The registry username; must not contain ':'. */
+    username: pulumi.Input<string>;
+    /** The password or access token; always handled as a secret. */
+    password: pulumi.Input<string>;
+}
+
+/** The arguments of a {@link RegistryPullSecret}. */
+export interface RegistryPullSecretArgs {
+    /**
+     * The namespaces that get the Secret; at least one, each existing already. A plain list known
+     * when the program runs: one Secret is declared per namespace and named after it.
+     */
+    namespaces: string[];
+    /**
+     * Registry hosts the credential is for, e.g. `gcr.io`, `asia.gcr.io`,
+     * `asia-northeast1-docker.pkg.dev`: `host` or `host:port`, kubelet-style globs allowed
+     * (`*.gcr.io`, which does not match `gcr.io` itself). At least one.
+     */
+    registries: pulumi.Input<pulumi.Input<string>[]>;
+    /** The Secret's name in every namespace. Default: `regcred`. */
+    secretName?: pulumi.Input<string>;
+    /**
+     * ServiceAccounts in each namespace whose `imagePullSecrets` get the Secret. Default: `["default"]`.
+     * An empty list creates the Secrets only, for manifests that list `imagePullSecrets` themselves.
+     */
+    serviceAccounts?: string[];
+    /** The Google Cloud service account, its repository grants and its key. Give this or `credentials`. */
+    gcp?: GoogleCloudCredentialArgs;
+    /** A username and password for any registry instead of a Google Cloud key. Give this or `gcp`. */
+    credentials?: RegistryCredentialsArgs;
+    /** Written into each docker config entry, like kubectl's `--docker-email`. Default: none. */
+    email?: pulumi.Input<string>;
+    /**
+     * How the Secret gets into `imagePullSecrets`. Default: `"merge"`, which adds only our entry with a
+     * guarded JSON patch, leaves every other entry in its place, and on destroy removes only our entry
+     * (and only if we added it). `"patch"`: a server-side-apply `ServiceAccountPatch`, which owns the
+     * whole atomic list: it fails with a field conflict when another manager wrote the list, and on
+     * destroy the whole list disappears, other entries included. A plain string: it decides which
+     * resource type is declared, so it must be known when the program runs.
+     */
+    attachMode?: string;
+    /**
+     * The cluster for `"merge"` attachments, as a kubeconfig document (a secret). Default: what the
+     * default Kubernetes provider uses: `kubernetes:kubeconfig` and `kubernetes:context` stack config,
+     * then `KUBECONFIG`, then `~/.kube/config`, then in-cluster. Give it when the program builds its
+     * cluster and provider in code.
+     */
+    kubeconfig?: pulumi.Input<string>;
+}
