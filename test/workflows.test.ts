@@ -35,7 +35,7 @@ describe("actionlint", () => {
     const breakages: Array<[string, (text: string) => string, RegExp]> = [
         [
             "a job without runs-on",
-            (t) => t.replace("runs-on: ubuntu-latest\n    steps:", "steps:"),
+            (t) => t.replace("runs-on: ubuntu-latest\n    strategy:", "strategy:"),
             /"runs-on" section is missing in job "test"/,
         ],
         [
@@ -121,7 +121,17 @@ describe("the workflow", () => {
         assert.doesNotMatch(JSON.stringify(test), /secrets\.|vars\.|auth/);
         assert.deepEqual(
             test.steps.map((s: any) => s.run ?? s.uses),
-            ["actions/checkout@v4", "actions/setup-node@v4", 'sudo env "PATH=$PATH" .ci/run'],
+            ["actions/checkout@v4", "actions/setup-node@v4", 'sudo env "PATH=$PATH" NODE_VERSIONS= .ci/run'],
         );
+    });
+
+    it("runs the tests once per Node.js version .ci/run tests: the machine's 20 and each of .ci/node-versions", () => {
+        const listed = fs
+            .readFileSync(path.join(repo, ".ci/node-versions"), "utf8")
+            .split("\n")
+            .filter((line) => /^\d/.test(line))
+            .map((version) => Number(version.split(".")[0]));
+        assert.deepEqual(jobs.test.strategy.matrix.node, [20, ...listed]);
+        assert.equal(step("test", "actions/setup-node").with["node-version"], "${{ matrix.node }}");
     });
 });
