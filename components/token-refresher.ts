@@ -120,8 +120,13 @@ export const systemClock: Clock = {
     now: () => Date.now(),
     sleep: (ms, signal) =>
         new Promise((resolve) => {
-            const timer = setTimeout(resolve, ms);
-            signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+            const wake = () => {
+                clearTimeout(timer);
+                signal.removeEventListener("abort", wake);
+                resolve();
+            };
+            const timer = setTimeout(wake, ms);
+            signal.addEventListener("abort", wake, { once: true });
         }),
 };
 
