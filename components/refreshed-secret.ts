@@ -131,9 +131,10 @@ const provider = refreshedSecretProvider();
 
 /** A `kubernetes.io/dockerconfigjson` Secret whose data only the token refresher writes. */
 export class RefreshedSecret extends pulumi.dynamic.Resource {
-    public readonly namespace!: pulumi.Output<string>;
-    public readonly secretName!: pulumi.Output<string>;
-    public readonly writer!: pulumi.Output<string>;
+    // `declare`: a class field would be defined after super() and hide the outputs it sets (ES2022 fields).
+    declare public readonly namespace: pulumi.Output<string>;
+    declare public readonly secretName: pulumi.Output<string>;
+    declare public readonly writer: pulumi.Output<string>;
 
     constructor(name: string, args: RefreshedSecretArgs, opts?: pulumi.CustomResourceOptions) {
         super(
