@@ -20,12 +20,7 @@ import {
     projectNumberProblem,
     workloadIdentityIdProblem,
 } from "./rules";
-import {
-    defaultRefresherImage,
-    defaultRefresherNamespace,
-    refresherNames,
-    type RefresherIdentityInput,
-} from "./token-refresher-deployment";
+import { defaultRefresherImage, defaultRefresherNamespace, refresherNames } from "./token-refresher-deployment";
 import { check, checkInput, invalid } from "./validate";
 
 /** The values of `gcp.credential`; `key` is the default. */
@@ -198,6 +193,10 @@ export function declareNodeAccess(
 ) {
     return grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
 }
+
+/** How the refresher gets its Google identity (the audience may be known only after the provider exists). */
+export type RefresherIdentityInput =
+    { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
 
 /** What the refresher needs from Google Cloud, declared. */
 export interface TokenIdentity {

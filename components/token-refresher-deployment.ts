@@ -14,6 +14,7 @@ import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
 import { childNames } from "./names";
 import { RefreshedSecret } from "./refreshed-secret";
+import type { RefresherIdentityInput } from "./keyless-credential";
 import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 
 /** The refresher's Kubernetes names inside its namespace. */
@@ -43,10 +44,6 @@ export function refresherCode(): Record<string, string> {
         }),
     );
 }
-
-/** How the refresher gets its Google identity, known when the program runs or later. */
-export type RefresherIdentityInput =
-    { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
 
 export interface TokenRefresherArgs {
     namespace: string;
