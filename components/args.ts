@@ -52,29 +52,6 @@ export interface TokenRefresherArgs {
 export interface GoogleCloudCredentialArgs {
     /** The project that holds the repositories (and the service account, when one is created). */
     project: pulumi.Input<string>;
-    /**
-     * How the registry credential is made. `"key"` (the default): a service-account key (created
-     * here, or `existingKey`) in each Secret. `"gkeNode"`: on GKE, grant the node pool's service account
-     * (`serviceAccountEmail`) read access and declare no key, no Secret and no `imagePullSecrets` entry;
-     * then EVERY pod on those nodes can pull. `"accessToken"`: no key anywhere; a refresher in the
-     * cluster writes short-lived access tokens into each Secret. A plain string known when the program
-     * runs: it decides which resources are declared.
-     */
-    credential?: string;
-    /**
-     * The number of `project` (`gcloud projects describe PROJECT --format='value(projectNumber)'`).
-     * Required with `credential: "accessToken"`: Workload Identity principals and the STS audience name
-     * the project by number.
-     */
-    projectNumber?: pulumi.Input<string>;
-    /**
-     * With `credential: "accessToken"` outside GKE: the workload identity pool and OIDC provider for the
-     * cluster. Default: none, which means GKE Workload Identity (the pool `PROJECT.svc.id.goog`; the
-     * cluster must be in `project`).
-     */
-    federation?: WorkloadIdentityFederationArgs;
-    /** With `credential: "accessToken"`: where the token refresher runs. Default: see its fields. */
-    refresher?: TokenRefresherArgs;
     /** Create a service account with this id (6-30 characters). Give this or `serviceAccountEmail`, not both. */
     serviceAccountId?: pulumi.Input<string>;
     /**
@@ -106,6 +83,29 @@ export interface GoogleCloudCredentialArgs {
      * `keyVersion`; `serviceAccountEmail`, when given, must be the key's account. Default: unset.
      */
     existingKey?: pulumi.Input<string>;
+    /**
+     * How the registry credential is made. `"key"` (the default): a service-account key (created
+     * here, or `existingKey`) in each Secret. `"gkeNode"`: on GKE, grant the node pool's service account
+     * (`serviceAccountEmail`) read access and declare no key, no Secret and no `imagePullSecrets` entry;
+     * then EVERY pod on those nodes can pull. `"accessToken"`: no key anywhere; a refresher in the
+     * cluster writes short-lived access tokens into each Secret. A plain string known when the program
+     * runs: it decides which resources are declared.
+     */
+    credential?: string;
+    /**
+     * The number of `project` (`gcloud projects describe PROJECT --format='value(projectNumber)'`).
+     * Required with `credential: "accessToken"`: Workload Identity principals and the STS audience name
+     * the project by number.
+     */
+    projectNumber?: pulumi.Input<string>;
+    /**
+     * With `credential: "accessToken"` outside GKE: the workload identity pool and OIDC provider for the
+     * cluster. Default: none, which means GKE Workload Identity (the pool `PROJECT.svc.id.goog`; the
+     * cluster must be in `project`).
+     */
+    federation?: WorkloadIdentityFederationArgs;
+    /** With `credential: "accessToken"`: where the token refresher runs. Default: see its fields. */
+    refresher?: TokenRefresherArgs;
 }
 
 /** A username and password (or token) for any registry: Docker Hub, GHCR, a self-hosted registry. */
