@@ -28,6 +28,8 @@ export interface TokenDouble {
     lifetimeSeconds: number;
     /** The next requests are answered with these statuses, one each. */
     failNext(...statuses: number[]): void;
+    /** The next tokens issued are these, in order (then random ones again). */
+    issueNext(...tokens: string[]): void;
     /** Why requests were refused (the double's own checks), for assertions. */
     refusals: string[];
     requests: number;
@@ -39,18 +41,25 @@ interface Handler {
     (req: http.IncomingMessage, body: string, issue: () => IssuedToken): [number, unknown];
 }
 
+/** A token of the shape the doubles issue: `ya29.double-` and 48 hex digits. */
+export function doubleToken(): string {
+    return `ya29.double-${randomBytes(24).toString("hex")}`;
+}
+
 async function startDouble(now: () => number, lifetimeSeconds: number, handle: Handler): Promise<TokenDouble> {
     const faults: number[] = [];
+    const planned: string[] = [];
     const double: Omit<TokenDouble, "url" | "close"> = {
         issued: [],
         lifetimeSeconds,
         failNext: (...statuses) => void faults.push(...statuses),
+        issueNext: (...tokens) => void planned.push(...tokens),
         refusals: [],
         requests: 0,
     };
     const issue = () => {
         const token = {
-            token: `ya29.double-${randomBytes(24).toString("hex")}`,
+            token: planned.shift() ?? doubleToken(),
             expiresAtMs: now() + double.lifetimeSeconds * 1000,
         };
         double.issued.push(token);
