@@ -21,7 +21,7 @@ import {
     workloadIdentityIdProblem,
 } from "./rules";
 import { defaultRefresherImage, defaultRefresherNamespace, refresherNames } from "./token-refresher-deployment";
-import { check, checkInput, invalid } from "./validate";
+import { check, checkChoice, checkInput, invalid } from "./validate";
 
 /** The values of `gcp.credential`; `key` is the default. */
 export const credentialKinds = ["key", "gkeNode", "accessToken"] as const;
@@ -51,14 +51,7 @@ export interface AccessTokenSource extends GoogleCloudProject {
 
 /** `gcp.credential`, a plain string; `key` when left out. */
 export function checkCredentialKind(value: unknown): CredentialKind {
-    if (value === undefined) return "key";
-    if (!(credentialKinds as readonly unknown[]).includes(value)) {
-        throw invalid(
-            "gcp.credential",
-            `must be one of ${credentialKinds.map((k) => `"${k}"`).join(", ")}, as a plain string known when the program runs`,
-        );
-    }
-    return value as CredentialKind;
+    return checkChoice("gcp.credential", value, credentialKinds, "key");
 }
 
 const keyArgs = ["serviceAccountId", "existingKey", "keyRotationDays", "keyVersion"] as const;

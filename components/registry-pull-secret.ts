@@ -18,7 +18,7 @@ import {
     objectNameProblem,
     registryHostProblem,
 } from "./rules";
-import { check, checkInput, checkPlainList, invalid } from "./validate";
+import { check, checkChoice, checkInput, checkPlainList, invalid } from "./validate";
 import type { RegistryPullSecretArgs } from "./args";
 
 export { keyUsername, readerRole } from "./credential";
@@ -260,22 +260,10 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         secretName: checkInput("secretName", args.secretName ?? "regcred", objectNameProblem),
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
         credential: checkCredentialSource(args),
-        attachMode: checkAttachMode(args.attachMode),
+        attachMode: checkChoice("attachMode", args.attachMode, attachModes, "merge"),
         // PullSecretEntry keeps it secret; "patch" mode does not use it.
         kubeconfig: args.kubeconfig,
     };
-}
-
-/** The mode picks which resource type registers, so it must be known when the program runs. */
-function checkAttachMode(mode: unknown): AttachMode {
-    if (mode === undefined) return "merge";
-    if (!(attachModes as readonly unknown[]).includes(mode)) {
-        throw invalid(
-            "attachMode",
-            `must be one of ${attachModes.map((m) => `"${m}"`).join(", ")}, as a plain string known when the program runs`,
-        );
-    }
-    return mode as AttachMode;
 }
 
 function checkList(path: string, value: unknown, rule: (value: string) => string | undefined): string[] {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { settled, startMocks } from "./support/mocks";
+import { describeRefusals, type Refusal } from "./support/refusals";
 const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../components";
 
@@ -24,8 +25,7 @@ const token = (extra: Partial<GoogleCloudCredentialArgs>) =>
     withGcp({ credential: "accessToken", projectNumber: "123456789012", ...extra });
 const federation = { poolId: "eks-pool", providerId: "eks-oidc", issuerUri: "https://oidc.example.com" };
 
-/** [what is wrong, args, property path, reason pattern] */
-const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
+const cases: Refusal[] = [
     [
         "an unknown credential",
         withGcp({ credential: "workloadIdentity" }),
@@ -146,25 +146,9 @@ const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
     ],
 ];
 
-describe("keyless validation before anything registers", () => {
-    for (const [what, args, propertyPath, reason] of cases) {
-        it(`refuses ${what}, naming ${propertyPath}`, async () => {
-            await settled();
-            const before = registrations.length;
-            assert.throws(
-                () => new RegistryPullSecret("invalid", args),
-                (err: unknown) => {
-                    assert.ok(pulumi.InputPropertyError.isInstance(err), `an InputPropertyError, got ${String(err)}`);
-                    assert.equal(err.propertyPath, propertyPath);
-                    assert.match(err.reason, reason);
-                    return true;
-                },
-            );
-            await settled();
-            assert.equal(registrations.length, before, "nothing was registered");
-        });
-    }
+describeRefusals("keyless validation before anything registers", RegistryPullSecret, registrations, cases);
 
+describe("keyless validation before anything registers: what is accepted", () => {
     it('accepts credential "key" spelled out, as the default', async () => {
         assert.doesNotThrow(
             () => new RegistryPullSecret("spelled", withGcp({ credential: "key", serviceAccountEmail: email })),

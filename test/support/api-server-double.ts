@@ -259,7 +259,7 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
 function mergePatch(target: unknown, patch: unknown): unknown {
     if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
     const result: Record<string, unknown> =
-        typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as object) } : {};
+        typeof target === "object" && target !== null && !Array.isArray(target) ? { ...target } : {};
     for (const [name, value] of Object.entries(patch)) {
         if (value === null) delete result[name];
         else result[name] = mergePatch(result[name], value);
