@@ -102,9 +102,25 @@ export function refreshedSecretProvider(
             // Gone (or replaced by somebody else's): forget it, so the next `pulumi up` declares it again.
             return live && ours(live) ? { id, props } : { id: "", props: {} };
         },
-        update(_id, _olds: RefreshedSecretInputs, news: RefreshedSecretInputs) {
-            // Nothing the cluster holds changes: the data belongs to the refresher.
-            return Promise.resolve({ outs: news });
+        async update(_id, olds: RefreshedSecretInputs, news: RefreshedSecretInputs) {
+            // Only the writer annotation may change, by a merge patch that names nothing else: the data
+            // belongs to the refresher.
+            if (olds.writer !== news.writer) {
+                const api = await client(news.kubeconfig);
+                const live = await readSecret(api, news);
+                if (live && ours(live)) {
+                    const { setHeaderOptions, PatchStrategy } = await import("@kubernetes/client-node");
+                    await api.patchNamespacedSecret(
+                        {
+                            name: news.secretName,
+                            namespace: news.namespace,
+                            body: { metadata: { annotations: { [writerAnnotation]: news.writer } } },
+                        },
+                        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+                    );
+                }
+            }
+            return { outs: news };
         },
         async delete(_id, props: RefreshedSecretInputs) {
             const api = await client(props.kubeconfig);

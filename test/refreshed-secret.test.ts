@@ -44,15 +44,21 @@ describe("RefreshedSecret against the API-server double", () => {
         assert.equal(configOf("a"), emptyDockerConfig);
     });
 
-    it("update and refresh leave the refresher's token in place: no request writes the Secret", async () => {
+    it("update and refresh leave the refresher's token in place: at most the writer annotation is patched", async () => {
         await provider.create(inputs("b"));
         const token = '{"auths":{"gcr.io":{"username":"oauth2accesstoken","password":"fresh","auth":"x"}}}';
         double.putSecret({
             ...double.secret("b", "regcred")!,
             data: { ".dockerconfigjson": Buffer.from(token).toString("base64") },
         });
-        const writesBefore = double.log.filter((l) => !l.startsWith("GET")).length;
+        const writes = () => double.log.filter((l) => !l.startsWith("GET"));
+        const writesBefore = writes().length;
         const olds = inputs("b");
+        const read = await provider.read!("b/regcred", olds);
+        assert.equal(read.id, "b/regcred");
+        assert.deepEqual(read.props, olds, "refresh reads back no data");
+        await provider.update!("b/regcred", olds, { ...olds, kubeconfig: `${double.kubeconfig}\n` });
+        assert.equal(writes().length, writesBefore, "a new kubeconfig writes nothing");
         const news = { ...olds, writer: "other-namespace/token-refresher" };
         assert.deepEqual(await provider.diff!("b/regcred", olds, news), {
             changes: true,
@@ -60,10 +66,9 @@ describe("RefreshedSecret against the API-server double", () => {
             deleteBeforeReplace: false,
         });
         await provider.update!("b/regcred", olds, news);
-        const read = await provider.read!("b/regcred", olds);
-        assert.equal(read.id, "b/regcred");
-        assert.deepEqual(read.props, olds, "refresh reads back no data");
-        assert.equal(double.log.filter((l) => !l.startsWith("GET")).length, writesBefore);
+        assert.equal(writes().length, writesBefore + 1, "one patch, of the annotation only");
+        assert.match(writes().at(-1)!, /^PATCH /);
+        assert.equal(double.secret("b", "regcred")!.metadata.annotations?.[writerAnnotation], news.writer);
         assert.equal(configOf("b"), token);
     });
 
