@@ -331,6 +331,10 @@ async function writeSecret(
         log("secret-written", { ...where, expiresAt: new Date(expiresAtMs).toISOString() });
         return "written";
     } catch (error) {
+        if (error instanceof SyntaxError) {
+            log("secret-write-failed", { ...where, code: "malformed_answer" });
+            return "failed";
+        }
         if (!(error instanceof StepError)) throw error;
         const outcome = error.status === 404 ? "missing" : error.status === 403 ? "forbidden" : "failed";
         log(outcome === "missing" ? "secret-missing" : "secret-write-failed", {

@@ -8,6 +8,8 @@
  * with the refresher's RBAC and an admin connection for setup) can implement it later.
  */
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -272,6 +274,29 @@ describe("token refresher on GKE (metadata server double)", () => {
         assert.equal(s.tokenIn("team-a", "regcred"), s.metadata.issued[1].token);
         assert.notEqual(s.metadata.issued[1].token, first.token);
         assert.equal(s.clock.nextWakeInMs, 1_200_000, "back on schedule after recovery");
+    });
+
+    it("never writes a malformed answer (not JSON, no expires_in, empty token): it retries with backoff", async () => {
+        const answers = [
+            "<html>proxy error</html>",
+            '{"access_token":"ya29.x"}',
+            '{"access_token":"","expires_in":3600}',
+        ];
+        // A metadata server double that answers 200 with these bodies, one per request.
+        const garbage = http.createServer((_req, res) => res.writeHead(200).end(answers.shift() ?? "{}"));
+        await new Promise<void>((done) => garbage.listen(0, "127.0.0.1", done));
+        running.push({ stop: () => new Promise<void>((done) => garbage.close(() => done())) });
+        const url = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}`;
+        const s = await setup({ endpoints: { metadataServer: url } });
+        await s.nextRound();
+        await s.nextRound();
+        assert.deepEqual(
+            s.events.filter((e) => e.event === "token-failed").map((e) => e.fields.code),
+            ["malformed_answer", "no_expires_in", "no_access_token"],
+        );
+        assert.equal(s.cluster.read("team-a", "regcred")!.config, '{"auths":{}}');
+        assert.equal(s.refresher.ready(), false);
+        assert.equal(s.clock.nextWakeInMs, 4_000);
     });
 
     it("turns not-ready once the written token has expired while the endpoint keeps failing", async () => {
