@@ -8,13 +8,57 @@ export interface ArtifactRegistryRepository {
     repository: string;
 }
 
+/**
+ * Workload Identity Federation for a cluster outside GKE (EKS, AKS, on-premises): the token refresher
+ * exchanges its projected ServiceAccount token at Google's STS through this pool and OIDC provider.
+ */
+export interface WorkloadIdentityFederationArgs {
+    /** The workload identity pool id (4-32 characters: lowercase letters, digits, '-'), in `gcp.project`. */
+    poolId: string;
+    /** The OIDC provider id in that pool (4-32 characters: lowercase letters, digits, '-'). */
+    providerId: string;
+    /**
+     * The cluster's ServiceAccount token issuer, an `https://` URL (`kubectl get --raw
+     * /.well-known/openid-configuration`). Required unless `existing`.
+     */
+    issuerUri?: pulumi.Input<string>;
+    /**
+     * The issuer's JSON Web Key Set, for issuers Google cannot reach (`kubectl get --raw
+     * /openid/v1/jwks`). Default: Google fetches the keys from the issuer.
+     */
+    jwksJson?: pulumi.Input<string>;
+    /**
+     * Use a pool and provider that already exist (by `poolId` and `providerId`) instead of declaring
+     * them; then `issuerUri` and `jwksJson` are not given. Default: false (both are declared here).
+     */
+    existing?: boolean;
+}
+
+/** Where and how the token refresher of `gcp.credential: "accessToken"` runs. */
+export interface TokenRefresherArgs {
+    /**
+     * The namespace created for the refresher (its Deployment, ServiceAccount and code). Default:
+     * `pull-token-refresher`; give another for a second component in the same cluster.
+     */
+    namespace?: string;
+    /**
+     * The container image: any Node.js 20 or later image with `node` on the PATH. Default:
+     * `node:24-alpine` (the official Node.js LTS image); pin a digest or name a mirror here.
+     */
+    image?: pulumi.Input<string>;
+}
+
 /** Where the credential comes from on Google Cloud. */
 export interface GoogleCloudCredentialArgs {
     /** The project that holds the repositories (and the service account, when one is created). */
     project: pulumi.Input<string>;
     /** Create a service account with this id (6-30 characters). Give this or `serviceAccountEmail`, not both. */
     serviceAccountId?: pulumi.Input<string>;
-    /** Use this existing service account. Give this or `serviceAccountId`, not both. */
+    /**
+     * Use this existing service account. Give this or `serviceAccountId`, not both. With
+     * `credential: "gkeNode"` the node pool's account (required); with `"accessToken"` an account the
+     * refresher impersonates (it gets `roles/iam.workloadIdentityUser` on it), default none.
+     */
     serviceAccountEmail?: pulumi.Input<string>;
     /**
      * Repositories that get a non-authoritative `roles/artifactregistry.reader` grant for the service
@@ -39,6 +83,29 @@ export interface GoogleCloudCredentialArgs {
      * `keyVersion`; `serviceAccountEmail`, when given, must be the key's account. Default: unset.
      */
     existingKey?: pulumi.Input<string>;
+    /**
+     * How the registry credential is made. `"key"` (the default): a service-account key (created
+     * here, or `existingKey`) in each Secret. `"gkeNode"`: on GKE, grant the node pool's service account
+     * (`serviceAccountEmail`) read access and declare no key, no Secret and no `imagePullSecrets` entry;
+     * then EVERY pod on those nodes can pull. `"accessToken"`: no key anywhere; a refresher in the
+     * cluster writes short-lived access tokens into each Secret. A plain string known when the program
+     * runs: it decides which resources are declared.
+     */
+    credential?: string;
+    /**
+     * The number of `project` (`gcloud projects describe PROJECT --format='value(projectNumber)'`).
+     * Required with `credential: "accessToken"`: Workload Identity principals and the STS audience name
+     * the project by number.
+     */
+    projectNumber?: pulumi.Input<string>;
+    /**
+     * With `credential: "accessToken"` outside GKE: the workload identity pool and OIDC provider for the
+     * cluster. Default: none, which means GKE Workload Identity (the pool `PROJECT.svc.id.goog`; the
+     * cluster must be in `project`).
+     */
+    federation?: WorkloadIdentityFederationArgs;
+    /** With `credential: "accessToken"`: where the token refresher runs. Default: see its fields. */
+    refresher?: TokenRefresherArgs;
 }
 
 /** A username and password (or token) for any registry: Docker Hub, GHCR, a self-hosted registry. */

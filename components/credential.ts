@@ -1,30 +1,33 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
 import { Account, Key } from "@pulumi/gcp/serviceaccount";
-import type { ArtifactRegistryRepository, GoogleCloudCredentialArgs, RegistryCredentialsArgs } from "./args";
+import type { GoogleCloudCredentialArgs, RegistryCredentialsArgs } from "./args";
+import { checkRepositories, grantReader, type GoogleCloudProject } from "./grants";
+import {
+    checkAccessToken,
+    checkCredentialKind,
+    checkGkeNode,
+    checkNoKeylessArgs,
+    type AccessTokenSource,
+} from "./keyless-credential";
 import { childNames } from "./names";
 import { keyKeepers, keyRotatesAfter, keyRotationDaysProblem, keyVersionProblem, type KeySchedule } from "./rotation";
 import {
     emailProblem,
-    firstDuplicateIndex,
     projectIdProblem,
     registryPasswordProblem,
     registryUsernameProblem,
-    repositoryIdProblem,
-    repositoryLocationProblem,
     serviceAccountIdProblem,
 } from "./rules";
 import { readServiceAccountKey, serviceAccountKeyName, type ServiceAccountKey } from "./service-account-key";
-import { check, checkInput, checkNumberInput, invalid, whenKnown } from "./validate";
+import { checkInput, checkNumberInput, invalid, whenKnown } from "./validate";
+
+export { readerRole } from "./grants";
 
 /**
  * Artifact Registry accepts `_json_key_base64` with the key file in base64, and the provider's
  * `privateKey` is exactly that: it goes in as it is, so nothing decodes or re-encodes key material.
  */
 export const keyUsername = "_json_key_base64";
-
-/** Least privilege for pulling (FACTS.md section 3). */
-export const readerRole = "roles/artifactregistry.reader";
 
 /** What the Secret and the component's outputs need from wherever the credential comes from. */
 export interface RegistryCredential {
@@ -39,13 +42,7 @@ export interface RegistryCredential {
     keyRotatesAfter: pulumi.Output<string>;
 }
 
-interface GoogleCloudProject {
-    project: pulumi.Input<string>;
-    repositories: ArtifactRegistryRepository[];
-    serviceAccountEmail?: pulumi.Input<string>;
-}
-
-/** The credential source after validation: exactly one of three ways. */
+/** The credential source after validation: exactly one of five ways. */
 export type CredentialSource =
     | {
           mode: "createKey";
@@ -56,7 +53,12 @@ export type CredentialSource =
           };
       }
     | { mode: "existingKey"; gcp: GoogleCloudProject & { existingKey: pulumi.Output<ServiceAccountKey> } }
-    | { mode: "credentials"; username: pulumi.Input<string>; password: pulumi.Output<string> };
+    | { mode: "credentials"; username: pulumi.Input<string>; password: pulumi.Output<string> }
+    | { mode: "gkeNode"; gcp: GoogleCloudProject & { serviceAccountEmail: pulumi.Input<string> } }
+    | { mode: "accessToken"; gcp: AccessTokenSource };
+
+/** The sources whose credential Pulumi itself holds and writes into the Secrets. */
+export type StaticCredentialSource = Extract<CredentialSource, { mode: "createKey" | "existingKey" | "credentials" }>;
 
 /**
  * Declares the credential's part of the graph as children of `parent` (so their URNs stay what they
@@ -65,7 +67,7 @@ export type CredentialSource =
  */
 export function declareCredential(
     name: string,
-    source: CredentialSource,
+    source: StaticCredentialSource,
     opts: { parent: pulumi.Resource; now: Date },
 ): RegistryCredential {
     switch (source.mode) {
@@ -161,23 +163,6 @@ function existingKey(
     };
 }
 
-/** Non-authoritative `roles/artifactregistry.reader` on each repository (FACTS.md section 3). */
-function grantReader(
-    name: string,
-    gcp: GoogleCloudProject,
-    member: pulumi.Input<string>,
-    parent: pulumi.Resource,
-): RepositoryIamMember[] {
-    return gcp.repositories.map(
-        ({ location, repository }) =>
-            new RepositoryIamMember(
-                childNames.grant(name, location, repository),
-                { project: gcp.project, location, repository, role: readerRole, member },
-                { parent },
-            ),
-    );
-}
-
 /** Throws `InputPropertyError` unless exactly one of `gcp` and `credentials` is given and valid. */
 export function checkCredentialSource(args: {
     gcp?: GoogleCloudCredentialArgs;
@@ -213,6 +198,10 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
         throw invalid("gcp", "must be an object with project and serviceAccountId or serviceAccountEmail");
     }
     if (gcp.project === undefined) throw invalid("gcp.project", "is required");
+    const kind = checkCredentialKind(gcp.credential);
+    if (kind === "gkeNode") return { mode: "gkeNode", gcp: checkGkeNode(gcp) };
+    if (kind === "accessToken") return { mode: "accessToken", gcp: checkAccessToken(gcp) };
+    checkNoKeylessArgs(gcp);
     if (gcp.existingKey !== undefined) {
         const createOnly = (["serviceAccountId", "keyRotationDays", "keyVersion"] as const).find(
             (field) => gcp[field] !== undefined,
@@ -281,22 +270,4 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
                     : checkNumberInput("gcp.keyVersion", gcp.keyVersion, keyVersionProblem),
         },
     };
-}
-
-function checkRepositories(repositories: unknown): ArtifactRegistryRepository[] {
-    const isPlain = Array.isArray(repositories) && repositories.every((r) => r !== null && typeof r === "object");
-    if (!isPlain)
-        throw invalid(
-            "gcp.repositories",
-            "must be a plain list of { location, repository } known when the program runs",
-        );
-    const checked = (repositories as ArtifactRegistryRepository[]).map((r, i) => ({
-        location: check(`gcp.repositories[${i}].location`, r.location, repositoryLocationProblem),
-        repository: check(`gcp.repositories[${i}].repository`, r.repository, repositoryIdProblem),
-    }));
-    const duplicate = firstDuplicateIndex(checked.map((r) => `${r.location}/${r.repository}`));
-    if (duplicate !== undefined) {
-        throw invalid(`gcp.repositories[${duplicate}]`, "repeats an earlier repository; each must be listed once");
-    }
-    return checked;
 }

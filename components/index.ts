@@ -3,6 +3,8 @@ export type {
     GoogleCloudCredentialArgs,
     RegistryCredentialsArgs,
     RegistryPullSecretArgs,
+    TokenRefresherArgs,
+    WorkloadIdentityFederationArgs,
 } from "./args";
 export { RegistryPullSecret, keyUsername, readerRole, type RegistryPullSecretOptions } from "./registry-pull-secret";
 export { basicAuth, dockerConfigJson, type DockerRegistryEntry } from "./docker-config";

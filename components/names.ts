@@ -9,4 +9,11 @@ export const childNames = {
     key: (name: string) => `${name}-key`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
+    /** The token refresher's namespace, ServiceAccount, code and Deployment (`gcp.credential: "accessToken"`). */
+    refresher: (name: string) => `${name}-token-refresher`,
+    /** Its Role and RoleBinding in one target namespace. */
+    refresherAccess: (name: string, namespace: string) => `${name}-token-refresher/${namespace}`,
+    workloadIdentityPool: (name: string) => `${name}-pool`,
+    workloadIdentityProvider: (name: string) => `${name}-pool-provider`,
+    impersonation: (name: string) => `${name}-impersonation`,
 };

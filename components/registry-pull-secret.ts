@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
 import { attachModes, attachPullSecret, type AttachMode } from "./attachment";
-import { checkCredentialSource, declareCredential, type CredentialSource } from "./credential";
+import {
+    checkCredentialSource,
+    declareCredential,
+    type CredentialSource,
+    type StaticCredentialSource,
+} from "./credential";
+import { declareNodeAccess, declareTokenIdentity } from "./keyless-credential";
+import { declareTokenRefresher } from "./token-refresher-deployment";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
 import {
@@ -11,7 +18,7 @@ import {
     objectNameProblem,
     registryHostProblem,
 } from "./rules";
-import { check, checkInput, checkPlainList, invalid } from "./validate";
+import { check, checkChoice, checkInput, checkPlainList, invalid } from "./validate";
 import type { RegistryPullSecretArgs } from "./args";
 
 export { keyUsername, readerRole } from "./credential";
@@ -57,52 +64,24 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
         const valid = validateArgs(args);
         const { rotationClock, ...componentOpts } = opts ?? {};
         super("registry-pull-secret:index:RegistryPullSecret", name, {}, componentOpts);
-        const now = rotationClock ? rotationClock() : new Date();
-        const credential = declareCredential(name, valid.credential, { parent: this, now });
+        const source = valid.credential;
+        const declared =
+            source.mode === "gkeNode"
+                ? declareNodeAccessOnly(name, source, this)
+                : source.mode === "accessToken"
+                  ? declareRefreshedSecrets(name, source, valid, this)
+                  : declareStaticSecrets(name, source, valid, {
+                        parent: this,
+                        now: rotationClock ? rotationClock() : new Date(),
+                    });
 
-        const dockerConfig = pulumi.secret(
-            pulumi
-                .all([valid.registries, credential.username, credential.password, valid.email])
-                .apply(([registries, username, password, email]) =>
-                    dockerConfigJson(registries.map((server) => ({ server, username, password, email }))),
-                ),
-        );
-        const secretData = pulumi.secret(
-            dockerConfig.apply((json) => ({ ".dockerconfigjson": Buffer.from(json, "utf8").toString("base64") })),
-        );
-
-        for (const namespace of valid.namespaces) {
-            const secret = new Secret(
-                childNames.secret(name, namespace),
-                {
-                    metadata: { name: valid.secretName, namespace },
-                    type: "kubernetes.io/dockerconfigjson",
-                    data: secretData,
-                },
-                { parent: this },
-            );
-            for (const serviceAccount of valid.serviceAccounts) {
-                attachPullSecret(
-                    childNames.attachment(name, namespace, serviceAccount),
-                    {
-                        namespace,
-                        serviceAccount,
-                        secretName: secret.metadata.name,
-                        mode: valid.attachMode,
-                        kubeconfig: valid.kubeconfig,
-                    },
-                    { parent: this },
-                );
-            }
-        }
-
-        this.secretName = pulumi.output(valid.secretName);
-        this.namespaces = pulumi.output(valid.namespaces);
+        this.secretName = declared.secretName;
+        this.namespaces = declared.namespaces;
         this.registries = pulumi.output(valid.registries);
-        this.serviceAccountEmail = credential.serviceAccountEmail;
-        this.keyName = credential.keyName;
-        this.keyRotatesAfter = credential.keyRotatesAfter;
-        this.dockerConfigJson = dockerConfig;
+        this.serviceAccountEmail = declared.serviceAccountEmail;
+        this.keyName = declared.keyName;
+        this.keyRotatesAfter = declared.keyRotatesAfter;
+        this.dockerConfigJson = declared.dockerConfigJson;
         this.registerOutputs({
             secretName: this.secretName,
             namespaces: this.namespaces,
@@ -113,6 +92,147 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
             dockerConfigJson: this.dockerConfigJson,
         });
     }
+}
+
+/** What each way of making the credential leaves for the component's outputs. */
+interface Declared {
+    secretName: pulumi.Output<string>;
+    namespaces: pulumi.Output<string[]>;
+    serviceAccountEmail: pulumi.Output<string>;
+    keyName: pulumi.Output<string>;
+    keyRotatesAfter: pulumi.Output<string>;
+    dockerConfigJson: pulumi.Output<string>;
+}
+
+/** A key or credentials Pulumi holds: the same Secret in every namespace, then the attachments. */
+function declareStaticSecrets(
+    name: string,
+    source: StaticCredentialSource,
+    valid: ValidArgs,
+    { parent, now }: { parent: pulumi.Resource; now: Date },
+): Declared {
+    const credential = declareCredential(name, source, { parent, now });
+
+    const dockerConfig = pulumi.secret(
+        pulumi
+            .all([valid.registries, credential.username, credential.password, valid.email])
+            .apply(([registries, username, password, email]) =>
+                dockerConfigJson(registries.map((server) => ({ server, username, password, email }))),
+            ),
+    );
+    const secretData = pulumi.secret(
+        dockerConfig.apply((json) => ({ ".dockerconfigjson": Buffer.from(json, "utf8").toString("base64") })),
+    );
+
+    for (const namespace of valid.namespaces) {
+        const secret = new Secret(
+            childNames.secret(name, namespace),
+            {
+                metadata: { name: valid.secretName, namespace },
+                type: "kubernetes.io/dockerconfigjson",
+                data: secretData,
+            },
+            { parent },
+        );
+        for (const serviceAccount of valid.serviceAccounts) {
+            attachPullSecret(
+                childNames.attachment(name, namespace, serviceAccount),
+                {
+                    namespace,
+                    serviceAccount,
+                    secretName: secret.metadata.name,
+                    mode: valid.attachMode,
+                    kubeconfig: valid.kubeconfig,
+                },
+                { parent },
+            );
+        }
+    }
+    return {
+        secretName: pulumi.output(valid.secretName),
+        namespaces: pulumi.output(valid.namespaces),
+        serviceAccountEmail: credential.serviceAccountEmail,
+        keyName: credential.keyName,
+        keyRotatesAfter: credential.keyRotatesAfter,
+        dockerConfigJson: dockerConfig,
+    };
+}
+
+/**
+ * `gcp.credential: "gkeNode"`: the kubelet pulls with the node's service account (FACTS.md section 5),
+ * so the grants are all there is: no Secret, no attachment. The preview says who can pull.
+ */
+function declareNodeAccessOnly(
+    name: string,
+    source: Extract<CredentialSource, { mode: "gkeNode" }>,
+    parent: pulumi.Resource,
+): Declared {
+    declareNodeAccess(name, source.gcp, parent);
+    void pulumi.log.warn(
+        'gcp.credential "gkeNode": EVERY pod on the nodes that run as gcp.serviceAccountEmail can pull from the granted repositories, in any namespace; no Secret and no imagePullSecrets entry is declared. Use gcp.credential "accessToken" to let only the listed namespaces pull.',
+        parent,
+    );
+    return {
+        secretName: pulumi.output(""),
+        namespaces: pulumi.output([]),
+        serviceAccountEmail: pulumi.output(source.gcp.serviceAccountEmail),
+        keyName: pulumi.output(""),
+        keyRotatesAfter: pulumi.output(""),
+        dockerConfigJson: pulumi.output(""),
+    };
+}
+
+/**
+ * `gcp.credential: "accessToken"`: the refresher's Google identity and grants, then the refresher
+ * with its Secrets; the attachments wait for the refresher's readiness (the first token written).
+ */
+function declareRefreshedSecrets(
+    name: string,
+    source: Extract<CredentialSource, { mode: "accessToken" }>,
+    valid: ValidArgs,
+    parent: pulumi.Resource,
+): Declared {
+    const google = declareTokenIdentity(name, source.gcp, parent);
+    const refresher = declareTokenRefresher(
+        name,
+        {
+            namespace: source.gcp.refresher.namespace,
+            image: source.gcp.refresher.image,
+            targets: valid.namespaces,
+            secretName: valid.secretName,
+            registries: valid.registries,
+            email: valid.email,
+            identity: google.identity,
+            impersonate: google.impersonate,
+            kubeconfig: valid.kubeconfig,
+            grants: google.grants,
+        },
+        parent,
+    );
+    valid.namespaces.forEach((namespace, i) => {
+        for (const serviceAccount of valid.serviceAccounts) {
+            attachPullSecret(
+                childNames.attachment(name, namespace, serviceAccount),
+                {
+                    namespace,
+                    serviceAccount,
+                    secretName: refresher.secrets[i].secretName,
+                    mode: valid.attachMode,
+                    kubeconfig: valid.kubeconfig,
+                },
+                { parent, dependsOn: [refresher.deployment] },
+            );
+        }
+    });
+    return {
+        secretName: pulumi.output(valid.secretName),
+        namespaces: pulumi.output(valid.namespaces),
+        serviceAccountEmail: pulumi.output(source.gcp.serviceAccountEmail ?? ""),
+        keyName: pulumi.output(""),
+        keyRotatesAfter: pulumi.output(""),
+        // Pulumi never holds the token: the refresher writes it in the cluster.
+        dockerConfigJson: pulumi.output(""),
+    };
 }
 
 /** The args with defaults applied, every plain value checked and every later value wrapped in a check. */
@@ -140,22 +260,10 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         secretName: checkInput("secretName", args.secretName ?? "regcred", objectNameProblem),
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
         credential: checkCredentialSource(args),
-        attachMode: checkAttachMode(args.attachMode),
+        attachMode: checkChoice("attachMode", args.attachMode, attachModes, "merge"),
         // PullSecretEntry keeps it secret; "patch" mode does not use it.
         kubeconfig: args.kubeconfig,
     };
-}
-
-/** The mode picks which resource type registers, so it must be known when the program runs. */
-function checkAttachMode(mode: unknown): AttachMode {
-    if (mode === undefined) return "merge";
-    if (!(attachModes as readonly unknown[]).includes(mode)) {
-        throw invalid(
-            "attachMode",
-            `must be one of ${attachModes.map((m) => `"${m}"`).join(", ")}, as a plain string known when the program runs`,
-        );
-    }
-    return mode as AttachMode;
 }
 
 function checkList(path: string, value: unknown, rule: (value: string) => string | undefined): string[] {

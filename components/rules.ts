@@ -119,3 +119,53 @@ export function registryUsernameProblem(value: string): string | undefined {
 export function registryPasswordProblem(value: string): string | undefined {
     return value.length === 0 ? "must not be empty" : undefined;
 }
+
+/** A Google Cloud project number: digits only, no leading zero. */
+export function projectNumberProblem(value: string): string | undefined {
+    if (!/^[1-9][0-9]{0,19}$/.test(value)) {
+        return "must be the project's number (digits only, e.g. 123456789012), not its id";
+    }
+    return undefined;
+}
+
+/**
+ * A workload identity pool or provider id: 4 to 32 characters of lowercase letters, digits and '-'
+ * (IAM `workloadIdentityPools.create`); the prefix `gcp-` is reserved by Google.
+ */
+export function workloadIdentityIdProblem(value: string): string | undefined {
+    if (value.length < 4 || value.length > 32) return `must be 4 to 32 characters, got ${value.length}`;
+    if (!/^[a-z0-9-]+$/.test(value)) return "must hold only lowercase letters, digits and '-'";
+    if (value.startsWith("gcp-")) return "must not start with 'gcp-' (reserved by Google)";
+    return undefined;
+}
+
+/** An OIDC issuer: an absolute `https://` URL (Google fetches its discovery document over TLS only). */
+export function issuerUriProblem(value: string): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return "must be an absolute https:// URL";
+    }
+    if (url.protocol !== "https:") return "must be an https:// URL: Google accepts OIDC issuers over TLS only";
+    if (url.search !== "" || url.hash !== "") return "must have no query and no fragment";
+    return undefined;
+}
+
+/** A JSON Web Key Set document: a JSON object with a `keys` list. */
+export function jwksJsonProblem(value: string): string | undefined {
+    try {
+        const parsed = JSON.parse(value) as { keys?: unknown };
+        if (Array.isArray(parsed?.keys)) return undefined;
+    } catch {
+        // reported below
+    }
+    return 'must be a JSON Web Key Set: a JSON object like {"keys":[...]}';
+}
+
+/** A container image reference: no spaces, not empty. The registry decides the rest. */
+export function containerImageProblem(value: string): string | undefined {
+    if (value.length === 0) return "must not be empty";
+    if (/\s/.test(value)) return "must not contain whitespace";
+    return undefined;
+}

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ArtifactRegistryRepository, RegistryPullSecretArgs } from "./args";
+import type { ArtifactRegistryRepository, RegistryPullSecretArgs, WorkloadIdentityFederationArgs } from "./args";
 import { invalid } from "./validate";
 
 /**
@@ -35,9 +35,28 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
                       keyRotationDays: optionalNumber("keyRotationDays"),
                       keyVersion: optionalNumber("keyVersion"),
                       existingKey: optionalSecret("existingKey"),
+                      credential: optional("credential"),
+                      projectNumber: optional("projectNumber"),
+                      federation: optional("federationPoolId") === undefined ? undefined : federationFromConfig(config),
+                      refresher:
+                          optional("refresherNamespace") === undefined && optional("refresherImage") === undefined
+                              ? undefined
+                              : { namespace: optional("refresherNamespace"), image: optional("refresherImage") },
                   },
         credentials:
             username === undefined ? undefined : { username, password: config.requireSecret("registryPassword") },
+    };
+}
+
+/** The `federation*` keys; `federationPoolId` selects federation (else GKE Workload Identity). */
+function federationFromConfig(config: pulumi.Config): WorkloadIdentityFederationArgs {
+    const optional = (key: string) => config.get(key) || undefined;
+    return {
+        poolId: config.require("federationPoolId"),
+        providerId: optional("federationProviderId") as string,
+        issuerUri: optional("federationIssuerUri"),
+        jwksJson: optional("federationJwksJson"),
+        existing: config.getBoolean("federationExisting") || undefined,
     };
 }
 

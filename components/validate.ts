@@ -60,3 +60,23 @@ export function checkNumberInput(
         return known;
     });
 }
+
+/**
+ * A plain string that picks which resources are declared, so it must be known when the program runs:
+ * one of `choices`, or `fallback` when left out.
+ */
+export function checkChoice<T extends string>(
+    propertyPath: string,
+    value: unknown,
+    choices: readonly T[],
+    fallback: T,
+): T {
+    if (value === undefined) return fallback;
+    if (!(choices as readonly unknown[]).includes(value)) {
+        throw invalid(
+            propertyPath,
+            `must be one of ${choices.map((c) => `"${c}"`).join(", ")}, as a plain string known when the program runs`,
+        );
+    }
+    return value as T;
+}

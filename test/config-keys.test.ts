@@ -18,7 +18,7 @@ const project: string = projectFile.name;
 /** Every argument path of `value` that holds a string or number, with the value (Outputs resolved). */
 async function leafPaths(value: unknown, at = ""): Promise<Array<[string, unknown]>> {
     if (pulumi.Output.isInstance(value)) return leafPaths(await (value as any).promise(), at);
-    if (typeof value === "string" || typeof value === "number") return [[at, value]];
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return [[at, value]];
     const children: Array<[string, unknown]> = Array.isArray(value)
         ? value.map((v, i) => [`${at}[${i}]`, v])
         : typeof value === "object" && value !== null
@@ -29,9 +29,13 @@ async function leafPaths(value: unknown, at = ""): Promise<Array<[string, unknow
 
 describe("configKeyForArgument", async () => {
     const keys = Object.keys(projectFile.config);
-    /** A value only this key holds: a number for integer keys, a string otherwise. */
+    /** A value only this key holds: a number for integer keys, `true` for the one boolean key, a string otherwise. */
     const marker = (key: string) =>
-        projectFile.config[key].type === "integer" ? 1000 + keys.indexOf(key) : `marker-${key.toLowerCase()}`;
+        projectFile.config[key].type === "integer"
+            ? 1000 + keys.indexOf(key)
+            : projectFile.config[key].type === "boolean"
+              ? true
+              : `marker-${key.toLowerCase()}`;
     const config: Record<string, string> = {};
     for (const key of keys) {
         const isList = projectFile.config[key].type === "array";

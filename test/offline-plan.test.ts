@@ -291,12 +291,111 @@ describe("npm run plan command line", () => {
     it("without --stack exits 2 and lists the stacks", () => {
         const { code, stderr } = plan();
         assert.equal(code, 2);
-        assert.match(stderr, /^error: --stack is required; stacks here: dev, prod\nusage: /);
+        assert.match(stderr, /^error: --stack is required; stacks here: dev, eks, gke, prod\nusage: /);
     });
 
     it("an unknown stack exits 1 and lists the stacks", () => {
         const { code, stderr } = plan("--stack", "staging");
         assert.equal(code, 1);
-        assert.equal(stderr, "error: no stack file Pulumi.staging.yaml; stacks here: dev, prod\n");
+        assert.equal(stderr, "error: no stack file Pulumi.staging.yaml; stacks here: dev, eks, gke, prod\n");
+    });
+});
+
+describe("npm run plan for the keyless stacks", () => {
+    const gke = plan("--stack", "gke");
+    const eks = plan("--stack", "eks");
+
+    it("plans both sample stacks without a key: no Key resource, no key username, no key file field", () => {
+        for (const { code, stdout, stderr } of [gke, eks]) {
+            assert.equal(code, 0, stderr);
+            for (const marker of [
+                "gcp:serviceaccount/key:Key",
+                "_json_key",
+                "private_key",
+                "kubernetes:core/v1:Secret",
+            ]) {
+                assert.ok(!stdout.includes(marker), `no ${marker}`);
+            }
+        }
+    });
+
+    it("gke: grants to the refresher's Workload Identity principal, its Role names the one Secret, the Secrets are listed", () => {
+        assert.match(
+            gke.stdout,
+            /member: principal:\/\/iam\.googleapis\.com\/projects\/123456789012\/locations\/global\/workloadIdentityPools\/example-project-gke\.svc\.id\.goog\/subject\/ns\/pull-token-refresher\/sa\/token-refresher\n/,
+        );
+        const roles = gke.stdout
+            .split("\n---\n")
+            .filter((d) => d.startsWith("# kubernetes:rbac.authorization.k8s.io/v1:Role "));
+        assert.equal(roles.length, 2);
+        for (const role of roles) {
+            assert.deepEqual(YAML.parse(role).rules, [
+                { apiGroups: [""], resources: ["secrets"], resourceNames: ["regcred"], verbs: ["get", "patch"] },
+            ]);
+        }
+        assert.ok(
+            gke.stdout.includes(
+                [
+                    "Secrets the token refresher writes (2; Pulumi creates each with an empty docker config and never writes its data):",
+                    "  storefront/regcred  written by pull-token-refresher/token-refresher",
+                    "  batch/regcred  written by pull-token-refresher/token-refresher",
+                ].join("\n"),
+            ),
+        );
+    });
+
+    it("gke: the refresher's code is readable in the plan, as the ConfigMap holds it", () => {
+        const configMap = gke.stdout.split("\n---\n").find((d) => d.startsWith("# kubernetes:core/v1:ConfigMap "))!;
+        const data = YAML.parse(configMap).data as Record<string, string>;
+        const shipped = (file: string) =>
+            fs
+                .readFileSync(path.join(repo, "bin/components", file), "utf8")
+                .replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
+        assert.equal(data["token-refresher.js"], shipped("token-refresher.js"));
+        assert.equal(data["docker-config.js"], shipped("docker-config.js"));
+        assert.deepEqual(JSON.parse(data["config.json"]).identity, { source: "gkeMetadata" });
+    });
+
+    it("eks: declares the pool and OIDC provider, and the refresher impersonates the reader account", () => {
+        assert.match(eks.stdout, /gcp:iam\/workloadIdentityPool:WorkloadIdentityPool  regcred-pool\n/);
+        assert.match(eks.stdout, /issuerUri: https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
+        assert.match(eks.stdout, /role: roles\/iam\.workloadIdentityUser\n/);
+        assert.match(
+            eks.stdout,
+            /member: serviceAccount:image-puller@example-project-prod\.iam\.gserviceaccount\.com\n/,
+        );
+    });
+
+    it("gkeNode: the plan warns plainly that every pod on those nodes can pull, and declares only grants", () => {
+        const config = [
+            "config:",
+            "  registry-pull-secret:namespaces: [team-a]",
+            "  registry-pull-secret:registries: [asia.gcr.io]",
+            "  registry-pull-secret:gcpProject: example-project",
+            "  registry-pull-secret:credential: gkeNode",
+            "  registry-pull-secret:serviceAccountEmail: nodes@example-project.iam.gserviceaccount.com",
+            "  registry-pull-secret:repositories: [asia/asia.gcr.io]",
+            "",
+        ].join("\n");
+        const { code, stdout, stderr } = plan("--stack", "nodes", "--dir", projectWithStack("nodes", config));
+        assert.equal(code, 0, stderr);
+        assert.match(
+            stdout,
+            /\nWarnings \(1\):\n  gcp\.credential "gkeNode": EVERY pod on the nodes that run as gcp\.serviceAccountEmail can pull/,
+        );
+        assert.match(stdout, /\nResources \(2\):\n/);
+        assert.match(stdout, /\nKubernetes objects \(0\):\n/);
+    });
+
+    it("a non-https issuer exits 1 naming registry-pull-secret:federationIssuerUri", () => {
+        const config = fs
+            .readFileSync(path.join(repo, "Pulumi.eks.yaml"), "utf8")
+            .replace(/federationIssuerUri: https:/, "federationIssuerUri: http:");
+        const { code, stderr } = plan("--stack", "eks", "--dir", projectWithStack("eks", config));
+        assert.equal(code, 1);
+        assert.match(
+            stderr,
+            /^error: Pulumi\.eks\.yaml: config registry-pull-secret:federationIssuerUri must be an https:\/\/ URL: Google accepts OIDC issuers over TLS only \(component argument gcp\.federation\.issuerUri\)\n$/,
+        );
     });
 });

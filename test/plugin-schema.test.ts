@@ -55,6 +55,23 @@ const gcpInputs: Record<string, Shape> = {
     keyRotationDays: optional(number),
     keyVersion: optional(number),
     existingKey: optional(string),
+    credential: optional({ type: "string", plain: true }),
+    projectNumber: optional(string),
+    federation: optional(plainObject("WorkloadIdentityFederationArgs")),
+    refresher: optional(plainObject("TokenRefresherArgs")),
+};
+/** `WorkloadIdentityFederationArgs`: one line per argument. */
+const federationInputs: Record<string, Shape> = {
+    poolId: { type: "string", plain: true },
+    providerId: { type: "string", plain: true },
+    issuerUri: optional(string),
+    jwksJson: optional(string),
+    existing: optional({ type: "boolean", plain: true }),
+};
+/** `TokenRefresherArgs`: one line per argument. */
+const refresherInputs: Record<string, Shape> = {
+    namespace: optional({ type: "string", plain: true }),
+    image: optional(string),
 };
 /** `RegistryCredentialsArgs`: one line per argument. */
 const credentialsInputs: Record<string, Shape> = {
@@ -69,6 +86,8 @@ const repositoryInputs: Record<string, Shape> = {
 /** The object types the arguments use: one line per type. */
 const objectTypes: Record<string, Record<string, Shape>> = {
     GoogleCloudCredentialArgs: gcpInputs,
+    WorkloadIdentityFederationArgs: federationInputs,
+    TokenRefresherArgs: refresherInputs,
     ArtifactRegistryRepository: repositoryInputs,
     RegistryCredentialsArgs: credentialsInputs,
 };

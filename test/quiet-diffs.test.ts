@@ -22,7 +22,7 @@ function evaluate(stack: string): string {
     return JSON.stringify({ registrations, outputs });
 }
 
-for (const stack of ["dev", "prod"]) {
+for (const stack of ["dev", "prod", "gke", "eks"]) {
     describe(`two evaluations of stack ${stack}`, () => {
         const [first, second] = [evaluate(stack), evaluate(stack)];
         const { registrations } = JSON.parse(first) as { registrations: Registration[] };
@@ -31,6 +31,23 @@ for (const stack of ["dev", "prod"]) {
             assert.equal(second, first);
             assert.deepEqual(JSON.parse(second), JSON.parse(first));
         });
+
+        if (stack === "gke" || stack === "eks") {
+            it("compare the whole program, including the refresher's code, its config and the pod's code digest", () => {
+                const configMap = registrations.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
+                assert.deepEqual(Object.keys(configMap.inputs.data as object).sort(), [
+                    "config.json",
+                    "docker-config.js",
+                    "token-refresher.js",
+                ]);
+                const deployment = registrations.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+                assert.match(
+                    JSON.stringify(deployment.inputs.spec),
+                    /"registry-pull-secret\/code-sha256":"[0-9a-f]{64}"/,
+                );
+            });
+            return;
+        }
 
         it("compare the whole program, including the Secrets' data derived from the key", () => {
             assert.ok(registrations.length >= 9, `${registrations.length} registrations`);

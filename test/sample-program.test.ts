@@ -19,7 +19,8 @@ function evaluate(stack: string) {
 const stacks = readdirSync(".").flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
 
 describe("the sample stack program", () => {
-    it("ships a dev and a prod stack", () => assert.deepEqual(stacks.sort(), ["dev", "prod"]));
+    it("ships dev and prod (keys) and gke and eks (access tokens) stacks", () =>
+        assert.deepEqual(stacks.sort(), ["dev", "eks", "gke", "prod"]));
 
     for (const stack of stacks) {
         it(`evaluates with Pulumi.${stack}.yaml into one Secret per namespace and one attachment per ServiceAccount`, () => {
@@ -27,8 +28,16 @@ describe("the sample stack program", () => {
             const list = (key: string) => JSON.parse(config[`registry-pull-secret:${key}`]) as string[];
             const { registrations, outputs } = evaluate(stack);
             const count = (type: string) => registrations.filter((r) => r.type === type).length;
+            // Access tokens: the refresher writes the Secrets; Pulumi holds no docker config.
+            const tokens = config["registry-pull-secret:credential"] === "accessToken";
             assert.equal(count("registry-pull-secret:index:RegistryPullSecret"), 1);
-            assert.equal(count("kubernetes:core/v1:Secret"), list("namespaces").length);
+            assert.equal(
+                count(
+                    tokens ? "pulumi-nodejs:dynamic/registry-pull-secret:RefreshedSecret" : "kubernetes:core/v1:Secret",
+                ),
+                list("namespaces").length,
+            );
+            assert.equal(count("gcp:serviceaccount/key:Key"), tokens ? 0 : 1);
             assert.equal(
                 count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"),
                 list("namespaces").length * list("serviceAccounts").length,
@@ -44,14 +53,20 @@ describe("the sample stack program", () => {
             assert.deepEqual(outputs.namespaces.value, list("namespaces"));
             assert.deepEqual(outputs.registries.value, list("registries"));
             assert.equal(outputs.secretName.value, config["registry-pull-secret:secretName"]);
+            const secretOutputs = Object.entries(outputs)
+                .filter(([, o]) => o.secret)
+                .map(([name]) => name);
+            if (tokens) {
+                assert.equal(outputs.dockerConfigJson.value, "");
+                assert.deepEqual(secretOutputs, [], "no stack output holds a credential");
+                return;
+            }
             assert.deepEqual(
                 Object.keys(JSON.parse(outputs.dockerConfigJson.value as string).auths).sort(),
                 list("registries").sort(),
             );
             assert.deepEqual(
-                Object.entries(outputs)
-                    .filter(([, o]) => o.secret)
-                    .map(([name]) => name),
+                secretOutputs,
                 ["dockerConfigJson"],
                 "only the docker config is secret among the stack outputs",
             );

@@ -1,15 +1,13 @@
-import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { startMocks, settled } from "./support/mocks";
+import { startMocks } from "./support/mocks";
+import { describeRefusals, type Refusal } from "./support/refusals";
 const registrations = startMocks();
-import { RegistryPullSecret, type RegistryPullSecretArgs } from "../components";
+import { RegistryPullSecret } from "../components";
 import { sampleArgs } from "./support/component";
 
 const gcp = sampleArgs().gcp!;
 
-/** [what is wrong, args, property path, reason pattern] */
-const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
+const cases: Refusal[] = [
     ["no namespaces", sampleArgs({ namespaces: [] }), "namespaces", /^namespaces must name at least one namespace$/],
     [
         "a namespace that is not an RFC 1123 label",
@@ -151,22 +149,4 @@ const cases: [string, RegistryPullSecretArgs, string, RegExp][] = [
     ],
 ];
 
-describe("validation before anything registers", () => {
-    for (const [what, args, propertyPath, reason] of cases) {
-        it(`refuses ${what}, naming ${propertyPath}`, async () => {
-            await settled();
-            const before = registrations.length;
-            assert.throws(
-                () => new RegistryPullSecret("invalid", args),
-                (err: unknown) => {
-                    assert.ok(pulumi.InputPropertyError.isInstance(err), "an InputPropertyError");
-                    assert.equal(err.propertyPath, propertyPath);
-                    assert.match(err.reason, reason);
-                    return true;
-                },
-            );
-            await settled();
-            assert.equal(registrations.length, before, "nothing was registered");
-        });
-    }
-});
+describeRefusals("validation before anything registers", RegistryPullSecret, registrations, cases);

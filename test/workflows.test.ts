@@ -76,7 +76,7 @@ describe("the workflow", () => {
             env: { ...process.env, GITHUB_OUTPUT: output },
         });
         assert.deepEqual(JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")), stackNames(repo));
-        assert.deepEqual(stackNames(repo), ["dev", "prod"]);
+        assert.deepEqual(stackNames(repo), ["dev", "eks", "gke", "prod"]);
         assert.equal(jobs.stack.strategy.matrix.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
     });
 

@@ -13,6 +13,15 @@ const renamed: Record<string, string> = {
     credentials: "registryUsername",
     "credentials.username": "registryUsername",
     "credentials.password": "registryPassword",
+    "gcp.federation": "federationPoolId",
+    "gcp.federation.poolId": "federationPoolId",
+    "gcp.federation.providerId": "federationProviderId",
+    "gcp.federation.issuerUri": "federationIssuerUri",
+    "gcp.federation.jwksJson": "federationJwksJson",
+    "gcp.federation.existing": "federationExisting",
+    "gcp.refresher": "refresherNamespace",
+    "gcp.refresher.namespace": "refresherNamespace",
+    "gcp.refresher.image": "refresherImage",
 };
 
 /**
@@ -22,7 +31,7 @@ const renamed: Record<string, string> = {
 export function configKeyForArgument(project: string, propertyPath: string): string {
     // components/stack-config.ts reports what it parses itself under the config key already.
     if (propertyPath.startsWith(`${project}:`)) return propertyPath;
-    const match = /^([A-Za-z]+(?:\.[A-Za-z]+)?)((?:\[\d+\])?)/.exec(propertyPath);
+    const match = /^([A-Za-z]+(?:\.[A-Za-z]+){0,2})((?:\[\d+\])?)/.exec(propertyPath);
     if (!match) return `${project}:${propertyPath}`;
     const [, argument, index] = match;
     return `${project}:${renamed[argument] ?? argument.split(".").pop()}${index}`;

@@ -13,7 +13,12 @@ export interface Evaluation {
     registrations: Registration[];
     /** The program's exports (stack outputs) in the engine's wire form: secrets wrapped, unknowns {@link unknownValue}. */
     outputs: Record<string, unknown>;
+    /** What the program logged with `pulumi.log.warn`: `pulumi preview` shows these too. */
+    warnings: string[];
 }
+
+/** How the SDK prints `pulumi.log.warn` when no engine takes it (the mocks have none; @pulumi/pulumi log/index.js). */
+const runtimeWarning = "warning: [runtime] ";
 
 /**
  * Evaluates `programPath` (a module that declares resources when loaded) with `stack`'s config.
@@ -39,6 +44,13 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
         laterError ??= error;
     };
     process.on("unhandledRejection", onRejection);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...parts: unknown[]) => {
+        const text = parts.map(String).join(" ");
+        if (text.startsWith(runtimeWarning)) warnings.push(text.slice(runtimeWarning.length));
+        else warn(...parts);
+    };
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(programPath) as Record<string, unknown>;
@@ -47,8 +59,9 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
         for (const [name, value] of Object.entries(program)) outputs[name] = await wireValue(value);
         await settled();
         if (laterError !== undefined) throw laterError instanceof Error ? laterError : new Error(inspect(laterError));
-        return { registrations, outputs };
+        return { registrations, outputs, warnings };
     } finally {
+        console.warn = warn;
         process.off("unhandledRejection", onRejection);
     }
 }

@@ -132,13 +132,29 @@ export function pullSecretEntries(registrations: Registration[]): string[] {
     });
 }
 
+/** A `RefreshedSecret` (gcp.credential "accessToken"): a Secret whose data only the token refresher writes. */
+function isRefreshedSecret(r: Registration): boolean {
+    return r.type.endsWith(":RefreshedSecret");
+}
+
+/**
+ * The Secrets the token refresher fills, one line each (`namespace/name  written by NS/DEPLOYMENT`).
+ * Pulumi creates each holding an empty docker config and never writes its data.
+ */
+export function refreshedSecrets(registrations: Registration[]): string[] {
+    return registrations.filter(isRefreshedSecret).map((r) => {
+        const { namespace, secretName, writer } = display(r.inputs) as Record<string, unknown>;
+        return `${String(namespace)}/${String(secretName)}  written by ${String(writer)}`;
+    });
+}
+
 /**
  * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
  * the provider is asked to create, with what it computes still unknown.
  */
 export function cloudResourceInputs(registrations: Registration[]): string[] {
     return registrations
-        .filter((r) => r.custom && !r.type.startsWith("kubernetes:") && !isPullSecretEntry(r))
+        .filter((r) => r.custom && !r.type.startsWith("kubernetes:") && !isPullSecretEntry(r) && !isRefreshedSecret(r))
         .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
 }
 
@@ -147,20 +163,24 @@ export interface PlanInput {
     stack: string;
     registrations: Registration[];
     outputs: Record<string, unknown>;
+    /** `pulumi.log.warn` messages of the program. Default: none. */
+    warnings?: string[];
 }
 
 /** The whole plan as text. */
-export function formatPlan({ project, stack, registrations, outputs }: PlanInput): string {
+export function formatPlan({ project, stack, registrations, outputs, warnings = [] }: PlanInput): string {
     const steps = dependencyOrder(registrations);
     const objects = kubernetesObjects(registrations);
     const cloud = cloudResourceInputs(registrations);
     const entries = pullSecretEntries(registrations);
+    const refreshed = refreshedSecrets(registrations);
     const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
     return [
         `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
         `Nothing was deployed: the program ran offline under Pulumi's mock engine in preview mode.`,
         `${masked} marks a secret; ${unknown} marks a value only the cloud can know.`,
         "",
+        ...(warnings.length ? [`Warnings (${warnings.length}):`, ...warnings.map((w) => `  ${w}`), ""] : []),
         `Resources (${registrations.length}):`,
         ...resourceTree(registrations).map((line) => `  ${line}`),
         "",
@@ -179,6 +199,13 @@ export function formatPlan({ project, stack, registrations, outputs }: PlanInput
         `imagePullSecrets entries (${entries.length}; each added alone by a guarded JSON patch, other entries kept):`,
         ...entries.map((line) => `  ${line}`),
         "",
+        ...(refreshed.length
+            ? [
+                  `Secrets the token refresher writes (${refreshed.length}; Pulumi creates each with an empty docker config and never writes its data):`,
+                  ...refreshed.map((line) => `  ${line}`),
+                  "",
+              ]
+            : []),
         "Outputs:",
         ...Object.entries(outputs).map(([name, value]) => {
             const shown = display(value);

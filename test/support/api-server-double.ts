@@ -5,6 +5,12 @@
  * (applied with fast-json-patch) answers 422, as apiserver handlers/patch.go does for a patch that
  * does not apply; a missing object or namespace answers 404; an empty list is dropped (omitempty).
  * Tests inject faults (status answers, writes between our read and our patch, late accounts).
+ *
+ * Secrets: GET, POST (create; 409 when the name is taken), JSON merge patch
+ * (`application/merge-patch+json`, RFC 7386) and DELETE. A `kubernetes.io/dockerconfigjson` Secret
+ * must hold `.dockerconfigjson` as base64 of a JSON document, or the write answers 422, as the real
+ * validation does (kubernetes pkg/apis/core/validation `ValidateSecret`). A Secret can be made
+ * forbidden (403, what RBAC answers), and every request's bearer token is recorded.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,9 +23,25 @@ export interface ServiceAccountObject {
     imagePullSecrets?: { name: string }[];
 }
 
+export interface SecretObject {
+    apiVersion: "v1";
+    kind: "Secret";
+    metadata: {
+        name: string;
+        namespace: string;
+        resourceVersion: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+    };
+    type?: string;
+    data?: Record<string, string>;
+}
+
 export interface ApiServerDouble {
     /** A kubeconfig document pointing at the double. */
     kubeconfig: string;
+    /** The double's base URL (plain http on 127.0.0.1). */
+    url: string;
     /** Creates or replaces a ServiceAccount (as another writer would), bumping its resourceVersion. */
     put(namespace: string, name: string, pullSecrets?: string[]): void;
     /** The names listed now, `undefined` when the account does not exist. */
@@ -32,6 +54,20 @@ export interface ApiServerDouble {
     beforeNextPatch(write: () => void): void;
     /** Requests seen, as `METHOD path status`. */
     log: string[];
+    /** The bearer token of every request, `""` when it had none. */
+    bearers: string[];
+    /** Creates or replaces a Secret as another writer would. */
+    putSecret(
+        secret: Omit<SecretObject, "apiVersion" | "kind" | "metadata"> & {
+            metadata: Omit<SecretObject["metadata"], "resourceVersion">;
+        },
+    ): void;
+    /** The Secret now, `undefined` when it does not exist. */
+    secret(namespace: string, name: string): SecretObject | undefined;
+    deleteSecret(namespace: string, name: string): void;
+    /** Every request for this Secret answers 403 until `allow` is called. */
+    forbidSecret(namespace: string, name: string): void;
+    allowSecret(namespace: string, name: string): void;
     close(): Promise<void>;
 }
 
@@ -44,7 +80,70 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
     let hook: (() => void) | undefined;
     let version = 100;
     const log: string[] = [];
+    const bearers: string[] = [];
     const key = (namespace: string, name: string) => `${namespace}/${name}`;
+    const secrets = new Map<string, SecretObject>();
+    const forbidden = new Set<string>();
+
+    const storeSecret = (secret: SecretObject): string | undefined => {
+        if (secret.type === "kubernetes.io/dockerconfigjson") {
+            const encoded = secret.data?.[".dockerconfigjson"];
+            if (encoded === undefined) return "data[.dockerconfigjson]: Required value";
+            try {
+                JSON.parse(Buffer.from(encoded, "base64").toString("utf8"));
+            } catch {
+                return "data[.dockerconfigjson]: Invalid value: <secret contents redacted>";
+            }
+        }
+        secret.metadata.resourceVersion = String(++version);
+        secrets.set(key(secret.metadata.namespace, secret.metadata.name), secret);
+        return undefined;
+    };
+
+    /** The Secrets API; `undefined` when the path is not a Secret's. */
+    const serveSecret = (
+        method: string,
+        url: string,
+        contentType: string | undefined,
+        body: string,
+    ): [number, string] | undefined => {
+        const match = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/?]+))?(?:\?.*)?$/.exec(url);
+        if (!match) return undefined;
+        const [, namespace, name] = match;
+        const target = name ?? (method === "POST" ? (JSON.parse(body) as SecretObject).metadata?.name : undefined);
+        if (target !== undefined && forbidden.has(key(namespace, target))) {
+            return [403, status(403, "Forbidden", `secrets "${target}" is forbidden`)];
+        }
+        const current = name === undefined ? undefined : secrets.get(key(namespace, name));
+        if (method === "POST" && name === undefined) {
+            const created = JSON.parse(body) as SecretObject;
+            created.metadata.namespace = namespace;
+            if (secrets.has(key(namespace, created.metadata.name))) {
+                return [409, status(409, "AlreadyExists", `secrets "${created.metadata.name}" already exists`)];
+            }
+            const invalid = storeSecret(created);
+            return invalid ? [422, status(422, "Invalid", invalid)] : [201, JSON.stringify(created)];
+        }
+        if (name === undefined) return [405, status(405, "MethodNotAllowed", "double serves single Secrets")];
+        if (!current) return [404, status(404, "NotFound", `secrets "${name}" not found`)];
+        if (method === "GET") return [200, JSON.stringify(current)];
+        if (method === "DELETE") {
+            secrets.delete(key(namespace, name));
+            return [200, JSON.stringify(status(200, "", ""))];
+        }
+        if (method === "PATCH") {
+            if (contentType !== "application/merge-patch+json") {
+                return [
+                    415,
+                    status(415, "UnsupportedMediaType", `double serves merge patch for Secrets, got ${contentType}`),
+                ];
+            }
+            const patched = mergePatch(structuredClone(current), JSON.parse(body)) as SecretObject;
+            const invalid = storeSecret(patched);
+            return invalid ? [422, status(422, "Invalid", invalid)] : [200, JSON.stringify(patched)];
+        }
+        return [405, status(405, "MethodNotAllowed", "double serves GET, POST, PATCH and DELETE for Secrets")];
+    };
 
     const store = (account: ServiceAccountObject) => {
         if (account.imagePullSecrets?.length === 0) delete account.imagePullSecrets;
@@ -60,8 +159,11 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                 log.push(`${req.method} ${req.url} ${code}`);
                 res.writeHead(code, { "content-type": "application/json" }).end(text);
             };
+            bearers.push(/^Bearer (.*)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
             const fault = faults.shift();
             if (fault !== undefined) return answer(fault, status(fault, "Injected", "injected by the test"));
+            const secretAnswer = serveSecret(req.method ?? "", req.url ?? "", req.headers["content-type"], body);
+            if (secretAnswer) return answer(...secretAnswer);
             const match = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/?]+)/.exec(req.url ?? "");
             if (!match) return answer(404, status(404, "NotFound", "not served by the double"));
             const [, namespace, name] = match;
@@ -115,6 +217,7 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
 
     return {
         kubeconfig,
+        url: `http://127.0.0.1:${port}`,
         put(namespace, name, pullSecrets) {
             store({
                 apiVersion: "v1",
@@ -129,10 +232,37 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
         },
         deleteNamespace(namespace) {
             for (const k of [...accounts.keys()]) if (k.startsWith(`${namespace}/`)) accounts.delete(k);
+            for (const k of [...secrets.keys()]) if (k.startsWith(`${namespace}/`)) secrets.delete(k);
         },
         failNext: (...statuses) => void faults.push(...statuses),
         beforeNextPatch: (write) => void (hook = write),
         log,
+        bearers,
+        putSecret(secret) {
+            const invalid = storeSecret({
+                apiVersion: "v1",
+                kind: "Secret",
+                ...structuredClone(secret),
+                metadata: { ...structuredClone(secret.metadata), resourceVersion: "" },
+            });
+            if (invalid) throw new Error(invalid);
+        },
+        secret: (namespace, name) => structuredClone(secrets.get(key(namespace, name))),
+        deleteSecret: (namespace, name) => void secrets.delete(key(namespace, name)),
+        forbidSecret: (namespace, name) => void forbidden.add(key(namespace, name)),
+        allowSecret: (namespace, name) => void forbidden.delete(key(namespace, name)),
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
+    const result: Record<string, unknown> =
+        typeof target === "object" && target !== null && !Array.isArray(target) ? { ...target } : {};
+    for (const [name, value] of Object.entries(patch)) {
+        if (value === null) delete result[name];
+        else result[name] = mergePatch(result[name], value);
+    }
+    return result;
 }

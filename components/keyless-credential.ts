@@ -1,0 +1,270 @@
+/**
+ * The keyless Google Cloud credentials (FACTS.md section 5): `gcp.credential: "gkeNode"` (the node
+ * pool's service account pulls; nothing in the cluster) and `"accessToken"` (a refresher in the cluster
+ * writes short-lived tokens, with a GKE Workload Identity or a federated identity). Checks first, then
+ * the Google Cloud part of each graph. No key is declared or read anywhere here.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { WorkloadIdentityPool, WorkloadIdentityPoolProvider } from "@pulumi/gcp/iam";
+import { IAMMember } from "@pulumi/gcp/serviceaccount";
+import type { GoogleCloudCredentialArgs } from "./args";
+import { checkRepositories, grantReader, type GoogleCloudProject } from "./grants";
+import { childNames } from "./names";
+import {
+    containerImageProblem,
+    emailProblem,
+    issuerUriProblem,
+    jwksJsonProblem,
+    namespaceNameProblem,
+    projectIdProblem,
+    projectNumberProblem,
+    workloadIdentityIdProblem,
+} from "./rules";
+import { defaultRefresherImage, defaultRefresherNamespace, refresherNames } from "./token-refresher-deployment";
+import { check, checkChoice, checkInput, invalid } from "./validate";
+
+/** The values of `gcp.credential`; `key` is the default. */
+export const credentialKinds = ["key", "gkeNode", "accessToken"] as const;
+export type CredentialKind = (typeof credentialKinds)[number];
+
+/**
+ * Lets the principal mint tokens for the impersonated account: `iam.serviceAccounts.getAccessToken`
+ * is in roles/iam.workloadIdentityUser, which Google's Workload Identity Federation guide grants for
+ * impersonation (cloud.google.com/iam/docs/workload-identity-federation-with-kubernetes); it lacks the
+ * signBlob/signJwt/implicitDelegation of roles/iam.serviceAccountTokenCreator.
+ */
+export const impersonationRole = "roles/iam.workloadIdentityUser";
+
+export interface FederationSource {
+    poolId: string;
+    providerId: string;
+    existing: boolean;
+    issuerUri?: pulumi.Input<string>;
+    jwksJson?: pulumi.Input<string>;
+}
+
+export interface AccessTokenSource extends GoogleCloudProject {
+    projectNumber: pulumi.Input<string>;
+    federation?: FederationSource;
+    refresher: { namespace: string; image: pulumi.Input<string> };
+}
+
+/** `gcp.credential`, a plain string; `key` when left out. */
+export function checkCredentialKind(value: unknown): CredentialKind {
+    return checkChoice("gcp.credential", value, credentialKinds, "key");
+}
+
+const keyArgs = ["serviceAccountId", "existingKey", "keyRotationDays", "keyVersion"] as const;
+const accessTokenArgs = ["projectNumber", "federation", "refresher"] as const;
+
+/** The first of `fields` that is given, or `undefined`. */
+function firstGiven(gcp: GoogleCloudCredentialArgs, fields: readonly (keyof GoogleCloudCredentialArgs)[]) {
+    return fields.find((field) => gcp[field] !== undefined);
+}
+
+/** Throws when a keyless-only argument comes with `credential: "key"`. */
+export function checkNoKeylessArgs(gcp: GoogleCloudCredentialArgs): void {
+    const given = firstGiven(gcp, accessTokenArgs);
+    if (given !== undefined) throw invalid(`gcp.${given}`, 'is only for gcp.credential "accessToken"');
+}
+
+export function checkGkeNode(gcp: GoogleCloudCredentialArgs): GoogleCloudProject & {
+    serviceAccountEmail: pulumi.Input<string>;
+} {
+    const given = firstGiven(gcp, [...keyArgs, ...accessTokenArgs]);
+    if (given !== undefined) {
+        throw invalid(
+            `gcp.${given}`,
+            'cannot be given with gcp.credential "gkeNode": the nodes pull with their own service account, so there is no key, no Secret and no refresher',
+        );
+    }
+    if (gcp.serviceAccountEmail === undefined) {
+        throw invalid(
+            "gcp.serviceAccountEmail",
+            'is required with gcp.credential "gkeNode": the node pool\'s service account',
+        );
+    }
+    const repositories = checkRepositories(gcp.repositories ?? []);
+    if (repositories.length === 0) {
+        throw invalid(
+            "gcp.repositories",
+            'must name at least one repository with gcp.credential "gkeNode": the grants are all it declares',
+        );
+    }
+    return {
+        project: checkInput("gcp.project", gcp.project, projectIdProblem),
+        repositories,
+        serviceAccountEmail: checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
+    };
+}
+
+export function checkAccessToken(gcp: GoogleCloudCredentialArgs): AccessTokenSource {
+    const given = firstGiven(gcp, keyArgs);
+    if (given !== undefined) {
+        throw invalid(
+            `gcp.${given}`,
+            'cannot be given with gcp.credential "accessToken": it uses no key and creates no service account (give gcp.serviceAccountEmail to impersonate an existing one)',
+        );
+    }
+    if (gcp.projectNumber === undefined) {
+        throw invalid(
+            "gcp.projectNumber",
+            'is required with gcp.credential "accessToken": Workload Identity principals name the project by number',
+        );
+    }
+    const repositories = checkRepositories(gcp.repositories ?? []);
+    if (repositories.length === 0 && gcp.serviceAccountEmail === undefined) {
+        throw invalid(
+            "gcp.repositories",
+            'must name at least one repository with gcp.credential "accessToken" unless gcp.serviceAccountEmail names an account that can already read: the refresher\'s own identity can read nothing else',
+        );
+    }
+    const refresher = gcp.refresher ?? {};
+    if (typeof refresher !== "object") throw invalid("gcp.refresher", "must be an object with namespace and image");
+    return {
+        project: checkInput("gcp.project", gcp.project, projectIdProblem),
+        repositories,
+        serviceAccountEmail:
+            gcp.serviceAccountEmail === undefined
+                ? undefined
+                : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
+        projectNumber: checkInput("gcp.projectNumber", gcp.projectNumber, projectNumberProblem),
+        federation: gcp.federation === undefined ? undefined : checkFederation(gcp.federation),
+        refresher: {
+            namespace: check(
+                "gcp.refresher.namespace",
+                refresher.namespace ?? defaultRefresherNamespace,
+                namespaceNameProblem,
+            ),
+            image: checkInput("gcp.refresher.image", refresher.image ?? defaultRefresherImage, containerImageProblem),
+        },
+    };
+}
+
+function checkFederation(federation: NonNullable<GoogleCloudCredentialArgs["federation"]>): FederationSource {
+    if (typeof federation !== "object" || federation === null) {
+        throw invalid("gcp.federation", "must be an object with poolId, providerId and issuerUri");
+    }
+    const existing = federation.existing ?? false;
+    if (typeof existing !== "boolean")
+        throw invalid("gcp.federation.existing", "must be true or false, known when the program runs");
+    const poolId = check("gcp.federation.poolId", federation.poolId, workloadIdentityIdProblem);
+    const providerId = check("gcp.federation.providerId", federation.providerId, workloadIdentityIdProblem);
+    if (existing) {
+        const declaredOnly = (["issuerUri", "jwksJson"] as const).find((field) => federation[field] !== undefined);
+        if (declaredOnly !== undefined) {
+            throw invalid(
+                `gcp.federation.${declaredOnly}`,
+                "cannot be given with gcp.federation.existing: the provider already exists and keeps its own settings",
+            );
+        }
+        return { poolId, providerId, existing };
+    }
+    if (federation.issuerUri === undefined) {
+        throw invalid(
+            "gcp.federation.issuerUri",
+            "is required unless gcp.federation.existing: the cluster's ServiceAccount token issuer",
+        );
+    }
+    return {
+        poolId,
+        providerId,
+        existing,
+        issuerUri: checkInput("gcp.federation.issuerUri", federation.issuerUri, issuerUriProblem),
+        jwksJson:
+            federation.jwksJson === undefined
+                ? undefined
+                : checkInput("gcp.federation.jwksJson", federation.jwksJson, jwksJsonProblem),
+    };
+}
+
+/** Non-authoritative reader grants for the node pool's service account. */
+export function declareNodeAccess(
+    name: string,
+    gcp: GoogleCloudProject & { serviceAccountEmail: pulumi.Input<string> },
+    parent: pulumi.Resource,
+) {
+    return grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
+}
+
+/** How the refresher gets its Google identity (the audience may be known only after the provider exists). */
+export type RefresherIdentityInput =
+    { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
+
+/** What the refresher needs from Google Cloud, declared. */
+export interface TokenIdentity {
+    identity: RefresherIdentityInput;
+    impersonate?: pulumi.Input<string>;
+    /** The IAM member of the refresher's own identity (`principal://...`). */
+    principal: pulumi.Output<string>;
+    grants: pulumi.Resource[];
+}
+
+/**
+ * The refresher's Google identity and its grants. GKE: the project's pool `PROJECT.svc.id.goog`,
+ * subject `ns/NS/sa/KSA`. Elsewhere: a pool and an OIDC provider admitting only the refresher's
+ * Kubernetes ServiceAccount (subject `system:serviceaccount:NS:KSA`, the token's `sub`). Grants go to
+ * that principal, or to `serviceAccountEmail` which the principal may then impersonate.
+ */
+export function declareTokenIdentity(name: string, gcp: AccessTokenSource, parent: pulumi.Resource): TokenIdentity {
+    const { namespace } = gcp.refresher;
+    const account = refresherNames.serviceAccount;
+    const pools = pulumi.interpolate`//iam.googleapis.com/projects/${gcp.projectNumber}/locations/global/workloadIdentityPools`;
+    let principal: pulumi.Output<string>;
+    let identity: RefresherIdentityInput;
+    const federation = gcp.federation;
+    if (federation === undefined) {
+        principal = pulumi.interpolate`principal:${pools}/${gcp.project}.svc.id.goog/subject/ns/${namespace}/sa/${account}`;
+        identity = { source: "gkeMetadata" };
+    } else {
+        let poolId: pulumi.Input<string> = federation.poolId;
+        let providerId: pulumi.Input<string> = federation.providerId;
+        if (!federation.existing) {
+            const pool = new WorkloadIdentityPool(
+                childNames.workloadIdentityPool(name),
+                {
+                    project: gcp.project,
+                    workloadIdentityPoolId: federation.poolId,
+                    displayName: federation.poolId,
+                    description: `Kubernetes token refresher of Pulumi component ${name}`,
+                },
+                { parent },
+            );
+            const provider = new WorkloadIdentityPoolProvider(
+                childNames.workloadIdentityProvider(name),
+                {
+                    project: gcp.project,
+                    workloadIdentityPoolId: pool.workloadIdentityPoolId,
+                    workloadIdentityPoolProviderId: federation.providerId,
+                    // A Kubernetes ServiceAccount token's `sub` is system:serviceaccount:NS:NAME.
+                    attributeMapping: { "google.subject": "assertion.sub" },
+                    // Only the refresher's ServiceAccount is admitted, whatever else the issuer signs.
+                    attributeCondition: `assertion.sub == "system:serviceaccount:${namespace}:${account}"`,
+                    oidc: { issuerUri: federation.issuerUri!, jwksJson: federation.jwksJson },
+                },
+                { parent },
+            );
+            poolId = pool.workloadIdentityPoolId;
+            providerId = provider.workloadIdentityPoolProviderId;
+        }
+        principal = pulumi.interpolate`principal:${pools}/${poolId}/subject/system:serviceaccount:${namespace}:${account}`;
+        identity = {
+            source: "federation",
+            audience: pulumi.interpolate`${pools}/${federation.poolId}/providers/${providerId}`,
+        };
+    }
+    if (gcp.serviceAccountEmail === undefined) {
+        return { identity, principal, grants: grantReader(name, gcp, principal, parent) };
+    }
+    const impersonation = new IAMMember(
+        childNames.impersonation(name),
+        {
+            serviceAccountId: pulumi.interpolate`projects/${gcp.project}/serviceAccounts/${gcp.serviceAccountEmail}`,
+            role: impersonationRole,
+            member: principal,
+        },
+        { parent },
+    );
+    const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
+    return { identity, impersonate: gcp.serviceAccountEmail, principal, grants: [impersonation, ...grants] };
+}

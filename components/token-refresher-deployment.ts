@@ -1,0 +1,244 @@
+/**
+ * The token refresher's part of the graph for `gcp.credential: "accessToken"`: its own namespace and
+ * ServiceAccount; per target namespace the Secret (a {@link RefreshedSecret}) and a Role that may get
+ * and patch only that Secret, by name; the code in a ConfigMap; and a one-replica Deployment that
+ * turns ready only once every Secret holds a token that has not expired, so Pulumi waits for the
+ * first token before anything lists the Secrets in `imagePullSecrets`.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Deployment } from "@pulumi/kubernetes/apps/v1";
+import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1";
+import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
+import { childNames } from "./names";
+import { RefreshedSecret } from "./refreshed-secret";
+import type { RefresherIdentityInput } from "./keyless-credential";
+import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
+
+/** The refresher's Kubernetes names inside its namespace. */
+export const refresherNames = { serviceAccount: "token-refresher", deployment: "token-refresher" };
+export const defaultRefresherNamespace = "pull-token-refresher";
+export const defaultRefresherImage = "node:24-alpine";
+/** The files the container runs: the refresher and the one encoder it shares with the component. */
+const codeFiles = ["token-refresher.js", "docker-config.js"];
+const codeDir = "/refresher";
+const federationTokenDir = "/var/run/secrets/google-federation";
+const readinessPort = 8080;
+
+/**
+ * The compiled refresher (`npm run build` writes bin/components): read from beside this file when it
+ * runs compiled, from ../bin/components when it runs from source (tests, `npm run plan`).
+ */
+export function refresherCode(): Record<string, string> {
+    const compiled =
+        path.basename(path.dirname(__dirname)) === "bin" ? __dirname : path.join(__dirname, "..", "bin", "components");
+    return Object.fromEntries(
+        codeFiles.map((file) => {
+            const location = path.join(compiled, file);
+            if (!fs.existsSync(location)) throw new Error(`${location} is missing: run npm run build`);
+            // The source map is not shipped; its reference would only point nowhere.
+            const text = fs.readFileSync(location, "utf8").replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
+            return [file, text];
+        }),
+    );
+}
+
+export interface TokenRefresherArgs {
+    namespace: string;
+    image: pulumi.Input<string>;
+    /** The namespaces that get the Secret. */
+    targets: string[];
+    secretName: pulumi.Input<string>;
+    registries: pulumi.Input<string[]>;
+    email: pulumi.Input<string | undefined>;
+    identity: RefresherIdentityInput;
+    impersonate?: pulumi.Input<string>;
+    /** For the {@link RefreshedSecret}s; default: the stack's Kubernetes connection. */
+    kubeconfig?: pulumi.Input<string>;
+    /** What must exist before the first token is worth writing (the Google grants). */
+    grants: pulumi.Resource[];
+}
+
+export interface DeclaredRefresher {
+    /** One per target namespace, in `targets` order. */
+    secrets: RefreshedSecret[];
+    /** Ready once every Secret holds a fresh token: the `imagePullSecrets` entries wait for it. */
+    deployment: Deployment;
+}
+
+export function declareTokenRefresher(
+    name: string,
+    args: TokenRefresherArgs,
+    parent: pulumi.Resource,
+): DeclaredRefresher {
+    const opts = { parent };
+    const namespace = new Namespace(childNames.refresher(name), { metadata: { name: args.namespace } }, opts);
+    const account = new ServiceAccount(
+        childNames.refresher(name),
+        { metadata: { name: refresherNames.serviceAccount, namespace: namespace.metadata.name } },
+        opts,
+    );
+    const writer = `${args.namespace}/${refresherNames.deployment}`;
+    const secrets: RefreshedSecret[] = [];
+    const access: pulumi.Resource[] = [];
+    for (const target of args.targets) {
+        const secret = new RefreshedSecret(
+            childNames.secret(name, target),
+            { namespace: target, secretName: args.secretName, writer, kubeconfig: args.kubeconfig },
+            opts,
+        );
+        secrets.push(secret);
+        // get: check the Secret is still the component's before writing; patch: write the token.
+        // No update (patch suffices), no create (RBAC cannot limit it to one name; Pulumi creates it).
+        const role = new Role(
+            childNames.refresherAccess(name, target),
+            {
+                metadata: { name: `${refresherNames.deployment}-${args.namespace}`, namespace: target },
+                rules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["secrets"],
+                        resourceNames: [secret.secretName],
+                        verbs: ["get", "patch"],
+                    },
+                ],
+            },
+            opts,
+        );
+        access.push(
+            role,
+            new RoleBinding(
+                childNames.refresherAccess(name, target),
+                {
+                    metadata: { name: role.metadata.name, namespace: target },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                    subjects: [
+                        { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace },
+                    ],
+                },
+                opts,
+            ),
+        );
+    }
+
+    const federation = args.identity.source === "federation";
+    const config: pulumi.Output<RefresherConfig> = pulumi
+        .all([
+            pulumi.all(secrets.map((s) => pulumi.all([s.namespace, s.secretName]))),
+            args.registries,
+            args.email,
+            args.identity.source === "federation" ? args.identity.audience : "",
+            args.impersonate,
+        ])
+        .apply(([targets, registries, email, audience, impersonate]) => {
+            const identity: RefresherIdentity = federation
+                ? { source: "federation", audience, tokenFile: `${federationTokenDir}/token` }
+                : { source: "gkeMetadata" };
+            return {
+                targets: targets.map(([namespace, secretName]) => ({ namespace, secretName })),
+                registries,
+                ...(email ? { email } : {}),
+                identity,
+                ...(impersonate ? { impersonate } : {}),
+                port: readinessPort,
+            };
+        });
+    const code = new ConfigMap(
+        childNames.refresher(name),
+        {
+            metadata: { name: refresherNames.deployment, namespace: namespace.metadata.name },
+            data: config.apply((c) => ({ ...refresherCode(), "config.json": `${JSON.stringify(c, null, 2)}\n` })),
+        },
+        opts,
+    );
+    // A new digest rolls the pods when the code or the config changes (a ConfigMap edit alone would not).
+    const digest = code.data.apply((data) =>
+        createHash("sha256")
+            .update(JSON.stringify(Object.entries(data).sort()))
+            .digest("hex"),
+    );
+    const labels = {
+        "app.kubernetes.io/name": refresherNames.deployment,
+        "app.kubernetes.io/part-of": "registry-pull-secret",
+    };
+    const deployment = new Deployment(
+        childNames.refresher(name),
+        {
+            metadata: { name: refresherNames.deployment, namespace: namespace.metadata.name, labels },
+            spec: {
+                replicas: 1,
+                selector: { matchLabels: labels },
+                // The replacement pod must be ready (its own fresh token written) before the old one stops.
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+                template: {
+                    metadata: { labels, annotations: { "registry-pull-secret/code-sha256": digest } },
+                    spec: {
+                        serviceAccountName: account.metadata.name,
+                        // GKE Workload Identity answers only on nodes running the GKE metadata server.
+                        ...(federation ? {} : { nodeSelector: { "iam.gke.io/gke-metadata-server-enabled": "true" } }),
+                        securityContext: {
+                            runAsNonRoot: true,
+                            // The official Node.js images' `node` user.
+                            runAsUser: 1000,
+                            runAsGroup: 1000,
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        containers: [
+                            {
+                                name: "refresher",
+                                image: args.image,
+                                command: ["node", `${codeDir}/token-refresher.js`],
+                                ports: [{ name: "readiness", containerPort: readinessPort }],
+                                readinessProbe: {
+                                    httpGet: { path: "/readyz", port: "readiness" },
+                                    periodSeconds: 5,
+                                    failureThreshold: 1,
+                                },
+                                resources: {
+                                    requests: { cpu: "10m", memory: "32Mi" },
+                                    limits: { memory: "96Mi" },
+                                },
+                                securityContext: {
+                                    allowPrivilegeEscalation: false,
+                                    readOnlyRootFilesystem: true,
+                                    capabilities: { drop: ["ALL"] },
+                                },
+                                volumeMounts: [
+                                    { name: "code", mountPath: codeDir, readOnly: true },
+                                    ...(federation
+                                        ? [{ name: "google-federation", mountPath: federationTokenDir, readOnly: true }]
+                                        : []),
+                                ],
+                            },
+                        ],
+                        volumes: [
+                            { name: "code", configMap: { name: code.metadata.name } },
+                            ...(args.identity.source === "federation"
+                                ? [
+                                      {
+                                          name: "google-federation",
+                                          projected: {
+                                              sources: [
+                                                  {
+                                                      serviceAccountToken: {
+                                                          audience: args.identity.audience,
+                                                          expirationSeconds: 3600,
+                                                          path: "token",
+                                                      },
+                                                  },
+                                              ],
+                                          },
+                                      },
+                                  ]
+                                : []),
+                        ],
+                    },
+                },
+            },
+        },
+        { parent, dependsOn: [...access, ...args.grants] },
+    );
+    return { secrets, deployment };
+}

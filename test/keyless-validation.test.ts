@@ -1,0 +1,158 @@
+/**
+ * Bad input for `gcp.credential` and the keyless arguments: an InputPropertyError naming the property,
+ * thrown before anything registers.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { settled, startMocks } from "./support/mocks";
+import { describeRefusals, type Refusal } from "./support/refusals";
+const registrations = startMocks();
+import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../components";
+
+const repositories = [{ location: "asia", repository: "asia.gcr.io" }];
+const email = "nodes@example-project.iam.gserviceaccount.com";
+function withGcp(gcp: Partial<GoogleCloudCredentialArgs>): RegistryPullSecretArgs {
+    return {
+        namespaces: ["team-a"],
+        registries: ["asia.gcr.io"],
+        gcp: { project: "example-project", repositories, ...gcp },
+    };
+}
+const node = (extra: Partial<GoogleCloudCredentialArgs>) =>
+    withGcp({ credential: "gkeNode", serviceAccountEmail: email, ...extra });
+const token = (extra: Partial<GoogleCloudCredentialArgs>) =>
+    withGcp({ credential: "accessToken", projectNumber: "123456789012", ...extra });
+const federation = { poolId: "eks-pool", providerId: "eks-oidc", issuerUri: "https://oidc.example.com" };
+
+const cases: Refusal[] = [
+    [
+        "an unknown credential",
+        withGcp({ credential: "workloadIdentity" }),
+        "gcp.credential",
+        /^gcp.credential must be one of "key", "gkeNode", "accessToken"/,
+    ],
+    [
+        "a credential only known later",
+        withGcp({ credential: pulumi.output("gkeNode") as unknown as string }),
+        "gcp.credential",
+        /plain string known when the program runs/,
+    ],
+    [
+        "gkeNode without the node pool's account",
+        withGcp({ credential: "gkeNode", serviceAccountId: undefined }),
+        "gcp.serviceAccountEmail",
+        /is required with gcp.credential "gkeNode"/,
+    ],
+    [
+        "gkeNode with an existing key",
+        node({ existingKey: "{}" }),
+        "gcp.existingKey",
+        /cannot be given with gcp.credential "gkeNode"/,
+    ],
+    ["gkeNode with key rotation", node({ keyRotationDays: 30 }), "gcp.keyRotationDays", /"gkeNode"/],
+    ["gkeNode with a key version", node({ keyVersion: 1 }), "gcp.keyVersion", /"gkeNode"/],
+    ["gkeNode creating an account", node({ serviceAccountId: "image-puller" }), "gcp.serviceAccountId", /"gkeNode"/],
+    ["gkeNode with federation", node({ federation }), "gcp.federation", /"gkeNode"/],
+    ["gkeNode with a refresher", node({ refresher: {} }), "gcp.refresher", /"gkeNode"/],
+    ["gkeNode without repositories", node({ repositories: [] }), "gcp.repositories", /at least one repository/],
+    [
+        "accessToken with an existing key",
+        token({ existingKey: "{}" }),
+        "gcp.existingKey",
+        /"accessToken": it uses no key/,
+    ],
+    ["accessToken with key rotation", token({ keyRotationDays: 7 }), "gcp.keyRotationDays", /"accessToken"/],
+    ["accessToken with a key version", token({ keyVersion: 2 }), "gcp.keyVersion", /"accessToken"/],
+    [
+        "accessToken creating an account",
+        token({ serviceAccountId: "image-puller" }),
+        "gcp.serviceAccountId",
+        /creates no service account/,
+    ],
+    ["accessToken without the project number", token({ projectNumber: undefined }), "gcp.projectNumber", /is required/],
+    [
+        "accessToken with a project id for its number",
+        token({ projectNumber: "example-project" }),
+        "gcp.projectNumber",
+        /digits only/,
+    ],
+    [
+        "accessToken with nothing to read and no account to impersonate",
+        token({ repositories: [] }),
+        "gcp.repositories",
+        /unless gcp.serviceAccountEmail/,
+    ],
+    [
+        "a non-https issuer",
+        token({ federation: { ...federation, issuerUri: "http://oidc.example.com" } }),
+        "gcp.federation.issuerUri",
+        /must be an https:\/\/ URL/,
+    ],
+    [
+        "an issuer that is not a URL",
+        token({ federation: { ...federation, issuerUri: "oidc.example.com" } }),
+        "gcp.federation.issuerUri",
+        /absolute https/,
+    ],
+    [
+        "federation without an issuer",
+        token({ federation: { poolId: "eks-pool", providerId: "eks-oidc" } }),
+        "gcp.federation.issuerUri",
+        /is required unless gcp.federation.existing/,
+    ],
+    [
+        "an existing federation with an issuer",
+        token({ federation: { ...federation, existing: true } }),
+        "gcp.federation.issuerUri",
+        /cannot be given with gcp.federation.existing/,
+    ],
+    [
+        "a pool id Google reserves",
+        token({ federation: { ...federation, poolId: "gcp-pool" } }),
+        "gcp.federation.poolId",
+        /reserved/,
+    ],
+    [
+        "a provider id too short",
+        token({ federation: { ...federation, providerId: "eks" } }),
+        "gcp.federation.providerId",
+        /4 to 32/,
+    ],
+    [
+        "a JWKS that is not a key set",
+        token({ federation: { ...federation, jwksJson: "[]" } }),
+        "gcp.federation.jwksJson",
+        /JSON Web Key Set/,
+    ],
+    [
+        "a refresher namespace that is not a label",
+        token({ refresher: { namespace: "Pull_Tokens" } }),
+        "gcp.refresher.namespace",
+        /RFC 1123/,
+    ],
+    ["a refresher image with spaces", token({ refresher: { image: "node 24" } }), "gcp.refresher.image", /whitespace/],
+    [
+        "a key credential with federation",
+        withGcp({ serviceAccountEmail: email, federation }),
+        "gcp.federation",
+        /only for gcp.credential "accessToken"/,
+    ],
+    [
+        "a key credential with a project number",
+        withGcp({ serviceAccountEmail: email, projectNumber: "1" }),
+        "gcp.projectNumber",
+        /only for/,
+    ],
+];
+
+describeRefusals("keyless validation before anything registers", RegistryPullSecret, registrations, cases);
+
+describe("keyless validation before anything registers: what is accepted", () => {
+    it('accepts credential "key" spelled out, as the default', async () => {
+        assert.doesNotThrow(
+            () => new RegistryPullSecret("spelled", withGcp({ credential: "key", serviceAccountEmail: email })),
+        );
+        await settled();
+    });
+});

@@ -1,0 +1,305 @@
+/**
+ * A real registry for end-to-end pull tests: Debian's `docker-registry` (distribution 2.8) with
+ * htpasswd authentication on 127.0.0.1, a tiny image built offline and pushed with skopeo, and
+ * `skopeo --authfile` to pull with a `.dockerconfigjson`. skopeo (containers/image) reads only the
+ * `auth` field of an authfile (FACTS.md section 2). A missing tool fails the test: CI installs them
+ * (.ci/run). distribution 2.8 reads its htpasswd file once, at start: {@link RealRegistry.restart}
+ * changes who may pull.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
+
+/** bcrypt reads only the first 72 bytes of a password (Go's x/crypto and Apache's htpasswd alike). */
+export const bcryptBytes = 72;
+
+export interface RegistryUser {
+    user: string;
+    password: string;
+}
+
+const image = "e2e/tiny:1";
+const helloText = "pulled with the component's .dockerconfigjson\n";
+
+/** Runs a tool; a missing tool is an error, never a skip. */
+function run(work: string, tool: string, args: string[], options: { input?: string } = {}) {
+    const result = spawnSync(tool, args, {
+        encoding: "utf8",
+        input: options.input,
+        timeout: 120_000,
+        // skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json.
+        env: {
+            PATH: process.env.PATH,
+            HOME: work,
+            XDG_RUNTIME_DIR: path.join(work, "run"),
+            XDG_CONFIG_HOME: path.join(work, "config"),
+        },
+    });
+    if (result.error) {
+        throw new Error(
+            `${tool} could not run (${(result.error as NodeJS.ErrnoException).code}): install it as .ci/run does`,
+        );
+    }
+    return result;
+}
+
+function mustRun(work: string, tool: string, args: string[], options: { input?: string } = {}): string {
+    const result = run(work, tool, args, options);
+    assert.equal(result.status, 0, `${tool} ${args[0]} failed: ${result.stderr}`);
+    return result.stdout;
+}
+
+async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((done) => server.close(() => done()));
+    return port;
+}
+
+function sha256(bytes: Buffer | string): string {
+    return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** A one-layer OCI image layout, written by hand: no network, no Docker engine. */
+function buildImage(work: string, dir: string): void {
+    const rootfs = path.join(work, "rootfs");
+    mkdirSync(rootfs);
+    writeFileSync(path.join(rootfs, "hello.txt"), helloText);
+    const layerPath = path.join(work, "layer.tar");
+    mustRun(work, "tar", [
+        "--create",
+        "--file",
+        layerPath,
+        "--directory",
+        rootfs,
+        "--owner=0",
+        "--group=0",
+        "--mtime=@0",
+        "hello.txt",
+    ]);
+    const layer = readFileSync(layerPath);
+    const config = JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        config: {},
+        rootfs: { type: "layers", diff_ids: [sha256(layer)] },
+    });
+    const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+            mediaType: "application/vnd.oci.image.config.v1+json",
+            digest: sha256(config),
+            size: Buffer.byteLength(config),
+        },
+        layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha256(layer), size: layer.length }],
+    });
+    mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
+    for (const blob of [layer, Buffer.from(config), Buffer.from(manifest)]) {
+        writeFileSync(path.join(dir, "blobs", "sha256", sha256(blob).slice("sha256:".length)), blob);
+    }
+    writeFileSync(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    writeFileSync(
+        path.join(dir, "index.json"),
+        JSON.stringify({
+            schemaVersion: 2,
+            manifests: [
+                {
+                    mediaType: "application/vnd.oci.image.manifest.v1+json",
+                    digest: sha256(manifest),
+                    size: Buffer.byteLength(manifest),
+                    annotations: { "org.opencontainers.image.ref.name": "tiny" },
+                },
+            ],
+        }),
+    );
+}
+
+export class RealRegistry {
+    /** `127.0.0.1:PORT`, the server key of a docker config. */
+    readonly host: string;
+    private registry: ChildProcess | undefined;
+    private exited: Promise<void> = Promise.resolve();
+    /** The manifest as the registry stores it after the push (skopeo compresses the layer on the way). */
+    private pushedManifest = "";
+    private readonly policy: string;
+    /** Pushes the image; never handed to the code under test. */
+    private readonly pusher = { user: "e2e-pusher", password: randomBytes(24).toString("hex") };
+
+    private constructor(
+        readonly work: string,
+        port: number,
+    ) {
+        this.host = `127.0.0.1:${port}`;
+        this.policy = path.join(work, "policy.json");
+    }
+
+    /** Builds the image, starts the registry for `users`, pushes the image. */
+    static async start(users: RegistryUser[]): Promise<RealRegistry> {
+        const registry = new RealRegistry(mkdtempSync(path.join(tmpdir(), "registry-pull-e2e-")), await freePort());
+        // Always stop the registry: on success, failure, or an interrupted run.
+        process.once("exit", () => registry.registry?.kill("SIGKILL"));
+        writeFileSync(registry.policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
+        const layout = path.join(registry.work, "image");
+        buildImage(registry.work, layout);
+        await registry.restart(users);
+        const pusher = `${registry.pusher.user}:${registry.pusher.password}`;
+        mustRun(registry.work, "skopeo", [
+            "copy",
+            "--policy",
+            registry.policy,
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            pusher,
+            `oci:${layout}:tiny`,
+            `docker://${registry.host}/${image}`,
+        ]);
+        registry.pushedManifest = mustRun(registry.work, "skopeo", [
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            pusher,
+            `docker://${registry.host}/${image}`,
+        ]);
+        return registry;
+    }
+
+    /** htpasswd lines (bcrypt). htpasswd refuses passwords over 256 bytes; bcrypt reads only 72 of them. */
+    private htpasswdLine({ user, password }: RegistryUser): string {
+        return mustRun(this.work, "htpasswd", ["-niB", user], {
+            input: Buffer.from(password).subarray(0, bcryptBytes).toString(),
+        }).trim();
+    }
+
+    /** (Re)starts the registry on the same port and storage, accepting exactly `users` (and the pusher). */
+    async restart(users: RegistryUser[]): Promise<void> {
+        await this.stop();
+        writeFileSync(
+            path.join(this.work, "htpasswd"),
+            [this.pusher, ...users].map((u) => this.htpasswdLine(u)).join("\n") + "\n",
+        );
+        const configPath = path.join(this.work, "registry.yml");
+        writeFileSync(
+            configPath,
+            [
+                "version: 0.1",
+                "log: { level: info }",
+                `storage: { filesystem: { rootdirectory: ${JSON.stringify(path.join(this.work, "storage"))} } }`,
+                `http: { addr: "${this.host}", secret: ${JSON.stringify(randomBytes(16).toString("hex"))} }`,
+                `auth: { htpasswd: { realm: e2e, path: ${JSON.stringify(path.join(this.work, "htpasswd"))} } }`,
+                "",
+            ].join("\n"),
+        );
+        const log = openSync(path.join(this.work, "registry.log"), "w");
+        const child = spawn("docker-registry", ["serve", configPath], { stdio: ["ignore", log, log] });
+        this.registry = child;
+        this.exited = new Promise((done) => child.once("close", () => done()));
+        const spawned = await new Promise<Error | undefined>((done) => {
+            child.once("spawn", () => done(undefined));
+            child.once("error", (error) => done(error));
+        });
+        if (spawned)
+            throw new Error(
+                `docker-registry could not start (${(spawned as NodeJS.ErrnoException).code}): install Debian's docker-registry as .ci/run does`,
+            );
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+            if (child.exitCode !== null)
+                throw new Error(
+                    `docker-registry exited: ${readFileSync(path.join(this.work, "registry.log"), "utf8")}`,
+                );
+            const status = await fetch(`http://${this.host}/v2/`).then(
+                (response) => response.status,
+                () => 0,
+            );
+            if (status === 401) return;
+            if (Date.now() > deadline)
+                throw new Error(`docker-registry did not answer 401 on /v2/ (last status ${status})`);
+            await new Promise((done) => setTimeout(done, 100));
+        }
+    }
+
+    async stop(): Promise<void> {
+        const child = this.registry;
+        if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        await this.exited;
+    }
+
+    /** Stops the registry and removes its files. */
+    async remove(): Promise<void> {
+        await this.stop();
+        rmSync(this.work, { recursive: true, force: true });
+    }
+
+    writeAuthfile(name: string, json: string): string {
+        const file = path.join(this.work, `${name}.json`);
+        writeFileSync(file, json);
+        chmodSync(file, 0o600);
+        return file;
+    }
+
+    passwordIn(authfile: string): string {
+        return JSON.parse(readFileSync(authfile, "utf8")).auths[this.host].password;
+    }
+
+    /** Pulls the whole image (manifest, config, layer) with this authfile. */
+    private pull(authfile: string) {
+        const layout = path.join(this.work, `pulled-${path.basename(authfile, ".json")}`);
+        rmSync(layout, { recursive: true, force: true });
+        const result = run(this.work, "skopeo", [
+            "copy",
+            "--policy",
+            this.policy,
+            "--src-tls-verify=false",
+            "--src-authfile",
+            authfile,
+            `docker://${this.host}/${image}`,
+            `oci:${layout}:tiny`,
+        ]);
+        return { ...result, layout };
+    }
+
+    /** Reads the image's manifest with this authfile. */
+    private inspect(authfile: string) {
+        return run(this.work, "skopeo", [
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--authfile",
+            authfile,
+            `docker://${this.host}/${image}`,
+        ]);
+    }
+
+    assertPulls(authfile: string): void {
+        const manifest = this.inspect(authfile);
+        assert.equal(manifest.status, 0, manifest.stderr);
+        assert.equal(manifest.stdout, this.pushedManifest, "the registry serves the manifest that was pushed");
+        const result = this.pull(authfile);
+        assert.equal(result.status, 0, result.stderr);
+        assert.ok(pulledLayer(result.layout).includes(helloText), "the pulled layer holds the file that was pushed");
+    }
+
+    assertRefused(authfile: string): void {
+        const result = this.inspect(authfile);
+        assert.notEqual(result.status, 0, "skopeo must not read the manifest");
+        // Refused for the credential, not for any other reason (connection, TLS, missing image).
+        assert.match(result.stderr, /unauthorized|authentication required|401/i, result.stderr);
+    }
+}
+
+/** The single layer of a pulled OCI layout, uncompressed. */
+function pulledLayer(layout: string): string {
+    const blob = (digest: string) => readFileSync(path.join(layout, "blobs", "sha256", digest.slice("sha256:".length)));
+    const index = JSON.parse(readFileSync(path.join(layout, "index.json"), "utf8"));
+    const manifest = JSON.parse(blob(index.manifests[0].digest).toString("utf8"));
+    const layer = blob(manifest.layers[0].digest);
+    return (manifest.layers[0].mediaType.endsWith("+gzip") ? gunzipSync(layer) : layer).toString("latin1");
+}
