@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => { handler(): unknown };
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
-import { entryProvider, type EntryInputs, type EntryState } from "../components/pull-secret-entry";
+import { entryProvider, type EntryInputs, type EntryState } from "../components/pull-secret-entry-provider";
 import type { EntryTiming } from "../components/pull-secret-entry-client";
 
 const fast: EntryTiming = { appearTimeoutMs: 300, initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 6 };
