@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
 import { attachModes, attachPullSecret, type AttachMode } from "./attachment";
 import { checkCredentialSource, declareCredential, type CredentialSource } from "./credential";
 import { dockerConfigJson } from "./docker-config";
@@ -57,6 +58,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
         const valid = validateArgs(args);
         const { rotationClock, ...componentOpts } = opts ?? {};
         super("registry-pull-secret:index:RegistryPullSecret", name, {}, componentOpts);
+        const cluster = oneCluster(this, name, valid);
         const now = rotationClock ? rotationClock() : new Date();
         const credential = declareCredential(name, valid.credential, { parent: this, now });
 
@@ -79,7 +81,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
                     type: "kubernetes.io/dockerconfigjson",
                     data: secretData,
                 },
-                { parent: this },
+                cluster,
             );
             for (const serviceAccount of valid.serviceAccounts) {
                 attachPullSecret(
@@ -91,7 +93,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
                         mode: valid.attachMode,
                         kubeconfig: valid.kubeconfig,
                     },
-                    { parent: this },
+                    valid.attachMode === "patch" ? cluster : { parent: this },
                 );
             }
         }
@@ -113,6 +115,34 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
             dockerConfigJson: this.dockerConfigJson,
         });
     }
+}
+
+/**
+ * The options that put the Secrets and "patch" attachments on the cluster "merge" attachments reach,
+ * which talk to the API server themselves through `kubeconfig` (or the stack's connection) and cannot
+ * use a Kubernetes provider resource. An explicit provider (`provider`, `providers` or a parent's, as
+ * the component itself resolves it) is kept, and then `kubeconfig` is required when "merge"
+ * attachments are declared; `kubeconfig` alone becomes one child provider for all of them.
+ * Runs after `super()`: the component may be registered by then, no child is.
+ */
+function oneCluster(component: RegistryPullSecret, name: string, valid: ValidArgs): pulumi.CustomResourceOptions {
+    const declaresEntries = valid.attachMode === "merge" && valid.serviceAccounts.length > 0;
+    if (component.getProvider("kubernetes::") !== undefined) {
+        if (valid.kubeconfig === undefined && declaresEntries) {
+            throw invalid(
+                "kubeconfig",
+                'must be given when a Kubernetes provider reaches the component (its provider, providers or a parent\'s): the Secrets go to that provider\'s cluster, while "merge" attachments reach a cluster only through kubeconfig and would otherwise use the stack\'s default one; pass the kubeconfig the provider was made from (e.g. kubeconfig: cluster.kubeconfig), or use attachMode "patch"',
+            );
+        }
+        return { parent: component };
+    }
+    if (valid.kubeconfig === undefined) return { parent: component };
+    const provider = new Provider(
+        childNames.cluster(name),
+        { kubeconfig: pulumi.secret(valid.kubeconfig) },
+        { parent: component },
+    );
+    return { parent: component, provider };
 }
 
 /** The args with defaults applied, every plain value checked and every later value wrapped in a check. */
@@ -141,7 +171,6 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
         credential: checkCredentialSource(args),
         attachMode: checkAttachMode(args.attachMode),
-        // PullSecretEntry keeps it secret; "patch" mode does not use it.
         kubeconfig: args.kubeconfig,
     };
 }
