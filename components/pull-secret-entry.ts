@@ -4,7 +4,7 @@
  * Its provider lives in components/pull-secret-entry-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { providerByName } from "./provider-by-name";
+import { DynamicResourceByName, providerByName } from "./provider-by-name";
 import { provider as implementation } from "./pull-secret-entry-provider";
 
 /** The arguments of a {@link PullSecretEntry}. */
@@ -16,16 +16,17 @@ export interface PullSecretEntryArgs {
     kubeconfig?: pulumi.Input<string>;
 }
 
-const provider = providerByName("pull-secret-entry-provider", implementation);
+const providerText = providerByName("pull-secret-entry-provider", implementation);
 
 /** One Secret name in one ServiceAccount's `imagePullSecrets`, owned alone. */
-export class PullSecretEntry extends pulumi.dynamic.Resource {
-    public readonly namespace!: pulumi.Output<string>;
-    public readonly serviceAccount!: pulumi.Output<string>;
-    public readonly secretName!: pulumi.Output<string>;
-    public readonly entry!: pulumi.Output<string>;
-    public readonly listedBefore!: pulumi.Output<boolean>;
-    public readonly present!: pulumi.Output<boolean>;
+export class PullSecretEntry extends DynamicResourceByName {
+    // `declare`: a class field would be defined after super() and hide the output it set (ES2022 fields).
+    declare public readonly namespace: pulumi.Output<string>;
+    declare public readonly serviceAccount: pulumi.Output<string>;
+    declare public readonly secretName: pulumi.Output<string>;
+    declare public readonly entry: pulumi.Output<string>;
+    declare public readonly listedBefore: pulumi.Output<boolean>;
+    declare public readonly present: pulumi.Output<boolean>;
 
     constructor(name: string, args: PullSecretEntryArgs, opts?: pulumi.CustomResourceOptions) {
         const props = {
@@ -38,7 +39,7 @@ export class PullSecretEntry extends pulumi.dynamic.Resource {
             present: undefined,
         };
         super(
-            provider,
+            providerText,
             name,
             props,
             { ...opts, additionalSecretOutputs: ["kubeconfig"] },
