@@ -3,7 +3,8 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["bin/**", "node_modules/**", "eslint.config.mjs"] },
+    // The consumer fixture is compiled and run inside an installed consumer project (test/installed-package.test.ts).
+    { ignores: ["bin/**", "node_modules/**", "eslint.config.mjs", "test/fixtures/consumer/**"] },
     ...tseslint.configs.recommendedTypeChecked,
     {
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

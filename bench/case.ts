@@ -1,12 +1,13 @@
 /**
  * One measurement in a fresh process, so the SDK's global state and the memory peak belong to this
  * case alone. Usage: case.ts '{"program":"component","namespaces":100,"serviceAccounts":3,"extraArgs":{}}'
- * Prints one JSON line: evaluation time, peak RSS, resources registered, longest dependency chain.
+ * Prints one JSON line: evaluation time, peak RSS, resources registered, longest dependency chain,
+ * size of the serialized dynamic provider stored with each dynamic resource.
  * With "profile": FILE, a CPU profile of the evaluation alone is written to FILE.
  */
 import { Session } from "node:inspector/promises";
 import { writeFileSync } from "node:fs";
-import { settled, startMocks, type Registration } from "../test/support/mocks";
+import { reveal, settled, startMocks, type Registration } from "../test/support/mocks";
 const registrations = startMocks();
 
 export interface Case {
@@ -22,6 +23,8 @@ export interface CaseResult {
     peakRssMiB: number;
     resources: number;
     depth: number;
+    /** The largest serialized dynamic provider (`__provider`) a resource carries, in bytes; 0 if none. */
+    providerBytes: number;
 }
 
 /** Longest chain of resources linked by the dependencies the monitor received, counted in resources. */
@@ -68,6 +71,10 @@ async function run(spec: Case): Promise<CaseResult> {
         peakRssMiB: process.resourceUsage().maxRSS / 1024,
         resources: registrations.length,
         depth: longestChain(registrations),
+        providerBytes: Math.max(
+            0,
+            ...registrations.map((r) => Buffer.byteLength(reveal<string | undefined>(r.inputs.__provider) ?? "")),
+        ),
     };
 }
 

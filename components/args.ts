@@ -152,10 +152,13 @@ export interface RegistryPullSecretArgs {
      */
     attachMode?: string;
     /**
-     * The cluster for `"merge"` attachments, as a kubeconfig document (a secret). Default: what the
-     * default Kubernetes provider uses: `kubernetes:kubeconfig` and `kubernetes:context` stack config,
-     * then `KUBECONFIG`, then `~/.kube/config`, then in-cluster. Give it when the program builds its
-     * cluster and provider in code.
+     * The cluster, as a kubeconfig document (a secret). Without an explicit Kubernetes provider it
+     * becomes one child provider for the Secrets and `"patch"` attachments, and `"merge"` attachments
+     * use it too, so everything goes to one cluster. With an explicit Kubernetes provider (`provider`,
+     * `providers` or a parent's) it is required when `"merge"` attachments are declared, and must be
+     * that provider's kubeconfig. Default: what the default Kubernetes provider uses:
+     * `kubernetes:kubeconfig` and `kubernetes:context` stack config, then `KUBECONFIG`, then
+     * `~/.kube/config`, then in-cluster.
      */
     kubeconfig?: pulumi.Input<string>;
 }

@@ -7,6 +7,7 @@ export const childNames = {
     serviceAccount: (name: string) => `${name}-account`,
     grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
     key: (name: string) => `${name}-key`,
+    cluster: (name: string) => `${name}-cluster`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
     /** The token refresher's namespace, ServiceAccount, code and Deployment (`gcp.credential: "accessToken"`). */

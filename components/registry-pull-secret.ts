@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
 import { attachModes, attachPullSecret, type AttachMode } from "./attachment";
 import {
     checkCredentialSource,
@@ -69,11 +70,14 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
             source.mode === "gkeNode"
                 ? declareNodeAccessOnly(name, source, this)
                 : source.mode === "accessToken"
-                  ? declareRefreshedSecrets(name, source, valid, this)
-                  : declareStaticSecrets(name, source, valid, {
-                        parent: this,
-                        now: rotationClock ? rotationClock() : new Date(),
-                    });
+                  ? declareRefreshedSecrets(name, source, valid, oneCluster(this, name, valid))
+                  : declareStaticSecrets(
+                        name,
+                        source,
+                        valid,
+                        oneCluster(this, name, valid),
+                        rotationClock ? rotationClock() : new Date(),
+                    );
 
         this.secretName = declared.secretName;
         this.namespaces = declared.namespaces;
@@ -109,8 +113,10 @@ function declareStaticSecrets(
     name: string,
     source: StaticCredentialSource,
     valid: ValidArgs,
-    { parent, now }: { parent: pulumi.Resource; now: Date },
+    cluster: pulumi.CustomResourceOptions,
+    now: Date,
 ): Declared {
+    const parent = cluster.parent!;
     const credential = declareCredential(name, source, { parent, now });
 
     const dockerConfig = pulumi.secret(
@@ -132,7 +138,7 @@ function declareStaticSecrets(
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
             },
-            { parent },
+            cluster,
         );
         for (const serviceAccount of valid.serviceAccounts) {
             attachPullSecret(
@@ -144,7 +150,7 @@ function declareStaticSecrets(
                     mode: valid.attachMode,
                     kubeconfig: valid.kubeconfig,
                 },
-                { parent },
+                valid.attachMode === "patch" ? cluster : { parent },
             );
         }
     }
@@ -190,8 +196,9 @@ function declareRefreshedSecrets(
     name: string,
     source: Extract<CredentialSource, { mode: "accessToken" }>,
     valid: ValidArgs,
-    parent: pulumi.Resource,
+    cluster: pulumi.CustomResourceOptions,
 ): Declared {
+    const parent = cluster.parent!;
     const google = declareTokenIdentity(name, source.gcp, parent);
     const refresher = declareTokenRefresher(
         name,
@@ -207,7 +214,7 @@ function declareRefreshedSecrets(
             kubeconfig: valid.kubeconfig,
             grants: google.grants,
         },
-        parent,
+        cluster,
     );
     valid.namespaces.forEach((namespace, i) => {
         for (const serviceAccount of valid.serviceAccounts) {
@@ -220,7 +227,7 @@ function declareRefreshedSecrets(
                     mode: valid.attachMode,
                     kubeconfig: valid.kubeconfig,
                 },
-                { parent, dependsOn: [refresher.deployment] },
+                { ...(valid.attachMode === "patch" ? cluster : { parent }), dependsOn: [refresher.deployment] },
             );
         }
     });
@@ -233,6 +240,36 @@ function declareRefreshedSecrets(
         // Pulumi never holds the token: the refresher writes it in the cluster.
         dockerConfigJson: pulumi.output(""),
     };
+}
+
+/**
+ * The options that put the Secrets and "patch" attachments on the cluster "merge" attachments reach,
+ * which talk to the API server themselves through `kubeconfig` (or the stack's connection) and cannot
+ * use a Kubernetes provider resource. An explicit provider (`provider`, `providers` or a parent's, as
+ * the component itself resolves it) is kept, and then `kubeconfig` is required when "merge"
+ * attachments are declared; `kubeconfig` alone becomes one child provider for all of them.
+ * Runs after `super()`: the component may be registered by then, no child is.
+ */
+function oneCluster(component: RegistryPullSecret, name: string, valid: ValidArgs): pulumi.CustomResourceOptions {
+    // The refresher's Secrets, like "merge" entries, reach the cluster through kubeconfig alone.
+    const declaresEntries =
+        (valid.attachMode === "merge" && valid.serviceAccounts.length > 0) || valid.credential.mode === "accessToken";
+    if (component.getProvider("kubernetes::") !== undefined) {
+        if (valid.kubeconfig === undefined && declaresEntries) {
+            throw invalid(
+                "kubeconfig",
+                'must be given when a Kubernetes provider reaches the component (its provider, providers or a parent\'s): the Secrets go to that provider\'s cluster, while "merge" attachments reach a cluster only through kubeconfig and would otherwise use the stack\'s default one; pass the kubeconfig the provider was made from (e.g. kubeconfig: cluster.kubeconfig), or use attachMode "patch"',
+            );
+        }
+        return { parent: component };
+    }
+    if (valid.kubeconfig === undefined) return { parent: component };
+    const provider = new Provider(
+        childNames.cluster(name),
+        { kubeconfig: pulumi.secret(valid.kubeconfig) },
+        { parent: component },
+    );
+    return { parent: component, provider };
 }
 
 /** The args with defaults applied, every plain value checked and every later value wrapped in a check. */
@@ -261,7 +298,6 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
         credential: checkCredentialSource(args),
         attachMode: checkChoice("attachMode", args.attachMode, attachModes, "merge"),
-        // PullSecretEntry keeps it secret; "patch" mode does not use it.
         kubeconfig: args.kubeconfig,
     };
 }

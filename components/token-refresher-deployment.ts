@@ -71,9 +71,12 @@ export interface DeclaredRefresher {
 export function declareTokenRefresher(
     name: string,
     args: TokenRefresherArgs,
-    parent: pulumi.Resource,
+    cluster: pulumi.CustomResourceOptions,
 ): DeclaredRefresher {
-    const opts = { parent };
+    // Kubernetes resources go to the component's one cluster; the RefreshedSecrets reach it through
+    // kubeconfig (or the stack's connection), as the "merge" entries do.
+    const opts = cluster;
+    const parent = cluster.parent;
     const namespace = new Namespace(childNames.refresher(name), { metadata: { name: args.namespace } }, opts);
     const account = new ServiceAccount(
         childNames.refresher(name),
@@ -87,7 +90,7 @@ export function declareTokenRefresher(
         const secret = new RefreshedSecret(
             childNames.secret(name, target),
             { namespace: target, secretName: args.secretName, writer, kubeconfig: args.kubeconfig },
-            opts,
+            { parent },
         );
         secrets.push(secret);
         // get: check the Secret is still the component's before writing; patch: write the token.
@@ -238,7 +241,7 @@ export function declareTokenRefresher(
                 },
             },
         },
-        { parent, dependsOn: [...access, ...args.grants] },
+        { ...cluster, dependsOn: [...access, ...args.grants] },
     );
     return { secrets, deployment };
 }

@@ -4,11 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const requireFromString = require("require-from-string") as (code: string) => { handler(): unknown };
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
-import { entryProvider, type EntryInputs, type EntryState } from "../components/pull-secret-entry";
+import { entryProvider, type EntryInputs, type EntryState } from "../components/pull-secret-entry-provider";
 import type { EntryTiming } from "../components/pull-secret-entry-client";
 
 const fast: EntryTiming = { appearTimeoutMs: 300, initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 6 };
@@ -152,24 +149,5 @@ describe("PullSecretEntry against the API-server double", () => {
         const state = (await configured.create(withoutKubeconfig)).outs as EntryState;
         assert.equal("kubeconfig" in state, false);
         assert.deepEqual(double.pullSecrets("config", "default"), ["regcred"]);
-    });
-});
-
-describe("the provider as Pulumi runs it", () => {
-    it("still attaches after closure serialization, loaded from text like the dynamic-provider host does", async () => {
-        const double = await startApiServerDouble();
-        try {
-            const provider = entryProvider(undefined, fast);
-            const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
-            // The same loader @pulumi/pulumi/cmd/dynamic-provider uses.
-            const loaded = requireFromString(serialized.text).handler() as pulumi.dynamic.ResourceProvider;
-            double.put("serialized", "default", ["theirs"]);
-            const target = { namespace: "serialized", serviceAccount: "default", secretName: "regcred" };
-            await loaded.create({ ...target, entry: "serialized/default: regcred", kubeconfig: double.kubeconfig });
-            assert.deepEqual(double.pullSecrets("serialized", "default"), ["theirs", "regcred"]);
-            assert.equal(serialized.containsSecrets, false);
-        } finally {
-            await double.close();
-        }
     });
 });

@@ -214,6 +214,27 @@ describe("npm run plan with bad config", () => {
         assert.equal(fails(validConfig).code, 0);
     });
 
+    it("an undeclared key of the project warns, naming it and the nearest declared key, and still plans", () => {
+        const { code, stdout, stderr } = fails(`${validConfig}  registry-pull-secret:namespace: [team-b]\n`);
+        assert.equal(code, 0);
+        assert.match(stdout, /team-a/);
+        assert.equal(
+            stderr,
+            "warning: Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?\n",
+        );
+    });
+
+    it("an undeclared key of the project exits 1 with --strict, before planning", () => {
+        const dir = projectWithStack("bad", `${validConfig}  registry-pull-secret:secretname: pull\n`);
+        const { code, stdout, stderr } = plan("--stack", "bad", "--dir", dir, "--strict");
+        assert.equal(code, 1);
+        assert.equal(stdout, "");
+        assert.equal(
+            stderr,
+            "error: Pulumi.bad.yaml: registry-pull-secret:secretname is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:secretName?\n",
+        );
+    });
+
     it("a bad namespace exits 1 with the component's rule, naming the config key", () => {
         const { code, stdout, stderr } = fails(validConfig.replace("[team-a]", "[team-a, Team_B]"));
         assert.equal(code, 1);

@@ -9,6 +9,7 @@ function registration(name: string, fields: Partial<Registration> = {}): Registr
         name,
         urn: `urn:${name}`,
         custom: true,
+        provider: "",
         parent: "",
         dependencies: [],
         propertyDependencies: {},

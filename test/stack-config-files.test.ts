@@ -30,7 +30,31 @@ describe("mergeStackConfig", () => {
             main: "index.ts",
             stack: "dev",
             config: { "p:names": '["a"]', "p:label": "x", "p:count": "2", "p:plain": "given", "other:setting": "true" },
+            undeclared: [],
         });
+    });
+
+    it("lists keys of the project's namespace that Pulumi.yaml does not declare, with the nearest declared key", () => {
+        const { undeclared, config } = mergeStackConfig(
+            project,
+            {
+                config: {
+                    "p:label": "x",
+                    "p:name": ["b"],
+                    lable: "y",
+                    "p:zzzzzzzzzzz": "z",
+                    "kubernetes:context": "c",
+                },
+            },
+            "dev",
+        );
+        assert.deepEqual(undeclared, [
+            { key: "p:name", nearest: "p:names" },
+            { key: "p:lable", nearest: "p:label" },
+            { key: "p:zzzzzzzzzzz", nearest: undefined },
+        ]);
+        // Still passed on, as the Pulumi CLI would: the program just never reads it.
+        assert.equal(config["p:name"], '["b"]');
     });
 
     it("lets the stack file override a default", () => {

@@ -4,6 +4,8 @@
  * stack's config (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock engine in preview
  * mode, then prints the resource tree, the dependency order, the cloud resources' inputs and the
  * Kubernetes objects; `--out DIR` also writes one YAML file per object. Secrets are masked.
+ * A key of the project's config namespace that Pulumi.yaml does not declare is a warning naming the
+ * nearest declared key; `--strict` makes it an error.
  * Exit status: 0 planned, 1 the config or the program is wrong, 2 the command line is wrong.
  */
 import * as fs from "node:fs";
@@ -14,7 +16,7 @@ import { evaluateProgram } from "./evaluate";
 import { formatPlan, kubernetesObjects } from "./plan-format";
 import { ConfigError, readStackConfig, stackNames, type StackConfig } from "./stack-config-files";
 
-const usage = "usage: npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR]";
+const usage = "usage: npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR] [--strict]";
 
 interface Options {
     stack: string;
@@ -22,12 +24,19 @@ interface Options {
     out?: string;
     /** The Pulumi project: Pulumi.yaml, the stack files and the program. Default: this repository. */
     dir: string;
+    /** Undeclared keys in the project's namespace fail the plan instead of warning. */
+    strict: boolean;
 }
 
 function parseArguments(argv: string[]): Options {
     const options: Record<string, string> = {};
+    let strict = false;
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
+        if (flag === "--strict") {
+            strict = true;
+            continue;
+        }
         if (!["--stack", "--out", "--dir"].includes(flag)) throw new UsageError(`unknown argument ${flag}`);
         if (argv[i + 1] === undefined || argv[i + 1].startsWith("--")) throw new UsageError(`${flag} needs a value`);
         options[flag.slice(2)] = argv[++i];
@@ -35,7 +44,7 @@ function parseArguments(argv: string[]): Options {
     const dir = path.resolve(options.dir ?? path.join(__dirname, ".."));
     if (options.stack === undefined)
         throw new UsageError(`--stack is required; stacks here: ${stackNames(dir).join(", ")}`);
-    return { stack: options.stack, out: options.out, dir };
+    return { stack: options.stack, out: options.out, dir, strict };
 }
 
 class UsageError extends Error {}
@@ -52,6 +61,12 @@ async function main(): Promise<number> {
     let stack: StackConfig | undefined;
     try {
         stack = readStackConfig(options.dir, options.stack);
+        for (const { key, nearest } of stack.undeclared) {
+            const hint = nearest === undefined ? "" : `; did you mean ${nearest}?`;
+            const problem = `Pulumi.${stack.stack}.yaml: ${key} is not declared in Pulumi.yaml, so the program never reads it${hint}`;
+            console.error(`${options.strict ? "error" : "warning"}: ${problem}`);
+        }
+        if (options.strict && stack.undeclared.length > 0) return 1;
         const evaluation = await evaluateProgram(path.join(options.dir, stack.main), stack);
         process.stdout.write(formatPlan({ project: stack.project, stack: stack.stack, ...evaluation }));
         if (options.out !== undefined) {

@@ -14,6 +14,8 @@ export interface Registration {
     /** Filled in when the monitor answers. */
     urn: string;
     custom: boolean;
+    /** The provider reference (`URN::id`), `""` for the default provider. */
+    provider: string;
     /** The parent's URN, `""` for a resource at the top of the stack. */
     parent: string;
     dependencies: string[];
@@ -73,6 +75,7 @@ export function recordRegistrations(): Registration[] {
             name: req.getName(),
             urn: "",
             custom: req.getCustom(),
+            provider: req.getProvider(),
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
             propertyDependencies,

@@ -25,6 +25,11 @@ export interface StackConfig {
     stack: string;
     /** `project:key` to the string the engine stores (arrays and objects as JSON). */
     config: Record<string, string>;
+    /**
+     * Keys of the project's own namespace that the stack file sets but Pulumi.yaml does not declare
+     * (a typo falls back to the default silently), each with the nearest declared key.
+     */
+    undeclared: { key: string; nearest: string | undefined }[];
 }
 
 type Declaration = { type?: string; default?: unknown; items?: { type?: string } };
@@ -95,7 +100,40 @@ export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDoc
             throw new ConfigError(key, `Stack '${stack}' configuration value '${key}' ${problem}`);
     }
     const main = typeof projectDoc.main === "string" ? projectDoc.main : "index.ts";
-    return { project, main, stack, config };
+    const declared = [...declarations.keys()];
+    const undeclared = Object.keys(stackDoc.config ?? {})
+        .map(qualify)
+        .filter((key) => key.startsWith(`${project}:`) && !declarations.has(key))
+        .map((key) => ({ key, nearest: nearestKey(key, declared) }));
+    return { project, main, stack, config, undeclared };
+}
+
+/** The candidate with the fewest single-character edits from `key`, if one is closer than a rewrite. */
+export function nearestKey(key: string, candidates: string[]): string | undefined {
+    let best: { key: string; distance: number } | undefined;
+    for (const candidate of candidates) {
+        const distance = editDistance(key, candidate);
+        if (best === undefined || distance < best.distance) best = { key: candidate, distance };
+    }
+    const bare = key.slice(key.indexOf(":") + 1);
+    return best !== undefined && best.distance < bare.length ? best.key : undefined;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+            );
+        }
+        previous = current;
+    }
+    return previous[b.length];
 }
 
 function configString(key: string, value: unknown, stack: string): string {

@@ -1,0 +1,26 @@
+/** How a dynamic provider in this package reaches the cluster (shared by every one of them). */
+import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+
+/** Where the cluster is: a kubeconfig (contents or a path) and a context, each optional. */
+export interface ClusterConnection {
+    kubeconfig?: string;
+    context?: string;
+}
+
+/**
+ * A client for the cluster, found the way the default Kubernetes provider finds it: the given
+ * kubeconfig (the component arg, else `kubernetes:kubeconfig` stack config), else `KUBECONFIG`, else
+ * `~/.kube/config`, else in-cluster (client-node `loadFromDefault`); `kubernetes:context` picks the context.
+ */
+export async function connect(connection: ClusterConnection): Promise<CoreV1Api> {
+    // Loaded when used: client-node is an ES module, and only the dynamic-provider process needs it.
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    const { kubeconfig, context } = connection;
+    // Like pulumi-kubernetes, `kubernetes:kubeconfig` may hold the document itself or a path to it.
+    if (kubeconfig === undefined || kubeconfig === "") config.loadFromDefault();
+    else if (/[\n{]/.test(kubeconfig)) config.loadFromString(kubeconfig);
+    else config.loadFromFile(kubeconfig);
+    if (context) config.setCurrentContext(context);
+    return config.makeApiClient(k8s.CoreV1Api);
+}

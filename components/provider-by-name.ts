@@ -1,0 +1,61 @@
+/**
+ * A dynamic resource whose provider is a module of this package, loaded by package name in Pulumi's
+ * dynamic-provider process: the resource stores a few lines of JavaScript that name the module, not
+ * a copy of the implementation.
+ *
+ * Why not `pulumi.dynamic.Resource`: it serializes the provider object with Pulumi's closure
+ * serializer, which copies modules outside `node_modules` by value (this repository, a workspace
+ * link; 21.7 KB per resource for PullSecretEntry) and turns a module inside `node_modules` into
+ * `require("<package>/<file path>")`, which the package's `exports` refuses
+ * (@pulumi/pulumi runtime/closure/createClosure.js `captureModuleAsync`, package.js
+ * `getModuleFromPath`). Serializing at all also loads the TypeScript compiler to parse functions,
+ * about 0.2 s per program. `pulumi.dynamic.Resource` itself only stores the serialized text as
+ * `__provider` and registers the type `pulumi-nodejs:dynamic/<module>:<type>`
+ * (@pulumi/pulumi dynamic/index.js); {@link DynamicResourceByName} does the same with text written here.
+ *
+ * How the host runs the text: @pulumi/pulumi cmd/dynamic-provider/index.js `getProvider` evaluates
+ * `__provider` with require-from-string and no file name, calls `handler()` and then `configure`.
+ * A plain `require` there searches the `node_modules` folders from the process's working directory,
+ * the program's folder; `createRequire` on that folder does the same and adds Node's self-reference
+ * (a package resolving its own name through its `exports`), so this repository's own stack loads its
+ * own build. The implementation module is a subpath in package.json `exports` and exports `provider`:
+ * one object, so `configure` and the CRUD calls share its state (Node caches the module).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** The package name the dynamic-provider process resolves; package.json `name`. */
+export const packageName = "registry-pull-secret";
+
+const methods = ["check", "diff", "create", "read", "update", "delete", "configure"] as const;
+
+/**
+ * The text Pulumi's dynamic-provider host evaluates: `handler()` returns a provider with the methods
+ * `implementation` has (a missing one means something else to the host: no `check`, the inputs are
+ * taken as they are; no `diff`, the engine compares the properties itself), each loading
+ * `registry-pull-secret/<subpath>` when called and calling the same method of its `provider`.
+ */
+export function providerByName(subpath: string, implementation: pulumi.dynamic.ResourceProvider): string {
+    const delegates = methods
+        .filter((method) => typeof implementation[method] === "function")
+        .map((method) => `${method}: (...args) => load().${method}(...args)`);
+    return [
+        `// ${packageName}: the provider is the module below, loaded by package name from the program's folder.`,
+        `const load = () => require("node:module").createRequire(process.cwd() + "/")(${JSON.stringify(`${packageName}/${subpath}`)}).provider;`,
+        `exports.handler = () => ({ ${delegates.join(", ")} });`,
+        "",
+    ].join("\n");
+}
+
+/** What `pulumi.dynamic.Resource` registers, with the provider given as the text {@link providerByName} writes. */
+export class DynamicResourceByName extends pulumi.CustomResource {
+    constructor(
+        providerText: string,
+        name: string,
+        props: pulumi.Inputs,
+        opts: pulumi.CustomResourceOptions | undefined,
+        module: string,
+        type: string,
+    ) {
+        super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: providerText }, opts);
+    }
+}

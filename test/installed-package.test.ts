@@ -1,0 +1,94 @@
+/**
+ * What a user who installs the package from npm does: `npm pack`, `npm install` of the tarball into
+ * an empty project (no `overrides`), a TypeScript program that imports it by name, type-checked
+ * against the installed declarations and run under Pulumi's mocks in both attachment modes; then the
+ * `__provider` Pulumi serialized for the "merge" attachment, loaded from the consumer's folder the way
+ * the dynamic-provider host loads it, creates and deletes the entry on the API-server DOUBLE.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
+import { installedConsumer, type ConsumerProject } from "./support/consumer-project";
+import { isSecretValue } from "./support/mocks";
+
+interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+const fixture = resolve(__dirname, "fixtures", "consumer");
+const entryType = "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry";
+// @kubernetes/client-node 2 depends on undici 8, which needs Node.js 22.19 or later; this repository
+// pins undici 7 for its own install only (npm applies `overrides` to the declaring project alone).
+const [major, minor] = process.versions.node.split(".").map(Number);
+const undiciLoads = major > 22 || (major === 22 && minor >= 19);
+
+describe("the package installed from its npm tarball", () => {
+    let consumer: ConsumerProject;
+    let double: ApiServerDouble;
+
+    before(async () => {
+        consumer = installedConsumer();
+        for (const file of readdirSync(fixture)) copyFileSync(join(fixture, file), join(consumer.dir, file));
+        const tsc = require.resolve("typescript/bin/tsc");
+        // The consumer's own TypeScript check: the package's declarations, resolved through "exports".
+        execFileSync(process.execPath, [tsc, "-p", consumer.dir, "--typeRoots", resolve("node_modules/@types")]);
+        double = await startApiServerDouble();
+    });
+    after(async () => {
+        await double?.close();
+        consumer?.remove();
+    });
+
+    const evaluate = async (mode: string): Promise<Registered[]> => {
+        const run = await consumer.node(["program.js", mode, double.kubeconfig]);
+        assert.equal(run.status, 0, run.stderr);
+        return JSON.parse(run.stdout) as Registered[];
+    };
+    const host = (provider: string, call: unknown[]) => consumer.node(["host.js", JSON.stringify(call)], provider);
+
+    it('declares "patch" attachments: a ServiceAccountPatch per ServiceAccount, no dynamic resource', async () => {
+        const types = (await evaluate("patch")).map((r) => r.type);
+        assert.equal(types.filter((t) => t === "kubernetes:core/v1:ServiceAccountPatch").length, 1);
+        assert.equal(types.filter((t) => t === entryType).length, 0);
+    });
+
+    it('declares "merge" attachments, whose serialized provider names the package and runs from the consumer\'s folder', async (t) => {
+        const entries = (await evaluate("merge")).filter((r) => r.type === entryType);
+        assert.equal(entries.length, 1);
+        const { __provider: provider, ...inputs } = entries[0].inputs;
+        assert.equal(typeof provider, "string");
+        const text = provider as string;
+        // A few delegating lines that require the package's subpath; none of the implementation.
+        assert.match(text, /"registry-pull-secret\/pull-secret-entry-provider"/);
+        assert.doesNotMatch(text, /planAttach|imagePullSecrets|client-node/);
+        assert.ok(text.length <= 2048, `serialized provider is ${text.length} bytes`);
+
+        const kubeconfig = isSecretValue(inputs.kubeconfig) ? inputs.kubeconfig.value : inputs.kubeconfig;
+        assert.equal(kubeconfig, double.kubeconfig);
+        double.put("apps", "default", ["theirs"]);
+        const created = await host(text, ["create", { ...inputs, kubeconfig }]);
+        if (!undiciLoads) {
+            // Node.js before 22.19: the provider module loads by name, then client-node's undici 8 throws
+            // while loading (a TypeError at the top of one of its own modules).
+            assert.notEqual(created.status, 0);
+            assert.match(created.stderr, /TypeError[^\n]*\n\s+at [^\n]*node_modules\/undici\/lib\//);
+            t.diagnostic(
+                `Node.js ${process.version} cannot load undici 8 (needs >= 22.19): "${created.stderr.split("\n").find((l) => l.includes("TypeError"))}"; create and delete run under Node.js 22 and 24`,
+            );
+            return;
+        }
+        assert.equal(created.status, 0, created.stderr);
+        const { id, outs } = JSON.parse(created.stdout) as { id: string; outs: Record<string, unknown> };
+        assert.deepEqual(double.pullSecrets("apps", "default"), ["theirs", "regcred"]);
+
+        // `pulumi destroy` starts a new dynamic-provider process with the state's `__provider`.
+        const deleted = await host(text, ["delete", id, outs]);
+        assert.equal(deleted.status, 0, deleted.stderr);
+        assert.deepEqual(double.pullSecrets("apps", "default"), ["theirs"]);
+    });
+});

@@ -1,0 +1,156 @@
+/**
+ * Secrets and attachments go to one cluster: an explicit Kubernetes provider that reaches the
+ * component (its `provider`, its `providers`, or a parent's) needs `kubeconfig` for the "merge"
+ * attachments; `kubeconfig` alone becomes one child Kubernetes provider for the Secrets and "patch"
+ * attachments.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { startMocks, settled, isSecretValue, reveal, type Registration } from "./support/mocks";
+const registrations = startMocks();
+import { Provider } from "@pulumi/kubernetes/provider";
+import { RegistryPullSecret, type RegistryPullSecretArgs } from "../components";
+import { registeredBy, sampleArgs } from "./support/component";
+
+const kubeconfig = "apiVersion: v1\nkind: Config\n";
+const secretType = "kubernetes:core/v1:Secret";
+const entryType = "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry";
+const patchType = "kubernetes:core/v1:ServiceAccountPatch";
+const providerType = "pulumi:providers:kubernetes";
+
+const explicit = new Provider("explicit", { kubeconfig: "elsewhere" });
+const explicitRef = async () => {
+    await settled();
+    const [urn, id] = await Promise.all([
+        new Promise<string>((resolve) => explicit.urn.apply(resolve)),
+        new Promise<string>((resolve) => explicit.id.apply(resolve)),
+    ]);
+    return `${urn}::${id}`;
+};
+
+class Platform extends pulumi.ComponentResource {
+    constructor(name: string, opts: pulumi.ComponentResourceOptions) {
+        super("test:index:Platform", name, {}, opts);
+    }
+}
+
+/** Constructs the component; returns its children, or the error it threw and what registered under its name. */
+async function declare(name: string, args: RegistryPullSecretArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    try {
+        return { children: (await registeredBy(new RegistryPullSecret(name, args, opts), registrations)).children };
+    } catch (error) {
+        await settled();
+        const own = registrations.filter((r: Registration) => r.name === name || r.name.startsWith(`${name}-`));
+        return { error: error as Error, registered: own.map((r) => r.type) };
+    }
+}
+
+const ofType = (children: Registration[], type: string) => children.filter((r) => r.type === type);
+
+describe("an explicit Kubernetes provider without kubeconfig", () => {
+    const ways: [string, (name: string) => pulumi.ComponentResourceOptions][] = [
+        ["provider", () => ({ provider: explicit })],
+        ["providers", () => ({ providers: { kubernetes: explicit } })],
+        [
+            "a parent's providers",
+            (name) => ({ parent: new Platform(`platform-of-${name}`, { providers: [explicit] }) }),
+        ],
+    ];
+    for (const [way, opts] of ways) {
+        it(`via ${way}: fails on kubeconfig, saying why and what to pass, and declares no child`, async () => {
+            const name = `via-${way.replace(/\W+/g, "-")}`;
+            const result = await declare(name, sampleArgs(), opts(name));
+            assert.ok(result.error instanceof pulumi.InputPropertyError, String(result.error));
+            assert.equal(result.error.propertyPath, "kubeconfig");
+            assert.match(result.error.reason, /^kubeconfig must be given when a Kubernetes provider reaches/);
+            assert.match(result.error.reason, /kubeconfig: cluster\.kubeconfig/);
+            // The component itself may be registered by super() before its provider is known; no child is.
+            assert.deepEqual(
+                result.registered?.filter((t) => t !== "registry-pull-secret:index:RegistryPullSecret"),
+                [],
+            );
+        });
+    }
+
+    it('is accepted with attachMode "patch": Secrets and patches use that provider', async () => {
+        const { children } = await declare("patch-explicit", sampleArgs({ attachMode: "patch" }), {
+            provider: explicit,
+        });
+        const ref = await explicitRef();
+        assert.equal(ofType(children!, providerType).length, 0);
+        for (const child of [...ofType(children!, secretType), ...ofType(children!, patchType)]) {
+            assert.equal(child.provider, ref, child.name);
+        }
+    });
+});
+
+describe("kubeconfig", () => {
+    it("alone: one child Kubernetes provider from it, used by the Secrets; merge entries carry it", async () => {
+        const { children } = await declare("only", sampleArgs({ namespaces: ["a", "b"], kubeconfig }));
+        const [cluster] = ofType(children!, providerType);
+        assert.equal(ofType(children!, providerType).length, 1);
+        assert.equal(cluster.name, "only-cluster");
+        assert.ok(isSecretValue(cluster.inputs.kubeconfig));
+        assert.equal(reveal(cluster.inputs.kubeconfig), kubeconfig);
+        const secrets = ofType(children!, secretType);
+        assert.equal(secrets.length, 2);
+        for (const secret of secrets) assert.ok(secret.provider.startsWith(`${cluster.urn}::`), secret.name);
+        for (const entry of ofType(children!, entryType)) assert.equal(reveal(entry.inputs.kubeconfig), kubeconfig);
+    });
+
+    it('alone with attachMode "patch": the patches use the same child provider', async () => {
+        const { children } = await declare("only-patch", sampleArgs({ attachMode: "patch", kubeconfig }));
+        const [cluster] = ofType(children!, providerType);
+        const patches = ofType(children!, patchType);
+        assert.equal(patches.length, 1);
+        for (const child of [...patches, ...ofType(children!, secretType)]) {
+            assert.ok(child.provider.startsWith(`${cluster.urn}::`), child.name);
+        }
+    });
+
+    it("with an explicit provider: no child provider; Secrets use the explicit one, entries the kubeconfig", async () => {
+        const { children } = await declare("both", sampleArgs({ kubeconfig }), { provider: explicit });
+        const ref = await explicitRef();
+        assert.equal(ofType(children!, providerType).length, 0);
+        assert.equal(ofType(children!, secretType)[0].provider, ref);
+        assert.equal(reveal(ofType(children!, entryType)[0].inputs.kubeconfig), kubeconfig);
+    });
+
+    it("and no explicit provider (neither): the stack's default provider and connection", async () => {
+        const { children } = await declare("neither", sampleArgs());
+        assert.equal(ofType(children!, providerType).length, 0);
+        assert.equal(ofType(children!, secretType)[0].provider, "");
+        assert.equal("kubeconfig" in ofType(children!, entryType)[0].inputs, false);
+    });
+});
+
+describe('gcp.credential "accessToken": the refresher and its Secrets on the same one cluster', () => {
+    const accessToken = (overrides: Partial<RegistryPullSecretArgs> = {}) =>
+        sampleArgs({
+            gcp: {
+                project: "example-project",
+                credential: "accessToken",
+                projectNumber: "123456789012",
+                repositories: [{ location: "asia", repository: "asia.gcr.io" }],
+            },
+            ...overrides,
+        });
+
+    it('an explicit provider without kubeconfig fails even with attachMode "patch": its Secrets reach the cluster through kubeconfig', async () => {
+        const result = await declare("token-explicit", accessToken({ attachMode: "patch" }), { provider: explicit });
+        assert.ok(result.error instanceof pulumi.InputPropertyError, String(result.error));
+        assert.equal(result.error.propertyPath, "kubeconfig");
+    });
+
+    it("kubeconfig alone: every Kubernetes resource of the refresher uses the child provider, the Secrets carry the kubeconfig", async () => {
+        const { children } = await declare("token-only", accessToken({ kubeconfig }));
+        const [cluster] = ofType(children!, providerType);
+        const kubernetes = children!.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.ok(kubernetes.length >= 6, kubernetes.map((r) => r.type).join());
+        for (const child of kubernetes) assert.ok(child.provider.startsWith(`${cluster.urn}::`), child.name);
+        const secrets = ofType(children!, "pulumi-nodejs:dynamic/registry-pull-secret:RefreshedSecret");
+        assert.equal(secrets.length, 1);
+        assert.equal(reveal(secrets[0].inputs.kubeconfig), kubeconfig);
+    });
+});
