@@ -6,12 +6,15 @@
  * the dynamic-provider host loads it, creates and deletes the entry on the API-server DOUBLE.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
-import { installedConsumer, type ConsumerProject } from "./support/consumer-project";
+import {
+    addConsumerProgram,
+    installedConsumer,
+    undiciLoadFailure,
+    undiciLoads,
+    type ConsumerProject,
+} from "./support/consumer-project";
 import { isSecretValue } from "./support/mocks";
 
 interface Registered {
@@ -20,12 +23,7 @@ interface Registered {
     inputs: Record<string, unknown>;
 }
 
-const fixture = resolve(__dirname, "fixtures", "consumer");
 const entryType = "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry";
-// @kubernetes/client-node 2 depends on undici 8, which needs Node.js 22.19 or later; this repository
-// pins undici 7 for its own install only (npm applies `overrides` to the declaring project alone).
-const [major, minor] = process.versions.node.split(".").map(Number);
-const undiciLoads = major > 22 || (major === 22 && minor >= 19);
 
 describe("the package installed from its npm tarball", () => {
     let consumer: ConsumerProject;
@@ -33,10 +31,7 @@ describe("the package installed from its npm tarball", () => {
 
     before(async () => {
         consumer = installedConsumer();
-        for (const file of readdirSync(fixture)) copyFileSync(join(fixture, file), join(consumer.dir, file));
-        const tsc = require.resolve("typescript/bin/tsc");
-        // The consumer's own TypeScript check: the package's declarations, resolved through "exports".
-        execFileSync(process.execPath, [tsc, "-p", consumer.dir, "--typeRoots", resolve("node_modules/@types")]);
+        addConsumerProgram(consumer);
         double = await startApiServerDouble();
     });
     after(async () => {
@@ -76,7 +71,7 @@ describe("the package installed from its npm tarball", () => {
             // Node.js before 22.19: the provider module loads by name, then client-node's undici 8 throws
             // while loading (a TypeError at the top of one of its own modules).
             assert.notEqual(created.status, 0);
-            assert.match(created.stderr, /TypeError[^\n]*\n\s+at [^\n]*node_modules\/undici\/lib\//);
+            assert.match(created.stderr, undiciLoadFailure);
             t.diagnostic(
                 `Node.js ${process.version} cannot load undici 8 (needs >= 22.19): "${created.stderr.split("\n").find((l) => l.includes("TypeError"))}"; create and delete run under Node.js 22 and 24`,
             );

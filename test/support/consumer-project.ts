@@ -5,7 +5,7 @@
  * npm's cache makes the install take seconds once the packages were fetched.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -38,16 +38,33 @@ export function packRepository(into: string): string {
     return join(into, tarball);
 }
 
-/** A new project in a temporary folder with the packed package installed from its tarball. */
-export function installedConsumer(): ConsumerProject {
+/**
+ * A new project in a temporary folder with the packed package installed from its tarball. With
+ * `workspace`, the project is the member `infra` of an npm workspace (a parent package.json with
+ * `workspaces`, the monorepo shape): npm installs from the workspace root and hoists the package into
+ * the root's node_modules, so the member's folder has none of its own.
+ */
+export function installedConsumer(options: { workspace?: boolean } = {}): ConsumerProject & { root: string } {
     const work = mkdtempSync(join(tmpdir(), "registry-pull-secret-consumer-"));
     const tarball = packRepository(work);
-    const dir = join(work, "consumer");
-    mkdirSync(dir);
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true }));
-    npm(["install", tarball], dir);
+    const root = join(work, options.workspace ? "monorepo" : "consumer");
+    const dir = options.workspace ? join(root, "infra") : root;
+    mkdirSync(dir, { recursive: true });
+    if (options.workspace) {
+        writeFileSync(
+            join(root, "package.json"),
+            JSON.stringify({ name: "monorepo", private: true, workspaces: ["infra"] }),
+        );
+        const member = { name: "infra", private: true, dependencies: { "registry-pull-secret": `file:${tarball}` } };
+        writeFileSync(join(dir, "package.json"), JSON.stringify(member));
+        npm(["install"], root);
+    } else {
+        writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true }));
+        npm(["install", tarball], dir);
+    }
     return {
         dir,
+        root,
         node: (args, input) =>
             new Promise((done) => {
                 const child = spawn(process.execPath, args, { cwd: dir });
@@ -60,3 +77,30 @@ export function installedConsumer(): ConsumerProject {
         remove: () => rmSync(work, { recursive: true, force: true }),
     };
 }
+
+const fixture = resolve(repository, "test", "fixtures", "consumer");
+
+/**
+ * Adds the consumer's program (test/fixtures/consumer: a TypeScript program that imports the package by
+ * name, and the dynamic-provider host stand-in) and type-checks it against the installed declarations,
+ * resolved through the package's "exports", as the consumer's own `tsc` does.
+ */
+export function addConsumerProgram(consumer: ConsumerProject): void {
+    for (const file of readdirSync(fixture)) copyFileSync(join(fixture, file), join(consumer.dir, file));
+    const tsc = require.resolve("typescript/bin/tsc");
+    execFileSync(process.execPath, [
+        tsc,
+        "-p",
+        consumer.dir,
+        "--typeRoots",
+        resolve(repository, "node_modules/@types"),
+    ]);
+}
+
+// @kubernetes/client-node 2 depends on undici 8, which needs Node.js 22.19 or later; this repository
+// pins undici 7 for its own install only (npm applies `overrides` to the declaring project alone).
+const [major, minor] = process.versions.node.split(".").map(Number);
+export const undiciLoads = major > 22 || (major === 22 && minor >= 19);
+
+/** Node.js before 22.19: the provider module loads by name, then client-node's undici 8 throws while loading. */
+export const undiciLoadFailure = /TypeError[^\n]*\n\s+at [^\n]*node_modules\/undici\/lib\//;
