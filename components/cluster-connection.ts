@@ -1,4 +1,5 @@
 /** How a dynamic provider in this package reaches the cluster (shared by every one of them). */
+import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 
 /** Where the cluster is: a kubeconfig (contents or a path) and a context, each optional. */
@@ -23,4 +24,22 @@ export async function connect(connection: ClusterConnection): Promise<CoreV1Api>
     else config.loadFromFile(kubeconfig);
     if (context) config.setCurrentContext(context);
     return config.makeApiClient(k8s.CoreV1Api);
+}
+
+/**
+ * What every dynamic provider here does with the cluster: `configure` keeps the stack's
+ * `kubernetes:kubeconfig` and `kubernetes:context`, and `client` connects with a resource's own
+ * kubeconfig, else that stack config (then the defaults `connect` falls back to).
+ */
+export function stackCluster(connectTo: (connection: ClusterConnection) => Promise<CoreV1Api> = connect) {
+    const stack: ClusterConnection = {};
+    return {
+        configure: (req: pulumi.dynamic.ConfigureRequest): Promise<void> => {
+            stack.kubeconfig = req.config.get("kubernetes:kubeconfig");
+            stack.context = req.config.get("kubernetes:context");
+            return Promise.resolve();
+        },
+        client: (kubeconfig: string | undefined) =>
+            connectTo({ kubeconfig: kubeconfig ?? stack.kubeconfig, context: stack.context }),
+    };
 }

@@ -6,7 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { connect, type ClusterConnection } from "./cluster-connection";
+import { connect, stackCluster, type ClusterConnection } from "./cluster-connection";
 import {
     attachEntry,
     defaultTiming,
@@ -45,9 +45,7 @@ export function entryProvider(
     connectTo: (connection: ClusterConnection) => Promise<CoreV1Api> = connect,
     timing: EntryTiming = defaultTiming,
 ): pulumi.dynamic.ResourceProvider {
-    const stack: ClusterConnection = {};
-    const client = (kubeconfig: string | undefined) =>
-        connectTo({ kubeconfig: kubeconfig ?? stack.kubeconfig, context: stack.context });
+    const { configure, client } = stackCluster(connectTo);
     const state = (inputs: EntryInputs, listedBefore: boolean, present: boolean): EntryState => ({
         ...targetOf(inputs),
         entry: entryLabel(inputs),
@@ -56,11 +54,7 @@ export function entryProvider(
         ...(inputs.kubeconfig === undefined ? {} : { kubeconfig: inputs.kubeconfig }),
     });
     return {
-        configure(req) {
-            stack.kubeconfig = req.config.get("kubernetes:kubeconfig");
-            stack.context = req.config.get("kubernetes:context");
-            return Promise.resolve();
-        },
+        configure,
         diff(_id, olds: EntryState, news: EntryInputs) {
             const replaces = (["namespace", "serviceAccount"] as const).filter((key) => olds[key] !== news[key]);
             const changes =

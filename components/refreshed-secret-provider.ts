@@ -18,7 +18,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { connect, type ClusterConnection } from "./cluster-connection";
+import { connect, stackCluster, type ClusterConnection } from "./cluster-connection";
 import { managedByLabel } from "./token-refresher";
 
 export interface RefreshedSecretInputs {
@@ -55,16 +55,10 @@ async function readSecret(api: CoreV1Api, inputs: RefreshedSecretInputs): Promis
 export function refreshedSecretProvider(
     connectTo: (connection: ClusterConnection) => Promise<CoreV1Api> = connect,
 ): pulumi.dynamic.ResourceProvider {
-    const stack: ClusterConnection = {};
-    const client = (kubeconfig: string | undefined) =>
-        connectTo({ kubeconfig: kubeconfig ?? stack.kubeconfig, context: stack.context });
+    const { configure, client } = stackCluster(connectTo);
     const where = (p: RefreshedSecretInputs) => `Secret "${p.secretName}" in namespace "${p.namespace}"`;
     return {
-        configure(req) {
-            stack.kubeconfig = req.config.get("kubernetes:kubeconfig");
-            stack.context = req.config.get("kubernetes:context");
-            return Promise.resolve();
-        },
+        configure,
         diff(_id, olds: RefreshedSecretInputs, news: RefreshedSecretInputs) {
             const replaces = (["namespace", "secretName"] as const).filter((key) => olds[key] !== news[key]);
             const changes = replaces.length > 0 || olds.writer !== news.writer || olds.kubeconfig !== news.kubeconfig;
