@@ -36,6 +36,9 @@ export async function serveWithFaults(
 ): Promise<FaultInjectingServer> {
     const faults: number[] = [];
     let hook: (() => void | Promise<void>) | undefined;
+    // While the concurrent writer runs, every other request waits: the write lands between our read and
+    // our patch and nothing of ours slips past it (the double's hook is synchronous for the same reason).
+    let writing: Promise<void> = Promise.resolve();
     const log: string[] = [];
     const server = http.createServer((req, res) => {
         let body = "";
@@ -50,8 +53,11 @@ export async function serveWithFaults(
                 return answer({ status: fault, body: statusBody(fault, "Injected", "injected by the test") });
             }
             const write = req.method === "PATCH" ? hook : undefined;
-            if (write) hook = undefined;
-            Promise.resolve(write?.())
+            if (write) {
+                hook = undefined;
+                writing = Promise.resolve(write());
+            }
+            writing
                 .then(() => handle(req, body))
                 .then(answer, (error: Error) =>
                     answer({ status: 502, body: statusBody(502, "TestFailure", String(error.message)) }),
