@@ -266,7 +266,10 @@ function oneCluster(component: RegistryPullSecret, name: string, valid: ValidArg
     if (valid.kubeconfig === undefined) return { parent: component };
     const provider = new Provider(
         childNames.cluster(name),
-        { kubeconfig: pulumi.secret(valid.kubeconfig) },
+        // Secrets change in place when their data changes (a rotated key or password): by default the
+        // provider replaces them, and with a fixed name that is delete, then create, a gap in which pulls
+        // fail (pulumi-kubernetes pkg/provider/diff.go; shown by test/engine/real-engine.test.ts).
+        { kubeconfig: pulumi.secret(valid.kubeconfig), enableSecretMutable: true },
         { parent: component },
     );
     return { parent: component, provider };

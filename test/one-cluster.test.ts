@@ -93,6 +93,7 @@ describe("kubeconfig", () => {
         assert.equal(cluster.name, "only-cluster");
         assert.ok(isSecretValue(cluster.inputs.kubeconfig));
         assert.equal(reveal(cluster.inputs.kubeconfig), kubeconfig);
+        assert.equal(cluster.inputs.enableSecretMutable, "true", "Secrets are updated in place, never replaced");
         const secrets = ofType(children!, secretType);
         assert.equal(secrets.length, 2);
         for (const secret of secrets) assert.ok(secret.provider.startsWith(`${cluster.urn}::`), secret.name);

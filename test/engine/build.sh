@@ -37,7 +37,10 @@ pulumi() {
 }
 
 provider() {
+	# Not next to the pulumi binary: the CLI would take it from there for any version (with a warning)
+	# instead of the copy `pulumi plugin install --file` puts in PULUMI_HOME for the SDK's version.
 	local v=4.25.0 mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src
+	mkdir -p "$root/.engine/plugins"
 	cd "$root/test/engine/provider"
 	src="$(go list -m -f '{{.Dir}}' "$mod")" || { go mod download "$mod" && src="$(go list -m -f '{{.Dir}}' "$mod")"; }
 	stamp "pulumi-resource-kubernetes $v from $src"
@@ -46,7 +49,7 @@ provider() {
 	chmod -R u+w pulumi-resource-kubernetes
 	(cd pulumi-resource-kubernetes && VERSION=$v go run ./generate.go)
 	go build -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$v" \
-		-o "$out/pulumi-resource-kubernetes" ./pulumi-resource-kubernetes
+		-o "$root/.engine/plugins/pulumi-resource-kubernetes" ./pulumi-resource-kubernetes
 }
 
 targets=("$@")

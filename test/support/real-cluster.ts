@@ -7,11 +7,13 @@
  * temporary folder and is stopped by `stop()`, and killed if the test process exits first.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import https from "node:https";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 
 export const engineBin = path.join(__dirname, "..", "..", ".engine", "bin");
 
@@ -161,8 +163,7 @@ export async function startRealCluster(): Promise<RealCluster> {
         const kubeconfig = kubeconfigFor(certificateAuthority);
         const kubeconfigFile = path.join(dir, "kubeconfig.json");
         writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
-        const curlReady = () => readyz(server, token, certificateAuthority);
-        await waitFor(dir, "kube-apiserver", apiserver, curlReady);
+        await waitFor(dir, "kube-apiserver", apiserver, () => readyz(server, token, certificateAuthority));
 
         const controllers = start(dir, "kube-controller-manager", [
             `--kubeconfig=${kubeconfigFile}`,
@@ -192,14 +193,13 @@ export async function startRealCluster(): Promise<RealCluster> {
     }
 }
 
-/** A GET with the admin token over verified TLS (undici with the server's own certificate). */
+/** A GET with the admin token over TLS verified against the server's own certificate. */
 export async function apiGet(
     server: string,
     token: string,
     certificateAuthority: string,
     pathname: string,
 ): Promise<{ status: number; body: string }> {
-    const https = await import("node:https");
     return new Promise((resolve, reject) => {
         const request = https.get(
             `${server}${pathname}`,
@@ -216,4 +216,15 @@ export async function apiGet(
 
 async function readyz(server: string, token: string, certificateAuthority: string): Promise<boolean> {
     return (await apiGet(server, token, certificateAuthority, "/readyz")).status === 200;
+}
+
+/**
+ * A client for the cluster's core API, without @pulumi/pulumi: the engine test's program must use
+ * only the consumer project's copy of it.
+ */
+export async function coreApi(kubeconfig: string): Promise<CoreV1Api> {
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    config.loadFromString(kubeconfig);
+    return config.makeApiClient(k8s.CoreV1Api);
 }

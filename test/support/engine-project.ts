@@ -1,0 +1,104 @@
+/**
+ * Another Pulumi project that uses this package the way a user does: `npm pack` of this repository,
+ * `npm install` of the tarball into a fresh folder, and the REAL Pulumi engine (the CLI and the
+ * Kubernetes provider built by test/engine/build.sh) driven through that folder's own
+ * `@pulumi/pulumi/automation`, with a local file backend and a passphrase secrets provider.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type * as automation from "@pulumi/pulumi/automation";
+import { packRepository } from "./consumer-project";
+import { engineBin, engineBinary } from "./real-cluster";
+
+const repo = path.join(__dirname, "..", "..");
+
+function mustRun(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
+    const result = spawnSync(command, args, { ...options, encoding: "utf8", timeout: 600_000 });
+    if (result.status !== 0) {
+        throw new Error(`${command} ${args.join(" ")} failed (${result.status}): ${result.stderr}${result.stdout}`);
+    }
+    return result.stdout;
+}
+
+export interface EngineProject {
+    /** The project folder: package.json, node_modules with registry-pull-secret installed from its tarball. */
+    dir: string;
+    /** `require` from the project folder, so the program uses the project's own packages. */
+    require: NodeJS.Require;
+    automation: typeof automation;
+    /** Environment for the engine: its own PULUMI_HOME, file backend, passphrase; no downloads. */
+    env: Record<string, string>;
+    /** The file backend's folder (the state files). */
+    stateDir: string;
+    /** The version of the Kubernetes provider the project's @pulumi/kubernetes asks for. */
+    kubernetesVersion: string;
+    pulumi: automation.PulumiCommand;
+    remove(): void;
+}
+
+export async function installEngineProject(): Promise<EngineProject> {
+    const work = mkdtempSync(path.join(tmpdir(), "consumer-project-"));
+    const dir = path.join(work, "project");
+    const stateDir = path.join(work, "state");
+    for (const folder of [dir, stateDir]) mkdirSync(folder);
+    const tarball = packRepository(work);
+    const ours = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8"));
+    writeFileSync(
+        path.join(dir, "package.json"),
+        JSON.stringify({
+            name: "consumer",
+            private: true,
+            dependencies: {
+                "registry-pull-secret": `file:${tarball}`,
+                "@pulumi/pulumi": ours.dependencies["@pulumi/pulumi"],
+                "@pulumi/kubernetes": ours.dependencies["@pulumi/kubernetes"],
+            },
+        }),
+    );
+    mustRun("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir });
+    const projectRequire = createRequire(path.join(dir, "package.json"));
+    const kubernetesVersion: string = JSON.parse(
+        readFileSync(projectRequire.resolve("@pulumi/kubernetes/package.json"), "utf8"),
+    ).pulumi.version;
+
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "",
+        HOME: work,
+        PULUMI_HOME: path.join(work, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${stateDir}`,
+        PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_SKIP_CONFIRMATIONS: "true",
+    };
+    // The provider plugin installed for exactly the version the SDK asks for, from the local build.
+    mustRun(
+        engineBinary("pulumi"),
+        [
+            "plugin",
+            "install",
+            "resource",
+            "kubernetes",
+            kubernetesVersion,
+            "--file",
+            path.join(engineBin, "..", "plugins", "pulumi-resource-kubernetes"),
+        ],
+        { cwd: dir, env },
+    );
+    const auto = projectRequire("@pulumi/pulumi/automation") as typeof automation;
+    const pulumi = await auto.PulumiCommand.get({ root: path.dirname(engineBin) });
+    return {
+        dir,
+        require: projectRequire,
+        automation: auto,
+        env,
+        stateDir,
+        kubernetesVersion,
+        pulumi,
+        remove: () => rmSync(work, { recursive: true, force: true }),
+    };
+}
