@@ -28,7 +28,8 @@ async function leafPaths(value: unknown, at = ""): Promise<Array<[string, unknow
 }
 
 describe("configKeyForArgument", async () => {
-    const keys = Object.keys(projectFile.config);
+    // The project's own keys; `kubernetes:...` values set for the Kubernetes provider are not args.
+    const keys = Object.keys(projectFile.config).filter((key) => !key.includes(":"));
     /** A value only this key holds: a number for integer keys, `true` for the one boolean key, a string otherwise. */
     const marker = (key: string) =>
         projectFile.config[key].type === "integer"
