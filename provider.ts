@@ -1,10 +1,15 @@
 /**
- * The entry point of the source-based plugin package (PulumiPlugin.yaml `main`): Pulumi runs it when a
- * Python, Go, .NET or YAML program that ran `pulumi package add` uses the component. It serves the
- * schema inferred from the TypeScript sources and constructs the component on request.
+ * The plugin's entry point: package.json `main`, which Pulumi's Node.js language host runs for a
+ * Python, Go, .NET or YAML program that ran `pulumi package add` of this repository (its `RunPlugin`
+ * starts `@pulumi/pulumi/cmd/run-plugin <plugin folder>`, which `require`s the folder: its `main`).
+ * A TypeScript program never loads it: `import "registry-pull-secret"` resolves package.json
+ * `exports`, which Node prefers to `main`. It serves the schema inferred from the TypeScript sources,
+ * constructs the component, and serves the component's own resources (components/plugin.ts).
  */
-import { componentProviderHost } from "@pulumi/pulumi/provider/experimental";
-import { pluginOptions } from "./components/plugin";
+import * as pulumi from "@pulumi/pulumi";
+import { pluginProvider } from "./components/plugin";
+import { serveFromPlugin } from "./components/provider-by-name";
 
-// The host serves until the engine stops it; run-plugin reports any failure to the engine.
-void componentProviderHost(pluginOptions);
+serveFromPlugin();
+// run-plugin has put the engine's address in process.argv; main serves until the engine stops it.
+void pulumi.provider.main(pluginProvider(), process.argv.slice(2));

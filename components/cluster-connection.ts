@@ -27,9 +27,11 @@ export async function connect(connection: ClusterConnection): Promise<CoreV1Api>
 }
 
 /**
- * What every dynamic provider here does with the cluster: `configure` keeps the stack's
- * `kubernetes:kubeconfig` and `kubernetes:context`, and `client` connects with a resource's own
- * kubeconfig, else that stack config (then the defaults `connect` falls back to).
+ * What every provider here does with the cluster: `configure` keeps the stack's
+ * `kubernetes:kubeconfig` and `kubernetes:context` (Pulumi's dynamic-provider host passes the stack
+ * config), and `client` connects with a resource's own kubeconfig and context, else that stack config
+ * (then the defaults `connect` falls back to). A resource the plugin serves carries both itself
+ * (components/provider-by-name.ts): a plugin's `configure` receives only its own package's config.
  */
 export function stackCluster(connectTo: (connection: ClusterConnection) => Promise<CoreV1Api> = connect) {
     const stack: ClusterConnection = {};
@@ -39,7 +41,10 @@ export function stackCluster(connectTo: (connection: ClusterConnection) => Promi
             stack.context = req.config.get("kubernetes:context");
             return Promise.resolve();
         },
-        client: (kubeconfig: string | undefined) =>
-            connectTo({ kubeconfig: kubeconfig ?? stack.kubeconfig, context: stack.context }),
+        client: (resource: ClusterConnection) =>
+            connectTo({
+                kubeconfig: resource.kubeconfig ?? stack.kubeconfig,
+                context: resource.context ?? stack.context,
+            }),
     };
 }

@@ -1,14 +1,85 @@
+import { existsSync } from "node:fs";
 import * as path from "node:path";
-import type { ComponentProviderOptions } from "@pulumi/pulumi/provider/experimental";
+import * as pulumi from "@pulumi/pulumi";
+import { ComponentProvider, type ComponentProviderOptions } from "@pulumi/pulumi/provider/experimental";
+import { servedType } from "./provider-by-name";
+import { provider as pullSecretEntry } from "./pull-secret-entry-provider";
+import { provider as refreshedSecret } from "./refreshed-secret-provider";
 import { RegistryPullSecret } from "./registry-pull-secret";
 
+/** The folder of the nearest package.json above `dir`: the repository root from components/ and from bin/components/. */
+function packageRoot(dir: string): string {
+    return existsSync(path.join(dir, "package.json")) ? dir : packageRoot(path.dirname(dir));
+}
+
 /**
- * What the source-based plugin package serves (PulumiPlugin.yaml -> provider.ts). `name` is the
- * package part of the type token `registry-pull-secret:index:RegistryPullSecret`; `dirname` is the
- * repository root, where the schema analyzer reads tsconfig.json, package.json and the sources.
+ * What the plugin package constructs for other languages. `name` is the package part of the type
+ * token `registry-pull-secret:index:RegistryPullSecret`; `dirname` is the repository root, where the
+ * schema analyzer reads tsconfig.json, package.json and the sources.
  */
 export const pluginOptions: ComponentProviderOptions = {
     name: "registry-pull-secret",
     components: [RegistryPullSecret],
-    dirname: path.resolve(__dirname, ".."),
+    dirname: packageRoot(__dirname),
 };
+
+/**
+ * The resources the plugin serves besides constructing the component: the same provider objects
+ * Pulumi's dynamic-provider host runs in a TypeScript program (components/provider-by-name.ts).
+ */
+export const servedResources: Record<string, pulumi.dynamic.ResourceProvider> = {
+    [servedType("PullSecretEntry")]: pullSecretEntry,
+    [servedType("RefreshedSecret")]: refreshedSecret,
+};
+
+type Properties = Record<string, unknown>;
+
+/**
+ * The plugin's provider: `construct` and the schema from Pulumi's `ComponentProvider`, and the CRUD
+ * calls of {@link servedResources}. @pulumi/pulumi's provider server accepts secrets (provider/server.js
+ * `configure`), so properties arrive as secret-wrapped values: the providers get them unwrapped, and
+ * what came in as a secret goes back as one.
+ */
+export function pluginProvider(
+    options: ComponentProviderOptions = pluginOptions,
+    served: Record<string, pulumi.dynamic.ResourceProvider> = servedResources,
+): pulumi.provider.Provider {
+    const components = new ComponentProvider(options);
+    const of = (urn: string) => {
+        // urn:pulumi:STACK::PROJECT::PARENT-TYPE$...$TYPE::NAME
+        const type = urn.split("::")[2].split("$").pop()!;
+        const provider = served[type];
+        if (!provider) throw new Error(`registry-pull-secret does not serve the resource type ${type}`);
+        return provider;
+    };
+    const plain = (props: Properties): Properties =>
+        Object.fromEntries(Object.entries(props).map(([key, value]) => [key, pulumi.runtime.unwrapRpcSecret(value)]));
+    const secretAsIn = (outs: Properties = {}, from: Properties): Properties =>
+        Object.fromEntries(
+            Object.entries(outs).map(([key, value]) => [
+                key,
+                pulumi.runtime.isRpcSecret(from[key])
+                    ? { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value }
+                    : value,
+            ]),
+        );
+    return {
+        version: components.version,
+        getSchema: () => components.getSchema(),
+        construct: (name, type, inputs, opts) => components.construct(name, type, inputs, opts),
+        diff: (id, urn, olds: Properties, news: Properties) => of(urn).diff!(id, plain(olds), plain(news)),
+        create: async (urn, inputs: Properties) => {
+            const { id, outs } = await of(urn).create(plain(inputs));
+            return { id, outs: secretAsIn(outs, inputs) };
+        },
+        read: async (id, urn, props: Properties = {}) => {
+            const result = await of(urn).read!(id, plain(props));
+            return { id: result.id, props: secretAsIn(result.props, props) };
+        },
+        update: async (id, urn, olds: Properties, news: Properties) => {
+            const { outs } = await of(urn).update!(id, plain(olds), plain(news));
+            return { outs: secretAsIn(outs, news) };
+        },
+        delete: (id, urn, props: Properties) => of(urn).delete!(id, plain(props)),
+    };
+}

@@ -11,7 +11,7 @@
  * `getModuleFromPath`). Serializing at all also loads the TypeScript compiler to parse functions,
  * about 0.2 s per program. `pulumi.dynamic.Resource` itself only stores the serialized text as
  * `__provider` and registers the type `pulumi-nodejs:dynamic/<module>:<type>`
- * (@pulumi/pulumi dynamic/index.js); {@link DynamicResourceByName} does the same with text written here.
+ * (@pulumi/pulumi dynamic/index.js); {@link PackageResource} does the same with text written here.
  *
  * How the host runs the text: @pulumi/pulumi cmd/dynamic-provider/index.js `getProvider` evaluates
  * `__provider` with require-from-string and no file name, calls `handler()` and then `configure`.
@@ -46,8 +46,29 @@ export function providerByName(subpath: string, implementation: pulumi.dynamic.R
     ].join("\n");
 }
 
-/** What `pulumi.dynamic.Resource` registers, with the provider given as the text {@link providerByName} writes. */
-export class DynamicResourceByName extends pulumi.CustomResource {
+let servedByPlugin = false;
+
+/**
+ * Makes every {@link PackageResource} this process declares from now on a resource of this package's
+ * plugin (called once by the plugin's entry point, provider.ts, before it serves). A component hosted
+ * by the plugin for a Python, Go, .NET or YAML program cannot use Pulumi's dynamic-provider host: that
+ * host starts node in the program's folder, which has no `@pulumi/pulumi` nor this package.
+ */
+export function serveFromPlugin(): void {
+    servedByPlugin = true;
+}
+
+/** The type token of a resource the plugin serves (components/plugin.ts). */
+export const servedType = (type: string) => `${packageName}:index:${type}`;
+
+/**
+ * A resource whose provider is a module of this package. In a TypeScript program: what
+ * `pulumi.dynamic.Resource` registers, with the provider given as the text {@link providerByName}
+ * writes. In the plugin: a resource of the plugin itself, carrying the stack's Kubernetes connection
+ * (`kubernetes:kubeconfig`, `kubernetes:context`), which a construct request brings and a plugin's
+ * own `configure` does not; a kubeconfig given with the resource wins, as in the dynamic provider.
+ */
+export class PackageResource extends pulumi.CustomResource {
     constructor(
         providerText: string,
         name: string,
@@ -56,6 +77,18 @@ export class DynamicResourceByName extends pulumi.CustomResource {
         module: string,
         type: string,
     ) {
-        super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: providerText }, opts);
+        const kubernetes = servedByPlugin ? new pulumi.Config("kubernetes") : undefined;
+        super(
+            kubernetes ? servedType(type) : `pulumi-nodejs:dynamic/${module}:${type}`,
+            name,
+            kubernetes
+                ? {
+                      ...props,
+                      kubeconfig: props.kubeconfig ?? kubernetes.getSecret("kubeconfig"),
+                      context: kubernetes.get("context"),
+                  }
+                : { ...props, __provider: providerText },
+            opts,
+        );
     }
 }

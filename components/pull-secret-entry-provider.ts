@@ -17,18 +17,20 @@ import {
     type EntryTiming,
 } from "./pull-secret-entry-client";
 
-/** What the engine stores. `kubeconfig` is kept only so `destroy` can reach the cluster; it is a secret. */
-export interface EntryState extends EntryTarget {
+/**
+ * What the engine stores. The cluster connection (`kubeconfig`, a secret, and `context`) is kept only
+ * so `destroy` can reach the cluster.
+ */
+export interface EntryState extends EntryTarget, ClusterConnection {
     /** `namespace/serviceAccount: secretName`, so previews say which entry is added or removed. */
     entry: string;
     /** Somebody listed the name before us: we changed nothing and will remove nothing. */
     listedBefore: boolean;
     /** Whether the name is listed, as last seen (false after a refresh that found it removed). */
     present: boolean;
-    kubeconfig?: string;
 }
 
-export type EntryInputs = EntryTarget & { entry: string; kubeconfig?: string };
+export type EntryInputs = EntryTarget & ClusterConnection & { entry: string };
 
 const entryLabel = (t: EntryTarget) => `${t.namespace}/${t.serviceAccount}: ${t.secretName}`;
 const targetOf = (p: EntryTarget): EntryTarget => ({
@@ -52,6 +54,7 @@ export function entryProvider(
         listedBefore,
         present,
         ...(inputs.kubeconfig === undefined ? {} : { kubeconfig: inputs.kubeconfig }),
+        ...(inputs.context === undefined ? {} : { context: inputs.context }),
     });
     return {
         configure,
@@ -61,22 +64,23 @@ export function entryProvider(
                 replaces.length > 0 ||
                 olds.secretName !== news.secretName ||
                 olds.kubeconfig !== news.kubeconfig ||
+                olds.context !== news.context ||
                 !olds.present;
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },
         async create(inputs: EntryInputs) {
-            const listedBefore = await attachEntry(await client(inputs.kubeconfig), targetOf(inputs), timing);
+            const listedBefore = await attachEntry(await client(inputs), targetOf(inputs), timing);
             return {
                 id: `${inputs.namespace}/${inputs.serviceAccount}/${inputs.secretName}`,
                 outs: state(inputs, listedBefore, true),
             };
         },
         async read(id, props: EntryState) {
-            const present = await readEntry(await client(props.kubeconfig), targetOf(props), timing);
+            const present = await readEntry(await client(props), targetOf(props), timing);
             return { id, props: { ...props, present: present === true } };
         },
         async update(_id, olds: EntryState, news: EntryInputs) {
-            const api = await client(news.kubeconfig);
+            const api = await client(news);
             const target = targetOf(news);
             if (olds.secretName !== news.secretName && !olds.listedBefore) {
                 return { outs: state(news, await swapEntry(api, target, olds.secretName, timing), true) };
@@ -88,7 +92,7 @@ export function entryProvider(
         },
         async delete(_id, props: EntryState) {
             if (props.listedBefore) return;
-            await detachEntry(await client(props.kubeconfig), targetOf(props), timing);
+            await detachEntry(await client(props), targetOf(props), timing);
         },
     };
 }

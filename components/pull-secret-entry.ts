@@ -4,7 +4,7 @@
  * Its provider lives in components/pull-secret-entry-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResourceByName, providerByName } from "./provider-by-name";
+import { PackageResource, providerByName } from "./provider-by-name";
 import { provider as implementation } from "./pull-secret-entry-provider";
 
 /** The arguments of a {@link PullSecretEntry}. */
@@ -19,7 +19,7 @@ export interface PullSecretEntryArgs {
 const providerText = providerByName("pull-secret-entry-provider", implementation);
 
 /** One Secret name in one ServiceAccount's `imagePullSecrets`, owned alone. */
-export class PullSecretEntry extends DynamicResourceByName {
+export class PullSecretEntry extends PackageResource {
     // `declare`: a class field would be defined after super() and hide the output it set (ES2022 fields).
     declare public readonly namespace: pulumi.Output<string>;
     declare public readonly serviceAccount: pulumi.Output<string>;

@@ -21,12 +21,11 @@ import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resol
 import { connect, stackCluster, type ClusterConnection } from "./cluster-connection";
 import { managedByLabel } from "./token-refresher";
 
-export interface RefreshedSecretInputs {
+export interface RefreshedSecretInputs extends ClusterConnection {
     namespace: string;
     secretName: string;
     /** `namespace/deployment` of the refresher that writes it, recorded as an annotation. */
     writer: string;
-    kubeconfig?: string;
 }
 
 /** An empty docker config: valid for the API server, no credential for anyone. */
@@ -61,11 +60,13 @@ export function refreshedSecretProvider(
         configure,
         diff(_id, olds: RefreshedSecretInputs, news: RefreshedSecretInputs) {
             const replaces = (["namespace", "secretName"] as const).filter((key) => olds[key] !== news[key]);
-            const changes = replaces.length > 0 || olds.writer !== news.writer || olds.kubeconfig !== news.kubeconfig;
+            const changes = replaces.length > 0 || olds.writer !== news.writer ||
+                olds.kubeconfig !== news.kubeconfig ||
+                olds.context !== news.context;
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },
         async create(inputs: RefreshedSecretInputs) {
-            const api = await client(inputs.kubeconfig);
+            const api = await client(inputs);
             try {
                 await api.createNamespacedSecret({
                     namespace: inputs.namespace,
@@ -93,7 +94,7 @@ export function refreshedSecretProvider(
             return { id: `${inputs.namespace}/${inputs.secretName}`, outs: inputs };
         },
         async read(id, props: RefreshedSecretInputs) {
-            const live = await readSecret(await client(props.kubeconfig), props);
+            const live = await readSecret(await client(props), props);
             // Gone (or replaced by somebody else's): forget it, so the next `pulumi up` declares it again.
             return live && ours(live) ? { id, props } : { id: "", props: {} };
         },
@@ -101,7 +102,7 @@ export function refreshedSecretProvider(
             // Only the writer annotation may change, by a merge patch that names nothing else: the data
             // belongs to the refresher.
             if (olds.writer !== news.writer) {
-                const api = await client(news.kubeconfig);
+                const api = await client(news);
                 const live = await readSecret(api, news);
                 if (live && ours(live)) {
                     const { setHeaderOptions, PatchStrategy } = await import("@kubernetes/client-node");
@@ -118,7 +119,7 @@ export function refreshedSecretProvider(
             return { outs: news };
         },
         async delete(_id, props: RefreshedSecretInputs) {
-            const api = await client(props.kubeconfig);
+            const api = await client(props);
             const live = await readSecret(api, props);
             if (!live || !ours(live)) return;
             try {

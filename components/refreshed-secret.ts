@@ -4,7 +4,7 @@
  * components/refreshed-secret-provider.ts, its provider).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResourceByName, providerByName } from "./provider-by-name";
+import { PackageResource, providerByName } from "./provider-by-name";
 import { provider as implementation } from "./refreshed-secret-provider";
 
 export interface RefreshedSecretArgs {
@@ -18,7 +18,7 @@ export interface RefreshedSecretArgs {
 const providerText = providerByName("refreshed-secret-provider", implementation);
 
 /** A `kubernetes.io/dockerconfigjson` Secret whose data only the token refresher writes. */
-export class RefreshedSecret extends DynamicResourceByName {
+export class RefreshedSecret extends PackageResource {
     // `declare`: a class field would be defined after super() and hide the outputs it sets (ES2022 fields).
     declare public readonly namespace: pulumi.Output<string>;
     declare public readonly secretName: pulumi.Output<string>;

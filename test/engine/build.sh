@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real binaries test/engine needs, from the Go module proxy only, into .engine/bin
 # (gitignored). Go's own module and build caches make a second run a no-op (Go skips a link whose
-# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [provider] (all by default)
+# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [provider] [yaml] (all by default)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$root/.engine/bin"
@@ -52,8 +52,18 @@ provider() {
 		-o "$root/.engine/plugins/pulumi-resource-kubernetes" ./pulumi-resource-kubernetes
 }
 
+yaml() {
+	# The YAML language host: next to the pulumi binary, where the CLI looks for language hosts.
+	# pulumi-yaml sets its version this way (its Makefile, -X .../pkg/version.Version).
+	local v=v1.25.0
+	cd "$root/test/engine/yaml"
+	stamp "pulumi-language-yaml $v"
+	go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$v" \
+		-o "$out/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi provider)
+[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi provider yaml)
 for t in "${targets[@]}"; do
 	start=$(date +%s)
 	"$t"
