@@ -69,16 +69,16 @@ export function pluginProvider(
         construct: (name, type, inputs, opts) => components.construct(name, type, inputs, opts),
         diff: (id, urn, olds: Properties, news: Properties) => of(urn).diff!(id, plain(olds), plain(news)),
         create: async (urn, inputs: Properties) => {
-            const { id, outs } = await of(urn).create(plain(inputs));
-            return { id, outs: secretAsIn(outs, inputs) };
+            const created: { id: string; outs?: Properties } = await of(urn).create(plain(inputs));
+            return { id: created.id, outs: secretAsIn(created.outs, inputs) };
         },
         read: async (id, urn, props: Properties = {}) => {
-            const result = await of(urn).read!(id, plain(props));
-            return { id: result.id, props: secretAsIn(result.props, props) };
+            const read: { id?: string; props?: Properties } = await of(urn).read!(id, plain(props));
+            return { id: read.id, props: secretAsIn(read.props, props) };
         },
         update: async (id, urn, olds: Properties, news: Properties) => {
-            const { outs } = await of(urn).update!(id, plain(olds), plain(news));
-            return { outs: secretAsIn(outs, news) };
+            const updated: { outs?: Properties } = await of(urn).update!(id, plain(olds), plain(news));
+            return { outs: secretAsIn(updated.outs, news) };
         },
         delete: (id, urn, props: Properties) => of(urn).delete!(id, plain(props)),
     };

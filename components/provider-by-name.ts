@@ -61,6 +61,14 @@ export function serveFromPlugin(): void {
 /** The type token of a resource the plugin serves (components/plugin.ts). */
 export const servedType = (type: string) => `${packageName}:index:${type}`;
 
+/** The props of a served resource: a kubeconfig given with it, else the stack's, and the stack's context. */
+function withStackCluster(props: pulumi.Inputs): pulumi.Inputs {
+    const kubernetes = new pulumi.Config("kubernetes");
+    const own = props.kubeconfig as pulumi.Input<string> | undefined;
+    const context: string | undefined = kubernetes.get("context");
+    return { ...props, kubeconfig: own ?? kubernetes.getSecret("kubeconfig"), context };
+}
+
 /**
  * A resource whose provider is a module of this package. In a TypeScript program: what
  * `pulumi.dynamic.Resource` registers, with the provider given as the text {@link providerByName}
@@ -77,17 +85,10 @@ export class PackageResource extends pulumi.CustomResource {
         module: string,
         type: string,
     ) {
-        const kubernetes = servedByPlugin ? new pulumi.Config("kubernetes") : undefined;
         super(
-            kubernetes ? servedType(type) : `pulumi-nodejs:dynamic/${module}:${type}`,
+            servedByPlugin ? servedType(type) : `pulumi-nodejs:dynamic/${module}:${type}`,
             name,
-            kubernetes
-                ? {
-                      ...props,
-                      kubeconfig: props.kubeconfig ?? kubernetes.getSecret("kubeconfig"),
-                      context: kubernetes.get("context"),
-                  }
-                : { ...props, __provider: providerText },
+            servedByPlugin ? withStackCluster(props) : { ...props, __provider: providerText },
             opts,
         );
     }

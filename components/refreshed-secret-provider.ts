@@ -60,7 +60,9 @@ export function refreshedSecretProvider(
         configure,
         diff(_id, olds: RefreshedSecretInputs, news: RefreshedSecretInputs) {
             const replaces = (["namespace", "secretName"] as const).filter((key) => olds[key] !== news[key]);
-            const changes = replaces.length > 0 || olds.writer !== news.writer ||
+            const changes =
+                replaces.length > 0 ||
+                olds.writer !== news.writer ||
                 olds.kubeconfig !== news.kubeconfig ||
                 olds.context !== news.context;
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });

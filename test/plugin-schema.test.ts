@@ -11,12 +11,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { Analyzer, type PropertyDefinition } from "@pulumi/pulumi/provider/experimental/analyzer";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import ts from "typescript";
-import { pluginOptions } from "../components/plugin";
+import { pluginOptions, pluginProvider } from "../components/plugin";
 
 const repo = path.resolve(__dirname, "..");
 const packageJson = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as Record<string, unknown>;
@@ -159,9 +159,9 @@ describe("the schema Pulumi infers for other languages", () => {
     });
 });
 
-describe("the plugin's provider (pluginOptions, as provider.ts hosts them)", () => {
+describe("the plugin's provider (pluginProvider, as provider.ts serves it)", () => {
     it("serves a component resource under the type token the component registers", async () => {
-        const schema = JSON.parse(await new ComponentProvider(pluginOptions).getSchema());
+        const schema = JSON.parse(await pluginProvider().getSchema!());
         assert.equal(schema.name, "registry-pull-secret");
         assert.deepEqual(Object.keys(schema.resources), [token]);
         const resource = schema.resources[token];
@@ -178,14 +178,17 @@ describe("the plugin's provider (pluginOptions, as provider.ts hosts them)", () 
     });
 });
 
-describe("PulumiPlugin.yaml's entry point under Pulumi's own plugin runner", () => {
+describe("the plugin folder under Pulumi's own plugin runner", () => {
     const children: Array<ReturnType<typeof spawn>> = [];
     after(() => children.forEach((child) => child.kill()));
 
-    it("starts provider.ts with @pulumi/pulumi's run-plugin and serves the schema over gRPC", async () => {
+    // Pulumi's Node.js language host (pulumi-language-nodejs main.go `RunPlugin`) runs
+    // `node @pulumi/pulumi/cmd/run-plugin <plugin folder> <engine address>` in the program's folder;
+    // run-plugin `require`s the folder, that is its package.json `main` (the built provider.ts).
+    it("starts the folder's package.json main with @pulumi/pulumi's run-plugin and serves the schema over gRPC", async () => {
         const runPlugin = sdkRequire.resolve("./cmd/run-plugin");
-        const child = spawn(process.execPath, [runPlugin, "provider.ts"], {
-            cwd: repo,
+        const child = spawn(process.execPath, [runPlugin, repo], {
+            cwd: os.tmpdir(),
             stdio: ["ignore", "pipe", "pipe"],
         });
         children.push(child);
