@@ -16,7 +16,7 @@ import { engineBin, engineBinary } from "./real-cluster";
 
 const repo = path.join(__dirname, "..", "..");
 
-function mustRun(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
+export function mustRun(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
     const result = spawnSync(command, args, { ...options, encoding: "utf8", timeout: 600_000 });
     if (result.status !== 0) {
         throw new Error(`${command} ${args.join(" ")} failed (${result.status}): ${result.stderr}${result.stdout}`);
@@ -38,6 +38,38 @@ export interface EngineProject {
     kubernetesVersion: string;
     pulumi: automation.PulumiCommand;
     remove(): void;
+}
+
+/**
+ * Environment for the engine, with its own PULUMI_HOME (under `work`), the file backend in
+ * `stateDir`, a passphrase and no downloads; the Kubernetes provider plugin installed there for
+ * exactly `kubernetesVersion` (the version the SDK asks for) from the local build.
+ */
+export function engineEnvironment(work: string, stateDir: string, kubernetesVersion: string): Record<string, string> {
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "",
+        HOME: work,
+        PULUMI_HOME: path.join(work, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${stateDir}`,
+        PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_SKIP_CONFIRMATIONS: "true",
+    };
+    mustRun(
+        engineBinary("pulumi"),
+        [
+            "plugin",
+            "install",
+            "resource",
+            "kubernetes",
+            kubernetesVersion,
+            "--file",
+            path.join(engineBin, "..", "plugins", "pulumi-resource-kubernetes"),
+        ],
+        { cwd: work, env },
+    );
+    return env;
 }
 
 export async function installEngineProject(): Promise<EngineProject> {
@@ -65,30 +97,7 @@ export async function installEngineProject(): Promise<EngineProject> {
         readFileSync(projectRequire.resolve("@pulumi/kubernetes/package.json"), "utf8"),
     ).pulumi.version;
 
-    const env: Record<string, string> = {
-        PATH: process.env.PATH ?? "",
-        HOME: work,
-        PULUMI_HOME: path.join(work, "pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${stateDir}`,
-        PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_SKIP_CONFIRMATIONS: "true",
-    };
-    // The provider plugin installed for exactly the version the SDK asks for, from the local build.
-    mustRun(
-        engineBinary("pulumi"),
-        [
-            "plugin",
-            "install",
-            "resource",
-            "kubernetes",
-            kubernetesVersion,
-            "--file",
-            path.join(engineBin, "..", "plugins", "pulumi-resource-kubernetes"),
-        ],
-        { cwd: dir, env },
-    );
+    const env = engineEnvironment(work, stateDir, kubernetesVersion);
     const auto = projectRequire("@pulumi/pulumi/automation") as typeof automation;
     const pulumi = await auto.PulumiCommand.get({ root: path.dirname(engineBin) });
     return {
