@@ -106,6 +106,22 @@ describe("the plugin's provider serving PullSecretEntry against the API-server d
         assert.deepEqual(double.pullSecrets("a", "default"), ["theirs"]);
     });
 
+    it("serves RefreshedSecret too: creates the Secret with no credential and deletes only its own", async () => {
+        const secretUrn = urn.replace("PullSecretEntry", "RefreshedSecret").replace("regcred-a/default", "regcred-a");
+        const inputs = {
+            namespace: "a",
+            secretName: "refreshed",
+            writer: "pull-token-refresher/token-refresher",
+            kubeconfig: secretValue(double.kubeconfig),
+        };
+        const created = await plugin.create!(secretUrn, inputs);
+        assert.equal(created.id, "a/refreshed");
+        assert.equal(double.secret("a", "refreshed")?.type, "kubernetes.io/dockerconfigjson");
+        assert.equal(isSecretValue(created.outs.kubeconfig), true);
+        await plugin.delete!(created.id, secretUrn, created.outs);
+        assert.equal(double.secret("a", "refreshed"), undefined);
+    });
+
     it("refuses a resource type it does not serve, naming it", async () => {
         await assert.rejects(
             plugin.create!(urn.replace("PullSecretEntry", "Elsewhere"), inputs()),
