@@ -117,6 +117,7 @@ function declareStaticSecrets(
     now: Date,
 ): Declared {
     const parent = cluster.parent!;
+    warnIfSecretsAreReplaced(parent, cluster);
     const credential = declareCredential(name, source, { parent, now });
 
     const dockerConfig = pulumi.secret(
@@ -162,6 +163,22 @@ function declareStaticSecrets(
         keyRotatesAfter: credential.keyRotatesAfter,
         dockerConfigJson: dockerConfig,
     };
+}
+
+/**
+ * Secrets on the stack's default Kubernetes provider are REPLACED when their data changes (a rotated
+ * key, a new password) unless the stack sets `kubernetes:enableSecretMutable`: with a fixed name that
+ * is delete, then create, a gap in which pulls fail (pulumi-kubernetes pkg/provider/diff.go; shown by
+ * test/engine/real-engine.test.ts). The child provider made from `kubeconfig` sets it; an explicit
+ * provider's settings cannot be read from here, so only the default provider is checked.
+ */
+function warnIfSecretsAreReplaced(component: pulumi.Resource, cluster: pulumi.CustomResourceOptions): void {
+    if (cluster.provider !== undefined || component.getProvider("kubernetes::") !== undefined) return;
+    if (new pulumi.Config("kubernetes").getBoolean("enableSecretMutable") === true) return;
+    void pulumi.log.warn(
+        'kubernetes:enableSecretMutable is not "true": when the credential changes (a key rotation, a new password) the Kubernetes provider replaces each pull Secret, deleting it before creating it again under the same name, and pulls fail in between. Run `pulumi config set kubernetes:enableSecretMutable true`.',
+        component,
+    );
 }
 
 /**

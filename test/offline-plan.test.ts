@@ -408,6 +408,25 @@ describe("npm run plan for the keyless stacks", () => {
         assert.match(stdout, /\nKubernetes objects \(0\):\n/);
     });
 
+    it("warns that pull Secrets are replaced on a credential change when kubernetes:enableSecretMutable is not true, and not when it is", () => {
+        const warning =
+            /kubernetes:enableSecretMutable is not "true": when the credential changes .* pulls fail in between/;
+        const stack = (mutable: string) =>
+            plan(
+                "--stack",
+                "dev",
+                "--dir",
+                projectWithStack("dev", `${validConfig}  kubernetes:enableSecretMutable: "${mutable}"\n`),
+            );
+        const replaced = stack("false");
+        assert.equal(replaced.code, 0, replaced.stderr);
+        assert.match(replaced.stdout, /\nWarnings \(1\):\n/);
+        assert.match(replaced.stdout, warning);
+        const inPlace = stack("true");
+        assert.equal(inPlace.code, 0, inPlace.stderr);
+        assert.doesNotMatch(inPlace.stdout, warning);
+    });
+
     it("a non-https issuer exits 1 naming registry-pull-secret:federationIssuerUri", () => {
         const config = fs
             .readFileSync(path.join(repo, "Pulumi.eks.yaml"), "utf8")

@@ -67,6 +67,19 @@ describe("mergeStackConfig", () => {
         assert.equal(config["p:count"], "5");
     });
 
+    it("takes a project-level value of another namespace (`value:`) as that key's value, which the stack file overrides", () => {
+        const withValue = {
+            ...project,
+            config: { ...project.config, "kubernetes:enableSecretMutable": { value: true } },
+        };
+        assert.equal(
+            mergeStackConfig(withValue, { config: { "p:label": "x" } }, "dev").config["kubernetes:enableSecretMutable"],
+            "true",
+        );
+        const overridden = { config: { "p:label": "x", "kubernetes:enableSecretMutable": false } };
+        assert.equal(mergeStackConfig(withValue, overridden, "dev").config["kubernetes:enableSecretMutable"], "false");
+    });
+
     it("reads main from the project", () => {
         assert.equal(
             mergeStackConfig({ ...project, main: "bin/index.js" }, { config: { "p:label": "x" } }, "dev").main,

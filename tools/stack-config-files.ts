@@ -32,7 +32,8 @@ export interface StackConfig {
     undeclared: { key: string; nearest: string | undefined }[];
 }
 
-type Declaration = { type?: string; default?: unknown; items?: { type?: string } };
+/** A Pulumi.yaml config entry: a declaration (`type`, `default`, ...) or a value (`value`, or the value itself). */
+type Declaration = { type?: string; default?: unknown; value?: unknown; items?: { type?: string } };
 /** Pulumi.yaml, as far as config is concerned. */
 export interface ProjectDocument {
     name?: unknown;
@@ -43,7 +44,7 @@ export interface ProjectDocument {
 export interface StackDocument {
     config?: Record<string, unknown>;
 }
-const declarationFields = ["type", "default", "description", "items", "secret"];
+const declarationFields = ["type", "default", "value", "description", "items", "secret"];
 
 /** Reads Pulumi.yaml and Pulumi.<stack>.yaml from `dir`. */
 export function readStackConfig(dir: string, stack: string): StackConfig {
@@ -82,8 +83,8 @@ export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDoc
             declarationFields.some((f) => f in entry);
         const declaration: Declaration = isDeclaration ? entry : { default: entry };
         declarations.set(qualify(key), declaration);
-        if (declaration.default !== undefined)
-            config[qualify(key)] = configString(qualify(key), declaration.default, stack);
+        const value = declaration.value ?? declaration.default;
+        if (value !== undefined) config[qualify(key)] = configString(qualify(key), value, stack);
     }
     for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
         config[qualify(key)] = configString(qualify(key), value, stack);

@@ -47,6 +47,8 @@ const programYaml = (plugin: string) =>
         "packages:",
         `  registry-pull-secret: ${plugin}`,
         "config:",
+        "  kubernetes:enableSecretMutable:",
+        "    value: true",
         "  registryPassword:",
         "    type: string",
         "resources:",
@@ -122,7 +124,6 @@ before(async () => {
     await stack.setAllConfig({
         "kubernetes:kubeconfig": { value: JSON.stringify(kubeconfig), secret: true },
         "kubernetes:context": { value: "real" },
-        "kubernetes:enableSecretMutable": { value: "true" },
         registryPassword: { value: firstPassword, secret: true },
     });
 });
@@ -195,7 +196,7 @@ it("refresh shows an entry removed by hand, and up puts it back once", async () 
     assert.deepEqual(await pullSecrets("yaml-b", "builder"), ["regcred"]);
 });
 
-it("a new password updates each Secret in place (same object, new data)", async () => {
+it("a new password updates each Secret in place (same object, new data), with enableSecretMutable set in Pulumi.yaml as examples/yaml does", async () => {
     const before = await core.readNamespacedSecret({ name: "regcred", namespace: "yaml-a" });
     await stack.setConfig("registryPassword", { value: secondPassword, secret: true });
     const result = await stack.up();
