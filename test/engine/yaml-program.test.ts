@@ -15,12 +15,19 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import * as automation from "@pulumi/pulumi/automation";
+import {
+    assertStateHoldsNone,
+    dockerConfigOf,
+    previewedResources,
+    serviceAccountLists,
+    withContextLeadingNowhere,
+} from "../support/engine-checks";
 import { engineEnvironment, mustRun } from "../support/engine-project";
 import { coreApi, engineBin, engineBinary, startRealCluster, type RealCluster } from "../support/real-cluster";
 
@@ -34,6 +41,7 @@ const secondPassword = "second-password-91c4fa";
 
 let cluster: RealCluster;
 let core: CoreV1Api;
+let accounts: ReturnType<typeof serviceAccountLists>;
 let work: string;
 let env: Record<string, string>;
 let program: string;
@@ -66,20 +74,10 @@ const programYaml = (plugin: string) =>
         "",
     ].join("\n");
 
-async function pullSecrets(namespace: string, name: string): Promise<string[]> {
-    const account = await core.readNamespacedServiceAccount({ name, namespace });
-    return (account.imagePullSecrets ?? []).map((entry) => entry.name!);
-}
-
-async function setPullSecrets(namespace: string, name: string, names: string[]): Promise<void> {
-    const account = await core.readNamespacedServiceAccount({ name, namespace });
-    account.imagePullSecrets = names.map((n) => ({ name: n }));
-    await core.replaceNamespacedServiceAccount({ name, namespace, body: account });
-}
-
 before(async () => {
     cluster = await startRealCluster();
     core = await coreApi(cluster.kubeconfig);
+    accounts = serviceAccountLists(core);
     for (const namespace of namespaces) {
         await core.createNamespace({ body: { metadata: { name: namespace } } });
         await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "builder" } } });
@@ -117,12 +115,8 @@ before(async () => {
         { stackName: "yaml", workDir: program },
         { pulumiCommand: await automation.PulumiCommand.get({ root: path.dirname(engineBin) }), envVars: env },
     );
-    const kubeconfig = JSON.parse(cluster.kubeconfig);
-    kubeconfig.clusters.push({ name: "nowhere", cluster: { server: "https://127.0.0.1:1" } });
-    kubeconfig.contexts.push({ name: "nowhere", context: { cluster: "nowhere", user: "admin" } });
-    kubeconfig["current-context"] = "nowhere";
     await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: JSON.stringify(kubeconfig), secret: true },
+        "kubernetes:kubeconfig": { value: withContextLeadingNowhere(cluster.kubeconfig), secret: true },
         "kubernetes:context": { value: "real" },
         registryPassword: { value: firstPassword, secret: true },
     });
@@ -151,14 +145,6 @@ it("pulumi package add reaches the plugin and gets its schema; this YAML host ca
 });
 
 it("preview shows the component, a Secret per namespace and the plugin's own PullSecretEntry per ServiceAccount", async () => {
-    const previewed: string[] = [];
-    await stack.preview({
-        onEvent: (event) => {
-            const pre = event.resourcePreEvent?.metadata;
-            if (!pre || pre.type === "pulumi:pulumi:Stack" || pre.type.startsWith("pulumi:providers:")) return;
-            previewed.push(`${pre.type} ${pre.urn.split("::").pop()}`);
-        },
-    });
     const expected = [
         "registry-pull-secret:index:RegistryPullSecret regcred",
         ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred-${ns}`),
@@ -166,34 +152,34 @@ it("preview shows the component, a Secret per namespace and the plugin's own Pul
             serviceAccounts.map((sa) => `registry-pull-secret:index:PullSecretEntry regcred-${ns}/${sa}`),
         ),
     ];
-    assert.deepEqual([...previewed].sort(), expected.sort());
+    assert.deepEqual(await previewedResources(stack), expected.sort());
 });
 
 it("up creates the Secrets and our entries in the stack's cluster, keeping another owner's entry", async () => {
-    await setPullSecrets("yaml-a", "default", ["theirs-before"]);
+    await accounts.setPullSecrets("yaml-a", "default", ["theirs-before"]);
     const result = await stack.up();
     assert.equal(result.summary.result, "succeeded");
     assert.equal(result.outputs.secretName.value, "regcred");
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
-        const config = JSON.parse(Buffer.from(secret.data![".dockerconfigjson"], "base64").toString("utf8"));
+        const config = JSON.parse(dockerConfigOf(secret));
         assert.equal(config.auths[registry].password, firstPassword);
-        assert.deepEqual(await pullSecrets(namespace, "builder"), ["regcred"]);
+        assert.deepEqual(await accounts.pullSecrets(namespace, "builder"), ["regcred"]);
     }
-    assert.deepEqual(await pullSecrets("yaml-a", "default"), ["theirs-before", "regcred"]);
-    assert.deepEqual(await pullSecrets("yaml-b", "default"), ["regcred"]);
+    assert.deepEqual(await accounts.pullSecrets("yaml-a", "default"), ["theirs-before", "regcred"]);
+    assert.deepEqual(await accounts.pullSecrets("yaml-b", "default"), ["regcred"]);
     const again = await stack.up();
     assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
 });
 
 it("refresh shows an entry removed by hand, and up puts it back once", async () => {
-    await setPullSecrets("yaml-b", "builder", []);
+    await accounts.setPullSecrets("yaml-b", "builder", []);
     const refreshed = await stack.refresh();
     assert.equal(refreshed.summary.resourceChanges?.update, 1, JSON.stringify(refreshed.summary.resourceChanges));
     const restored = await stack.up();
     assert.equal(restored.summary.resourceChanges?.update, 1, JSON.stringify(restored.summary.resourceChanges));
-    assert.deepEqual(await pullSecrets("yaml-b", "builder"), ["regcred"]);
+    assert.deepEqual(await accounts.pullSecrets("yaml-b", "builder"), ["regcred"]);
 });
 
 it("a new password updates each Secret in place (same object, new data), with enableSecretMutable set in Pulumi.yaml as examples/yaml does", async () => {
@@ -203,24 +189,16 @@ it("a new password updates each Secret in place (same object, new data), with en
     assert.equal(result.summary.resourceChanges?.update, 2, JSON.stringify(result.summary.resourceChanges));
     const after = await core.readNamespacedSecret({ name: "regcred", namespace: "yaml-a" });
     assert.equal(after.metadata?.uid, before.metadata?.uid);
-    const config = JSON.parse(Buffer.from(after.data![".dockerconfigjson"], "base64").toString("utf8"));
+    const config = JSON.parse(dockerConfigOf(after));
     assert.equal(config.auths[registry].password, secondPassword);
 });
 
 it("the state file holds no password, docker config or kubeconfig token in plain text", () => {
-    const stacks = path.join(work, "state", ".pulumi", "stacks");
-    const files = readdirSync(stacks, { recursive: true })
-        .map(String)
-        .filter((file) => file.endsWith(".json"));
-    assert.ok(files.length > 0);
-    for (const file of files) {
-        const text = readFileSync(path.join(stacks, file), "utf8");
-        for (const password of [firstPassword, secondPassword]) {
-            assert.equal(text.includes(password), false, `${file} must not hold a password`);
-            assert.equal(text.includes(Buffer.from(`${username}:${password}`).toString("base64")), false);
-        }
-        assert.equal(text.includes(cluster.token), false, `${file} must not hold the cluster token`);
-    }
+    assertStateHoldsNone(path.join(work, "state"), {
+        username,
+        passwords: [firstPassword, secondPassword],
+        others: [cluster.token],
+    });
 });
 
 it("destroy removes our Secrets and only our entries", async () => {
@@ -232,7 +210,7 @@ it("destroy removes our Secrets and only our entries", async () => {
             secrets.items.map((s) => s.metadata?.name),
             [],
         );
-        assert.deepEqual(await pullSecrets(namespace, "builder"), []);
+        assert.deepEqual(await accounts.pullSecrets(namespace, "builder"), []);
     }
-    assert.deepEqual(await pullSecrets("yaml-a", "default"), ["theirs-before"]);
+    assert.deepEqual(await accounts.pullSecrets("yaml-a", "default"), ["theirs-before"]);
 });

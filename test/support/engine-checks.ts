@@ -1,0 +1,84 @@
+/**
+ * What the real-engine tests (test/engine/) look at in the real cluster and in the engine's state,
+ * shared so each stack is checked the same way.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import type * as automation from "@pulumi/pulumi/automation";
+
+/** Reads and writes ServiceAccounts' `imagePullSecrets` as another owner would (a full replace). */
+export function serviceAccountLists(core: CoreV1Api) {
+    return {
+        async pullSecrets(namespace: string, name: string): Promise<string[]> {
+            const account = await core.readNamespacedServiceAccount({ name, namespace });
+            return (account.imagePullSecrets ?? []).map((entry) => entry.name!);
+        },
+        async setPullSecrets(namespace: string, name: string, names: string[]): Promise<void> {
+            const account = await core.readNamespacedServiceAccount({ name, namespace });
+            account.imagePullSecrets = names.map((n) => ({ name: n }));
+            await core.replaceNamespacedServiceAccount({ name, namespace, body: account });
+        },
+    };
+}
+
+/** The `.dockerconfigjson` document a Secret holds. */
+export function dockerConfigOf(secret: V1Secret): string {
+    return Buffer.from(secret.data![".dockerconfigjson"], "base64").toString("utf8");
+}
+
+/**
+ * The cluster's kubeconfig with a current context that leads nowhere (https://127.0.0.1:1): only a
+ * `kubernetes:context` of `real` reaches the cluster with it.
+ */
+export function withContextLeadingNowhere(kubeconfig: string): string {
+    const document = JSON.parse(kubeconfig);
+    document.clusters.push({ name: "nowhere", cluster: { server: "https://127.0.0.1:1" } });
+    document.contexts.push({ name: "nowhere", context: { cluster: "nowhere", user: "admin" } });
+    document["current-context"] = "nowhere";
+    return JSON.stringify(document);
+}
+
+/** `TYPE NAME` of every resource a preview announces, without the stack and providers. */
+export async function previewedResources(stack: automation.Stack): Promise<string[]> {
+    const previewed: string[] = [];
+    await stack.preview({
+        onEvent: (event) => {
+            const pre = event.resourcePreEvent?.metadata;
+            if (!pre || pre.type === "pulumi:pulumi:Stack" || pre.type.startsWith("pulumi:providers:")) return;
+            previewed.push(`${pre.type} ${pre.urn.split("::").pop()}`);
+        },
+    });
+    return previewed.sort();
+}
+
+/**
+ * Every stack file of a file backend holds none of `plainTexts`, nor a registry login made of
+ * `username` and one of `passwords` (the `auth` field, base64 of `user:password`).
+ */
+export function assertStateHoldsNone(
+    stateDir: string,
+    secrets: { username: string; passwords: string[]; others: string[] },
+): void {
+    const stacks = path.join(stateDir, ".pulumi", "stacks");
+    const files = readdirSync(stacks, { recursive: true })
+        .map(String)
+        .filter((file) => file.endsWith(".json"));
+    assert.ok(files.length > 0, "the backend holds a stack file");
+    const plainTexts = [
+        ...secrets.others,
+        ...secrets.passwords.flatMap((password) => [
+            password,
+            Buffer.from(password).toString("base64"),
+            Buffer.from(`${secrets.username}:${password}`).toString("base64"),
+        ]),
+    ];
+    for (const file of files) {
+        const text = readFileSync(path.join(stacks, file), "utf8");
+        for (const plain of plainTexts) {
+            assert.equal(text.includes(plain), false, `${file} must not hold a secret in plain text`);
+        }
+        assert.equal(text.includes('.dockerconfigjson": "ey'), false, `${file} must not hold a docker config`);
+    }
+}
