@@ -16,7 +16,7 @@ import type * as automation from "@pulumi/pulumi/automation";
 import {
     assertStateHoldsNone,
     dockerConfigOf,
-    serviceAccountLists,
+    clusterState,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
 import { installEngineProject, type EngineProject } from "../support/engine-project";
@@ -30,7 +30,7 @@ const secondPassword = "second-password-e5a9f2";
 
 let cluster: RealCluster;
 let core: CoreV1Api;
-let accounts: ReturnType<typeof serviceAccountLists>;
+let inCluster: ReturnType<typeof clusterState>;
 let project: EngineProject;
 let stack: automation.Stack;
 
@@ -53,7 +53,7 @@ function program(project: EngineProject) {
 before(async () => {
     cluster = await startRealCluster();
     core = await coreApi(cluster.kubeconfig);
-    accounts = serviceAccountLists(core);
+    inCluster = clusterState(core);
     for (const namespace of namespaces) await core.createNamespace({ body: { metadata: { name: namespace } } });
     project = await installEngineProject();
     // The engine's own kubeconfig, which the default Kubernetes provider would use, leads nowhere.
@@ -81,7 +81,7 @@ after(async () => {
 });
 
 it("up creates the Secrets through the child provider and our entries through the argument, keeping another owner's entry", async () => {
-    await accounts.setPullSecrets("arg-a", "default", ["theirs"]);
+    await inCluster.setPullSecrets("arg-a", "default", ["theirs"]);
     const result = await stack.up();
     assert.equal(result.summary.result, "succeeded");
     // The Secrets go to the child provider, which is mutable: nothing to warn about.
@@ -94,8 +94,8 @@ it("up creates the Secrets through the child provider and our entries through th
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(JSON.parse(dockerConfigOf(secret)).auths[registry].password, firstPassword);
     }
-    assert.deepEqual(await accounts.pullSecrets("arg-a", "default"), ["theirs", "regcred"]);
-    assert.deepEqual(await accounts.pullSecrets("arg-b", "default"), ["regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("arg-a", "default"), ["theirs", "regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("arg-b", "default"), ["regcred"]);
     const again = await stack.up();
     assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
 });
@@ -123,12 +123,8 @@ it("destroy removes our Secrets and only our entries", async () => {
     const result = await stack.destroy();
     assert.equal(result.summary.result, "succeeded");
     for (const namespace of namespaces) {
-        const secrets = await core.listNamespacedSecret({ namespace });
-        assert.deepEqual(
-            secrets.items.map((s) => s.metadata?.name),
-            [],
-        );
+        assert.deepEqual(await inCluster.secretNames(namespace), []);
     }
-    assert.deepEqual(await accounts.pullSecrets("arg-a", "default"), ["theirs"]);
-    assert.deepEqual(await accounts.pullSecrets("arg-b", "default"), []);
+    assert.deepEqual(await inCluster.pullSecrets("arg-a", "default"), ["theirs"]);
+    assert.deepEqual(await inCluster.pullSecrets("arg-b", "default"), []);
 });

@@ -17,7 +17,7 @@ import {
     assertStateHoldsNone,
     dockerConfigOf,
     previewedResources,
-    serviceAccountLists,
+    clusterState,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
 import { installEngineProject, type EngineProject } from "../support/engine-project";
@@ -33,7 +33,7 @@ const secondPassword = "second-password-8a2e7b";
 
 let cluster: RealCluster;
 let core: CoreV1Api;
-let accounts: ReturnType<typeof serviceAccountLists>;
+let inCluster: ReturnType<typeof clusterState>;
 /** Debian's docker-registry on 127.0.0.1, accepting `username` with the current password. */
 let registry: RealRegistry;
 let project: EngineProject;
@@ -58,7 +58,7 @@ function program(project: EngineProject) {
 before(async () => {
     cluster = await startRealCluster();
     core = await coreApi(cluster.kubeconfig);
-    accounts = serviceAccountLists(core);
+    inCluster = clusterState(core);
     registry = await RealRegistry.start([{ user: username, password: firstPassword }]);
     for (const namespace of namespaces) {
         await core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -135,33 +135,33 @@ it("preview shows every resource the offline plan shows for the same config (sam
 });
 
 it("up creates the Secrets, which pull from the real registry, and our entries, keeping another owner's entry made before", async () => {
-    await accounts.setPullSecrets("e2e-a", "default", ["theirs-before"]);
+    await inCluster.setPullSecrets("e2e-a", "default", ["theirs-before"]);
     const result = await stack.up();
     assert.equal(result.summary.result, "succeeded");
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
         registry.assertPulls(registry.writeAuthfile(`first-${namespace}`, dockerConfigOf(secret)));
-        assert.deepEqual(await accounts.pullSecrets(namespace, "builder"), ["regcred"]);
+        assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), ["regcred"]);
     }
-    assert.deepEqual(await accounts.pullSecrets("e2e-a", "default"), ["theirs-before", "regcred"]);
-    assert.deepEqual(await accounts.pullSecrets("e2e-b", "default"), ["regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("e2e-a", "default"), ["theirs-before", "regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("e2e-b", "default"), ["regcred"]);
 });
 
 it("a second up changes nothing, and an entry another owner adds afterwards survives it", async () => {
-    await accounts.setPullSecrets("e2e-b", "default", ["regcred", "theirs-after"]);
+    await inCluster.setPullSecrets("e2e-b", "default", ["regcred", "theirs-after"]);
     const result = await stack.up();
     assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
-    assert.deepEqual(await accounts.pullSecrets("e2e-b", "default"), ["regcred", "theirs-after"]);
+    assert.deepEqual(await inCluster.pullSecrets("e2e-b", "default"), ["regcred", "theirs-after"]);
 });
 
 it("refresh shows an entry removed by hand, and up puts it back once", async () => {
-    await accounts.setPullSecrets("e2e-a", "builder", []);
+    await inCluster.setPullSecrets("e2e-a", "builder", []);
     const refreshed = await stack.refresh();
     assert.equal(refreshed.summary.resourceChanges?.update, 1, JSON.stringify(refreshed.summary.resourceChanges));
     const restored = await stack.up();
     assert.equal(restored.summary.resourceChanges?.update, 1, JSON.stringify(restored.summary.resourceChanges));
-    assert.deepEqual(await accounts.pullSecrets("e2e-a", "builder"), ["regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("e2e-a", "builder"), ["regcred"]);
     const again = await stack.up();
     assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
 });
@@ -198,13 +198,9 @@ it("destroy removes our Secrets and only our entries", async () => {
     const result = await stack.destroy();
     assert.equal(result.summary.result, "succeeded");
     for (const namespace of namespaces) {
-        const secrets = await core.listNamespacedSecret({ namespace });
-        assert.deepEqual(
-            secrets.items.map((s) => s.metadata?.name),
-            [],
-        );
-        assert.deepEqual(await accounts.pullSecrets(namespace, "builder"), []);
+        assert.deepEqual(await inCluster.secretNames(namespace), []);
+        assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), []);
     }
-    assert.deepEqual(await accounts.pullSecrets("e2e-a", "default"), ["theirs-before"]);
-    assert.deepEqual(await accounts.pullSecrets("e2e-b", "default"), ["theirs-after"]);
+    assert.deepEqual(await inCluster.pullSecrets("e2e-a", "default"), ["theirs-before"]);
+    assert.deepEqual(await inCluster.pullSecrets("e2e-b", "default"), ["theirs-after"]);
 });

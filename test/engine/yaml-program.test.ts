@@ -25,7 +25,7 @@ import {
     assertStateHoldsNone,
     dockerConfigOf,
     previewedResources,
-    serviceAccountLists,
+    clusterState,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
 import { engineEnvironment, mustRun } from "../support/engine-project";
@@ -41,7 +41,7 @@ const secondPassword = "second-password-91c4fa";
 
 let cluster: RealCluster;
 let core: CoreV1Api;
-let accounts: ReturnType<typeof serviceAccountLists>;
+let inCluster: ReturnType<typeof clusterState>;
 let work: string;
 let env: Record<string, string>;
 let program: string;
@@ -77,7 +77,7 @@ const programYaml = (plugin: string) =>
 before(async () => {
     cluster = await startRealCluster();
     core = await coreApi(cluster.kubeconfig);
-    accounts = serviceAccountLists(core);
+    inCluster = clusterState(core);
     for (const namespace of namespaces) {
         await core.createNamespace({ body: { metadata: { name: namespace } } });
         await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "builder" } } });
@@ -156,7 +156,7 @@ it("preview shows the component, a Secret per namespace and the plugin's own Pul
 });
 
 it("up creates the Secrets and our entries in the stack's cluster, keeping another owner's entry", async () => {
-    await accounts.setPullSecrets("yaml-a", "default", ["theirs-before"]);
+    await inCluster.setPullSecrets("yaml-a", "default", ["theirs-before"]);
     const result = await stack.up();
     assert.equal(result.summary.result, "succeeded");
     assert.equal(result.outputs.secretName.value, "regcred");
@@ -165,21 +165,21 @@ it("up creates the Secrets and our entries in the stack's cluster, keeping anoth
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
         const config = JSON.parse(dockerConfigOf(secret));
         assert.equal(config.auths[registry].password, firstPassword);
-        assert.deepEqual(await accounts.pullSecrets(namespace, "builder"), ["regcred"]);
+        assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), ["regcred"]);
     }
-    assert.deepEqual(await accounts.pullSecrets("yaml-a", "default"), ["theirs-before", "regcred"]);
-    assert.deepEqual(await accounts.pullSecrets("yaml-b", "default"), ["regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("yaml-a", "default"), ["theirs-before", "regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("yaml-b", "default"), ["regcred"]);
     const again = await stack.up();
     assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
 });
 
 it("refresh shows an entry removed by hand, and up puts it back once", async () => {
-    await accounts.setPullSecrets("yaml-b", "builder", []);
+    await inCluster.setPullSecrets("yaml-b", "builder", []);
     const refreshed = await stack.refresh();
     assert.equal(refreshed.summary.resourceChanges?.update, 1, JSON.stringify(refreshed.summary.resourceChanges));
     const restored = await stack.up();
     assert.equal(restored.summary.resourceChanges?.update, 1, JSON.stringify(restored.summary.resourceChanges));
-    assert.deepEqual(await accounts.pullSecrets("yaml-b", "builder"), ["regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("yaml-b", "builder"), ["regcred"]);
 });
 
 it("a new password updates each Secret in place (same object, new data), with enableSecretMutable set in Pulumi.yaml as examples/yaml does", async () => {
@@ -205,12 +205,8 @@ it("destroy removes our Secrets and only our entries", async () => {
     const result = await stack.destroy();
     assert.equal(result.summary.result, "succeeded");
     for (const namespace of namespaces) {
-        const secrets = await core.listNamespacedSecret({ namespace });
-        assert.deepEqual(
-            secrets.items.map((s) => s.metadata?.name),
-            [],
-        );
-        assert.deepEqual(await accounts.pullSecrets(namespace, "builder"), []);
+        assert.deepEqual(await inCluster.secretNames(namespace), []);
+        assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), []);
     }
-    assert.deepEqual(await accounts.pullSecrets("yaml-a", "default"), ["theirs-before"]);
+    assert.deepEqual(await inCluster.pullSecrets("yaml-a", "default"), ["theirs-before"]);
 });

@@ -8,9 +8,13 @@ import * as path from "node:path";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type * as automation from "@pulumi/pulumi/automation";
 
-/** Reads and writes ServiceAccounts' `imagePullSecrets` as another owner would (a full replace). */
-export function serviceAccountLists(core: CoreV1Api) {
+/** Reads what the tests check in the cluster, and writes `imagePullSecrets` as another owner would (a full replace). */
+export function clusterState(core: CoreV1Api) {
     return {
+        async secretNames(namespace: string): Promise<string[]> {
+            const secrets = await core.listNamespacedSecret({ namespace });
+            return secrets.items.map((secret) => secret.metadata!.name!);
+        },
         async pullSecrets(namespace: string, name: string): Promise<string[]> {
             const account = await core.readNamespacedServiceAccount({ name, namespace });
             return (account.imagePullSecrets ?? []).map((entry) => entry.name!);
