@@ -121,8 +121,32 @@ describe("the workflow", () => {
         assert.doesNotMatch(JSON.stringify(test), /secrets\.|vars\.|auth/);
         assert.deepEqual(
             test.steps.map((s: any) => s.run ?? s.uses),
-            ["actions/checkout@v4", "actions/setup-node@v4", 'sudo env "PATH=$PATH" NODE_VERSIONS= .ci/run'],
+            [
+                "actions/checkout@v4",
+                "actions/setup-node@v4",
+                "actions/setup-go@v5",
+                'sudo env "PATH=$PATH" NODE_VERSIONS= ENGINE_TESTS=skip .ci/run',
+                'sudo env "PATH=$PATH" "GOCACHE=$(go env GOCACHE)" "GOMODCACHE=$(go env GOMODCACHE)" NODE_VERSIONS= .ci/run',
+            ],
         );
+    });
+
+    it("runs the engine suite in the newest Node.js job only, with the Go version test/engine's modules require", () => {
+        const newest = Math.max(...jobs.test.strategy.matrix.node);
+        const [setupGo, others, engine] = jobs.test.steps.slice(2);
+        assert.deepEqual(
+            [setupGo.if, others.if, engine.if],
+            [`matrix.node == ${newest}`, `matrix.node != ${newest}`, `matrix.node == ${newest}`],
+        );
+        assert.match(others.run, /ENGINE_TESTS=skip/);
+        assert.doesNotMatch(engine.run, /ENGINE_TESTS/);
+        for (const module of ["k8s", "provider", "pulumi", "yaml"]) {
+            const goLine = /^go (\d+\.\d+)/m.exec(
+                fs.readFileSync(path.join(repo, "test/engine", module, "go.mod"), "utf8"),
+            );
+            assert.equal(goLine?.[1], setupGo.with["go-version"], `test/engine/${module}/go.mod`);
+        }
+        assert.equal(setupGo.with["cache-dependency-path"], "test/engine/*/go.sum");
     });
 
     it("runs the tests once per Node.js version .ci/run tests: the machine's 20 and each of .ci/node-versions", () => {
