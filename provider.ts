@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { pluginProvider } from "./components/plugin";
 import { serveFromPlugin } from "./components/provider-by-name";
 
-serveFromPlugin();
+const provider = pluginProvider();
+serveFromPlugin(provider.version);
 // run-plugin has put the engine's address in process.argv; main serves until the engine stops it.
-void pulumi.provider.main(pluginProvider(), process.argv.slice(2));
+void pulumi.provider.main(provider, process.argv.slice(2));

@@ -43,7 +43,7 @@ type Properties = Record<string, unknown>;
 export function pluginProvider(
     options: ComponentProviderOptions = pluginOptions,
     served: Record<string, pulumi.dynamic.ResourceProvider> = servedResources,
-): pulumi.provider.Provider {
+): pulumi.provider.Provider & { version: string } {
     const components = new ComponentProvider(options);
     const of = (urn: string) => {
         // urn:pulumi:STACK::PROJECT::PARENT-TYPE$...$TYPE::NAME

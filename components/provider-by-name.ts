@@ -46,16 +46,19 @@ export function providerByName(subpath: string, implementation: pulumi.dynamic.R
     ].join("\n");
 }
 
-let servedByPlugin = false;
+/** The plugin's version while this process is the plugin; unset in a TypeScript program. */
+let servedByPlugin: string | undefined;
 
 /**
  * Makes every {@link PackageResource} this process declares from now on a resource of this package's
- * plugin (called once by the plugin's entry point, provider.ts, before it serves). A component hosted
- * by the plugin for a Python, Go, .NET or YAML program cannot use Pulumi's dynamic-provider host: that
- * host starts node in the program's folder, which has no `@pulumi/pulumi` nor this package.
+ * plugin at `version` (called once by the plugin's entry point, provider.ts, before it serves): the
+ * same plugin that constructs the component serves them, even where several versions are installed.
+ * A component hosted by the plugin for a Python, Go, .NET or YAML program cannot use Pulumi's
+ * dynamic-provider host: that host starts node in the program's folder, which has no `@pulumi/pulumi`
+ * nor this package.
  */
-export function serveFromPlugin(): void {
-    servedByPlugin = true;
+export function serveFromPlugin(version: string): void {
+    servedByPlugin = version;
 }
 
 /** The type token of a resource the plugin serves (components/plugin.ts). */
@@ -89,7 +92,7 @@ export class PackageResource extends pulumi.CustomResource {
             servedByPlugin ? servedType(type) : `pulumi-nodejs:dynamic/${module}:${type}`,
             name,
             servedByPlugin ? withStackCluster(props) : { ...props, __provider: providerText },
-            opts,
+            servedByPlugin ? { ...opts, version: servedByPlugin } : opts,
         );
     }
 }

@@ -16,6 +16,7 @@ function registration(name: string, fields: Partial<Registration> = {}): Registr
         additionalSecretOutputs: [],
         deleteBeforeReplace: false,
         replaceOnChanges: [],
+        version: "",
         inputs: {},
         ...fields,
     };

@@ -13,7 +13,7 @@ const registrations = startMocks({
     config: { "kubernetes:kubeconfig": kubeconfig, "kubernetes:context": "stack-context" },
 });
 import { serveFromPlugin } from "../components/provider-by-name";
-serveFromPlugin();
+serveFromPlugin("1.2.3");
 import { RegistryPullSecret } from "../components";
 import { pluginProvider } from "../components/plugin";
 import { registeredBy } from "./support/component";
@@ -24,7 +24,7 @@ const entryType = "registry-pull-secret:index:PullSecretEntry";
 const credentials = { username: "user", password: "password-1" };
 
 describe("a component constructed in the plugin", () => {
-    it("declares each entry as the plugin's PullSecretEntry, carrying the stack's kubernetes:kubeconfig (a secret) and kubernetes:context, and no provider text", async () => {
+    it("declares each entry as the plugin's own PullSecretEntry at the plugin's version, carrying the stack's kubernetes:kubeconfig (a secret) and kubernetes:context, and no provider text", async () => {
         const component = new RegistryPullSecret("served", {
             namespaces: ["a", "b"],
             registries: ["registry.example:5000"],
@@ -42,6 +42,7 @@ describe("a component constructed in the plugin", () => {
             assert.equal(entry.inputs.context, "stack-context");
             assert.equal("__provider" in entry.inputs, false);
             assert.deepEqual(entry.additionalSecretOutputs, ["kubeconfig"]);
+            assert.equal(entry.version, "1.2.3", "served by the plugin version that constructs the component");
         }
         assert.equal(
             registrations.some((r) => r.type.startsWith("pulumi-nodejs:dynamic/")),

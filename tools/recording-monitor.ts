@@ -24,6 +24,8 @@ export interface Registration {
     /** Replacement options: they decide whether a replaced resource is created before the old one is deleted. */
     deleteBeforeReplace: boolean;
     replaceOnChanges: string[];
+    /** The provider plugin version asked for, `""` for any. */
+    version: string;
     /** Inputs as sent: secrets stay wrapped (see {@link isSecretValue}), unknowns stay {@link unknownValue}. */
     inputs: Record<string, unknown>;
     /** The position of the engine's answer among all answers so far (the resource exists then). */
@@ -82,6 +84,7 @@ export function recordRegistrations(): Registration[] {
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
+            version: req.getVersion(),
             inputs: req.getObject()?.toJavaScript() ?? {},
         };
         registrations.push(registration);

@@ -173,6 +173,15 @@ it("up creates the Secrets and our entries in the stack's cluster, keeping anoth
     assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
 });
 
+it("the entries are served by the plugin at the version that constructed the component", async () => {
+    const { version } = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8"));
+    const provider = `pulumi:providers:registry-pull-secret::default_${version.replace(/\./g, "_")}::`;
+    const { deployment } = await stack.exportStack();
+    const entries = deployment.resources.filter((r: any) => r.type === "registry-pull-secret:index:PullSecretEntry");
+    assert.equal(entries.length, namespaces.length * serviceAccounts.length);
+    for (const entry of entries) assert.ok(entry.provider.includes(provider), entry.provider);
+});
+
 it("refresh shows an entry removed by hand, and up puts it back once", async () => {
     await inCluster.setPullSecrets("yaml-b", "builder", []);
     const refreshed = await stack.refresh();
