@@ -140,7 +140,11 @@ describe("the workflow", () => {
         );
         assert.match(others.run, /ENGINE_TESTS=skip/);
         assert.doesNotMatch(engine.run, /ENGINE_TESTS/);
-        for (const module of ["k8s", "provider", "pulumi", "yaml"]) {
+        const modules = fs
+            .readdirSync(path.join(repo, "test/engine"))
+            .filter((entry) => fs.existsSync(path.join(repo, "test/engine", entry, "go.mod")));
+        assert.deepEqual(modules, ["containerd", "k8s", "pause", "provider", "pulumi", "yaml"]);
+        for (const module of modules) {
             const goLine = /^go (\d+\.\d+)/m.exec(
                 fs.readFileSync(path.join(repo, "test/engine", module, "go.mod"), "utf8"),
             );

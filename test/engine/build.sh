@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real binaries test/engine needs, from the Go module proxy only, into .engine/bin
 # (gitignored). Go's own module and build caches make a second run a no-op (Go skips a link whose
-# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [provider] [yaml] (all by default)
+# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [provider] [yaml] [containerd] (all by default)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$root/.engine/bin"
@@ -18,9 +18,10 @@ k8s() {
 		flags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitVersion=$v -X $pkg.gitTreeState=clean"
 	done
 	cd "$root/test/engine/k8s"
-	stamp "kube-apiserver, kube-controller-manager ($v), etcd"
+	stamp "kube-apiserver, kube-controller-manager, kubelet ($v), etcd"
 	go build -trimpath -ldflags "-s -w$flags" -o "$out/" \
-		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+		k8s.io/kubernetes/cmd/kubelet
 	go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
 }
 
@@ -62,8 +63,23 @@ yaml() {
 		-o "$out/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 }
 
+containerd() {
+	# The kubelet's container runtime, its runc shim and its CLI (to import the sandbox image), and
+	# that image's one binary (test/engine/pause); runc itself is Debian's.
+	local v=v2.4.2
+	cd "$root/test/engine/containerd"
+	stamp "containerd $v, containerd-shim-runc-v2, ctr, pause"
+	go build -trimpath \
+		-ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$v" -o "$out/" \
+		github.com/containerd/containerd/v2/cmd/containerd \
+		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+		github.com/containerd/containerd/v2/cmd/ctr
+	cd "$root/test/engine/pause"
+	go build -trimpath -ldflags "-s -w" -o "$out/pause" .
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi provider yaml)
+[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi provider yaml containerd)
 for t in "${targets[@]}"; do
 	start=$(date +%s)
 	"$t"

@@ -22,7 +22,8 @@ import {
 } from "../support/engine-checks";
 import { installEngineProject, type EngineProject } from "../support/engine-project";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
-import { RealRegistry } from "../support/real-registry";
+import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
+import { image, RealRegistry } from "../support/real-registry";
 
 const repo = path.join(__dirname, "..", "..");
 const namespaces = ["e2e-a", "e2e-b"];
@@ -36,6 +37,10 @@ let core: CoreV1Api;
 let inCluster: ReturnType<typeof clusterState>;
 /** Debian's docker-registry on 127.0.0.1, accepting `username` with the current password. */
 let registry: RealRegistry;
+/** A kubelet with containerd, pulling for pods as any node does. */
+let node: RealNode;
+/** A namespace the component does not target. */
+const outside = "e2e-outside";
 let project: EngineProject;
 let stack: automation.Stack;
 
@@ -60,6 +65,9 @@ before(async () => {
     core = await coreApi(cluster.kubeconfig);
     inCluster = clusterState(core);
     registry = await RealRegistry.start([{ user: username, password: firstPassword }]);
+    node = await startRealNode(cluster);
+    node.trustPlainHttp(registry.host);
+    await core.createNamespace({ body: { metadata: { name: outside } } });
     for (const namespace of namespaces) {
         await core.createNamespace({ body: { metadata: { name: namespace } } });
         await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "builder" } } });
@@ -87,6 +95,7 @@ before(async () => {
     });
 });
 after(async () => {
+    await node?.stop();
     await cluster?.stop();
     await registry?.remove();
     project?.remove();
@@ -148,6 +157,13 @@ it("up creates the Secrets, which pull from the real registry, and our entries, 
     assert.deepEqual(await inCluster.pullSecrets("e2e-b", "default"), ["regcred"]);
 });
 
+it("a real kubelet pulls the image for a pod in a target namespace with what up wrote, and is refused in a namespace the component does not target", async () => {
+    assert.deepEqual(await pullByKubelet(core, node, "e2e-a", "pulls", `${registry.host}/${image}`), { pulled: true });
+    const refused = await pullByKubelet(core, node, outside, "refused", `${registry.host}/${image}`);
+    assert.equal(refused.pulled, false);
+    assert.match((refused as { reason: string }).reason, /authorization failed|unauthorized|401/i);
+});
+
 it("a second up changes nothing, and an entry another owner adds afterwards survives it", async () => {
     await inCluster.setPullSecrets("e2e-b", "default", ["regcred", "theirs-after"]);
     const result = await stack.up();
@@ -166,7 +182,7 @@ it("refresh shows an entry removed by hand, and up puts it back once", async () 
     assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
 });
 
-it("a new password updates each Secret in place (same object, never deleted), and the written Secret pulls with it while the old one is refused", async () => {
+it("a new password updates each Secret in place (same object, never deleted), and the written Secret pulls with it (skopeo and the kubelet) while the old one is refused", async () => {
     const before = await core.readNamespacedSecret({ name: "regcred", namespace: "e2e-a" });
     const oldConfig = registry.writeAuthfile("before-rotation", dockerConfigOf(before));
     // The registry's side of the rotation first, as an operator would: only the new password works now.
@@ -184,6 +200,8 @@ it("a new password updates each Secret in place (same object, never deleted), an
         assert.equal(registry.passwordIn(written), secondPassword);
         registry.assertPulls(written);
     }
+    const pulled = await pullByKubelet(core, node, "e2e-b", "after-rotation", `${registry.host}/${image}`);
+    assert.deepEqual(pulled, { pulled: true }, "the kubelet pulls with the rotated Secret");
 });
 
 it("the state file holds no password, docker config or kubeconfig token in plain text", () => {

@@ -52,15 +52,16 @@ process.once("exit", () => {
     for (const child of children) child.kill("SIGKILL");
 });
 
-function start(dir: string, name: string, args: string[]): ChildProcess {
+/** Starts a binary of test/engine/build.sh in `dir`, logging to `dir/<name>.log`; killed at exit at the latest. */
+export function start(dir: string, name: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
     const log = openSync(path.join(dir, `${name}.log`), "w");
-    const child = spawn(engineBinary(name), args, { stdio: ["ignore", log, log], cwd: dir });
+    const child = spawn(engineBinary(name), args, { stdio: ["ignore", log, log], cwd: dir, env });
     children.add(child);
     child.once("exit", () => children.delete(child));
     return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((done) => child.once("exit", () => done()));
     child.kill("SIGTERM");
@@ -70,7 +71,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Polls until `ready` says yes, failing early (with the log's tail) when the process exits. */
-async function waitFor(
+export async function waitFor(
     dir: string,
     name: string,
     child: ChildProcess,

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
+import { freePort } from "./real-cluster";
 
 /** bcrypt reads only the first 72 bytes of a password (Go's x/crypto and Apache's htpasswd alike). */
 export const bcryptBytes = 72;
@@ -23,7 +23,8 @@ export interface RegistryUser {
     password: string;
 }
 
-const image = "e2e/tiny:1";
+/** The image every registry here serves, under its `host`. */
+export const image = "e2e/tiny:1";
 const helloText = "pulled with the component's .dockerconfigjson\n";
 
 /** Runs a tool; a missing tool is an error, never a skip. */
@@ -54,24 +55,23 @@ function mustRun(work: string, tool: string, args: string[], options: { input?: 
     return result.stdout;
 }
 
-async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-    const { port } = server.address() as { port: number };
-    await new Promise<void>((done) => server.close(() => done()));
-    return port;
-}
-
 function sha256(bytes: Buffer | string): string {
     return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-/** A one-layer OCI image layout, written by hand: no network, no Docker engine. */
-function buildImage(work: string, dir: string): void {
-    const rootfs = path.join(work, "rootfs");
-    mkdirSync(rootfs);
-    writeFileSync(path.join(rootfs, "hello.txt"), helloText);
-    const layerPath = path.join(work, "layer.tar");
+/** What a one-file image holds and how it is named in its layout's index. */
+export interface OneFileImage {
+    file: { name: string; bytes: Buffer; mode: number };
+    /** The index entry's annotations: the ref name skopeo copies, the image name containerd imports. */
+    annotations: Record<string, string>;
+    entrypoint?: string[];
+}
+
+/** A one-layer OCI image layout holding one file, written by hand: no network, no Docker engine. */
+export function buildImage(work: string, dir: string, image: OneFileImage): void {
+    const rootfs = mkdtempSync(path.join(work, "rootfs-"));
+    writeFileSync(path.join(rootfs, image.file.name), image.file.bytes, { mode: image.file.mode });
+    const layerPath = `${rootfs}.tar`;
     mustRun(work, "tar", [
         "--create",
         "--file",
@@ -81,13 +81,13 @@ function buildImage(work: string, dir: string): void {
         "--owner=0",
         "--group=0",
         "--mtime=@0",
-        "hello.txt",
+        image.file.name,
     ]);
     const layer = readFileSync(layerPath);
     const config = JSON.stringify({
         architecture: "amd64",
         os: "linux",
-        config: {},
+        config: image.entrypoint ? { Entrypoint: image.entrypoint } : {},
         rootfs: { type: "layers", diff_ids: [sha256(layer)] },
     });
     const manifest = JSON.stringify({
@@ -114,7 +114,7 @@ function buildImage(work: string, dir: string): void {
                     mediaType: "application/vnd.oci.image.manifest.v1+json",
                     digest: sha256(manifest),
                     size: Buffer.byteLength(manifest),
-                    annotations: { "org.opencontainers.image.ref.name": "tiny" },
+                    annotations: image.annotations,
                 },
             ],
         }),
@@ -147,7 +147,10 @@ export class RealRegistry {
         process.once("exit", () => registry.registry?.kill("SIGKILL"));
         writeFileSync(registry.policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
         const layout = path.join(registry.work, "image");
-        buildImage(registry.work, layout);
+        buildImage(registry.work, layout, {
+            file: { name: "hello.txt", bytes: Buffer.from(helloText), mode: 0o644 },
+            annotations: { "org.opencontainers.image.ref.name": "tiny" },
+        });
         await registry.restart(users);
         const pusher = `${registry.pusher.user}:${registry.pusher.password}`;
         mustRun(registry.work, "skopeo", [

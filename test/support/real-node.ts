@@ -1,0 +1,238 @@
+/**
+ * A real node for the real control plane (test/support/real-cluster.ts), so a real kubelet pulls
+ * images with the Secrets and `imagePullSecrets` entries the component writes: kubelet 1.37.2 (built
+ * with the API server), containerd 2.4.2 and its runc shim (built from the Go module proxy by
+ * test/engine/build.sh), runc from Debian; as root, on this machine, everything under one temporary
+ * folder. No CNI plugin is installed, so the node's network never becomes ready and only pods on the
+ * host's network run; no scheduler runs, so a pod names its node. The sandbox ("pause") image is built
+ * here from test/engine/pause and imported: no container registry can be reached.
+ */
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import {
+    apiGet,
+    engineBin,
+    engineBinary,
+    freePort,
+    start,
+    stopProcess,
+    waitFor,
+    type RealCluster,
+} from "./real-cluster";
+import { buildImage } from "./real-registry";
+
+/** The image containerd's CRI plugin runs every pod sandbox from (its default `pinned_images.sandbox`). */
+const sandboxImage = "registry.k8s.io/pause:3.10.2";
+
+export interface RealNode {
+    /** The Node's name: a pod runs here when its `spec.nodeName` says so. */
+    name: string;
+    /** Lets containerd pull from a registry that speaks plain HTTP on `host` (`127.0.0.1:PORT`). */
+    trustPlainHttp(host: string): void;
+    /** The folder with containerd.log and kubelet.log. */
+    dir: string;
+    stop(): Promise<void>;
+}
+
+/** Runs a tool to completion; a failure is an error with its output. */
+function mustRun(tool: string, args: string[]): string {
+    const result = spawnSync(tool, args, { encoding: "utf8", timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.error ?? ""}${result.stderr}`);
+    return result.stdout;
+}
+
+export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
+    const dir = mkdtempSync(path.join(tmpdir(), "real-node-"));
+    const name = "e2e-node";
+    const socket = path.join(dir, "containerd.sock");
+    const runcRoot = path.join(dir, "runc");
+    const started: ChildProcess[] = [];
+    const stop = async () => {
+        for (const child of started.reverse()) await stopProcess(child);
+        removeContainers(runcRoot, dir);
+        rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        writeFileSync(
+            path.join(dir, "containerd.toml"),
+            [
+                "version = 4",
+                `root = ${JSON.stringify(path.join(dir, "containerd-root"))}`,
+                `state = ${JSON.stringify(path.join(dir, "containerd-state"))}`,
+                "[plugins.'io.containerd.server.v1.grpc']",
+                `  address = ${JSON.stringify(socket)}`,
+                "[plugins.'io.containerd.server.v1.ttrpc']",
+                `  address = ${JSON.stringify(`${socket}.ttrpc`)}`,
+                "[plugins.'io.containerd.cri.v1.images'.registry]",
+                `  config_path = ${JSON.stringify(path.join(dir, "registries"))}`,
+                // The kubelet asks for oom_score_adj -998 for sandboxes, which this machine refuses
+                // (runc: "can't get final child's PID from pipe"); this keeps it at containerd's own.
+                "[plugins.'io.containerd.cri.v1.runtime']",
+                "  restrict_oom_score_adj = true",
+                "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
+                `  Root = ${JSON.stringify(runcRoot)}`,
+                "[plugins.'io.containerd.cri.v1.runtime'.cni]",
+                `  bin_dirs = [${JSON.stringify(path.join(dir, "cni-bin"))}]`,
+                `  conf_dir = ${JSON.stringify(path.join(dir, "cni-conf"))}`,
+                "",
+            ].join("\n"),
+        );
+        // containerd finds its shim on PATH, the shim finds Debian's runc there.
+        const env = { ...process.env, PATH: [engineBin, process.env.PATH, "/usr/sbin", "/sbin"].join(path.delimiter) };
+        const containerd = start(dir, "containerd", ["--config", path.join(dir, "containerd.toml")], env);
+        started.push(containerd);
+        const ctr = (...args: string[]) =>
+            mustRun(engineBinary("ctr"), ["--address", socket, "--namespace", "k8s.io", ...args]);
+        await waitFor(dir, "containerd", containerd, () =>
+            Promise.resolve(spawnSync(engineBinary("ctr"), ["--address", socket, "version"]).status === 0),
+        );
+
+        const layout = path.join(dir, "pause-image");
+        buildImage(dir, layout, {
+            file: { name: "pause", bytes: readFileSync(engineBinary("pause")), mode: 0o755 },
+            annotations: { "io.containerd.image.name": sandboxImage },
+            entrypoint: ["/pause"],
+        });
+        mustRun("tar", ["--create", "--file", `${layout}.tar`, "--directory", layout, "."]);
+        ctr("images", "import", `${layout}.tar`);
+
+        const kubeconfig = path.join(dir, "kubeconfig.json");
+        writeFileSync(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
+        writeFileSync(
+            path.join(dir, "kubelet.yaml"),
+            JSON.stringify({
+                apiVersion: "kubelet.config.k8s.io/v1beta1",
+                kind: "KubeletConfiguration",
+                address: "127.0.0.1",
+                port: await freePort(),
+                readOnlyPort: 0,
+                healthzPort: 0,
+                authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+                authorization: { mode: "AlwaysAllow" },
+                containerRuntimeEndpoint: `unix://${socket}`,
+                // This machine's cgroups: v1, cgroupfs, no QoS hierarchy or node allocatable to enforce.
+                cgroupDriver: "cgroupfs",
+                failCgroupV1: false,
+                cgroupsPerQOS: false,
+                enforceNodeAllocatable: [],
+                failSwapOn: false,
+                // A test node never evicts or collects images for disk space.
+                evictionHard: {},
+                imageGCHighThresholdPercent: 100,
+                imageGCLowThresholdPercent: 99,
+                localStorageCapacityIsolation: false,
+                podLogsDir: path.join(dir, "pod-logs"),
+            }),
+        );
+        const kubelet = start(
+            dir,
+            "kubelet",
+            [
+                `--config=${path.join(dir, "kubelet.yaml")}`,
+                `--kubeconfig=${kubeconfig}`,
+                `--root-dir=${path.join(dir, "kubelet-root")}`,
+                `--cert-dir=${path.join(dir, "kubelet-pki")}`,
+                `--hostname-override=${name}`,
+            ],
+            env,
+        );
+        started.push(kubelet);
+        await waitFor(dir, "kubelet", kubelet, async () => {
+            const node = await apiGet(
+                cluster.server,
+                cluster.token,
+                cluster.certificateAuthority,
+                `/api/v1/nodes/${name}`,
+            );
+            return node.status === 200;
+        });
+        return {
+            name,
+            dir,
+            trustPlainHttp(host: string) {
+                const hostDir = path.join(dir, "registries", host);
+                mkdirSync(hostDir, { recursive: true });
+                writeFileSync(
+                    path.join(hostDir, "hosts.toml"),
+                    [
+                        `server = "http://${host}"`,
+                        `[host."http://${host}"]`,
+                        '  capabilities = ["pull", "resolve"]',
+                        "",
+                    ].join("\n"),
+                );
+            },
+            stop,
+        };
+    } catch (error) {
+        await stop();
+        throw error;
+    }
+}
+
+/**
+ * Kills and deletes every container runc still runs for this node (the shims and sandboxes outlive
+ * containerd and the kubelet), then unmounts what they left under `dir`, deepest first.
+ */
+function removeContainers(runcRoot: string, dir: string): void {
+    // The shim keeps each containerd namespace's containers under its own folder of runc's root.
+    const runc = (...args: string[]) =>
+        spawnSync("runc", ["--root", path.join(runcRoot, "k8s.io"), ...args], { encoding: "utf8" });
+    for (const id of runc("list", "--quiet").stdout.split("\n").filter(Boolean)) runc("delete", "--force", id);
+    spawnSync("pkill", ["-KILL", "-f", `containerd-shim-runc-v2 .*${dir}`]);
+    const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .map((line) => line.split(" ")[4])
+        .filter((mountPoint) => mountPoint?.startsWith(`${dir}/`))
+        .sort((a, b) => b.length - a.length);
+    for (const mountPoint of mounts) spawnSync("umount", ["--lazy", mountPoint]);
+    // The parent cgroup containerd made for its namespace (v1: one per controller; v2: one), once empty.
+    const cgroups = "/sys/fs/cgroup";
+    for (const parent of [cgroups, ...readdirSync(cgroups).map((controller) => path.join(cgroups, controller))]) {
+        spawnSync("rmdir", [path.join(parent, "k8s.io")]);
+    }
+}
+
+/**
+ * Runs a pod of `image` on `node` in `namespace` with its `default` ServiceAccount and returns what
+ * the kubelet's pull did: `"pulled"` once it reports the image pulled, or the reason it could not
+ * (`ErrImagePull`'s message). The pod's imagePullSecrets come from the ServiceAccount (the API
+ * server's ServiceAccount admission copies them), as they do for any pod.
+ */
+export async function pullByKubelet(
+    core: CoreV1Api,
+    node: RealNode,
+    namespace: string,
+    pod: string,
+    image: string,
+): Promise<{ pulled: true } | { pulled: false; reason: string }> {
+    await core.createNamespacedPod({
+        namespace,
+        body: {
+            metadata: { name: pod },
+            spec: {
+                nodeName: node.name,
+                hostNetwork: true,
+                automountServiceAccountToken: false,
+                restartPolicy: "Never",
+                containers: [{ name: "pulled", image, imagePullPolicy: "Always" }],
+            },
+        },
+    });
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+        const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod}` });
+        if (events.items.some((event) => event.reason === "Pulled")) return { pulled: true };
+        const status = await core.readNamespacedPodStatus({ namespace, name: pod });
+        const waiting = status.status?.containerStatuses?.[0]?.state?.waiting;
+        if (waiting?.reason === "ErrImagePull" || waiting?.reason === "ImagePullBackOff") {
+            return { pulled: false, reason: waiting.message ?? waiting.reason };
+        }
+        if (Date.now() > deadline)
+            throw new Error(`the kubelet did not pull for pod ${namespace}/${pod} within 90 s (see ${node.dir})`);
+        await new Promise((done) => setTimeout(done, 500));
+    }
+}
