@@ -33,9 +33,11 @@ let core: CoreV1Api;
 let inCluster: ReturnType<typeof clusterState>;
 let project: EngineProject;
 let stack: automation.Stack;
+/** The same program without the argument: the control that the engine's own connection leads nowhere. */
+let control: automation.Stack;
 
-/** The program another project writes: the cluster's kubeconfig given to the component itself. */
-function program(project: EngineProject) {
+/** The program another project writes: the cluster's kubeconfig given to the component itself (or not). */
+function program(project: EngineProject, withKubeconfig = true) {
     return () => {
         const pulumi = project.require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
         const { RegistryPullSecret } = project.require("registry-pull-secret") as typeof import("../../components");
@@ -44,7 +46,7 @@ function program(project: EngineProject) {
             namespaces,
             registries: [registry],
             credentials: { username, password: config.requireSecret("registryPassword") },
-            kubeconfig: config.requireSecret("clusterKubeconfig"),
+            kubeconfig: withKubeconfig ? config.requireSecret("clusterKubeconfig") : undefined,
         });
         return Promise.resolve({ secretName: pull.secretName });
     };
@@ -59,25 +61,35 @@ before(async () => {
     // The engine's own kubeconfig, which the default Kubernetes provider would use, leads nowhere.
     const ambient = path.join(project.dir, "ambient-kubeconfig");
     writeFileSync(ambient, withContextLeadingNowhere(cluster.kubeconfig));
-    stack = await project.automation.LocalWorkspace.createOrSelectStack(
-        { stackName: "arg", projectName: "registry-pull-secret", program: program(project) },
-        {
-            workDir: project.dir,
-            pulumiCommand: project.pulumi,
-            envVars: { ...project.env, KUBECONFIG: ambient },
-            projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
-            secretsProvider: "passphrase",
-        },
-    );
-    await stack.setAllConfig({
-        // A current context that is the cluster's own: the component's argument needs no `context`.
-        clusterKubeconfig: { value: cluster.kubeconfig, secret: true },
-        registryPassword: { value: firstPassword, secret: true },
-    });
+    const createStack = async (stackName: string, withKubeconfig: boolean) => {
+        const created = await project.automation.LocalWorkspace.createOrSelectStack(
+            { stackName, projectName: "registry-pull-secret", program: program(project, withKubeconfig) },
+            {
+                workDir: project.dir,
+                pulumiCommand: project.pulumi,
+                envVars: { ...project.env, KUBECONFIG: ambient },
+                projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
+                secretsProvider: "passphrase",
+            },
+        );
+        await created.setAllConfig({
+            // A current context that is the cluster's own: the component's argument needs no `context`.
+            clusterKubeconfig: { value: cluster.kubeconfig, secret: true },
+            registryPassword: { value: firstPassword, secret: true },
+        });
+        return created;
+    };
+    control = await createStack("no-argument", false);
+    stack = await createStack("arg", true);
 });
 after(async () => {
     await cluster?.stop();
     project?.remove();
+});
+
+it("without the argument the same program cannot reach the cluster: the engine's own connection leads nowhere", async () => {
+    await assert.rejects(control.up(), /configured Kubernetes cluster is unreachable[^\n]*127\.0\.0\.1:1/);
+    for (const namespace of namespaces) assert.deepEqual(await inCluster.secretNames(namespace), []);
 });
 
 it("up creates the Secrets through the child provider and our entries through the argument, keeping another owner's entry", async () => {
@@ -112,7 +124,7 @@ it("a new password updates each Secret in place with no kubernetes:enableSecretM
 });
 
 it("the state file holds no password, docker config or cluster token in plain text", () => {
-    assertStateHoldsNone(project.stateDir, {
+    assertStateHoldsNone(project.stateDir, path.join(project.dir, `Pulumi.${stack.name}.yaml`), {
         username,
         passwords: [firstPassword, secondPassword],
         others: [cluster.token],

@@ -205,7 +205,7 @@ it("a new password updates each Secret in place (same object, never deleted), an
 });
 
 it("the state file holds no password, docker config or kubeconfig token in plain text", () => {
-    assertStateHoldsNone(project.stateDir, {
+    assertStateHoldsNone(project.stateDir, path.join(project.dir, `Pulumi.${stack.name}.yaml`), {
         username,
         passwords: [firstPassword, secondPassword],
         others: [cluster.token],

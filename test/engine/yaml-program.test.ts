@@ -203,7 +203,7 @@ it("a new password updates each Secret in place (same object, new data), with en
 });
 
 it("the state file holds no password, docker config or kubeconfig token in plain text", () => {
-    assertStateHoldsNone(path.join(work, "state"), {
+    assertStateHoldsNone(path.join(work, "state"), path.join(program, `Pulumi.${stack.name}.yaml`), {
         username,
         passwords: [firstPassword, secondPassword],
         others: [cluster.token],

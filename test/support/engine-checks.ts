@@ -58,18 +58,22 @@ export async function previewedResources(stack: automation.Stack): Promise<strin
 }
 
 /**
- * Every stack file of a file backend holds none of `plainTexts`, nor a registry login made of
- * `username` and one of `passwords` (the `auth` field, base64 of `user:password`).
+ * Every stack file of a file backend, and the stack's config file, hold none of `others`, nor a
+ * password or a registry login made of `username` and one of `passwords` (the `auth` field, base64 of
+ * `user:password`).
  */
 export function assertStateHoldsNone(
     stateDir: string,
+    stackConfigFile: string,
     secrets: { username: string; passwords: string[]; others: string[] },
 ): void {
     const stacks = path.join(stateDir, ".pulumi", "stacks");
     const files = readdirSync(stacks, { recursive: true })
         .map(String)
-        .filter((file) => file.endsWith(".json"));
+        .filter((file) => file.endsWith(".json"))
+        .map((file) => path.join(stacks, file));
     assert.ok(files.length > 0, "the backend holds a stack file");
+    files.push(stackConfigFile);
     const plainTexts = [
         ...secrets.others,
         ...secrets.passwords.flatMap((password) => [
@@ -79,7 +83,7 @@ export function assertStateHoldsNone(
         ]),
     ];
     for (const file of files) {
-        const text = readFileSync(path.join(stacks, file), "utf8");
+        const text = readFileSync(file, "utf8");
         for (const plain of plainTexts) {
             assert.equal(text.includes(plain), false, `${file} must not hold a secret in plain text`);
         }
