@@ -1,7 +1,8 @@
 /**
  * A dynamic resource whose provider is a module of this package, loaded by package name in Pulumi's
  * dynamic-provider process: the resource stores a few lines of JavaScript that name the module, not
- * a copy of the implementation.
+ * a copy of the implementation. In the plugin (a component hosted for another language) the same
+ * module serves it as a resource of the plugin instead ({@link serveFromPlugin}).
  *
  * Why not `pulumi.dynamic.Resource`: it serializes the provider object with Pulumi's closure
  * serializer, which copies modules outside `node_modules` by value (this repository, a workspace
