@@ -8,6 +8,10 @@ export interface ClusterConnection {
     context?: string;
 }
 
+/** Whether a resource now reaches the cluster another way (a diff of either half is a change to apply). */
+export const connectionChanged = (olds: ClusterConnection, news: ClusterConnection): boolean =>
+    olds.kubeconfig !== news.kubeconfig || olds.context !== news.context;
+
 /**
  * A client for the cluster, found the way the default Kubernetes provider finds it: the given
  * kubeconfig (the component arg, else `kubernetes:kubeconfig` stack config), else `KUBECONFIG`, else

@@ -79,13 +79,16 @@ function withStackCluster(props: pulumi.Inputs): pulumi.Inputs {
  * writes. In the plugin: a resource of the plugin itself, carrying the stack's Kubernetes connection
  * (`kubernetes:kubeconfig`, `kubernetes:context`), which a construct request brings and a plugin's
  * own `configure` does not; a kubeconfig given with the resource wins, as in the dynamic provider.
+ * Either way it reaches the cluster through that connection, never through a Kubernetes provider
+ * resource, so a `provider` in its options (the component's one cluster) is left out: the SDK would
+ * send it as this resource's provider (test/one-cluster.test.ts shows the reference it would carry).
  */
 export class PackageResource extends pulumi.CustomResource {
     constructor(
         providerText: string,
         name: string,
         props: pulumi.Inputs,
-        opts: pulumi.CustomResourceOptions | undefined,
+        opts: pulumi.CustomResourceOptions,
         module: string,
         type: string,
     ) {
@@ -93,7 +96,7 @@ export class PackageResource extends pulumi.CustomResource {
             servedByPlugin ? servedType(type) : `pulumi-nodejs:dynamic/${module}:${type}`,
             name,
             servedByPlugin ? withStackCluster(props) : { ...props, __provider: providerText },
-            servedByPlugin ? { ...opts, version: servedByPlugin } : opts,
+            { ...opts, provider: undefined, ...(servedByPlugin ? { version: servedByPlugin } : {}) },
         );
     }
 }

@@ -6,7 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { connect, stackCluster, type ClusterConnection } from "./cluster-connection";
+import { connect, connectionChanged, stackCluster, type ClusterConnection } from "./cluster-connection";
 import {
     attachEntry,
     defaultTiming,
@@ -63,8 +63,7 @@ export function entryProvider(
             const changes =
                 replaces.length > 0 ||
                 olds.secretName !== news.secretName ||
-                olds.kubeconfig !== news.kubeconfig ||
-                olds.context !== news.context ||
+                connectionChanged(olds, news) ||
                 !olds.present;
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },

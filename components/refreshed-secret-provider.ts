@@ -18,7 +18,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { connect, stackCluster, type ClusterConnection } from "./cluster-connection";
+import { connect, connectionChanged, stackCluster, type ClusterConnection } from "./cluster-connection";
 import { managedByLabel } from "./token-refresher";
 
 export interface RefreshedSecretInputs extends ClusterConnection {
@@ -32,14 +32,11 @@ export interface RefreshedSecretInputs extends ClusterConnection {
 export const emptyDockerConfig = '{"auths":{}}';
 export const writerAnnotation = "registry-pull-secret/written-by";
 
-// Plain strings, so the serialized provider captures these values and not the refresher's module.
-const [labelKey, labelValue] = [managedByLabel.key, managedByLabel.value];
-
 const statusOf = (error: unknown) => {
     const code = (error as { code?: unknown } | null)?.code;
     return typeof code === "number" ? code : undefined;
 };
-const ours = (secret: V1Secret) => secret.metadata?.labels?.[labelKey] === labelValue;
+const ours = (secret: V1Secret) => secret.metadata?.labels?.[managedByLabel.key] === managedByLabel.value;
 
 async function readSecret(api: CoreV1Api, inputs: RefreshedSecretInputs): Promise<V1Secret | undefined> {
     try {
@@ -60,11 +57,7 @@ export function refreshedSecretProvider(
         configure,
         diff(_id, olds: RefreshedSecretInputs, news: RefreshedSecretInputs) {
             const replaces = (["namespace", "secretName"] as const).filter((key) => olds[key] !== news[key]);
-            const changes =
-                replaces.length > 0 ||
-                olds.writer !== news.writer ||
-                olds.kubeconfig !== news.kubeconfig ||
-                olds.context !== news.context;
+            const changes = replaces.length > 0 || olds.writer !== news.writer || connectionChanged(olds, news);
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },
         async create(inputs: RefreshedSecretInputs) {
@@ -76,7 +69,7 @@ export function refreshedSecretProvider(
                         metadata: {
                             name: inputs.secretName,
                             namespace: inputs.namespace,
-                            labels: { [labelKey]: labelValue },
+                            labels: { [managedByLabel.key]: managedByLabel.value },
                             annotations: { [writerAnnotation]: inputs.writer },
                         },
                         type: "kubernetes.io/dockerconfigjson",

@@ -151,7 +151,7 @@ function declareStaticSecrets(
                     mode: valid.attachMode,
                     kubeconfig: valid.kubeconfig,
                 },
-                valid.attachMode === "patch" ? cluster : { parent },
+                cluster,
             );
         }
     }
@@ -244,7 +244,7 @@ function declareRefreshedSecrets(
                     mode: valid.attachMode,
                     kubeconfig: valid.kubeconfig,
                 },
-                { ...(valid.attachMode === "patch" ? cluster : { parent }), dependsOn: [refresher.deployment] },
+                { ...cluster, dependsOn: [refresher.deployment] },
             );
         }
     });

@@ -73,15 +73,13 @@ export function declareTokenRefresher(
     args: TokenRefresherArgs,
     cluster: pulumi.CustomResourceOptions,
 ): DeclaredRefresher {
-    // Kubernetes resources go to the component's one cluster; the RefreshedSecrets reach it through
-    // kubeconfig (or the stack's connection), as the "merge" entries do.
-    const opts = cluster;
-    const parent = cluster.parent;
-    const namespace = new Namespace(childNames.refresher(name), { metadata: { name: args.namespace } }, opts);
+    // Everything goes to the component's one cluster (the RefreshedSecrets through kubeconfig or the
+    // stack's connection, as the "merge" entries do).
+    const namespace = new Namespace(childNames.refresher(name), { metadata: { name: args.namespace } }, cluster);
     const account = new ServiceAccount(
         childNames.refresher(name),
         { metadata: { name: refresherNames.serviceAccount, namespace: namespace.metadata.name } },
-        opts,
+        cluster,
     );
     const writer = `${args.namespace}/${refresherNames.deployment}`;
     const secrets: RefreshedSecret[] = [];
@@ -90,7 +88,7 @@ export function declareTokenRefresher(
         const secret = new RefreshedSecret(
             childNames.secret(name, target),
             { namespace: target, secretName: args.secretName, writer, kubeconfig: args.kubeconfig },
-            { parent },
+            cluster,
         );
         secrets.push(secret);
         // get: check the Secret is still the component's before writing; patch: write the token.
@@ -108,7 +106,7 @@ export function declareTokenRefresher(
                     },
                 ],
             },
-            opts,
+            cluster,
         );
         access.push(
             role,
@@ -121,7 +119,7 @@ export function declareTokenRefresher(
                         { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace },
                     ],
                 },
-                opts,
+                cluster,
             ),
         );
     }
@@ -154,7 +152,7 @@ export function declareTokenRefresher(
             metadata: { name: refresherNames.deployment, namespace: namespace.metadata.name },
             data: config.apply((c) => ({ ...refresherCode(), "config.json": `${JSON.stringify(c, null, 2)}\n` })),
         },
-        opts,
+        cluster,
     );
     // A new digest rolls the pods when the code or the config changes (a ConfigMap edit alone would not).
     const digest = code.data.apply((data) =>

@@ -97,7 +97,10 @@ describe("kubeconfig", () => {
         const secrets = ofType(children!, secretType);
         assert.equal(secrets.length, 2);
         for (const secret of secrets) assert.ok(secret.provider.startsWith(`${cluster.urn}::`), secret.name);
-        for (const entry of ofType(children!, entryType)) assert.equal(reveal(entry.inputs.kubeconfig), kubeconfig);
+        for (const entry of ofType(children!, entryType)) {
+            assert.equal(reveal(entry.inputs.kubeconfig), kubeconfig);
+            assert.equal(entry.provider, "", "an entry reaches the cluster through kubeconfig, not the provider");
+        }
     });
 
     it('alone with attachMode "patch": the patches use the same child provider', async () => {
@@ -153,5 +156,6 @@ describe('gcp.credential "accessToken": the refresher and its Secrets on the sam
         const secrets = ofType(children!, "pulumi-nodejs:dynamic/registry-pull-secret:RefreshedSecret");
         assert.equal(secrets.length, 1);
         assert.equal(reveal(secrets[0].inputs.kubeconfig), kubeconfig);
+        assert.equal(secrets[0].provider, "", "it reaches the cluster through kubeconfig, not the provider");
     });
 });
