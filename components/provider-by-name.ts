@@ -53,7 +53,8 @@ let servedByPlugin: string | undefined;
 /**
  * Makes every {@link PackageResource} this process declares from now on a resource of this package's
  * plugin at `version` (called once by the plugin's entry point, provider.ts, before it serves): the
- * same plugin that constructs the component serves them, even where several versions are installed.
+ * same plugin version that constructs the component serves them (the engine keys default providers
+ * by version).
  * A component hosted by the plugin for a Python, Go, .NET or YAML program cannot use Pulumi's
  * dynamic-provider host: that host starts node in the program's folder, which has no `@pulumi/pulumi`
  * nor this package.
