@@ -22,6 +22,7 @@ import {
     waitFor,
     type RealCluster,
 } from "./real-cluster";
+import { mustRun } from "./engine-project";
 import { buildImage } from "./real-registry";
 
 /** The image containerd's CRI plugin runs every pod sandbox from (its default `pinned_images.sandbox`). */
@@ -35,13 +36,6 @@ export interface RealNode {
     /** The folder with containerd.log and kubelet.log. */
     dir: string;
     stop(): Promise<void>;
-}
-
-/** Runs a tool to completion; a failure is an error with its output. */
-function mustRun(tool: string, args: string[]): string {
-    const result = spawnSync(tool, args, { encoding: "utf8", timeout: 60_000 });
-    if (result.status !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.error ?? ""}${result.stderr}`);
-    return result.stdout;
 }
 
 export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
@@ -85,7 +79,7 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
         const containerd = start(dir, "containerd", ["--config", path.join(dir, "containerd.toml")], env);
         started.push(containerd);
         const ctr = (...args: string[]) =>
-            mustRun(engineBinary("ctr"), ["--address", socket, "--namespace", "k8s.io", ...args]);
+            mustRun(engineBinary("ctr"), ["--address", socket, "--namespace", "k8s.io", ...args], { cwd: dir });
         await waitFor(dir, "containerd", containerd, () =>
             Promise.resolve(spawnSync(engineBinary("ctr"), ["--address", socket, "version"]).status === 0),
         );
@@ -96,7 +90,7 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
             annotations: { "io.containerd.image.name": sandboxImage },
             entrypoint: ["/pause"],
         });
-        mustRun("tar", ["--create", "--file", `${layout}.tar`, "--directory", layout, "."]);
+        mustRun("tar", ["--create", "--file", `${layout}.tar`, "--directory", layout, "."], { cwd: dir });
         ctr("images", "import", `${layout}.tar`);
 
         const kubeconfig = path.join(dir, "kubeconfig.json");
