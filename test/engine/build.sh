@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real binaries test/engine needs, from the Go module proxy only, into .engine/bin
 # (gitignored). Go's own module and build caches make a second run a no-op (Go skips a link whose
-# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [provider] [yaml] [containerd] (all by default)
+# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [hosts] [provider] [yaml] [containerd] (all by default)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$root/.engine/bin"
@@ -9,6 +9,17 @@ mkdir -p "$out"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
 stamp() { echo "[build $(date -u +%H:%M:%S)] $*"; }
+
+# The folder of module $1 in the module cache, downloading it first. On a cold cache
+# `go list -m -f '{{.Dir}}'` prints an empty line and exits 0 (shared/REAL-ENGINE.md, seen on a fresh
+# machine), so download first, then ask, and fail loudly when the answer is still empty.
+module_dir() {
+	local dir
+	go mod download "$1"
+	dir="$(go list -m -f '{{.Dir}}' "$1")"
+	[ -n "$dir" ] && [ -d "$dir" ] || { echo "module $1 has no folder in the module cache" >&2; return 1; }
+	echo "$dir"
+}
 
 k8s() {
 	# Without a version the API server reports 0.0 and the Pulumi provider refuses it as too old
@@ -43,7 +54,7 @@ provider() {
 	local v=4.25.0 mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src
 	mkdir -p "$root/.engine/plugins"
 	cd "$root/test/engine/provider"
-	src="$(go list -m -f '{{.Dir}}' "$mod")" || { go mod download "$mod" && src="$(go list -m -f '{{.Dir}}' "$mod")"; }
+	src="$(module_dir "$mod")"
 	stamp "pulumi-resource-kubernetes $v from $src"
 	rm -rf pulumi-resource-kubernetes
 	cp -r "$src/cmd/pulumi-resource-kubernetes" .
@@ -63,6 +74,26 @@ yaml() {
 		-o "$out/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 }
 
+hosts() {
+	# Pulumi's Node.js and Python language hosts: `pulumi up` of a TypeScript or Python program runs
+	# through them (the CLI looks next to its own binary). Their Go modules are refused by the module
+	# proxy, so they build from the source in shared/third_party (go.mod pointed at the served pkg/v3
+	# and sdk/v3 v3.260.0; its README lists the changes), never copied into this repository.
+	local v=v3.260.0 src="${LANGUAGE_HOSTS_SRC:-$root/../shared/third_party/pulumi-language-hosts}"
+	[ -d "$src/pulumi-language-nodejs" ] || {
+		echo "language host source missing at $src (set LANGUAGE_HOSTS_SRC)" >&2
+		return 1
+	}
+	stamp "pulumi-language-nodejs, pulumi-language-python $v from $src"
+	local lang
+	for lang in nodejs python; do
+		(cd "$src/pulumi-language-$lang" && go build -trimpath \
+			-ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
+			-o "$out/pulumi-language-$lang" .)
+	done
+	install -m 0755 "$src/pulumi-language-python/pulumi-language-python-exec" "$out/"
+}
+
 containerd() {
 	# The kubelet's container runtime, its runc shim and its CLI (to import the sandbox image), and
 	# that image's one binary (test/engine/pause); runc itself is Debian's.
@@ -79,7 +110,7 @@ containerd() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi provider yaml containerd)
+[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi hosts provider yaml containerd)
 for t in "${targets[@]}"; do
 	start=$(date +%s)
 	"$t"
