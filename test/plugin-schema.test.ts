@@ -1,7 +1,7 @@
 /**
- * Other Pulumi languages see the component through the schema that Pulumi's analyzer infers from the
- * TypeScript sources (FACTS.md section 4). These tests run that analyzer in-process and pin what it
- * infers; descriptions must be the JSDoc TypeScript itself reads from the sources.
+ * Other Pulumi languages see the component through the schema that Pulumi's analyzer infers from the TypeScript
+ * sources (docs/facts.md#pulumi-behaviours-the-tests-rely-on). These tests run that analyzer in-process and pin
+ * what it infers; descriptions must be the JSDoc TypeScript itself reads from the sources.
  *
  * A new argument or output is one line in the tables below (`inputs`, `gcpInputs`, `credentialsInputs`,
  * `outputs`); a new object type is one entry in `objectTypes` plus its table. Because the tables are
