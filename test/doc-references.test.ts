@@ -65,7 +65,8 @@ function references(files: { file: string; text: string }[]): Reference[] {
                 found.push({ at, page: match[1], anchor: match[2] });
             }
             if (file.endsWith(".md")) {
-                for (const match of line.matchAll(/\]\(#([^)\s]+)\)/g)) found.push({ at, page: file, anchor: match[1] });
+                for (const match of line.matchAll(/\]\(#([^)\s]+)\)/g))
+                    found.push({ at, page: file, anchor: match[1] });
             }
         });
     }

@@ -129,6 +129,12 @@ const cases: Refusal[] = [
         /absolute https/,
     ],
     [
+        "federation without a pool id",
+        token({ federation: { ...federation, poolId: undefined as never } }),
+        "gcp.federation.poolId",
+        /^gcp.federation.poolId is required; it is not set$/,
+    ],
+    [
         "federation without an issuer",
         token({ federation: { poolId: "eks-pool", providerId: "eks-oidc" } }),
         "gcp.federation.issuerUri",

@@ -141,6 +141,12 @@ const cases: Refusal[] = [
         /Artifact Registry location/,
     ],
     [
+        "a repository without a location",
+        sampleArgs({ gcp: { ...gcp, repositories: [{ repository: "asia.gcr.io" } as never] } }),
+        "gcp.repositories[0].location",
+        /^gcp.repositories\[0\].location is required; it is not set$/,
+    ],
+    [
         "a repository listed twice",
         sampleArgs({ gcp: { ...gcp, repositories: [gcp.repositories![0], gcp.repositories![0]] } }),
         "gcp.repositories[1]",
