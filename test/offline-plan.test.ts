@@ -508,6 +508,7 @@ describe("npm run plan for the keyless stacks", () => {
             /\nResources \(2\):\n {2}registry-pull-secret:index:RegistryPullSecret {2}regcred\n {2}└─ gcp:artifactregistry\/repositoryIamMember:RepositoryIamMember {2}regcred-reader-asia-northeast1-images\n\n/,
         );
         assert.match(stdout, /\nmember: serviceAccount:123456789012-compute@developer\.gserviceaccount\.com\n/);
+        assert.match(stdout, /\nDependency order \(1 resource in 1 step; /);
         assert.match(stdout, /\nKubernetes objects \(0\):\n/);
         assert.match(stdout, /\n {2}namespaces: \[\]\n {2}registries: \[\]\n/);
     });

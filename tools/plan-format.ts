@@ -230,6 +230,11 @@ export interface PlanInput {
     warnings?: string[];
 }
 
+/** `1 step`, `2 steps`. */
+function counted(count: number, noun: string): string {
+    return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /** The whole plan as text. */
 export function formatPlan({ project, stack, registrations, outputs, warnings = [] }: PlanInput): string {
     const steps = dependencyOrder(registrations);
@@ -247,7 +252,7 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
         `Resources (${registrations.length}):`,
         ...resourceTree(registrations).map((line) => `  ${line}`),
         "",
-        `Dependency order (${steps.length} resources in ${new Set(steps.map((s) => s.step)).size} steps; one step's resources go in parallel):`,
+        `Dependency order (${counted(steps.length, "resource")} in ${counted(new Set(steps.map((s) => s.step)).size, "step")}; one step's resources go in parallel):`,
         ...steps.map(
             ({ step, registration, after }) =>
                 `  ${String(step).padStart(width)}. ${registration.type}  ${registration.name}${after.length ? `  (after ${after.join(", ")})` : ""}`,
