@@ -89,7 +89,7 @@ export interface GoogleSide {
     iamCredentials?: TokenDouble;
     dns: DnsDouble;
     /** Whether `token` is one of these doubles issued and that has not expired. */
-    isLiveToken(token: string): boolean;
+    isLiveToken: (token: string) => boolean;
     /** Stops the metadata server: connections to 169.254.169.254:80 are refused. */
     metadataDown(): Promise<void>;
     /** Starts it again, with a new double issuing new tokens. */

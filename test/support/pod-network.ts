@@ -137,10 +137,10 @@ export function startPodNetwork(): PodNetwork {
         // Pods leave towards the machine under the node's address: the machine has no route to podCidr.
         runIn(nodeNetns, "nft", ["add table ip registry-pull-secret-e2e"]);
         runIn(nodeNetns, "nft", [
-            "add chain ip registry-pull-secret-e2e masquerade { type nat hook postrouting priority srcnat; }",
+            "add chain ip registry-pull-secret-e2e pods-out { type nat hook postrouting priority srcnat; }",
         ]);
         runIn(nodeNetns, "nft", [
-            `add rule ip registry-pull-secret-e2e masquerade oifname "${nodeEnd}" ip saddr ${podCidr} masquerade`,
+            `add rule ip registry-pull-secret-e2e pods-out oifname "${nodeEnd}" ip saddr ${podCidr} masquerade`,
         ]);
         return {
             nodeNetns,

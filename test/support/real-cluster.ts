@@ -125,6 +125,55 @@ const controllers = {
     pods: ["deployment-controller", "replicaset-controller", "root-ca-certificate-publisher-controller"],
 };
 
+/**
+ * An audit log of writes to Secrets, ServiceAccounts, Pods and Deployments and of reads of Secrets,
+ * at level Metadata (who, what, when to the microsecond; never a request or response body, so never
+ * a Secret's data): the API server's own record of the order things happened in.
+ */
+function auditFlags(dir: string): string[] {
+    const policy = path.join(dir, "audit-policy.json");
+    const resources = [
+        { group: "", resources: ["secrets", "serviceaccounts", "pods"] },
+        { group: "apps", resources: ["deployments", "replicasets"] },
+    ];
+    writeFileSync(
+        policy,
+        JSON.stringify({
+            apiVersion: "audit.k8s.io/v1",
+            kind: "Policy",
+            omitStages: ["RequestReceived"],
+            rules: [
+                { level: "Metadata", verbs: ["create", "update", "patch", "delete"], resources },
+                { level: "Metadata", verbs: ["get"], resources: [{ group: "", resources: ["secrets"] }] },
+                { level: "None" },
+            ],
+        }),
+    );
+    return [
+        `--audit-policy-file=${policy}`,
+        `--audit-log-path=${path.join(dir, "audit.log")}`,
+        "--audit-log-format=json",
+    ];
+}
+
+/** One entry of the audit log (audit.k8s.io/v1 Event, the fields the tests read). */
+export interface AuditEvent {
+    verb: string;
+    user: { username: string; extra?: Record<string, string[]> };
+    objectRef?: { resource: string; namespace?: string; name?: string };
+    responseStatus?: { code: number };
+    requestReceivedTimestamp: string;
+    stageTimestamp: string;
+}
+
+/** The audit log so far (a cluster started with `podsAt`). */
+export function auditEvents(cluster: RealCluster): AuditEvent[] {
+    return readFileSync(path.join(cluster.dir, "audit.log"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as AuditEvent);
+}
+
 export async function startRealCluster(options: ClusterOptions = {}): Promise<RealCluster> {
     const address = options.podsAt ?? "127.0.0.1";
     const dir = mkdtempSync(path.join(tmpdir(), "real-cluster-"));
@@ -172,6 +221,7 @@ export async function startRealCluster(options: ClusterOptions = {}): Promise<Re
             // Endpoints may not hold a loopback address: without pods, 127.0.0.1 is the only one here.
             ...(options.podsAt ? [] : ["--endpoint-reconciler-type=none"]),
             "--profiling=false",
+            ...(options.podsAt ? auditFlags(dir) : []),
         ]);
         started.push(apiserver);
         const server = `https://${address}:${apiPort}`;
