@@ -15,7 +15,14 @@ import { ip } from "../support/netns";
 let pods: PodCluster;
 
 before(async () => {
-    pods = await startPodCluster({ google: { lifetimeSeconds: 3600 } });
+    pods = await startPodCluster({
+        google: {
+            lifetimeSeconds: 3600,
+            // STS and IAM Credentials listen only when a test uses them.
+            federation: { audience: "//iam.googleapis.com/e2e", subjectToken: () => "not sent by the probe" },
+            impersonate: "reader@e2e-project.iam.gserviceaccount.com",
+        },
+    });
     console.log("start-up, seconds:", JSON.stringify(pods.timings));
 });
 after(async () => {

@@ -121,8 +121,14 @@ const controllers = {
     // deletion (which the Pulumi Kubernetes provider uses) finishes.
     always: ["namespace-controller", "garbage-collector-controller", "serviceaccount-controller"],
     // Deployments roll out through ReplicaSets; every namespace gets `kube-root-ca.crt`, the CA that
-    // the kubelet puts beside each pod's ServiceAccount token.
-    pods: ["deployment-controller", "replicaset-controller", "root-ca-certificate-publisher-controller"],
+    // the kubelet puts beside each pod's ServiceAccount token; the kubelet registers its Node with the
+    // `node.kubernetes.io/not-ready` taint, which only the node lifecycle controller lifts once it is Ready.
+    pods: [
+        "deployment-controller",
+        "replicaset-controller",
+        "root-ca-certificate-publisher-controller",
+        "node-lifecycle-controller",
+    ],
 };
 
 /**
