@@ -19,7 +19,7 @@ before(async () => {
         google: {
             lifetimeSeconds: 3600,
             // STS and IAM Credentials listen only when a test uses them.
-            federation: { audience: "//iam.googleapis.com/e2e", subjectToken: () => "not sent by the probe" },
+            federation: { audience: "//iam.googleapis.com/e2e", acceptsSubjectToken: () => false },
             impersonate: "reader@e2e-project.iam.gserviceaccount.com",
         },
     });

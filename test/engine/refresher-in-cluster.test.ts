@@ -19,6 +19,7 @@ import type * as automation from "@pulumi/pulumi/automation";
 import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
 import { installEngineProject, mustRun, type EngineProject } from "../support/engine-project";
 import { gcpDoubleLauncher, googleState } from "../support/gcp-provider-double";
+import { verifiedClaims } from "../support/google-network";
 import { routeChecks, startPodCluster, type PodCluster } from "../support/pod-cluster";
 import { auditEvents, engineBinary, type AuditEvent } from "../support/real-cluster";
 import { pullByKubelet } from "../support/real-node";
@@ -40,7 +41,7 @@ let googleFile: string;
 let inCluster: ReturnType<typeof clusterState>;
 const engineOutput: string[] = [];
 
-function program(targets: () => string[]) {
+function program(targets: () => string[], federated = false) {
     return () => {
         const { RegistryPullSecret } = project.require("registry-pull-secret") as typeof import("../../components");
         const pull = new RegistryPullSecret("regcred", {
@@ -51,7 +52,8 @@ function program(targets: () => string[]) {
                 project: "e2e-project",
                 projectNumber: "123456789012",
                 repositories: [{ location: "us", repository: "e2e" }],
-                refresher: { image: pods.refresherImage },
+                refresher: { image: pods.refresherImage, ...(federated ? { namespace: pool.namespace } : {}) },
+                ...(federated ? { federation: { poolId: pool.id, providerId: pool.provider, issuerUri: issuer } } : {}),
             },
         });
         return Promise.resolve({ secretName: pull.secretName });
@@ -59,9 +61,32 @@ function program(targets: () => string[]) {
 }
 let targets = namespaces;
 
+/** The federation step's provider, and what its STS double saw: the claims of each subject token. */
+const pool = { id: "e2e-pool", provider: "e2e-provider", namespace: "federated-refresher" };
+const audience = `//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${pool.id}/providers/${pool.provider}`;
+const issuer = "https://kubernetes.default.svc.cluster.local";
+const subjects: Record<string, unknown>[] = [];
+const subjectTokens: string[] = [];
+
+/** As Google's STS does for an OIDC provider: the issuer's signature, the audience, the subject, unexpired. */
+function acceptsSubjectToken(token: string): boolean {
+    const claims = verifiedClaims(token, readFileSync(path.join(pods.cluster.dir, "sa.pub"), "utf8"));
+    if (claims === undefined) return false;
+    subjects.push(claims);
+    subjectTokens.push(token);
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    return (
+        claims.iss === issuer &&
+        audiences.includes(audience) &&
+        claims.sub === `system:serviceaccount:${pool.namespace}:token-refresher` &&
+        typeof claims.exp === "number" &&
+        claims.exp * 1000 > Date.now()
+    );
+}
+
 before(async () => {
     pods = await startPodCluster({
-        google: { lifetimeSeconds },
+        google: { lifetimeSeconds, federation: { audience, acceptsSubjectToken } },
         // GKE labels nodes that run its metadata server so; the refresher's Deployment selects them.
         nodeLabels: { "iam.gke.io/gke-metadata-server-enabled": "true" },
     });
@@ -381,3 +406,56 @@ async function rbacApi() {
     config.loadFromString(pods.cluster.kubeconfig);
     return config.makeApiClient(k8s.RbacAuthorizationV1Api);
 }
+
+it("federation: the refresher's projected token carries the provider's audience, STS receives and exchanges it, the kubelet pulls with the result, and no token of it reaches a log", async () => {
+    const federated = await project.automation.LocalWorkspace.createOrSelectStack(
+        { stackName: "e2e-federation", projectName: "registry-pull-secret", program: program(() => ["e2e-a"], true) },
+        {
+            workDir: project.dir,
+            pulumiCommand: project.pulumi,
+            envVars: { ...project.env, GCP_DOUBLE_STATE: googleFile, GCP_DOUBLE_VERSION: "federation" },
+            projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
+            secretsProvider: "passphrase",
+        },
+    );
+    await federated.setAllConfig({
+        "kubernetes:kubeconfig": { value: pods.cluster.kubeconfig, secret: true },
+        "kubernetes:enableSecretMutable": { value: "true" },
+    });
+    const up = await federated.up({ onOutput });
+    assert.equal(up.summary.result, "succeeded");
+    const sts = pods.google.sts!;
+    assert.ok(subjects.length > 0 && sts.issued.length > 0, "STS received the projected token and exchanged it");
+    for (const claims of subjects) {
+        assert.ok([claims.aud].flat().includes(audience), `audience ${JSON.stringify(claims.aud)}`);
+        assert.equal(claims.sub, `system:serviceaccount:${pool.namespace}:token-refresher`);
+    }
+    const password = await passwordIn("e2e-a");
+    assert.ok(
+        sts.issued.some((t) => t.token === password),
+        "the Secret holds the token STS issued",
+    );
+    assert.deepEqual(
+        await pullByKubelet(pods.core, pods.node, "e2e-a", "pulls-federated", `${pods.front.host}/${image}`),
+        { pulled: true },
+    );
+    assert.deepEqual(
+        googleState(googleFile)
+            .map((r) => r.type)
+            .sort(),
+        [
+            "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+            "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+            "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+        ],
+    );
+    const logs = podLogs();
+    const output = engineOutput.join("");
+    for (const token of [...subjectTokens, ...sts.issued.map((t) => t.token)]) {
+        assert.equal(logs.includes(token), false, "a pod log holds a federation token");
+        assert.equal(output.includes(token), false, "the engine's output holds a federation token");
+    }
+    const destroyed = await federated.destroy({ onOutput });
+    assert.equal(destroyed.summary.result, "succeeded");
+    assert.deepEqual(googleState(googleFile), []);
+});

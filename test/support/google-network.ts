@@ -6,6 +6,7 @@
  * signed by a CA this test makes (openssl) and the refresher image trusts; DNS on 53 answering those
  * names and nothing else.
  */
+import { verify } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type * as net from "node:net";
@@ -80,6 +81,18 @@ function serveOn(listener: net.Server, url: string, tls?: { key: string; cert: s
     };
 }
 
+/**
+ * The claims of a Kubernetes ServiceAccount token (a JWT, RS256) whose signature `publicKey` verifies,
+ * else undefined: what Google's STS checks against the provider's issuer keys before it exchanges one.
+ */
+export function verifiedClaims(token: string, publicKey: string): Record<string, unknown> | undefined {
+    const [header, payload, signature] = token.split(".");
+    if (signature === undefined) return undefined;
+    const signed = Buffer.from(`${header}.${payload}`);
+    if (!verify("RSA-SHA256", signed, publicKey, Buffer.from(signature, "base64url"))) return undefined;
+    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
 export interface GoogleSide {
     /** The CA the doubles' TLS certificate chains to (PEM): the refresher image trusts it. */
     ca: string;
@@ -88,7 +101,7 @@ export interface GoogleSide {
     sts?: TokenDouble;
     iamCredentials?: TokenDouble;
     dns: DnsDouble;
-    /** Whether `token` is one of these doubles issued and that has not expired. */
+    /** Whether `token` is one any of these doubles issued and that has not expired. */
     isLiveToken: (token: string) => boolean;
     /** Stops the metadata server: connections to 169.254.169.254:80 are refused. */
     metadataDown(): Promise<void>;
@@ -101,7 +114,7 @@ export interface GoogleSideOptions {
     /** Lifetime of each token, seconds (what `expires_in` says). */
     lifetimeSeconds: number;
     /** Workload Identity Federation: what STS accepts. */
-    federation?: { audience: string; subjectToken: () => string };
+    federation?: { audience: string; acceptsSubjectToken: (token: string) => boolean };
     /** Impersonation: the account IAM Credentials mints tokens for. */
     impersonate?: string;
 }
@@ -150,8 +163,9 @@ export async function startGoogleSide(network: PodNetwork, options: GoogleSideOp
           )
         : undefined;
     if (!iamCredentials) (iamListener as net.Server).close();
-    // The token that ends up in the Secrets: the impersonated account's, else the first identity's.
-    const finalIssuers = () => (iamCredentials ? [iamCredentials] : sts ? [sts] : metadataServers);
+    // Artifact Registry takes any live Google access token (what it may read is IAM's business, which
+    // the front does not model): the metadata server's, STS's or IAM Credentials'.
+    const issuers = () => [...metadataServers, ...(sts ? [sts] : []), ...(iamCredentials ? [iamCredentials] : [])];
     return {
         ca: identity.ca,
         metadataServers,
@@ -159,7 +173,7 @@ export async function startGoogleSide(network: PodNetwork, options: GoogleSideOp
         iamCredentials,
         dns,
         isLiveToken: (token) =>
-            finalIssuers().some((double) => double.issued.some((t) => t.token === token && t.expiresAtMs > now())),
+            issuers().some((double) => double.issued.some((t) => t.token === token && t.expiresAtMs > now())),
         metadataDown: async () => {
             await metadata?.close();
             metadata = undefined;

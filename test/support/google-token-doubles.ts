@@ -134,10 +134,10 @@ export function startMetadataServerDouble(
     );
 }
 
-/** The STS double: accepts only `subjectToken()` for `audience`. */
+/** The STS double: accepts, for `audience`, only a subject token `acceptsSubjectToken` accepts. */
 export function startStsDouble(
     now: () => number,
-    expected: { audience: string; subjectToken: () => string },
+    expected: { audience: string; acceptsSubjectToken: (token: string) => boolean },
     lifetimeSeconds = 3600,
     serve?: Serve,
 ): Promise<TokenDouble> {
@@ -157,7 +157,7 @@ export function startStsDouble(
             for (const [field, value] of Object.entries(wanted)) {
                 if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
             }
-            if (form.get("subject_token") !== expected.subjectToken()) {
+            if (!expected.acceptsSubjectToken(form.get("subject_token") ?? "")) {
                 return refuse(400, "invalid_grant", "the subject token is not the projected token");
             }
             const issued = issue();
