@@ -38,6 +38,8 @@ let apps: AppsV1Api;
 let project: EngineProject;
 let stack: automation.Stack;
 let googleFile: string;
+/** The version of the gcp plugin the project's @pulumi/gcp asks for (the double is installed as it). */
+let gcpVersion: string;
 let inCluster: ReturnType<typeof clusterState>;
 const engineOutput: string[] = [];
 
@@ -101,8 +103,7 @@ before(async () => {
     }
     project = await installEngineProject();
     googleFile = path.join(mkdtempSync(path.join(tmpdir(), "google-double-")), "google.json");
-    const gcpVersion = JSON.parse(readFileSync(project.require.resolve("@pulumi/gcp/package.json"), "utf8")).pulumi
-        .version;
+    gcpVersion = JSON.parse(readFileSync(project.require.resolve("@pulumi/gcp/package.json"), "utf8")).pulumi.version;
     mustRun(
         engineBinary("pulumi"),
         ["plugin", "install", "resource", "gcp", gcpVersion, "--file", gcpDoubleLauncher(path.dirname(googleFile))],
@@ -413,7 +414,7 @@ it("federation: the refresher's projected token carries the provider's audience,
         {
             workDir: project.dir,
             pulumiCommand: project.pulumi,
-            envVars: { ...project.env, GCP_DOUBLE_STATE: googleFile, GCP_DOUBLE_VERSION: "federation" },
+            envVars: { ...project.env, GCP_DOUBLE_STATE: googleFile, GCP_DOUBLE_VERSION: gcpVersion },
             projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
             secretsProvider: "passphrase",
         },
