@@ -11,6 +11,10 @@ import { after, before, it } from "node:test";
 import { routeTo } from "../support/pod-network";
 import { startPodCluster, routeChecks, type PodCluster } from "../support/pod-cluster";
 import { ip } from "../support/netns";
+import { buildRefresherImage } from "../support/refresher-image";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 
 let pods: PodCluster;
 
@@ -124,4 +128,13 @@ it("a scheduled pod on the bridge passes the route-check gate, reaches the API s
     assert.equal(checked?.passed, true, JSON.stringify(checked));
     const started = Date.parse(pod.status?.containerStatuses?.[0]?.state?.terminated?.startedAt as unknown as string);
     assert.ok(Date.parse(checked.at) <= started, "the gate ran before the container started");
+});
+
+it("the refresher image is reproducible: built again from the same inputs, it has the same digest", () => {
+    const work = mkdtempSync(path.join(tmpdir(), "refresher-image-again-"));
+    try {
+        assert.equal(buildRefresherImage(work, path.join(work, "layout"), pods.google.ca), pods.builtDigest);
+    } finally {
+        rmSync(work, { recursive: true, force: true });
+    }
 });

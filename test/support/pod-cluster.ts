@@ -31,6 +31,8 @@ export interface PodCluster {
     front: RegistryFront;
     /** The refresher image as a pod names it: `FRONT/public/token-refresher@sha256:...`. */
     refresherImage: string;
+    /** The digest of the image's manifest as built (before the registry compressed its layer). */
+    builtDigest: string;
     /** Seconds each piece took to start, in order. */
     timings: Record<string, number>;
     stop(): Promise<void>;
@@ -76,11 +78,12 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
             isLiveToken: google.isLiveToken,
         });
         stops.push(() => front.close());
+        let builtDigest = "";
         const refresherImage = await timed("refresher image", () => {
             const work = mkdtempSync(path.join(tmpdir(), "refresher-image-"));
             try {
                 const layout = path.join(work, "layout");
-                buildRefresherImage(work, layout, google.ca);
+                builtDigest = buildRefresherImage(work, layout, google.ca);
                 // The registry stores the layer compressed (skopeo), so the pushed manifest has its own digest.
                 const manifest = registry.push(`oci:${layout}:refresher`, `${refresherRepository}:e2e`);
                 return `${front.host}/${refresherRepository}@sha256:${createHash("sha256").update(manifest).digest("hex")}`;
@@ -92,7 +95,7 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
         stops.push(() => node.stop());
         node.trustPlainHttp(front.host);
         const core = await coreApi(cluster.kubeconfig);
-        return { network, google, cluster, core, node, registry, front, refresherImage, timings, stop };
+        return { network, google, cluster, core, node, registry, front, refresherImage, builtDigest, timings, stop };
     } catch (error) {
         await stop();
         throw error;
