@@ -109,8 +109,16 @@ before(async () => {
         ["plugin", "install", "resource", "gcp", gcpVersion, "--file", gcpDoubleLauncher(path.dirname(googleFile))],
         { cwd: project.dir, env: project.env },
     );
-    stack = await project.automation.LocalWorkspace.createOrSelectStack(
-        { stackName: "e2e", projectName: "registry-pull-secret", program: program(() => targets) },
+    stack = await newStack(
+        "e2e",
+        program(() => targets),
+    );
+});
+
+/** A stack of the installed project on the test cluster, with the gcp double standing for Google. */
+async function newStack(stackName: string, run: automation.PulumiFn): Promise<automation.Stack> {
+    const created = await project.automation.LocalWorkspace.createOrSelectStack(
+        { stackName, projectName: "registry-pull-secret", program: run },
         {
             workDir: project.dir,
             pulumiCommand: project.pulumi,
@@ -119,11 +127,12 @@ before(async () => {
             secretsProvider: "passphrase",
         },
     );
-    await stack.setAllConfig({
+    await created.setAllConfig({
         "kubernetes:kubeconfig": { value: pods.cluster.kubeconfig, secret: true },
         "kubernetes:enableSecretMutable": { value: "true" },
     });
-});
+    return created;
+}
 after(async () => {
     await pods?.stop();
     project?.remove();
@@ -409,20 +418,10 @@ async function rbacApi() {
 }
 
 it("federation: the refresher's projected token carries the provider's audience, STS receives and exchanges it, the kubelet pulls with the result, and no token of it reaches a log", async () => {
-    const federated = await project.automation.LocalWorkspace.createOrSelectStack(
-        { stackName: "e2e-federation", projectName: "registry-pull-secret", program: program(() => ["e2e-a"], true) },
-        {
-            workDir: project.dir,
-            pulumiCommand: project.pulumi,
-            envVars: { ...project.env, GCP_DOUBLE_STATE: googleFile, GCP_DOUBLE_VERSION: gcpVersion },
-            projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
-            secretsProvider: "passphrase",
-        },
+    const federated = await newStack(
+        "e2e-federation",
+        program(() => ["e2e-a"], true),
     );
-    await federated.setAllConfig({
-        "kubernetes:kubeconfig": { value: pods.cluster.kubeconfig, secret: true },
-        "kubernetes:enableSecretMutable": { value: "true" },
-    });
     const up = await federated.up({ onOutput });
     assert.equal(up.summary.result, "succeeded");
     const sts = pods.google.sts!;
