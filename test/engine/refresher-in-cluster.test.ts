@@ -334,9 +334,13 @@ it("a rollout (a new target namespace changes the config) keeps a ready refreshe
             await sleep(200);
         }
     })();
-    const result = await stack.up({ onOutput });
-    polling = false;
-    await poll;
+    let result: automation.UpResult;
+    try {
+        result = await stack.up({ onOutput });
+    } finally {
+        polling = false;
+        await poll;
+    }
     assert.equal(result.summary.result, "succeeded");
     assert.ok(leastReady >= 1, "some refresher pod was ready at every look during the rollout");
     const current = (await refresherPods()).filter((pod) => pod.metadata?.name !== old.metadata?.name);

@@ -42,8 +42,9 @@ export interface GoogleRecord {
     props: Props;
 }
 
+/** The resource's own type: a URN's type part is the parents' types and its own, joined by `$`. */
 function typeOf(urn: string): string {
-    return urn.split("::")[2];
+    return urn.split("::")[2].split("$").at(-1) ?? "";
 }
 
 function load(file: string): GoogleRecord[] {
