@@ -328,9 +328,19 @@ it("a rollout (a new target namespace changes the config) keeps a ready refreshe
     targets = [...namespaces, added];
     let leastReady = Infinity;
     let polling = true;
+    // Each change of what the poll sees: time, then each pod's name, readiness and whether it is going.
+    const timeline: string[] = [];
     const poll = (async () => {
         while (polling) {
-            leastReady = Math.min(leastReady, (await refresherPods()).filter(isReady).length);
+            const seen = await refresherPods();
+            leastReady = Math.min(leastReady, seen.filter(isReady).length);
+            const line = seen
+                .map(
+                    (p) =>
+                        `${p.metadata?.name}:${isReady(p) ? "ready" : "not-ready"}${p.metadata?.deletionTimestamp ? ":deleting" : ""}`,
+                )
+                .join(" ");
+            if (!timeline.at(-1)?.endsWith(line)) timeline.push(`${new Date().toISOString()} ${line}`);
             await sleep(200);
         }
     })();
@@ -342,7 +352,11 @@ it("a rollout (a new target namespace changes the config) keeps a ready refreshe
         await poll;
     }
     assert.equal(result.summary.result, "succeeded");
-    assert.ok(leastReady >= 1, "some refresher pod was ready at every look during the rollout");
+    console.log(`rollout, as the poll saw it:\n${timeline.join("\n")}`);
+    assert.ok(
+        leastReady >= 1,
+        `some refresher pod was ready at every look during the rollout:\n${timeline.join("\n")}`,
+    );
     const current = (await refresherPods()).filter((pod) => pod.metadata?.name !== old.metadata?.name);
     assert.equal(current.length, 1, "a new pod replaced the old one");
     const events = auditEvents(pods.cluster);
