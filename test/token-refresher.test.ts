@@ -371,7 +371,7 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
         const tokenFile = path.join(work, "token");
         writeFileSync(tokenFile, "projected-jwt-1\n");
         let projected = "projected-jwt-1";
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => projected });
+        const sts = await startStsDouble(clock.now, { audience, acceptsSubjectToken: (token) => token === projected });
         allDoubles.push(sts);
         running.push({ stop: () => sts.close() });
         const s = await setup({
@@ -392,7 +392,7 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
         const clock = new ManualClock();
         const tokenFile = path.join(work, "token-wrong");
         writeFileSync(tokenFile, "jwt");
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => "jwt" });
+        const sts = await startStsDouble(clock.now, { audience, acceptsSubjectToken: (token) => token === "jwt" });
         allDoubles.push(sts);
         running.push({ stop: () => sts.close() });
         const s = await setup({

@@ -46,7 +46,25 @@ export function doubleToken(): string {
     return `ya29.double-${randomBytes(24).toString("hex")}`;
 }
 
-async function startDouble(now: () => number, lifetimeSeconds: number, handle: Handler): Promise<TokenDouble> {
+/** Where a double serves: starts serving `listener` and answers its base URL and how to stop. */
+export type Serve = (listener: http.RequestListener) => Promise<{ url: string; close(): Promise<void> }>;
+
+/** Plain HTTP on 127.0.0.1, a free port (the default of every double). */
+export const serveOnLoopback: Serve = async (listener) => {
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+};
+
+async function startDouble(
+    now: () => number,
+    lifetimeSeconds: number,
+    handle: Handler,
+    serve: Serve = serveOnLoopback,
+): Promise<TokenDouble> {
     const faults: number[] = [];
     const planned: string[] = [];
     const double: Omit<TokenDouble, "url" | "close"> = {
@@ -65,7 +83,7 @@ async function startDouble(now: () => number, lifetimeSeconds: number, handle: H
         double.issued.push(token);
         return token;
     };
-    const server = http.createServer((req, res) => {
+    const served = await serve((req, res) => {
         let body = "";
         req.on("data", (chunk) => (body += chunk));
         req.on("end", () => {
@@ -79,11 +97,7 @@ async function startDouble(now: () => number, lifetimeSeconds: number, handle: H
             res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(answer));
         });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return Object.assign(double, {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    });
+    return Object.assign(double, served);
 }
 
 const refuse = (code: number, error: string, description: string): [number, unknown] => [
@@ -92,58 +106,73 @@ const refuse = (code: number, error: string, description: string): [number, unkn
 ];
 
 /** The GKE metadata server double. */
-export function startMetadataServerDouble(now: () => number, lifetimeSeconds = 3600): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, _body, issue) => {
-        if (req.method !== "GET" || req.url !== "/computeMetadata/v1/instance/service-accounts/default/token") {
-            return refuse(404, "not_found", "not served by the double");
-        }
-        // The metadata server refuses requests without this header (a guard against SSRF).
-        if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
-        const issued = issue();
-        return [
-            200,
-            {
-                access_token: issued.token,
-                expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
-                token_type: "Bearer",
-            },
-        ];
-    });
+export function startMetadataServerDouble(
+    now: () => number,
+    lifetimeSeconds = 3600,
+    serve?: Serve,
+): Promise<TokenDouble> {
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, _body, issue) => {
+            if (req.method !== "GET" || req.url !== "/computeMetadata/v1/instance/service-accounts/default/token") {
+                return refuse(404, "not_found", "not served by the double");
+            }
+            // The metadata server refuses requests without this header (a guard against SSRF).
+            if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
+            const issued = issue();
+            return [
+                200,
+                {
+                    access_token: issued.token,
+                    expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
+                    token_type: "Bearer",
+                },
+            ];
+        },
+        serve,
+    );
 }
 
-/** The STS double: accepts only `subjectToken()` for `audience`. */
+/** The STS double: accepts, for `audience`, only a subject token `acceptsSubjectToken` accepts. */
 export function startStsDouble(
     now: () => number,
-    expected: { audience: string; subjectToken: () => string },
+    expected: { audience: string; acceptsSubjectToken: (token: string) => boolean },
     lifetimeSeconds = 3600,
+    serve?: Serve,
 ): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, body, issue) => {
-        if (req.method !== "POST" || req.url !== "/v1/token") return refuse(404, "not_found", "not served");
-        const form = new URLSearchParams(body);
-        const wanted: Record<string, string> = {
-            grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-            requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
-            subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-            scope: "https://www.googleapis.com/auth/cloud-platform",
-            audience: expected.audience,
-        };
-        for (const [field, value] of Object.entries(wanted)) {
-            if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
-        }
-        if (form.get("subject_token") !== expected.subjectToken()) {
-            return refuse(400, "invalid_grant", "the subject token is not the projected token");
-        }
-        const issued = issue();
-        return [
-            200,
-            {
-                access_token: issued.token,
-                issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
-                token_type: "Bearer",
-                expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
-            },
-        ];
-    });
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, body, issue) => {
+            if (req.method !== "POST" || req.url !== "/v1/token") return refuse(404, "not_found", "not served");
+            const form = new URLSearchParams(body);
+            const wanted: Record<string, string> = {
+                grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+                requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+                scope: "https://www.googleapis.com/auth/cloud-platform",
+                audience: expected.audience,
+            };
+            for (const [field, value] of Object.entries(wanted)) {
+                if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
+            }
+            if (!expected.acceptsSubjectToken(form.get("subject_token") ?? "")) {
+                return refuse(400, "invalid_grant", "the subject token is not the projected token");
+            }
+            const issued = issue();
+            return [
+                200,
+                {
+                    access_token: issued.token,
+                    issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                    token_type: "Bearer",
+                    expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
+                },
+            ];
+        },
+        serve,
+    );
 }
 
 /** The IAM Credentials double: impersonates `email` for callers holding a token `trusted` returns. */
@@ -151,21 +180,27 @@ export function startIamCredentialsDouble(
     now: () => number,
     expected: { email: string; trusted: () => string[] },
     lifetimeSeconds = 3600,
+    serve?: Serve,
 ): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, body, issue) => {
-        const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
-        if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
-        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-        if (bearer === undefined || !expected.trusted().includes(bearer)) {
-            return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
-        }
-        const request = JSON.parse(body) as { scope?: string[] };
-        if (!request.scope?.includes("https://www.googleapis.com/auth/cloud-platform")) {
-            return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
-        }
-        const issued = issue();
-        return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
-    });
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, body, issue) => {
+            const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
+            if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
+            const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+            if (bearer === undefined || !expected.trusted().includes(bearer)) {
+                return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
+            }
+            const request = JSON.parse(body) as { scope?: string[] };
+            if (!request.scope?.includes("https://www.googleapis.com/auth/cloud-platform")) {
+                return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
+            }
+            const issued = issue();
+            return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
+        },
+        serve,
+    );
 }
 
 /** A clock tests move by hand; sleepers wake when it passes their deadline (or when aborted). */
