@@ -12,6 +12,8 @@ export interface PullSecretAttachmentArgs {
     serviceAccount: string;
     secretName: pulumi.Input<string>;
     mode: AttachMode;
+    /** The component's owner id, recorded beside a `merge` entry (components/ownership.ts). */
+    owner: pulumi.Input<string>;
     /** A kubeconfig for `merge`; default: the stack's Kubernetes connection. */
     kubeconfig?: pulumi.Input<string>;
 }
@@ -43,6 +45,7 @@ export function attachPullSecret(
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             secretName: args.secretName,
+            owner: args.owner,
             kubeconfig: args.kubeconfig,
         },
         opts,

@@ -8,14 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import https from "node:https";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { describeEntryCases, type EntryCluster } from "../support/entry-cases";
-import { serveWithFaults } from "../support/fault-injection";
+import { forwardTo, serveWithFaults } from "../support/fault-injection";
 import { startRealCluster, type RealCluster } from "../support/real-cluster";
 import type { EntryTiming } from "../../components/pull-secret-entry-client";
 
@@ -90,34 +89,18 @@ async function deleteNamespace(name: string): Promise<void> {
     }
 }
 
+async function annotations(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+        return (await core.readNamespacedServiceAccount({ name, namespace })).metadata?.annotations ?? {};
+    } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+    }
+}
+
 /** The real API server behind a proxy that forwards every request unchanged unless a fault is injected. */
 async function proxiedCluster(): Promise<EntryCluster> {
-    const proxy = await serveWithFaults(
-        (request, body) =>
-            new Promise((resolve, reject) => {
-                const forwarded = https.request(
-                    `${cluster.server}${request.url}`,
-                    {
-                        method: request.method,
-                        ca: cluster.certificateAuthority,
-                        headers: { ...request.headers, host: new URL(cluster.server).host },
-                    },
-                    (response) => {
-                        let text = "";
-                        response.on("data", (chunk) => (text += chunk));
-                        response.on("end", () =>
-                            resolve({
-                                status: response.statusCode ?? 0,
-                                body: text,
-                                contentType: response.headers["content-type"],
-                            }),
-                        );
-                    },
-                );
-                forwarded.on("error", reject);
-                forwarded.end(body);
-            }),
-    );
+    const proxy = await serveWithFaults(forwardTo(cluster.server, cluster.certificateAuthority));
     const kubeconfig = JSON.parse(cluster.kubeconfig);
     // client-node refuses plain http unless TLS checks are declared off; the proxy is on loopback.
     kubeconfig.clusters[0].cluster = { server: proxy.url, "insecure-skip-tls-verify": true };
@@ -125,9 +108,11 @@ async function proxiedCluster(): Promise<EntryCluster> {
         kubeconfig: JSON.stringify(kubeconfig),
         put,
         pullSecrets,
+        annotations,
         deleteNamespace,
         failNext: (...statuses) => proxy.failNext(...statuses),
         beforeNextPatch: (write) => proxy.beforeNextPatch(write),
+        loseNextPatchAnswer: (how) => proxy.loseNextPatchAnswer(how),
         log: proxy.log,
         close: () => proxy.close(),
     };
