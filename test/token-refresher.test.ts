@@ -593,19 +593,25 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
     const audience =
         "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/eks-pool/providers/eks";
 
-    it("exchanges the projected ServiceAccount token for a devstorage.read_only token, re-reading it each round as the kubelet rotates it", async () => {
+    /** A refresher exchanging `tokenFile` at the STS double, which accepts `subjectToken()` for `audience`. */
+    async function federated(tokenFile: string, subjectToken: () => string, refresherAudience = audience) {
         const clock = new ManualClock();
-        const tokenFile = path.join(work, "token");
-        writeFileSync(tokenFile, "projected-jwt-1\n");
-        let projected = "projected-jwt-1";
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => projected });
+        const sts = await startStsDouble(clock.now, { audience, subjectToken });
         allDoubles.push(sts);
         running.push({ stop: () => sts.close() });
         const s = await setup({
             clock,
-            config: { identity: { source: "federation", audience, tokenFile } },
+            config: { identity: { source: "federation", audience: refresherAudience, tokenFile } },
             endpoints: { sts: sts.url },
         });
+        return { s, sts };
+    }
+
+    it("exchanges the projected ServiceAccount token for a devstorage.read_only token, re-reading it each round as the kubelet rotates it", async () => {
+        const tokenFile = path.join(work, "token");
+        writeFileSync(tokenFile, "projected-jwt-1\n");
+        let projected = "projected-jwt-1";
+        const { s, sts } = await federated(tokenFile, () => projected);
         assert.equal(s.metadata.requests, 0, "no metadata server outside GKE");
         assert.equal(s.tokenIn("team-a", "regcred"), sts.issued[0].token);
         assert.deepEqual(sts.issued[0].scopes, [artifactRegistryScope]);
@@ -617,16 +623,8 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
     });
 
     it("a projected token file it cannot read is a failed step, retried with backoff; the loop goes on", async () => {
-        const clock = new ManualClock();
         const tokenFile = path.join(work, "token-later");
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => "jwt-later" });
-        allDoubles.push(sts);
-        running.push({ stop: () => sts.close() });
-        const s = await setup({
-            clock,
-            config: { identity: { source: "federation", audience, tokenFile } },
-            endpoints: { sts: sts.url },
-        });
+        const { s, sts } = await federated(tokenFile, () => "jwt-later");
         assert.ok(
             s.events.some(
                 (e) => e.event === "token-failed" && e.fields.step === "projected-token" && e.fields.code === "ENOENT",
@@ -640,17 +638,9 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
     });
 
     it("a refused exchange (wrong audience) is retried with backoff and writes nothing", async () => {
-        const clock = new ManualClock();
         const tokenFile = path.join(work, "token-wrong");
         writeFileSync(tokenFile, "jwt");
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => "jwt" });
-        allDoubles.push(sts);
-        running.push({ stop: () => sts.close() });
-        const s = await setup({
-            clock,
-            config: { identity: { source: "federation", audience: `${audience}-other`, tokenFile } },
-            endpoints: { sts: sts.url },
-        });
+        const { s, sts } = await federated(tokenFile, () => "jwt", `${audience}-other`);
         assert.equal(sts.issued.length, 0);
         assert.ok(
             s.events.some(
@@ -661,11 +651,15 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
         assert.equal(s.clock.nextWakeInMs, 1_000);
     });
 
-    it("impersonates the service account: the Secret holds the IAM Credentials token (devstorage.read_only), not the caller's (cloud-platform, never written)", async () => {
+    /** A refresher on GKE impersonating an account through the IAM Credentials double, whose clock is `skewMs` from the pod's. */
+    async function impersonating(skewMs: number) {
         const clock = new ManualClock();
         const metadata = await startMetadataServerDouble(clock.now);
         const email = "puller@example-project.iam.gserviceaccount.com";
-        const iam = await startIamCredentialsDouble(clock.now, { email, trusted: () => metadata.issued });
+        const iam = await startIamCredentialsDouble(() => clock.now() + skewMs, {
+            email,
+            trusted: () => metadata.issued,
+        });
         allDoubles.push(iam);
         running.push({ stop: () => iam.close() });
         const s = await setup({
@@ -674,6 +668,11 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
             config: { impersonate: email },
             endpoints: { iamCredentials: iam.url },
         });
+        return { s, iam, metadata };
+    }
+
+    it("impersonates the service account: the Secret holds the IAM Credentials token (devstorage.read_only), not the caller's (cloud-platform, never written)", async () => {
+        const { s, iam, metadata } = await impersonating(0);
         assert.deepEqual(iam.refusals, []);
         assert.equal(s.tokenIn("team-a", "regcred"), iam.issued[0].token);
         assert.notEqual(iam.issued[0].token, metadata.issued[0].token);
@@ -691,20 +690,7 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
         [-50, "behind"],
     ] as const) {
         it(`schedules by Google's clock when the pod's clock is ${Math.abs(skewMinutes)} minutes ${what === "ahead of" ? "behind" : "ahead of"} Google's (the answer's Date header): refresh after 20 minutes, annotation in Google's time`, async () => {
-            const clock = new ManualClock();
-            const metadata = await startMetadataServerDouble(clock.now);
-            const email = "puller@example-project.iam.gserviceaccount.com";
-            // IAM Credentials runs on Google's clock, `skewMinutes` from the pod's.
-            const googleNow = () => clock.now() + skewMinutes * 60_000;
-            const iam = await startIamCredentialsDouble(googleNow, { email, trusted: () => metadata.issued });
-            allDoubles.push(iam);
-            running.push({ stop: () => iam.close() });
-            const s = await setup({
-                clock,
-                metadata,
-                config: { impersonate: email },
-                endpoints: { iamCredentials: iam.url },
-            });
+            const { s, iam } = await impersonating(skewMinutes * 60_000);
             assert.equal(s.tokenIn("team-a", "regcred"), iam.issued[0].token);
             assert.equal(s.clock.nextWakeInMs, 1_200_000, "a third of the token's real hour");
             assert.equal(
