@@ -236,7 +236,7 @@ describe("the token refresher's objects from the offline plan against a real kub
         assert.equal(rest.status, 0, rest.stderr);
     });
 
-    it("Pod Security restricted admits the refresher's pod and refuses one without the restricted settings in its namespace", async () => {
+    it("Pod Security restricted admits the refresher's pod and refuses one without the restricted settings in its namespace", () => {
         const template = read("_deployment_token-refresher.yaml").spec.template;
         const pod = {
             apiVersion: "v1",
