@@ -7,6 +7,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { isOwnerId } from "./ownership";
 
 /** Where the cluster is: a kubeconfig (contents or a path) and a context, each optional. */
 export interface ClusterConnection {
@@ -66,6 +67,12 @@ export function describeFailure(error: unknown): string {
     const network = networkCodeOf(error);
     if (network !== undefined) return `the API server could not be reached (${network})`;
     return `the request failed (${error instanceof Error ? error.name : "unknown error"})`;
+}
+
+/** Refuses to write without a valid owner id (components/ownership.ts): what we write must say whose it is. */
+export function requireOwner(owner: unknown): string {
+    if (!isOwnerId(owner)) throw new ClusterError("owner must be the component's owner id (16 hex digits)");
+    return owner;
 }
 
 /** Runs one provider step; an error it did not write itself becomes one that names `what` and quotes nothing. */

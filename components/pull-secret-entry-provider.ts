@@ -6,7 +6,14 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { connect, connectionChanged, guarded, stackCluster, type ClusterConnection } from "./cluster-connection";
+import {
+    connect,
+    connectionChanged,
+    guarded,
+    requireOwner,
+    stackCluster,
+    type ClusterConnection,
+} from "./cluster-connection";
 import {
     attachEntry,
     changeOwner,
@@ -76,7 +83,8 @@ export function entryProvider(
         },
         create: (inputs: EntryInputs) =>
             guarded(describe(inputs), async () => {
-                const listedBefore = await attachEntry(await client(inputs), targetOf(inputs), inputs.owner, timing);
+                const owner = requireOwner(inputs.owner);
+                const listedBefore = await attachEntry(await client(inputs), targetOf(inputs), owner, timing);
                 return {
                     id: `${inputs.namespace}/${inputs.serviceAccount}/${inputs.secretName}`,
                     outs: state(inputs, listedBefore, true),
@@ -89,6 +97,7 @@ export function entryProvider(
             }),
         update: (_id, olds: EntryState, news: EntryInputs) =>
             guarded(describe(news), async () => {
+                requireOwner(news.owner);
                 const api = await client(news);
                 const target = targetOf(news);
                 const ours = !olds.listedBefore;

@@ -27,6 +27,7 @@ import {
     connect,
     connectionChanged,
     guarded,
+    requireOwner,
     stackCluster,
     statusOf,
     type ClusterConnection,
@@ -112,6 +113,7 @@ export function refreshedSecretProvider(
         },
         create: (inputs: RefreshedSecretInputs) =>
             guarded(where(inputs), async () => {
+                requireOwner(inputs.owner);
                 const api = await client(inputs);
                 try {
                     await api.createNamespacedSecret({
@@ -151,6 +153,7 @@ export function refreshedSecretProvider(
             }),
         update: (_id, olds: RefreshedSecretState, news: RefreshedSecretInputs) =>
             guarded(where(news), async () => {
+                requireOwner(news.owner);
                 // Only the writer annotation and the owner label may change, by a merge patch that names
                 // nothing else: the data belongs to the refresher. A Secret from before owners gets its owner here.
                 if (olds.writer !== news.writer || olds.owner !== news.owner) {

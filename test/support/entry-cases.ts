@@ -326,6 +326,14 @@ export function describeEntryCases(title: string, startCluster: () => Promise<En
             assert.deepEqual(await cluster.pullSecrets("renamed", "default"), ["theirs"]);
         });
 
+        it("refuses to write an entry without a valid owner id, changing nothing", async () => {
+            await cluster.put("ownerless", "default", ["theirs"]);
+            await assert.rejects(create({ ...inputs("ownerless"), owner: "" }), {
+                message: "owner must be the component's owner id (16 hex digits)",
+            });
+            assert.deepEqual(await cluster.pullSecrets("ownerless", "default"), ["theirs"]);
+        });
+
         it(`writes its marker under ${ownershipKeys.entries("<owner id>")} with the entry, and removes it with the entry`, async () => {
             await cluster.put("annotated", "default", ["theirs"]);
             const state = await create(inputs("annotated"));
