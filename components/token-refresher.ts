@@ -422,13 +422,13 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
     }
 
     /** IAM Credentials `generateAccessToken` for `email`, authorized by the token we already hold. */
-    async function impersonate(email: string, caller: GoogleToken): Promise<GoogleToken> {
+    async function impersonate(email: string, callerToken: GoogleToken): Promise<GoogleToken> {
         const answer = await call(
             "iam-credentials",
             `${endpoints.iamCredentials}/v1/projects/-/serviceAccounts/${encodeURIComponent(email)}:generateAccessToken`,
             {
                 method: "POST",
-                headers: { authorization: `Bearer ${caller.token}`, "content-type": "application/json" },
+                headers: { authorization: `Bearer ${callerToken.token}`, "content-type": "application/json" },
                 body: JSON.stringify({ scope: [artifactRegistryScope], lifetime: "3600s" }),
             },
         );
