@@ -1,10 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceAccountPatch } from "@pulumi/kubernetes/core/v1";
+import type { AttachMode } from "./args";
 import { PullSecretEntry } from "./pull-secret-entry";
-
-/** The ways the Secret can be put into `imagePullSecrets`; `merge` is the default. */
-export const attachModes = ["merge", "patch"] as const;
-export type AttachMode = (typeof attachModes)[number];
 
 /** One ServiceAccount that should list the pull Secret in its `imagePullSecrets`. */
 export interface PullSecretAttachmentArgs {

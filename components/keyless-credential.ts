@@ -1,5 +1,5 @@
 /**
- * The keyless Google Cloud credentials (FACTS.md section 5): `gcp.credential: "gkeNode"` (the node
+ * The keyless Google Cloud credentials (docs/facts.md#keyless-pulls): `gcp.credential: "gkeNode"` (the node
  * pool's service account pulls; nothing in the cluster) and `"accessToken"` (a refresher in the cluster
  * writes short-lived tokens, with a GKE Workload Identity or a federated identity). Checks first, then
  * the Google Cloud part of each graph. No key is declared or read anywhere here.
@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadIdentityPool, WorkloadIdentityPoolProvider } from "@pulumi/gcp/iam";
 import { IAMMember } from "@pulumi/gcp/serviceaccount";
-import type { GoogleCloudCredentialArgs } from "./args";
+import { CredentialKind, type GoogleCloudCredentialArgs } from "./args";
 import { checkRepositories, grantReader, type GoogleCloudProject } from "./grants";
 import { childNames, defaultRefresherNamespace } from "./names";
 import {
@@ -22,10 +22,6 @@ import {
 } from "./rules";
 import { defaultRefresherImage, refresherNames } from "./token-refresher-deployment";
 import { check, checkChoice, checkInput, invalid } from "./validate";
-
-/** The values of `gcp.credential`; `key` is the default. */
-export const credentialKinds = ["key", "gkeNode", "accessToken"] as const;
-export type CredentialKind = (typeof credentialKinds)[number];
 
 /**
  * Lets the principal mint tokens for the impersonated account: `iam.serviceAccounts.getAccessToken`
@@ -51,7 +47,7 @@ export interface AccessTokenSource extends GoogleCloudProject {
 
 /** `gcp.credential`, a plain string; `key` when left out. */
 export function checkCredentialKind(value: unknown): CredentialKind {
-    return checkChoice("gcp.credential", value, credentialKinds, "key");
+    return checkChoice("gcp.credential", value, Object.values(CredentialKind), CredentialKind.key);
 }
 
 const keyArgs = ["serviceAccountId", "existingKey", "keyRotationDays", "keyVersion"] as const;
@@ -81,7 +77,7 @@ export function checkGkeNode(gcp: GoogleCloudCredentialArgs): GoogleCloudProject
     if (gcp.serviceAccountEmail === undefined) {
         throw invalid(
             "gcp.serviceAccountEmail",
-            'is required with gcp.credential "gkeNode": the node pool\'s service account',
+            'is required with gcp.credential "gkeNode" and is not set: the node pool\'s service account (gcloud container node-pools describe POOL --cluster CLUSTER --format=\'value(config.serviceAccount)\'; "default" there means PROJECT_NUMBER-compute@developer.gserviceaccount.com)',
         );
     }
     const repositories = checkRepositories(gcp.repositories ?? []);
@@ -124,7 +120,7 @@ export function checkAccessToken(gcp: GoogleCloudCredentialArgs, component: stri
     if (gcp.projectNumber === undefined) {
         throw invalid(
             "gcp.projectNumber",
-            'is required with gcp.credential "accessToken": Workload Identity principals name the project by number',
+            "is required with gcp.credential \"accessToken\" and is not set: Workload Identity principals name the project by number (gcloud projects describe PROJECT --format='value(projectNumber)')",
         );
     }
     const repositories = checkRepositories(gcp.repositories ?? []);

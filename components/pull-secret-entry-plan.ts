@@ -1,6 +1,7 @@
 /**
  * Pure planning for one `imagePullSecrets` entry: from the live ServiceAccount and what we want,
- * the RFC 6902 operations to send. The list is atomic (FACTS.md section 1), so the only way to touch
+ * the RFC 6902 operations to send. The list is atomic (docs/facts.md#imagepullsecrets-is-an-atomic-list),
+ * so the only way to touch
  * one entry without owning the list is a JSON patch; every plan starts with a `test` of the
  * `resourceVersion`, so a writer who changed the account after our read makes the patch fail
  * (the API server answers 422, handlers/patch.go) instead of being overwritten.

@@ -1,7 +1,8 @@
 /**
  * The provider of `PullSecretEntry` (components/pull-secret-entry.ts): owns exactly one
  * `imagePullSecrets` entry (namespace, ServiceAccount, Secret name) and nothing else of the atomic
- * list (FACTS.md section 1). This module is the package subpath `registry-pull-secret/pull-secret-entry-provider`:
+ * list (docs/facts.md#imagepullsecrets-is-an-atomic-list). This module is the package subpath
+ * `registry-pull-secret/pull-secret-entry-provider`:
  * Pulumi's dynamic-provider process loads it by that name (components/provider-by-name.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";

@@ -1,6 +1,7 @@
 /**
  * `PullSecretEntry`: a Pulumi dynamic resource that owns exactly one `imagePullSecrets` entry
- * (namespace, ServiceAccount, Secret name) and nothing else of the atomic list (FACTS.md section 1).
+ * (namespace, ServiceAccount, Secret name) and nothing else of the atomic list
+ * (docs/facts.md#imagepullsecrets-is-an-atomic-list).
  * Its provider lives in components/pull-secret-entry-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";

@@ -3,7 +3,7 @@
  * Pulumi's dynamic-provider process (components/provider-by-name.ts): a Pulumi dynamic resource for a Secret whose content the token refresher owns.
  *
  * Pulumi creates the Secret (the refresher gets no `create` permission: RBAC cannot limit `create` to
- * one name, FACTS.md section 5) and deletes it on destroy, but its inputs and state hold NO data: not
+ * one name, docs/facts.md#rbac) and deletes it on destroy, but its inputs and state hold NO data: not
  * a token, not a placeholder. So no later `pulumi up`, and no `pulumi refresh` then `up`, can write
  * anything over the refresher's token. (A `kubernetes:core/v1:Secret` would need `data` in its inputs:
  * the API server refuses a `kubernetes.io/dockerconfigjson` Secret without `.dockerconfigjson`, and

@@ -149,7 +149,7 @@ export function declareTokenRefresher(
     }
 
     // In its own namespace: read its Deployment (for the uid Events refer to) and report Events on it.
-    // `create` cannot be limited by name (FACTS.md section 5); Events are all it may create, and only here.
+    // `create` cannot be limited by name (docs/facts.md#rbac); Events are all it may create, and only here.
     const ownRole = new Role(
         childNames.refresher(name),
         {

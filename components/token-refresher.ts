@@ -1,7 +1,7 @@
 /**
  * The token refresher: the program that runs in the cluster for `gcp.credential: "accessToken"`.
  * It obtains a short-lived Google access token and writes it, as username `oauth2accesstoken`
- * (FACTS.md section 5), into each target namespace's `kubernetes.io/dockerconfigjson` Secret with the
+ * (docs/facts.md#access-tokens), into each target namespace's `kubernetes.io/dockerconfigjson` Secret with the
  * kubectl-identical encoder of ./docker-config, well before the token expires.
  *
  * It ships compiled (bin/components/token-refresher.js, docker-config.js and ownership.js) in a
@@ -65,7 +65,7 @@ export interface RefresherConfig {
     deployment: { namespace: string; name: string };
 }
 
-/** The username Artifact Registry expects with an OAuth access token (FACTS.md section 5). */
+/** The username Artifact Registry expects with an OAuth access token (docs/facts.md#access-tokens). */
 export const tokenUsername = "oauth2accesstoken";
 /** Its field manager in `managedFields`. */
 export const fieldManager = "registry-pull-secret-token-refresher";
@@ -90,7 +90,7 @@ export const impersonationCallerScope = "https://www.googleapis.com/auth/cloud-p
 export const timing = {
     /**
      * A token with less than this left is never written: the metadata server can hand out a cached
-     * token about to expire (FACTS.md section 5), and asking again shortly gets a fresh one.
+     * token about to expire (docs/facts.md#access-tokens), and asking again shortly gets a fresh one.
      */
     minimumLifetimeMs: 60_000,
     /** First pause after a failure; doubled each time up to `maxRetryMs`. */

@@ -79,14 +79,15 @@ function assertNoKeyAnywhere(list: Registration[]) {
 describe('gcp.credential "gkeNode"', () => {
     it("declares only the reader grants, to the node pool's service account: no key, no Secret, no attachment", async () => {
         const email = "gke-nodes@example-project.iam.gserviceaccount.com";
-        const { component, children: list } = await children(
-            "nodes",
-            args({
+        // What its users write: no namespaces and no registries, since nothing goes into the cluster.
+        const { component, children: list } = await children("nodes", {
+            gcp: {
+                project: "example-project",
                 credential: "gkeNode",
                 serviceAccountEmail: email,
                 repositories: [...repositories, { location: "us", repository: "gcr.io" }],
-            }),
-        );
+            },
+        });
         assert.deepEqual(
             list.map((r) => [r.type, r.name]),
             [
@@ -102,6 +103,7 @@ describe('gcp.credential "gkeNode"', () => {
         assert.equal((await resolve(component.serviceAccountEmail)).value, email);
         assert.equal((await resolve(component.secretName)).value, "");
         assert.deepEqual((await resolve(component.namespaces)).value, []);
+        assert.deepEqual((await resolve(component.registries)).value, []);
         assert.equal((await resolve(component.dockerConfigJson)).value, "");
     });
 });

@@ -19,8 +19,17 @@ function withGcp(gcp: Partial<GoogleCloudCredentialArgs>): RegistryPullSecretArg
         gcp: { project: "example-project", repositories, ...gcp },
     };
 }
-const node = (extra: Partial<GoogleCloudCredentialArgs>) =>
-    withGcp({ credential: "gkeNode", serviceAccountEmail: email, ...extra });
+/** gkeNode args as its users write them: no namespaces, no registries. */
+const node = (extra: Partial<GoogleCloudCredentialArgs>, cluster: Partial<RegistryPullSecretArgs> = {}) => ({
+    gcp: {
+        project: "example-project",
+        repositories,
+        credential: "gkeNode" as const,
+        serviceAccountEmail: email,
+        ...extra,
+    },
+    ...cluster,
+});
 const token = (extra: Partial<GoogleCloudCredentialArgs>) =>
     withGcp({ credential: "accessToken", projectNumber: "123456789012", ...extra });
 const federation = { poolId: "eks-pool", providerId: "eks-oidc", issuerUri: "https://oidc.example.com" };
@@ -28,21 +37,40 @@ const federation = { poolId: "eks-pool", providerId: "eks-oidc", issuerUri: "htt
 const cases: Refusal[] = [
     [
         "an unknown credential",
-        withGcp({ credential: "workloadIdentity" }),
+        // as a JavaScript program or another language may send it (TypeScript refuses it at compile time)
+        withGcp({ credential: "workloadIdentity" as never }),
         "gcp.credential",
         /^gcp.credential must be one of "key", "gkeNode", "accessToken"/,
     ],
     [
         "a credential only known later",
-        withGcp({ credential: pulumi.output("gkeNode") as unknown as string }),
+        withGcp({ credential: pulumi.output("gkeNode") as never }),
         "gcp.credential",
         /plain string known when the program runs/,
     ],
     [
         "gkeNode without the node pool's account",
-        withGcp({ credential: "gkeNode", serviceAccountId: undefined }),
+        node({ serviceAccountEmail: undefined }),
         "gcp.serviceAccountEmail",
-        /is required with gcp.credential "gkeNode"/,
+        /^gcp.serviceAccountEmail is required with gcp.credential "gkeNode" and is not set: the node pool's service account \(gcloud container node-pools describe POOL --cluster CLUSTER --format='value\(config.serviceAccount\)'; "default" there means PROJECT_NUMBER-compute@developer.gserviceaccount.com\)$/,
+    ],
+    [
+        "gkeNode with namespaces (it declares no Secret)",
+        node({}, { namespaces: ["team-a"] }),
+        "namespaces",
+        /^namespaces cannot be given with gcp.credential "gkeNode": the nodes pull with their own service account, so no Secret is declared in any namespace; leave namespaces out/,
+    ],
+    [
+        "gkeNode with registries (it writes no docker config)",
+        node({}, { registries: ["asia.gcr.io"] }),
+        "registries",
+        /^registries cannot be given with gcp.credential "gkeNode": .* so no docker config is written for any registry; leave registries out/,
+    ],
+    [
+        "gkeNode with registries only known later",
+        node({}, { registries: pulumi.output(["asia.gcr.io"]) }),
+        "registries",
+        /cannot be given with gcp.credential "gkeNode"/,
     ],
     [
         "gkeNode with an existing key",
@@ -70,7 +98,12 @@ const cases: Refusal[] = [
         "gcp.serviceAccountId",
         /creates no service account/,
     ],
-    ["accessToken without the project number", token({ projectNumber: undefined }), "gcp.projectNumber", /is required/],
+    [
+        "accessToken without the project number",
+        token({ projectNumber: undefined }),
+        "gcp.projectNumber",
+        /is required with gcp.credential "accessToken" and is not set: .*gcloud projects describe PROJECT --format='value\(projectNumber\)'/,
+    ],
     [
         "accessToken with a project id for its number",
         token({ projectNumber: "example-project" }),
@@ -94,6 +127,12 @@ const cases: Refusal[] = [
         token({ federation: { ...federation, issuerUri: "oidc.example.com" } }),
         "gcp.federation.issuerUri",
         /absolute https/,
+    ],
+    [
+        "federation without a pool id",
+        token({ federation: { ...federation, poolId: undefined as never } }),
+        "gcp.federation.poolId",
+        /^gcp.federation.poolId is required; it is not set$/,
     ],
     [
         "federation without an issuer",
@@ -185,6 +224,17 @@ describe("keyless validation before anything registers: what is accepted", () =>
         );
         await settled();
     });
+
+    const leftOut: [string, Partial<RegistryPullSecretArgs>][] = [
+        ["left out", {}],
+        ["empty lists", { namespaces: [], registries: [] }],
+    ];
+    for (const [what, cluster] of leftOut) {
+        it(`accepts gkeNode with namespaces and registries ${what}: it declares nothing in the cluster`, async () => {
+            assert.doesNotThrow(() => new RegistryPullSecret(`node-${what.replace(" ", "-")}`, node({}, cluster)));
+            await settled();
+        });
+    }
 
     it('accepts credential "key" spelled out, as the default', async () => {
         assert.doesNotThrow(

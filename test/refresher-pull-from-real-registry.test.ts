@@ -18,7 +18,7 @@ import { startApiServerDouble, type ApiServerDouble } from "./support/api-server
 import { doubleToken, ManualClock, startMetadataServerDouble, type TokenDouble } from "./support/google-token-doubles";
 import { RealRegistry } from "./support/real-registry";
 
-/** Artifact Registry's username for an access token (FACTS.md section 5), set up independently here. */
+/** Artifact Registry's username for an access token (docs/facts.md#access-tokens), set up independently here. */
 const tokenUser = "oauth2accesstoken";
 const [firstToken, secondToken] = [doubleToken(), doubleToken()];
 const clock = new ManualClock();

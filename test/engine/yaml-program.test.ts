@@ -66,6 +66,8 @@ const programYaml = (plugin: string) =>
         `      namespaces: ${JSON.stringify(namespaces)}`,
         `      registries: ${JSON.stringify([registry])}`,
         `      serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
+        // A string enum in the schema (AttachMode): a YAML program writes the plain string.
+        "      attachMode: merge",
         "      credentials:",
         `        username: ${username}`,
         "        password: ${registryPassword}",

@@ -1,10 +1,10 @@
 /**
- * A real registry for end-to-end pull tests: Debian's `docker-registry` (distribution 2.8) with
- * htpasswd authentication on 127.0.0.1, a tiny image built offline and pushed with skopeo, and
- * `skopeo --authfile` to pull with a `.dockerconfigjson`. skopeo (containers/image) reads only the
- * `auth` field of an authfile (FACTS.md section 2). A missing tool fails the test: CI installs them
- * (.ci/run). distribution 2.8 reads its htpasswd file once, at start: {@link RealRegistry.restart}
- * changes who may pull.
+ * A real registry for end-to-end pull tests: Debian's `docker-registry` (distribution 2.8) with htpasswd
+ * authentication on 127.0.0.1, a tiny image built offline and pushed with skopeo, and `skopeo --authfile` to
+ * pull with a `.dockerconfigjson`. skopeo (containers/image) reads only the `auth` field of an authfile
+ * (docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret). A missing tool fails the test: CI installs
+ * them (.ci/run). distribution 2.8 reads its htpasswd file once, at start: {@link RealRegistry.restart} changes
+ * who may pull.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
