@@ -123,6 +123,5 @@ export const typeAndName = (steps: PreviewStep[]): string[] =>
 
 /** The change counts of an update without `same`, e.g. `{ update: 2 }`. */
 export function changed(update: UpdateRecord): Record<string, number> {
-    const { same: _same, ...changes } = update.resourceChanges ?? {};
-    return changes;
+    return Object.fromEntries(Object.entries(update.resourceChanges ?? {}).filter(([kind]) => kind !== "same"));
 }
