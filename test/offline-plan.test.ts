@@ -504,7 +504,7 @@ describe("npm run plan for the keyless stacks", () => {
             .find((line) => /^ +\d+\. kubernetes:apps\/v1:Deployment /.test(line))!;
         assert.equal(
             deployment,
-            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred-reader-asia-northeast1-images, Role regcred-token-refresher/batch, Role regcred-token-refresher/storefront, RoleBinding regcred-token-refresher/batch, RoleBinding regcred-token-refresher/storefront, ServiceAccount regcred-token-refresher)",
+            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred-reader-asia-northeast1-images, Role regcred-token-refresher, Role regcred-token-refresher/batch, Role regcred-token-refresher/storefront, RoleBinding regcred-token-refresher, RoleBinding regcred-token-refresher/batch, RoleBinding regcred-token-refresher/storefront, ServiceAccount regcred-token-refresher)",
         );
     });
 
