@@ -596,7 +596,10 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
     /** A refresher exchanging `tokenFile` at the STS double, which accepts `subjectToken()` for `audience`. */
     async function federated(tokenFile: string, subjectToken: () => string, refresherAudience = audience) {
         const clock = new ManualClock();
-        const sts = await startStsDouble(clock.now, { audience, subjectToken });
+        const sts = await startStsDouble(clock.now, {
+            audience,
+            acceptsSubjectToken: (token) => token === subjectToken(),
+        });
         allDoubles.push(sts);
         running.push({ stop: () => sts.close() });
         const s = await setup({

@@ -169,7 +169,7 @@ describe("the workflow", () => {
         const modules = fs
             .readdirSync(path.join(repo, "test/engine"))
             .filter((entry) => fs.existsSync(path.join(repo, "test/engine", entry, "go.mod")));
-        assert.deepEqual(modules, ["containerd", "k8s", "pause", "provider", "pulumi", "yaml"]);
+        assert.deepEqual(modules, ["cni", "containerd", "k8s", "pause", "provider", "pulumi", "yaml"]);
         for (const module of modules) {
             const goLine = /^go (\d+\.\d+)/m.exec(
                 fs.readFileSync(path.join(repo, "test/engine", module, "go.mod"), "utf8"),

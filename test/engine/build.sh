@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real binaries test/engine needs, from the Go module proxy only, into .engine/bin
 # (gitignored). Go's own module and build caches make a second run a no-op (Go skips a link whose
-# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [hosts] [provider] [yaml] [containerd] (all by default)
+# output already carries the same build ID).
+# Usage: test/engine/build.sh [k8s] [pulumi] [hosts] [provider] [yaml] [containerd] [cluster] (all by default)
 # RESOLVE_ONLY=1: each target only downloads and locates every module and package it needs, compiling
 # nothing: what an empty module cache must get right (test/engine/cold-build.test.ts runs it that way).
 set -euo pipefail
@@ -36,19 +37,44 @@ gobuild() {
 	if [ -n "${RESOLVE_ONLY:-}" ]; then go list -deps "${tags[@]}" "$@" >/dev/null; else go build "${flags[@]}" "$@"; fi
 }
 
-k8s() {
-	# Without a version the API server reports 0.0 and the Pulumi provider refuses it as too old
-	# (k8s hack/lib/version.sh sets these same variables for release builds).
-	local v=v1.37.2 pkg flags=""
+k8s_version=v1.37.2
+# Without a version the API server reports 0.0 and the Pulumi provider refuses it as too old
+# (k8s hack/lib/version.sh sets these same variables for release builds).
+k8s_ldflags() {
+	local pkg flags="-s -w"
 	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		flags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitVersion=$v -X $pkg.gitTreeState=clean"
+		flags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitVersion=$k8s_version -X $pkg.gitTreeState=clean"
 	done
+	echo "$flags"
+}
+
+k8s() {
 	cd "$root/test/engine/k8s"
-	stamp "kube-apiserver, kube-controller-manager, kubelet ($v), etcd"
-	gobuild -trimpath -ldflags "-s -w$flags" -o "$out/" -- \
+	stamp "kube-apiserver, kube-controller-manager, kubelet ($k8s_version), etcd"
+	gobuild -trimpath -ldflags "$(k8s_ldflags)" -o "$out/" -- \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kubelet
 	gobuild -trimpath -ldflags "-s -w" -o "$out/etcd" -- go.etcd.io/etcd/server/v3
+}
+
+cluster() {
+	# What makes the control plane and node a cluster that runs ordinary pods
+	# (test/support/pod-network.ts): kube-scheduler and kube-proxy from the same wrapper module as the
+	# API server (after `k8s`, Go's build cache holds nearly all of it), and the CNI reference plugins
+	# into their own folder, which containerd's CNI plugin searches (never on any PATH).
+	cd "$root/test/engine/k8s"
+	stamp "kube-scheduler, kube-proxy ($k8s_version)"
+	gobuild -trimpath -ldflags "$(k8s_ldflags)" -o "$out/" -- \
+		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy
+	local v=v1.10.0
+	cd "$root/test/engine/cni"
+	stamp "CNI plugins bridge, host-local, loopback $v"
+	mkdir -p "$root/.engine/cni"
+	gobuild -trimpath -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$v" \
+		-o "$root/.engine/cni/" -- \
+		github.com/containernetworking/plugins/plugins/main/bridge \
+		github.com/containernetworking/plugins/plugins/ipam/host-local \
+		github.com/containernetworking/plugins/plugins/main/loopback
 }
 
 pulumi() {
@@ -133,7 +159,7 @@ containerd() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi hosts provider yaml containerd)
+[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi hosts provider yaml containerd cluster)
 for t in "${targets[@]}"; do
 	start=$(date +%s)
 	"$t"

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { it } from "node:test";
 
 const repo = path.join(__dirname, "..", "..");
-const targets = ["k8s", "pulumi", "hosts", "provider", "yaml", "containerd"];
+const targets = ["k8s", "pulumi", "hosts", "provider", "yaml", "containerd", "cluster"];
 
 const goEnv = (name: string) => spawnSync("go", ["env", name], { encoding: "utf8" }).stdout.trim();
 

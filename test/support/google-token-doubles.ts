@@ -8,7 +8,8 @@
  * - STS double: `POST /v1/token`, an RFC 8693 form with the expected audience, subject token and a
  *   scope -> `{access_token, issued_token_type, token_type, expires_in}`;
  * - IAM Credentials double: `POST /v1/projects/-/serviceAccounts/EMAIL:generateAccessToken` with a
- *   bearer token the double trusts and a `scope` list -> `{accessToken, expireTime}`.
+ *   bearer token the double trusts, issued with a scope that may call the API, and a `scope` list ->
+ *   `{accessToken, expireTime}`.
  * Each answers with a `Date` header on its own clock (which a test may set apart from the
  * refresher's), issues fresh random tokens with the scopes asked for, can answer the next requests
  * with error statuses, and records every token it issued so tests can prove which one a Secret holds
@@ -54,7 +55,25 @@ export function doubleToken(): string {
     return `ya29.double-${randomBytes(24).toString("hex")}`;
 }
 
-async function startDouble(now: () => number, lifetimeSeconds: number, handle: Handler): Promise<TokenDouble> {
+/** Where a double serves: starts serving `listener` and answers its base URL and how to stop. */
+export type Serve = (listener: http.RequestListener) => Promise<{ url: string; close(): Promise<void> }>;
+
+/** Plain HTTP on 127.0.0.1, a free port (the default of every double). */
+export const serveOnLoopback: Serve = async (listener) => {
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+};
+
+async function startDouble(
+    now: () => number,
+    lifetimeSeconds: number,
+    handle: Handler,
+    serve: Serve = serveOnLoopback,
+): Promise<TokenDouble> {
     const faults: number[] = [];
     const planned: string[] = [];
     const double: Omit<TokenDouble, "url" | "close"> = {
@@ -74,7 +93,7 @@ async function startDouble(now: () => number, lifetimeSeconds: number, handle: H
         double.issued.push(token);
         return token;
     };
-    const server = http.createServer((req, res) => {
+    const served = await serve((req, res) => {
         let body = "";
         req.on("data", (chunk) => (body += chunk));
         req.on("end", () => {
@@ -91,11 +110,7 @@ async function startDouble(now: () => number, lifetimeSeconds: number, handle: H
             );
         });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return Object.assign(double, {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    });
+    return Object.assign(double, served);
 }
 
 const refuse = (code: number, error: string, description: string): [number, unknown] => [
@@ -104,62 +119,80 @@ const refuse = (code: number, error: string, description: string): [number, unkn
 ];
 
 /** The GKE metadata server double. */
-export function startMetadataServerDouble(now: () => number, lifetimeSeconds = 3600): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, _body, issue) => {
-        const url = new URL(req.url ?? "", "http://metadata");
-        if (req.method !== "GET" || url.pathname !== "/computeMetadata/v1/instance/service-accounts/default/token") {
-            return refuse(404, "not_found", "not served by the double");
-        }
-        // The metadata server refuses requests without this header (a guard against SSRF).
-        if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
-        const scopes = url.searchParams.get("scopes");
-        const issued = issue(scopes === null ? [cloudPlatform] : scopes.split(","));
-        return [
-            200,
-            {
-                access_token: issued.token,
-                expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
-                token_type: "Bearer",
-            },
-        ];
-    });
+export function startMetadataServerDouble(
+    now: () => number,
+    lifetimeSeconds = 3600,
+    serve?: Serve,
+): Promise<TokenDouble> {
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, _body, issue) => {
+            const url = new URL(req.url ?? "", "http://metadata");
+            if (
+                req.method !== "GET" ||
+                url.pathname !== "/computeMetadata/v1/instance/service-accounts/default/token"
+            ) {
+                return refuse(404, "not_found", "not served by the double");
+            }
+            // The metadata server refuses requests without this header (a guard against SSRF).
+            if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
+            const scopes = url.searchParams.get("scopes");
+            const issued = issue(scopes === null ? [cloudPlatform] : scopes.split(","));
+            return [
+                200,
+                {
+                    access_token: issued.token,
+                    expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
+                    token_type: "Bearer",
+                },
+            ];
+        },
+        serve,
+    );
 }
 
-/** The STS double: accepts only `subjectToken()` for `audience`. */
+/** The STS double: accepts, for `audience`, only a subject token `acceptsSubjectToken` accepts. */
 export function startStsDouble(
     now: () => number,
-    expected: { audience: string; subjectToken: () => string },
+    expected: { audience: string; acceptsSubjectToken: (token: string) => boolean },
     lifetimeSeconds = 3600,
+    serve?: Serve,
 ): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, body, issue) => {
-        if (req.method !== "POST" || req.url !== "/v1/token") return refuse(404, "not_found", "not served");
-        const form = new URLSearchParams(body);
-        const wanted: Record<string, string> = {
-            grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-            requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
-            subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-            audience: expected.audience,
-        };
-        for (const [field, value] of Object.entries(wanted)) {
-            if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
-        }
-        // STS requires a scope when it issues a Google access token for an external credential.
-        const scope = form.get("scope");
-        if (!scope) return refuse(400, "invalid_request", "scope is required");
-        if (form.get("subject_token") !== expected.subjectToken()) {
-            return refuse(400, "invalid_grant", "the subject token is not the projected token");
-        }
-        const issued = issue(scope.split(" "));
-        return [
-            200,
-            {
-                access_token: issued.token,
-                issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
-                token_type: "Bearer",
-                expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
-            },
-        ];
-    });
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, body, issue) => {
+            if (req.method !== "POST" || req.url !== "/v1/token") return refuse(404, "not_found", "not served");
+            const form = new URLSearchParams(body);
+            const wanted: Record<string, string> = {
+                grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+                requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+                audience: expected.audience,
+            };
+            for (const [field, value] of Object.entries(wanted)) {
+                if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
+            }
+            // STS requires a scope when it issues a Google access token for an external credential.
+            const scope = form.get("scope");
+            if (!scope) return refuse(400, "invalid_request", "scope is required");
+            if (!expected.acceptsSubjectToken(form.get("subject_token") ?? "")) {
+                return refuse(400, "invalid_grant", "the subject token is not the projected token");
+            }
+            const issued = issue(scope.split(" "));
+            return [
+                200,
+                {
+                    access_token: issued.token,
+                    issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                    token_type: "Bearer",
+                    expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
+                },
+            ];
+        },
+        serve,
+    );
 }
 
 /**
@@ -171,28 +204,36 @@ export function startIamCredentialsDouble(
     now: () => number,
     expected: { email: string; trusted: () => IssuedToken[] },
     lifetimeSeconds = 3600,
+    serve?: Serve,
 ): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, body, issue) => {
-        const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
-        if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
-        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-        const caller = expected.trusted().find((t) => t.token === bearer);
-        if (caller === undefined) {
-            return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
-        }
-        if (!caller.scopes.some((scope) => [cloudPlatform, "https://www.googleapis.com/auth/iam"].includes(scope))) {
-            return [
-                403,
-                { error: { code: 403, status: "PERMISSION_DENIED", message: "ACCESS_TOKEN_SCOPE_INSUFFICIENT" } },
-            ];
-        }
-        const request = JSON.parse(body) as { scope?: string[] };
-        if (!request.scope?.length) {
-            return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
-        }
-        const issued = issue(request.scope);
-        return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
-    });
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, body, issue) => {
+            const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
+            if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
+            const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+            const caller = expected.trusted().find((t) => t.token === bearer);
+            if (caller === undefined) {
+                return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
+            }
+            if (
+                !caller.scopes.some((scope) => [cloudPlatform, "https://www.googleapis.com/auth/iam"].includes(scope))
+            ) {
+                return [
+                    403,
+                    { error: { code: 403, status: "PERMISSION_DENIED", message: "ACCESS_TOKEN_SCOPE_INSUFFICIENT" } },
+                ];
+            }
+            const request = JSON.parse(body) as { scope?: string[] };
+            if (!request.scope?.length) {
+                return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
+            }
+            const issued = issue(request.scope);
+            return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
+        },
+        serve,
+    );
 }
 
 /** A clock tests move by hand; sleepers wake when it passes their deadline (or when aborted). */
