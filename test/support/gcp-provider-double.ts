@@ -1,6 +1,6 @@
 /**
  * A DOUBLE of the Google Cloud provider plugin (`pulumi-resource-gcp`), not the provider: the real
- * one cannot be built here (its Go modules are refused by the module proxy, FACTS.md section 4), and
+ * one cannot be built here (its Go modules are refused by the module proxy, docs/facts.md#what-the-google-provider-checks), and
  * no Google Cloud is reachable. It serves, through @pulumi/pulumi's own provider server, only the
  * resource types `gcp.credential: "accessToken"` registers, keeping what it "created" in a JSON file
  * that stands for Google (GCP_DOUBLE_STATE). Inputs come back as outputs; the computed outputs the

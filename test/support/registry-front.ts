@@ -3,7 +3,7 @@
  * real Debian docker-registry (test/support/real-registry.ts) that lets a pull through only as
  * Artifact Registry would for an access token: Basic authentication with username
  * `oauth2accesstoken` and a password that is a token Google's doubles issued and that has not
- * expired (FACTS.md section 5). Repositories listed as public are read anonymously (an Artifact
+ * expired (docs/facts.md#access-tokens). Repositories listed as public are read anonymously (an Artifact
  * Registry repository with `allUsers` as reader, or any public registry), which is how the cluster
  * gets the refresher's own image: the refresher's pod has no pull secret. Unauthorized answers follow
  * the distribution spec (401 with a `WWW-Authenticate: Basic` challenge and an `UNAUTHORIZED` error).
