@@ -76,13 +76,17 @@ export interface WorkloadIdentityFederationArgs {
 /** Where and how the token refresher of `gcp.credential: "accessToken"` runs. */
 export interface TokenRefresherArgs {
     /**
-     * The namespace created for the refresher (its Deployment, ServiceAccount and code). Default:
-     * `pull-token-refresher`; give another for a second component in the same cluster.
+     * The namespace created for the refresher (its Deployment, ServiceAccount and code), labelled for
+     * Pod Security `restricted`; not one of `namespaces`. Default: `<component name>-refresher-<8 hex
+     * digits>`, unique per component and stack (the digits hash project, stack and component name), so
+     * two stacks never share the refresher's Google principal. Components created before this default
+     * used `pull-token-refresher`: give that to keep it.
      */
     namespace?: string;
     /**
      * The container image: any Node.js 20 or later image with `node` on the PATH. Default:
-     * `node:24-alpine` (the official Node.js LTS image); pin a digest or name a mirror here.
+     * `node:24-alpine` (the official Node.js LTS image), a tag: previews warn until the image is pinned
+     * by digest (`name@sha256:...`), ideally in a registry you mirror it to.
      */
     image?: pulumi.Input<string>;
 }

@@ -9,6 +9,8 @@ export interface PullSecretAttachmentArgs {
     serviceAccount: string;
     secretName: pulumi.Input<string>;
     mode: AttachMode;
+    /** The component's owner id, recorded beside a `merge` entry (components/ownership.ts). */
+    owner: pulumi.Input<string>;
     /** A kubeconfig for `merge`; default: the stack's Kubernetes connection. */
     kubeconfig?: pulumi.Input<string>;
 }
@@ -40,6 +42,7 @@ export function attachPullSecret(
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             secretName: args.secretName,
+            owner: args.owner,
             kubeconfig: args.kubeconfig,
         },
         opts,

@@ -163,11 +163,14 @@ function existingKey(
     };
 }
 
-/** Throws `InputPropertyError` unless exactly one of `gcp` and `credentials` is given and valid. */
-export function checkCredentialSource(args: {
-    gcp?: GoogleCloudCredentialArgs;
-    credentials?: RegistryCredentialsArgs;
-}): CredentialSource {
+/**
+ * Throws `InputPropertyError` unless exactly one of `gcp` and `credentials` is given and valid.
+ * `component` is the component's name (it names the token refresher's default namespace).
+ */
+export function checkCredentialSource(
+    args: { gcp?: GoogleCloudCredentialArgs; credentials?: RegistryCredentialsArgs },
+    component: string,
+): CredentialSource {
     const hasGcp = args.gcp !== undefined && args.gcp !== null;
     const hasCredentials = args.credentials !== undefined && args.credentials !== null;
     if (!hasGcp && !hasCredentials) {
@@ -179,7 +182,7 @@ export function checkCredentialSource(args: {
     if (hasGcp && hasCredentials) {
         throw invalid("credentials", "or gcp: exactly one is required; both are set");
     }
-    return hasGcp ? checkGoogleCloud(args.gcp!) : checkCredentials(args.credentials!);
+    return hasGcp ? checkGoogleCloud(args.gcp!, component) : checkCredentials(args.credentials!);
 }
 
 function checkCredentials(credentials: RegistryCredentialsArgs): CredentialSource {
@@ -193,7 +196,7 @@ function checkCredentials(credentials: RegistryCredentialsArgs): CredentialSourc
     };
 }
 
-function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
+function checkGoogleCloud(gcp: GoogleCloudCredentialArgs, component: string): CredentialSource {
     if (typeof gcp !== "object") {
         throw invalid("gcp", "must be an object: project, and how the credential is made (see gcp.credential)");
     }
@@ -202,7 +205,7 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
     }
     const kind = checkCredentialKind(gcp.credential);
     if (kind === "gkeNode") return { mode: "gkeNode", gcp: checkGkeNode(gcp) };
-    if (kind === "accessToken") return { mode: "accessToken", gcp: checkAccessToken(gcp) };
+    if (kind === "accessToken") return { mode: "accessToken", gcp: checkAccessToken(gcp, component) };
     checkNoKeylessArgs(gcp);
     if (gcp.existingKey !== undefined) {
         const createOnly = (["serviceAccountId", "keyRotationDays", "keyVersion"] as const).find(

@@ -8,18 +8,20 @@ import {
     type CredentialSource,
     type StaticCredentialSource,
 } from "./credential";
-import { declareNodeAccess, declareTokenIdentity } from "./keyless-credential";
+import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless-credential";
+import { ownerIdOf } from "./ownership";
 import { declareTokenRefresher } from "./token-refresher-deployment";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
 import {
     emailProblem,
     firstDuplicateIndex,
+    isPinnedByDigest,
     namespaceNameProblem,
     objectNameProblem,
     registryHostProblem,
 } from "./rules";
-import { check, checkChoice, checkInput, checkPlainList, invalid, type Rule } from "./validate";
+import { check, checkChoice, checkInput, checkPlainList, invalid, whenKnown, type Rule } from "./validate";
 import { AttachMode, type RegistryPullSecretArgs } from "./args";
 
 export { keyUsername, readerRole } from "./credential";
@@ -73,7 +75,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
     public readonly dockerConfigJson: pulumi.Output<string>;
 
     constructor(name: string, args: RegistryPullSecretArgs, opts?: RegistryPullSecretOptions) {
-        const valid = validateArgs(args);
+        const valid = validateArgs(name, args);
         const { rotationClock, ...componentOpts } = opts ?? {};
         super("registry-pull-secret:index:RegistryPullSecret", name, {}, componentOpts);
         const source = valid.credential;
@@ -130,6 +132,7 @@ function declareStaticSecrets(
     const parent = cluster.parent!;
     warnIfSecretsAreReplaced(parent, cluster);
     const credential = declareCredential(name, source, { parent, now });
+    const owner = ownerOf(parent);
 
     const dockerConfig = pulumi.secret(
         pulumi
@@ -160,6 +163,7 @@ function declareStaticSecrets(
                     serviceAccount,
                     secretName: secret.metadata.name,
                     mode: valid.attachMode,
+                    owner,
                     kubeconfig: valid.kubeconfig,
                 },
                 cluster,
@@ -228,6 +232,16 @@ function declareRefreshedSecrets(
     cluster: pulumi.CustomResourceOptions,
 ): Declared {
     const parent = cluster.parent!;
+    for (const warning of tokenIdentityWarnings(source.gcp)) void pulumi.log.warn(warning, parent);
+    void whenKnown(source.gcp.refresher.image, (image) => {
+        if (!isPinnedByDigest(image)) {
+            void pulumi.log.warn(
+                `gcp.refresher.image "${image}" is not pinned by digest: whoever can move that tag chooses the code that holds the refresher's Google identity and writes every pull Secret. Pin it (name@sha256:...), ideally in a registry you control (see README, "Supply chain").`,
+                parent,
+            );
+        }
+    });
+    const owner = ownerOf(parent);
     const google = declareTokenIdentity(name, source.gcp, parent);
     const refresher = declareTokenRefresher(
         name,
@@ -241,6 +255,7 @@ function declareRefreshedSecrets(
             identity: google.identity,
             impersonate: google.impersonate,
             kubeconfig: valid.kubeconfig,
+            owner,
             grants: google.grants,
         },
         cluster,
@@ -254,6 +269,7 @@ function declareRefreshedSecrets(
                     serviceAccount,
                     secretName: refresher.secrets[i].secretName,
                     mode: valid.attachMode,
+                    owner,
                     kubeconfig: valid.kubeconfig,
                 },
                 { ...cluster, dependsOn: [refresher.deployment] },
@@ -316,8 +332,17 @@ interface ValidArgs {
     kubeconfig?: pulumi.Input<string>;
 }
 
+/**
+ * The component's owner id (components/ownership.ts), from its URN. The URN is taken as a value, not
+ * as an output carrying the component: a dependency on a component waits for its children, and the
+ * resources that record the owner are among them. URNs are known in previews too.
+ */
+function ownerOf(component: pulumi.Resource): pulumi.Output<string> {
+    return pulumi.output(new Promise<string>((resolve) => component.urn.apply(resolve))).apply(ownerIdOf);
+}
+
 /** Throws `InputPropertyError` for the first broken rule, before any resource is registered. */
-function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
+function validateArgs(name: string, args: RegistryPullSecretArgs): ValidArgs {
     if (args === undefined || args === null || typeof args !== "object") throw invalid("args", "must be an object");
     // "gkeNode" declares nothing in the cluster: namespaces and registries would do nothing there.
     const nodeAccessOnly = typeof args.gcp === "object" && args.gcp?.credential === "gkeNode";
@@ -325,15 +350,25 @@ function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
         ? checkNotForNodeAccess("namespaces", args.namespaces, "no Secret is declared in any namespace")
         : checkRequiredList("namespaces", args.namespaces, namespaceNameProblem, "namespace to hold the Secret");
     const serviceAccounts = checkList("serviceAccounts", args.serviceAccounts ?? ["default"], objectNameProblem);
+    const registries = nodeAccessOnly
+        ? checkNotForNodeAccess("registries", args.registries, "no docker config is written for any registry")
+        : checkRegistries(args.registries);
+    const secretName = checkInput("secretName", args.secretName ?? "regcred", objectNameProblem);
+    const email = args.email === undefined ? undefined : checkInput("email", args.email, emailProblem);
+    const credential = checkCredentialSource(args, name);
+    if (credential.mode === "accessToken" && namespaces.includes(credential.gcp.refresher.namespace)) {
+        throw invalid(
+            "gcp.refresher.namespace",
+            `must not be one of namespaces ("${credential.gcp.refresher.namespace}"): the component creates and deletes the refresher's namespace, and whoever may create pods or edit ConfigMaps there holds the refresher's Google identity and every pull Secret`,
+        );
+    }
     return {
         namespaces,
         serviceAccounts,
-        registries: nodeAccessOnly
-            ? checkNotForNodeAccess("registries", args.registries, "no docker config is written for any registry")
-            : checkRegistries(args.registries),
-        secretName: checkInput("secretName", args.secretName ?? "regcred", objectNameProblem),
-        email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
-        credential: checkCredentialSource(args),
+        registries,
+        secretName,
+        email,
+        credential,
         attachMode: checkChoice("attachMode", args.attachMode, Object.values(AttachMode), AttachMode.merge),
         kubeconfig: args.kubeconfig,
     };

@@ -172,6 +172,21 @@ const cases: Refusal[] = [
     ],
     ["a refresher image with spaces", token({ refresher: { image: "node 24" } }), "gcp.refresher.image", /whitespace/],
     [
+        "a refresher namespace that is one of the target namespaces (the component would own and delete it)",
+        token({ refresher: { namespace: "team-a" } }),
+        "gcp.refresher.namespace",
+        /^gcp\.refresher\.namespace must not be one of namespaces \("team-a"\): the component creates and deletes the refresher's namespace/,
+    ],
+    [
+        "a refresher namespace too long for the federated subject (google.subject holds at most 127 bytes)",
+        token({
+            federation: { ...federation, providerId: "p".repeat(32) },
+            refresher: { namespace: "n".repeat(57) },
+        }),
+        "gcp.refresher.namespace",
+        /is too long for gcp\.federation\.providerId "p{32}": the refresher's federated subject \(provider, namespace and account\) would be 128 bytes, and Google accepts at most 127/,
+    ],
+    [
         "a key credential with federation",
         withGcp({ serviceAccountEmail: email, federation }),
         "gcp.federation",
@@ -188,6 +203,28 @@ const cases: Refusal[] = [
 describeRefusals("keyless validation before anything registers", RegistryPullSecret, registrations, cases);
 
 describe("keyless validation before anything registers: what is accepted", () => {
+    it("accepts the longest refresher namespace whose federated subject fits in 127 bytes, and any default one", async () => {
+        assert.doesNotThrow(
+            () =>
+                new RegistryPullSecret(
+                    "fits",
+                    token({
+                        federation: { ...federation, providerId: "p".repeat(32) },
+                        refresher: { namespace: "n".repeat(56) },
+                    }),
+                ),
+        );
+        // The default namespace is at most 51 characters: it fits beside a 32-character provider id.
+        assert.doesNotThrow(
+            () =>
+                new RegistryPullSecret(
+                    "a-component-name-far-longer-than-any-namespace-could-hold-in-one-label",
+                    token({ federation: { ...federation, providerId: "p".repeat(32) } }),
+                ),
+        );
+        await settled();
+    });
+
     const leftOut: [string, Partial<RegistryPullSecretArgs>][] = [
         ["left out", {}],
         ["empty lists", { namespaces: [], registries: [] }],

@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
+import { defaultRefresherNamespace } from "../components/names";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -404,6 +405,8 @@ describe("npm run plan command line", () => {
 describe("npm run plan for the keyless stacks", () => {
     const gke = plan("--stack", "gke");
     const eks = plan("--stack", "eks");
+    // The sample program's component is "regcred" in project "registry-pull-secret".
+    const gkeRefresher = defaultRefresherNamespace("registry-pull-secret", "gke", "regcred");
 
     it("plans both sample stacks without a key: no Key resource, no key username, no key file field", () => {
         for (const { code, stdout, stderr } of [gke, eks]) {
@@ -420,16 +423,19 @@ describe("npm run plan for the keyless stacks", () => {
     });
 
     it("gke: grants to the refresher's Workload Identity principal, its Role names the one Secret, the Secrets are listed", () => {
-        assert.match(
-            gke.stdout,
-            /member: principal:\/\/iam\.googleapis\.com\/projects\/123456789012\/locations\/global\/workloadIdentityPools\/example-project-gke\.svc\.id\.goog\/subject\/ns\/pull-token-refresher\/sa\/token-refresher\n/,
+        assert.ok(
+            gke.stdout.includes(
+                `member: principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/example-project-gke.svc.id.goog/subject/ns/${gkeRefresher}/sa/token-refresher\n`,
+            ),
         );
         const roles = gke.stdout
             .split("\n---\n")
-            .filter((d) => d.startsWith("# kubernetes:rbac.authorization.k8s.io/v1:Role "));
-        assert.equal(roles.length, 2);
+            .filter((d) => d.startsWith("# kubernetes:rbac.authorization.k8s.io/v1:Role "))
+            .map((d) => YAML.parse(d))
+            .filter((role) => role.metadata.namespace !== gkeRefresher);
+        assert.equal(roles.length, 2, "one per target namespace, besides the refresher's own");
         for (const role of roles) {
-            assert.deepEqual(YAML.parse(role).rules, [
+            assert.deepEqual(role.rules, [
                 { apiGroups: [""], resources: ["secrets"], resourceNames: ["regcred"], verbs: ["get", "patch"] },
             ]);
         }
@@ -437,11 +443,26 @@ describe("npm run plan for the keyless stacks", () => {
             gke.stdout.includes(
                 [
                     "Secrets the token refresher writes (2; Pulumi creates each with an empty docker config and never writes its data):",
-                    "  storefront/regcred  written by pull-token-refresher/token-refresher",
-                    "  batch/regcred  written by pull-token-refresher/token-refresher",
+                    `  storefront/regcred  written by ${gkeRefresher}/token-refresher`,
+                    `  batch/regcred  written by ${gkeRefresher}/token-refresher`,
                 ].join("\n"),
             ),
         );
+    });
+
+    it("gke: warns that every GKE cluster of the project shares the refresher's principal, and that its image is not pinned by digest", () => {
+        assert.match(gke.stdout, /\nWarnings \(2\):\n/);
+        assert.ok(
+            gke.stdout.includes(
+                `gcp.credential "accessToken" on GKE: the refresher's principal (pool PROJECT.svc.id.goog, namespace "${gkeRefresher}", ServiceAccount "token-refresher") names no cluster. Every GKE cluster with Workload Identity in gcp.project shares it`,
+            ),
+        );
+        assert.match(gke.stdout, /gcp\.refresher\.image "node:24-alpine" is not pinned by digest/);
+    });
+
+    it("eks: the provider is declared here (its id is in the subject), so only the unpinned image is warned about", () => {
+        assert.match(eks.stdout, /\nWarnings \(1\):\n  gcp\.refresher\.image "node:24-alpine" is not pinned by digest/);
+        assert.match(eks.stdout, /google\.subject: '"eks-prod-oidc:" \+ assertion\.sub'/);
     });
 
     const shipped = (file: string) =>
@@ -453,7 +474,7 @@ describe("npm run plan for the keyless stacks", () => {
     it("gke: the plan shows the refresher's code as its size and sha256, its config in full", () => {
         const configMap = gke.stdout.split("\n---\n").find((d) => d.startsWith("# kubernetes:core/v1:ConfigMap "))!;
         const data = YAML.parse(configMap).data as Record<string, string>;
-        for (const file of ["token-refresher.js", "docker-config.js"]) {
+        for (const file of ["token-refresher.js", "docker-config.js", "ownership.js"]) {
             const code = shipped(file);
             assert.equal(
                 data[file],
@@ -469,10 +490,12 @@ describe("npm run plan for the keyless stacks", () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
         const { code, stderr } = plan("--stack", "gke", "--out", out);
         assert.equal(code, 0, stderr);
-        const file = path.join(out, "pull-token-refresher_configmap_token-refresher.yaml");
-        const data = YAML.parse(fs.readFileSync(file, "utf8")).data as Record<string, string>;
+        // The ConfigMap is named after its digest (token-refresher-<10 hex digits>), in the refresher's namespace.
+        const [file] = fs.readdirSync(out).filter((f) => f.startsWith(`${gkeRefresher}_configmap_token-refresher-`));
+        const data = YAML.parse(fs.readFileSync(path.join(out, file), "utf8")).data as Record<string, string>;
         assert.equal(data["token-refresher.js"], shipped("token-refresher.js"));
         assert.equal(data["docker-config.js"], shipped("docker-config.js"));
+        assert.equal(data["ownership.js"], shipped("ownership.js"));
     });
 
     it("gke: dependencies name each resource with its kind, once, where several kinds share a name", () => {
@@ -481,7 +504,7 @@ describe("npm run plan for the keyless stacks", () => {
             .find((line) => /^ +\d+\. kubernetes:apps\/v1:Deployment /.test(line))!;
         assert.equal(
             deployment,
-            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred-reader-asia-northeast1-images, Role regcred-token-refresher/batch, Role regcred-token-refresher/storefront, RoleBinding regcred-token-refresher/batch, RoleBinding regcred-token-refresher/storefront, ServiceAccount regcred-token-refresher)",
+            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred-reader-asia-northeast1-images, Role regcred-token-refresher, Role regcred-token-refresher/batch, Role regcred-token-refresher/storefront, RoleBinding regcred-token-refresher, RoleBinding regcred-token-refresher/batch, RoleBinding regcred-token-refresher/storefront, ServiceAccount regcred-token-refresher)",
         );
     });
 

@@ -323,67 +323,60 @@ it("with the metadata server down the refresher turns not-ready once the last to
     assert.ok(pods.google.isLiveToken(await passwordIn("e2e-a")));
 });
 
-// To do (issue 17, item 7): today this fails, a real finding of the real engine. The ConfigMap's data
-// changes, the Kubernetes provider replaces a ConfigMap on a data change, and with its fixed name that
-// is delete-before-replace, which deletes and re-creates its dependent Deployment: the old pod goes
-// before any new one exists (seen: no pod ready for about 10 s). An immutable ConfigMap with its
-// digest in its name (a new one per change) lets the Deployment update in place and roll.
-it(
-    "a rollout (a new target namespace changes the config) keeps a ready refresher throughout, and the new pod writes its own token before the old one goes",
-    { todo: "issue 17: immutable ConfigMap named by its digest" },
-    async () => {
-        const [old] = await refresherPods();
-        targets = [...namespaces, added];
-        let leastReady = Infinity;
-        let polling = true;
-        // Each change of what the poll sees: time, then each pod's name, readiness and whether it is going.
-        const timeline: string[] = [];
-        const poll = (async () => {
-            while (polling) {
-                const seen = await refresherPods();
-                leastReady = Math.min(leastReady, seen.filter(isReady).length);
-                const line = seen
-                    .map(
-                        (p) =>
-                            `${p.metadata?.name}:${isReady(p) ? "ready" : "not-ready"}${p.metadata?.deletionTimestamp ? ":deleting" : ""}`,
-                    )
-                    .join(" ");
-                if (!timeline.at(-1)?.endsWith(line)) timeline.push(`${new Date().toISOString()} ${line}`);
-                await sleep(200);
-            }
-        })();
-        let result: automation.UpResult;
-        try {
-            result = await stack.up({ onOutput });
-        } finally {
-            polling = false;
-            await poll;
+// Issue 17, item 7, found here first: with a fixed-name ConfigMap a data change was a
+// delete-before-replace that deleted and re-created the Deployment (no pod ready for about 10 s). The
+// ConfigMap is now immutable and named after its digest: a new one per change, the Deployment updated
+// onto it in place, so it rolls.
+it("a rollout (a new target namespace changes the config) keeps a ready refresher throughout, and the new pod writes its own token before the old one goes", async () => {
+    const [old] = await refresherPods();
+    targets = [...namespaces, added];
+    let leastReady = Infinity;
+    let polling = true;
+    // Each change of what the poll sees: time, then each pod's name, readiness and whether it is going.
+    const timeline: string[] = [];
+    const poll = (async () => {
+        while (polling) {
+            const seen = await refresherPods();
+            leastReady = Math.min(leastReady, seen.filter(isReady).length);
+            const line = seen
+                .map(
+                    (p) =>
+                        `${p.metadata?.name}:${isReady(p) ? "ready" : "not-ready"}${p.metadata?.deletionTimestamp ? ":deleting" : ""}`,
+                )
+                .join(" ");
+            if (!timeline.at(-1)?.endsWith(line)) timeline.push(`${new Date().toISOString()} ${line}`);
+            await sleep(200);
         }
-        assert.equal(result.summary.result, "succeeded");
-        console.log(`rollout, as the poll saw it:\n${timeline.join("\n")}`);
-        assert.ok(
-            leastReady >= 1,
-            `some refresher pod was ready at every look during the rollout:\n${timeline.join("\n")}`,
-        );
-        const current = (await refresherPods()).filter((pod) => pod.metadata?.name !== old.metadata?.name);
-        assert.equal(current.length, 1, "a new pod replaced the old one");
-        const events = auditEvents(pods.cluster);
-        const podOf = (e: AuditEvent) => e.user.extra?.["authentication.kubernetes.io/pod-name"]?.[0];
-        const newWrite = events.find(
-            (e) => byRefresher(e) && e.verb === "patch" && podOf(e) === current[0].metadata?.name,
-        );
-        const oldDeleted = events.find(
-            (e) => e.verb === "delete" && e.objectRef?.resource === "pods" && e.objectRef.name === old.metadata?.name,
-        );
-        assert.ok(newWrite && oldDeleted, "the audit log holds the new pod's write and the old pod's deletion");
-        assert.ok(
-            micros(newWrite.stageTimestamp) < micros(oldDeleted.requestReceivedTimestamp),
-            `new pod wrote ${newWrite.stageTimestamp}, old pod deleted ${oldDeleted.requestReceivedTimestamp}`,
-        );
-        assert.ok(pods.google.isLiveToken(await passwordIn(added)));
-        assert.deepEqual(await inCluster.pullSecrets(added, "default"), [secretName]);
-    },
-);
+    })();
+    let result: automation.UpResult;
+    try {
+        result = await stack.up({ onOutput });
+    } finally {
+        polling = false;
+        await poll;
+    }
+    assert.equal(result.summary.result, "succeeded");
+    console.log(`rollout, as the poll saw it:\n${timeline.join("\n")}`);
+    assert.ok(
+        leastReady >= 1,
+        `some refresher pod was ready at every look during the rollout:\n${timeline.join("\n")}`,
+    );
+    const current = (await refresherPods()).filter((pod) => pod.metadata?.name !== old.metadata?.name);
+    assert.equal(current.length, 1, "a new pod replaced the old one");
+    const events = auditEvents(pods.cluster);
+    const podOf = (e: AuditEvent) => e.user.extra?.["authentication.kubernetes.io/pod-name"]?.[0];
+    const newWrite = events.find((e) => byRefresher(e) && e.verb === "patch" && podOf(e) === current[0].metadata?.name);
+    const oldDeleted = events.find(
+        (e) => e.verb === "delete" && e.objectRef?.resource === "pods" && e.objectRef.name === old.metadata?.name,
+    );
+    assert.ok(newWrite && oldDeleted, "the audit log holds the new pod's write and the old pod's deletion");
+    assert.ok(
+        micros(newWrite.stageTimestamp) < micros(oldDeleted.requestReceivedTimestamp),
+        `new pod wrote ${newWrite.stageTimestamp}, old pod deleted ${oldDeleted.requestReceivedTimestamp}`,
+    );
+    assert.ok(pods.google.isLiveToken(await passwordIn(added)));
+    assert.deepEqual(await inCluster.pullSecrets(added, "default"), [secretName]);
+});
 
 /** Every container log the node kept. */
 function podLogs(): string {

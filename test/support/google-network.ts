@@ -155,8 +155,7 @@ export async function startGoogleSide(network: PodNetwork, options: GoogleSideOp
               now,
               {
                   email: options.impersonate,
-                  trusted: () =>
-                      [...metadataServers, ...(sts ? [sts] : [])].flatMap((d) => d.issued.map((t) => t.token)),
+                  trusted: () => [...metadataServers, ...(sts ? [sts] : [])].flatMap((d) => d.issued),
               },
               options.lifetimeSeconds,
               serveOn(iamListener as net.Server, "https://iamcredentials.googleapis.com", identity),

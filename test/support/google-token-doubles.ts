@@ -2,13 +2,18 @@
  * DOUBLES of Google's token endpoints, not Google: plain HTTP servers on 127.0.0.1 that answer the
  * requests the token refresher sends the way Google documents them, and check what they receive.
  * - metadata server double: `GET /computeMetadata/v1/instance/service-accounts/default/token` with
- *   `Metadata-Flavor: Google` -> `{access_token, expires_in, token_type}`;
- * - STS double: `POST /v1/token`, an RFC 8693 form with the expected audience and subject token ->
- *   `{access_token, issued_token_type, token_type, expires_in}`;
+ *   `Metadata-Flavor: Google`, optionally `?scopes=A,B` -> `{access_token, expires_in, token_type}`;
+ *   without `scopes` the token gets `cloud-platform` (what the GKE metadata server does for Workload
+ *   Identity, as Google's auth library maintainers describe it: googleapis/google-auth-library-java#458);
+ * - STS double: `POST /v1/token`, an RFC 8693 form with the expected audience, subject token and a
+ *   scope -> `{access_token, issued_token_type, token_type, expires_in}`;
  * - IAM Credentials double: `POST /v1/projects/-/serviceAccounts/EMAIL:generateAccessToken` with a
- *   bearer token the double trusts -> `{accessToken, expireTime}`.
- * Each issues fresh random tokens, can answer the next requests with error statuses, and records
- * every token it issued so tests can prove which one a Secret holds and that no log line has one.
+ *   bearer token the double trusts, issued with a scope that may call the API, and a `scope` list ->
+ *   `{accessToken, expireTime}`.
+ * Each answers with a `Date` header on its own clock (which a test may set apart from the
+ * refresher's), issues fresh random tokens with the scopes asked for, can answer the next requests
+ * with error statuses, and records every token it issued so tests can prove which one a Secret holds
+ * and that no log line has one.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +23,8 @@ export interface IssuedToken {
     token: string;
     /** When it expires, by the clock the double was given (ms). */
     expiresAtMs: number;
+    /** The OAuth scopes it was issued with. */
+    scopes: string[];
 }
 
 export interface TokenDouble {
@@ -38,8 +45,10 @@ export interface TokenDouble {
 
 interface Handler {
     /** The answer's JSON, or a refusal reason (400/401/403 with a Google-style error body). */
-    (req: http.IncomingMessage, body: string, issue: () => IssuedToken): [number, unknown];
+    (req: http.IncomingMessage, body: string, issue: (scopes: string[]) => IssuedToken): [number, unknown];
 }
+
+const cloudPlatform = "https://www.googleapis.com/auth/cloud-platform";
 
 /** A token of the shape the doubles issue: `ya29.double-` and 48 hex digits. */
 export function doubleToken(): string {
@@ -75,10 +84,11 @@ async function startDouble(
         refusals: [],
         requests: 0,
     };
-    const issue = () => {
+    const issue = (scopes: string[]) => {
         const token = {
             token: planned.shift() ?? doubleToken(),
             expiresAtMs: now() + double.lifetimeSeconds * 1000,
+            scopes,
         };
         double.issued.push(token);
         return token;
@@ -94,7 +104,10 @@ async function startDouble(
                     ? [fault, { error: { code: fault, status: "UNAVAILABLE", message: "injected by the test" } }]
                     : handle(req, body, issue);
             if (code >= 400 && fault === undefined) double.refusals.push(JSON.stringify(answer));
-            res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(answer));
+            // RFC 9110 Date: the double's clock, to the second.
+            res.writeHead(code, { "content-type": "application/json", date: new Date(now()).toUTCString() }).end(
+                JSON.stringify(answer),
+            );
         });
     });
     return Object.assign(double, served);
@@ -115,12 +128,17 @@ export function startMetadataServerDouble(
         now,
         lifetimeSeconds,
         (req, _body, issue) => {
-            if (req.method !== "GET" || req.url !== "/computeMetadata/v1/instance/service-accounts/default/token") {
+            const url = new URL(req.url ?? "", "http://metadata");
+            if (
+                req.method !== "GET" ||
+                url.pathname !== "/computeMetadata/v1/instance/service-accounts/default/token"
+            ) {
                 return refuse(404, "not_found", "not served by the double");
             }
             // The metadata server refuses requests without this header (a guard against SSRF).
             if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
-            const issued = issue();
+            const scopes = url.searchParams.get("scopes");
+            const issued = issue(scopes === null ? [cloudPlatform] : scopes.split(","));
             return [
                 200,
                 {
@@ -151,16 +169,18 @@ export function startStsDouble(
                 grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
                 requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
                 subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-                scope: "https://www.googleapis.com/auth/cloud-platform",
                 audience: expected.audience,
             };
             for (const [field, value] of Object.entries(wanted)) {
                 if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
             }
+            // STS requires a scope when it issues a Google access token for an external credential.
+            const scope = form.get("scope");
+            if (!scope) return refuse(400, "invalid_request", "scope is required");
             if (!expected.acceptsSubjectToken(form.get("subject_token") ?? "")) {
                 return refuse(400, "invalid_grant", "the subject token is not the projected token");
             }
-            const issued = issue();
+            const issued = issue(scope.split(" "));
             return [
                 200,
                 {
@@ -175,10 +195,14 @@ export function startStsDouble(
     );
 }
 
-/** The IAM Credentials double: impersonates `email` for callers holding a token `trusted` returns. */
+/**
+ * The IAM Credentials double: impersonates `email` for callers holding a token `trusted` returns,
+ * issued with a scope that may call the API (`cloud-platform` or `iam`; otherwise Google answers 403
+ * ACCESS_TOKEN_SCOPE_INSUFFICIENT).
+ */
 export function startIamCredentialsDouble(
     now: () => number,
-    expected: { email: string; trusted: () => string[] },
+    expected: { email: string; trusted: () => IssuedToken[] },
     lifetimeSeconds = 3600,
     serve?: Serve,
 ): Promise<TokenDouble> {
@@ -189,14 +213,23 @@ export function startIamCredentialsDouble(
             const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
             if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
             const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-            if (bearer === undefined || !expected.trusted().includes(bearer)) {
+            const caller = expected.trusted().find((t) => t.token === bearer);
+            if (caller === undefined) {
                 return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
             }
+            if (
+                !caller.scopes.some((scope) => [cloudPlatform, "https://www.googleapis.com/auth/iam"].includes(scope))
+            ) {
+                return [
+                    403,
+                    { error: { code: 403, status: "PERMISSION_DENIED", message: "ACCESS_TOKEN_SCOPE_INSUFFICIENT" } },
+                ];
+            }
             const request = JSON.parse(body) as { scope?: string[] };
-            if (!request.scope?.includes("https://www.googleapis.com/auth/cloud-platform")) {
+            if (!request.scope?.length) {
                 return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
             }
-            const issued = issue();
+            const issued = issue(request.scope);
             return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
         },
         serve,
@@ -210,6 +243,7 @@ export class ManualClock {
     now = (): number => this.current;
     sleep = (ms: number, signal: AbortSignal): Promise<void> =>
         new Promise((resolve) => {
+            if (signal.aborted) return resolve();
             const wake = () => {
                 signal.removeEventListener("abort", wake);
                 resolve();
