@@ -13,6 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
+import { runCommand } from "./pulumi-cli";
 import { freePort } from "./real-cluster";
 
 /** bcrypt reads only the first 72 bytes of a password (Go's x/crypto and Apache's htpasswd alike). */
@@ -27,19 +28,21 @@ export interface RegistryUser {
 export const image = "e2e/tiny:1";
 const helloText = "pulled with the component's .dockerconfigjson\n";
 
+/** skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json. */
+const toolEnvironment = (work: string) => ({
+    PATH: process.env.PATH,
+    HOME: work,
+    XDG_RUNTIME_DIR: path.join(work, "run"),
+    XDG_CONFIG_HOME: path.join(work, "config"),
+});
+
 /** Runs a tool; a missing tool is an error, never a skip. */
 function run(work: string, tool: string, args: string[], options: { input?: string } = {}) {
     const result = spawnSync(tool, args, {
         encoding: "utf8",
         input: options.input,
         timeout: 120_000,
-        // skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json.
-        env: {
-            PATH: process.env.PATH,
-            HOME: work,
-            XDG_RUNTIME_DIR: path.join(work, "run"),
-            XDG_CONFIG_HOME: path.join(work, "config"),
-        },
+        env: toolEnvironment(work),
     });
     if (result.error) {
         throw new Error(
@@ -312,16 +315,31 @@ export class RealRegistry {
         return { ...result, layout };
     }
 
+    private inspectArgs = (authfile: string) => [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--authfile",
+        authfile,
+        `docker://${this.host}/${image}`,
+    ];
+
     /** Reads the image's manifest with this authfile. */
     private inspect(authfile: string) {
-        return run(this.work, "skopeo", [
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--authfile",
-            authfile,
-            `docker://${this.host}/${image}`,
-        ]);
+        return run(this.work, "skopeo", this.inspectArgs(authfile));
+    }
+
+    /**
+     * Whether skopeo reads the pushed manifest with this authfile, without blocking the event loop
+     * (a pull loop runs beside a `pulumi up`).
+     */
+    async reads(authfile: string): Promise<boolean> {
+        const result = await runCommand("skopeo", this.inspectArgs(authfile), {
+            cwd: this.work,
+            env: toolEnvironment(this.work),
+            timeoutMs: 60_000,
+        });
+        return result.status === 0 && result.stdout === this.pushedManifest;
     }
 
     assertPulls(authfile: string): void {
