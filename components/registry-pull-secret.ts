@@ -150,7 +150,7 @@ function declareStaticSecrets(
     for (const namespace of valid.namespaces) {
         const claim = claims
             ? new SecretClaim(
-                  childNames.secret(name, namespace),
+                  childNames.claim(name, namespace),
                   {
                       namespace,
                       secretName: valid.secretName,
@@ -221,11 +221,12 @@ function claimsReachCluster(component: pulumi.Resource, valid: ValidArgs): boole
 /**
  * `pulumi.com/patchForce` makes the Kubernetes provider's server-side apply take the fields another
  * manager set (pulumi-kubernetes provider/pkg/await/await.go `patchForce`): the same object, new data,
- * never deleted and created again. Set only on a Secret whose claim takes it over from kubectl.
+ * never deleted and created again. Set only on a Secret whose claim takes it over from kubectl; a claim
+ * without a verdict (an engine that runs no provider: mocks, the offline plan) takes nothing over.
  */
 function forceWhenTakenOver(claim: SecretClaim): pulumi.Output<Record<string, string>> {
     return claim.takesOverFrom.apply(
-        (from) => (from.length > 0 ? { "pulumi.com/patchForce": "true" } : undefined) as Record<string, string>,
+        (from) => ((from ?? []).length > 0 ? { "pulumi.com/patchForce": "true" } : undefined) as Record<string, string>,
     );
 }
 
