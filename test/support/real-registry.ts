@@ -121,6 +121,12 @@ export function buildImage(work: string, dir: string, image: OneFileImage): void
     );
 }
 
+/** Where skopeo pulls an image from: `host` (`127.0.0.1:PORT`) and the image's name and tag. */
+export interface ImageSource {
+    host: string;
+    image: string;
+}
+
 export class RealRegistry {
     /** `127.0.0.1:PORT`, the server key of a docker config. */
     readonly host: string;
@@ -140,8 +146,8 @@ export class RealRegistry {
         this.policy = path.join(work, "policy.json");
     }
 
-    /** Builds the image, starts the registry for `users`, pushes the image. */
-    static async start(users: RegistryUser[]): Promise<RealRegistry> {
+    /** Builds the image, starts the registry for `users`, pushes the image under each of `names`. */
+    static async start(users: RegistryUser[], names: string[] = [image]): Promise<RealRegistry> {
         const registry = new RealRegistry(mkdtempSync(path.join(tmpdir(), "registry-pull-e2e-")), await freePort());
         // Always stop the registry: on success, failure, or an interrupted run.
         process.once("exit", () => registry.registry?.kill("SIGKILL"));
@@ -153,23 +159,26 @@ export class RealRegistry {
         });
         await registry.restart(users);
         const pusher = `${registry.pusher.user}:${registry.pusher.password}`;
-        mustRun(registry.work, "skopeo", [
-            "copy",
-            "--policy",
-            registry.policy,
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            pusher,
-            `oci:${layout}:tiny`,
-            `docker://${registry.host}/${image}`,
-        ]);
+        for (const name of names) {
+            mustRun(registry.work, "skopeo", [
+                "copy",
+                "--policy",
+                registry.policy,
+                "--dest-tls-verify=false",
+                "--dest-creds",
+                pusher,
+                `oci:${layout}:tiny`,
+                `docker://${registry.host}/${name}`,
+            ]);
+        }
+        // The same layout pushed the same way: one manifest for every name.
         registry.pushedManifest = mustRun(registry.work, "skopeo", [
             "inspect",
             "--raw",
             "--tls-verify=false",
             "--creds",
             pusher,
-            `docker://${registry.host}/${image}`,
+            `docker://${registry.host}/${names[0]}`,
         ]);
         return registry;
     }
@@ -248,12 +257,12 @@ export class RealRegistry {
         return file;
     }
 
-    passwordIn(authfile: string): string {
-        return JSON.parse(readFileSync(authfile, "utf8")).auths[this.host].password;
+    passwordIn(authfile: string, host = this.host): string {
+        return JSON.parse(readFileSync(authfile, "utf8")).auths[host].password;
     }
 
     /** Pulls the whole image (manifest, config, layer) with this authfile. */
-    private pull(authfile: string) {
+    private pull(authfile: string, from: ImageSource) {
         const layout = path.join(this.work, `pulled-${path.basename(authfile, ".json")}`);
         rmSync(layout, { recursive: true, force: true });
         const result = run(this.work, "skopeo", [
@@ -263,38 +272,49 @@ export class RealRegistry {
             "--src-tls-verify=false",
             "--src-authfile",
             authfile,
-            `docker://${this.host}/${image}`,
+            `docker://${from.host}/${from.image}`,
             `oci:${layout}:tiny`,
         ]);
         return { ...result, layout };
     }
 
     /** Reads the image's manifest with this authfile. */
-    private inspect(authfile: string) {
+    private inspect(authfile: string, from: ImageSource) {
         return run(this.work, "skopeo", [
             "inspect",
             "--raw",
             "--tls-verify=false",
             "--authfile",
             authfile,
-            `docker://${this.host}/${image}`,
+            `docker://${from.host}/${from.image}`,
         ]);
     }
 
-    assertPulls(authfile: string): void {
-        const manifest = this.inspect(authfile);
+    /**
+     * Pulls with skopeo and this authfile, from this registry or (`from`) through a front of it such
+     * as test/support/artifact-registry-front.ts, and checks what arrived is what was pushed.
+     */
+    assertPulls(authfile: string, from: ImageSource = { host: this.host, image }): void {
+        const manifest = this.inspect(authfile, from);
         assert.equal(manifest.status, 0, manifest.stderr);
         assert.equal(manifest.stdout, this.pushedManifest, "the registry serves the manifest that was pushed");
-        const result = this.pull(authfile);
+        const result = this.pull(authfile, from);
         assert.equal(result.status, 0, result.stderr);
         assert.ok(pulledLayer(result.layout).includes(helloText), "the pulled layer holds the file that was pushed");
     }
 
-    assertRefused(authfile: string): void {
-        const result = this.inspect(authfile);
+    /**
+     * skopeo is refused for the credential (401; `because` says otherwise, e.g. a 403 for what an
+     * authenticated caller may not read), not for any other reason (connection, TLS, missing image).
+     */
+    assertRefused(
+        authfile: string,
+        from: ImageSource = { host: this.host, image },
+        because = /unauthorized|authentication required|401/i,
+    ): void {
+        const result = this.inspect(authfile, from);
         assert.notEqual(result.status, 0, "skopeo must not read the manifest");
-        // Refused for the credential, not for any other reason (connection, TLS, missing image).
-        assert.match(result.stderr, /unauthorized|authentication required|401/i, result.stderr);
+        assert.match(result.stderr, because, result.stderr);
     }
 }
 
