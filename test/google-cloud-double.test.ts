@@ -48,7 +48,8 @@ const types = {
 
 describe("rules, each from the Terraform Google provider's source", () => {
     it("account ids are RFC 1035 names of 6 to 30 characters (ValidateRFC1035Name(6, 30))", () => {
-        for (const good of ["image-puller", "abcdef", "a".repeat(30), "a1-b2-c3"]) assert.equal(accountIdProblem(good), undefined, good);
+        for (const good of ["image-puller", "abcdef", "a".repeat(30), "a1-b2-c3"])
+            assert.equal(accountIdProblem(good), undefined, good);
         for (const bad of ["short", "a".repeat(31), "Image-puller", "1puller", "puller-", "pul_ler"]) {
             assert.notEqual(accountIdProblem(bad), undefined, bad);
         }
@@ -69,10 +70,17 @@ describe("rules, each from the Terraform Google provider's source", () => {
     });
 
     it("principal members keep their case; others compare and normalise case-insensitively", () => {
-        assert.equal(normalizeIamMember("serviceAccount:Image@P.iam.gserviceaccount.com"), "serviceAccount:image@p.iam.gserviceaccount.com");
-        const principal = "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/P/subject/X";
+        assert.equal(
+            normalizeIamMember("serviceAccount:Image@P.iam.gserviceaccount.com"),
+            "serviceAccount:image@p.iam.gserviceaccount.com",
+        );
+        const principal =
+            "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/P/subject/X";
         assert.equal(normalizeIamMember(principal), principal);
-        assert.equal(sameIamMember("serviceAccount:A@p.iam.gserviceaccount.com", "serviceAccount:a@p.iam.gserviceaccount.com"), true);
+        assert.equal(
+            sameIamMember("serviceAccount:A@p.iam.gserviceaccount.com", "serviceAccount:a@p.iam.gserviceaccount.com"),
+            true,
+        );
         assert.equal(sameIamMember(principal, principal.toLowerCase()), false);
     });
 
@@ -100,12 +108,27 @@ describe("rules, each from the Terraform Google provider's source", () => {
     });
 
     it("service account links and a key's service account id (ServiceAccountLinkRegex, ServiceAccountFQN)", () => {
-        assert.equal(serviceAccountLinkProblem("projects/p-1/serviceAccounts/image-puller@p-1.iam.gserviceaccount.com"), undefined);
-        assert.equal(serviceAccountLinkProblem("projects/-/serviceAccounts/image-puller@p-1.iam.gserviceaccount.com"), undefined);
+        assert.equal(
+            serviceAccountLinkProblem("projects/p-1/serviceAccounts/image-puller@p-1.iam.gserviceaccount.com"),
+            undefined,
+        );
+        assert.equal(
+            serviceAccountLinkProblem("projects/-/serviceAccounts/image-puller@p-1.iam.gserviceaccount.com"),
+            undefined,
+        );
         assert.notEqual(serviceAccountLinkProblem("image-puller@p-1.iam.gserviceaccount.com"), undefined);
-        assert.equal(serviceAccountFqn("a@p.iam.gserviceaccount.com", undefined), "projects/-/serviceAccounts/a@p.iam.gserviceaccount.com");
-        assert.equal(serviceAccountFqn("projects/p/serviceAccounts/a@p.iam.gserviceaccount.com", "q"), "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com");
-        assert.equal(serviceAccountFqn("image-puller", "p"), "projects/-/serviceAccounts/image-puller@p.iam.gserviceaccount.com");
+        assert.equal(
+            serviceAccountFqn("a@p.iam.gserviceaccount.com", undefined),
+            "projects/-/serviceAccounts/a@p.iam.gserviceaccount.com",
+        );
+        assert.equal(
+            serviceAccountFqn("projects/p/serviceAccounts/a@p.iam.gserviceaccount.com", "q"),
+            "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com",
+        );
+        assert.equal(
+            serviceAccountFqn("image-puller", "p"),
+            "projects/-/serviceAccounts/image-puller@p.iam.gserviceaccount.com",
+        );
     });
 });
 
@@ -153,7 +176,10 @@ describe("the plugin process, called as the engine calls it", () => {
             publicKeyType: "TYPE_X509_PEM_FILE",
         });
         const bad = await gcp.check(urn(types.account, "bad"), { accountId: "Bad_Id", project });
-        assert.deepEqual(bad.failures.map((f) => f.property), ["accountId"]);
+        assert.deepEqual(
+            bad.failures.map((f) => f.property),
+            ["accountId"],
+        );
         const missing = await gcp.check(urn(types.grant, "bad"), { repository: "images", role: reader });
         assert.deepEqual(missing.failures, [{ property: "member", reason: "is required" }]);
         const notImplemented = await gcp.check(urn(types.grant, "bad"), {
@@ -164,12 +190,20 @@ describe("the plugin process, called as the engine calls it", () => {
         });
         assert.match(notImplemented.failures[0].reason, /not implemented by the Google Cloud double/);
         // An unknown value (a preview before the account exists) is not validated yet.
-        assert.deepEqual((await gcp.check(urn(types.grant, "later"), { repository: "images", role: reader, member: unknown })).failures, []);
+        assert.deepEqual(
+            (await gcp.check(urn(types.grant, "later"), { repository: "images", role: reader, member: unknown }))
+                .failures,
+            [],
+        );
     });
 
     let account: { id: string; outputs: Props };
     it("creates a service account with Google's formats: email, name, member, a 21-digit unique id", async () => {
-        const inputs = await checked(types.account, { accountId: "image-puller-dev", project, displayName: "Image pulls" });
+        const inputs = await checked(types.account, {
+            accountId: "image-puller-dev",
+            project,
+            displayName: "Image pulls",
+        });
         const preview = await gcp.create(urn(types.account, "account"), inputs, true);
         assert.equal(preview.outputs.email, unknown, "a preview does not know the email yet");
         account = await gcp.create(urn(types.account, "account"), inputs);
@@ -179,12 +213,18 @@ describe("the plugin process, called as the engine calls it", () => {
         assert.equal(account.outputs.member, `serviceAccount:${email}`);
         assert.match(account.outputs.uniqueId, /^1\d{20}$/);
         assert.equal(google().projects[project].serviceAccounts[email].displayName, "Image pulls");
-        await assert.rejects(gcp.create(urn(types.account, "again"), inputs), /Error 409: Service account image-puller-dev already exists/);
+        await assert.rejects(
+            gcp.create(urn(types.account, "again"), inputs),
+            /Error 409: Service account image-puller-dev already exists/,
+        );
     });
 
     let key: { id: string; outputs: Props };
     it("creates a key named projects/P/serviceAccounts/E/keys/K whose privateKey is a secret holding a real key file in base64", async () => {
-        const inputs = await checked(types.key, { serviceAccountId: account.outputs.name, keepers: { keyVersion: "1" } });
+        const inputs = await checked(types.key, {
+            serviceAccountId: account.outputs.name,
+            keepers: { keyVersion: "1" },
+        });
         key = await gcp.create(urn(types.key, "key"), inputs);
         assert.match(key.id, new RegExp(`^projects/${project}/serviceAccounts/${email}/keys/[0-9a-f]{40}$`));
         assert.equal(key.outputs.name, key.id);
@@ -217,8 +257,15 @@ describe("the plugin process, called as the engine calls it", () => {
 
     it("Diff: changed keepers replace the key (detailed per keeper); the same inputs are no change", async () => {
         const same = await checked(types.key, { serviceAccountId: account.outputs.name, keepers: { keyVersion: "1" } });
-        assert.deepEqual(await gcp.diff(urn(types.key, "key"), key.outputs, same), { changes: "none", replaces: [], detailedDiff: {} });
-        const raised = await checked(types.key, { serviceAccountId: account.outputs.name, keepers: { keyVersion: "2" } });
+        assert.deepEqual(await gcp.diff(urn(types.key, "key"), key.outputs, same), {
+            changes: "none",
+            replaces: [],
+            detailedDiff: {},
+        });
+        const raised = await checked(types.key, {
+            serviceAccountId: account.outputs.name,
+            keepers: { keyVersion: "2" },
+        });
         assert.deepEqual(await gcp.diff(urn(types.key, "key"), key.outputs, raised), {
             changes: "some",
             replaces: ["keepers"],
@@ -258,7 +305,10 @@ describe("the plugin process, called as the engine calls it", () => {
             member: `serviceAccount:${email}`,
         });
         grant = await gcp.create(urn(types.grant, "grant"), inputs);
-        assert.equal(grant.id, `projects/${project}/locations/asia/repositories/asia.gcr.io/${reader}/serviceAccount:${email}`);
+        assert.equal(
+            grant.id,
+            `projects/${project}/locations/asia/repositories/asia.gcr.io/${reader}/serviceAccount:${email}`,
+        );
         assert.equal(grant.outputs.repository, `projects/${project}/locations/asia/repositories/asia.gcr.io`);
         assert.deepEqual(google().projects[project].repositories["asia/asia.gcr.io"].iamPolicy.bindings, [
             { role: reader, members: [theirs, `serviceAccount:${email}`] },
@@ -269,10 +319,20 @@ describe("the plugin process, called as the engine calls it", () => {
 
     it("refuses grants Google refuses: a missing repository, a member that is no account, a role the resource does not take", async () => {
         const grantOf = (over: Props) =>
-            checked(types.grant, { project, location: "asia", repository: "asia.gcr.io", role: reader, member: `serviceAccount:${email}`, ...over });
+            checked(types.grant, {
+                project,
+                location: "asia",
+                repository: "asia.gcr.io",
+                role: reader,
+                member: `serviceAccount:${email}`,
+                ...over,
+            });
         await assert.rejects(gcp.create(urn(types.grant, "g1"), await grantOf({ repository: "missing" })), /Error 404/);
         await assert.rejects(
-            gcp.create(urn(types.grant, "g2"), await grantOf({ member: `serviceAccount:nobody@${project}.iam.gserviceaccount.com` })),
+            gcp.create(
+                urn(types.grant, "g2"),
+                await grantOf({ member: `serviceAccount:nobody@${project}.iam.gserviceaccount.com` }),
+            ),
             /Error 400: Service account nobody@example-project-dev.iam.gserviceaccount.com does not exist/,
         );
         await assert.rejects(
@@ -282,7 +342,10 @@ describe("the plugin process, called as the engine calls it", () => {
     });
 
     it("Read shows drift made in the console: a renamed account, and a removed member reads as gone", async () => {
-        changeGoogleCloud(stateFile, (g) => void (g.projects[project].serviceAccounts[email].displayName = "edited by hand"));
+        changeGoogleCloud(
+            stateFile,
+            (g) => void (g.projects[project].serviceAccounts[email].displayName = "edited by hand"),
+        );
         const read = await gcp.read(urn(types.account, "account"), account.id, account.outputs);
         assert.equal(read.outputs.displayName, "edited by hand");
         assert.equal(read.inputs.displayName, "edited by hand");
@@ -292,7 +355,9 @@ describe("the plugin process, called as the engine calls it", () => {
         });
         assert.equal((await gcp.read(urn(types.grant, "grant"), grant.id, grant.outputs)).id, "");
         changeGoogleCloud(stateFile, (g) =>
-            g.projects[project].repositories["asia/asia.gcr.io"].iamPolicy.bindings[0].members.push(`serviceAccount:${email}`),
+            g.projects[project].repositories["asia/asia.gcr.io"].iamPolicy.bindings[0].members.push(
+                `serviceAccount:${email}`,
+            ),
         );
         assert.equal((await gcp.read(urn(types.grant, "grant"), grant.id, grant.outputs)).id, grant.id);
     });
@@ -305,10 +370,15 @@ describe("the plugin process, called as the engine calls it", () => {
     });
 
     it("keys belong to their account: deleting the account deletes its keys, which then read as gone", async () => {
-        const second = await gcp.create(urn(types.key, "second"), await checked(types.key, { serviceAccountId: email }));
+        const second = await gcp.create(
+            urn(types.key, "second"),
+            await checked(types.key, { serviceAccountId: email }),
+        );
         assert.equal(Object.keys(google().projects[project].serviceAccounts[email].keys).length, 2);
         await gcp.delete(urn(types.key, "key"), key.id, key.outputs);
-        assert.deepEqual(Object.keys(google().projects[project].serviceAccounts[email].keys), [second.id.split("/").pop()]);
+        assert.deepEqual(Object.keys(google().projects[project].serviceAccounts[email].keys), [
+            second.id.split("/").pop(),
+        ]);
         await gcp.delete(urn(types.account, "account"), account.id, account.outputs);
         assert.equal(google().projects[project].serviceAccounts[email], undefined);
         assert.equal((await gcp.read(urn(types.key, "second"), second.id, second.outputs)).id, "");
@@ -325,13 +395,20 @@ describe("the plugin process, called as the engine calls it", () => {
             g.projects.other.serviceAccounts["puller@other.iam.gserviceaccount.com"] = newServiceAccount();
         });
         await assert.rejects(
-            gcp.create(urn(types.key, "forbidden"), await checked(types.key, { serviceAccountId: "puller@other.iam.gserviceaccount.com" })),
+            gcp.create(
+                urn(types.key, "forbidden"),
+                await checked(types.key, { serviceAccountId: "puller@other.iam.gserviceaccount.com" }),
+            ),
             /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam.disableServiceAccountKeyCreation\), failedPrecondition/,
         );
     });
 
     it("secret inputs stay secret in the outputs", async () => {
-        const inputs = await checked(types.account, { accountId: "secret-desc", project, description: secret("quiet") });
+        const inputs = await checked(types.account, {
+            accountId: "secret-desc",
+            project,
+            description: secret("quiet"),
+        });
         const created = await gcp.create(urn(types.account, "secret"), inputs);
         assert.deepEqual(created.outputs.description, secret("quiet"));
         assert.equal(created.outputs.email[secretKey], undefined);
@@ -351,23 +428,33 @@ describe("the plugin process, called as the engine calls it", () => {
             attributeMapping: { "google.subject": "assertion.sub" },
             oidc: { issuerUri: "https://oidc.example" },
         };
-        assert.deepEqual((await gcp.check(urn(types.provider, "p"), { ...providerArgs, attributeMapping: {} })).failures, [
-            { property: "attributeMapping", reason: "attributeMapping must map google.subject for an OIDC provider" },
-        ]);
         assert.deepEqual(
-            (await gcp.check(urn(types.provider, "p"), { ...providerArgs, oidc: { issuerUri: "http://oidc.example" } })).failures.map(
-                (f) => f.property,
-            ),
+            (await gcp.check(urn(types.provider, "p"), { ...providerArgs, attributeMapping: {} })).failures,
+            [{ property: "attributeMapping", reason: "attributeMapping must map google.subject for an OIDC provider" }],
+        );
+        assert.deepEqual(
+            (
+                await gcp.check(urn(types.provider, "p"), {
+                    ...providerArgs,
+                    oidc: { issuerUri: "http://oidc.example" },
+                })
+            ).failures.map((f) => f.property),
             ["oidc"],
         );
         const provider = await gcp.create(urn(types.provider, "provider"), await checked(types.provider, providerArgs));
-        assert.equal(provider.outputs.name, "projects/123456789012/locations/global/workloadIdentityPools/eks-prod/providers/eks-prod-oidc");
+        assert.equal(
+            provider.outputs.name,
+            "projects/123456789012/locations/global/workloadIdentityPools/eks-prod/providers/eks-prod-oidc",
+        );
         await gcp.delete(urn(types.provider, "provider"), provider.id, provider.outputs);
         await gcp.delete(urn(types.pool, "pool"), pool.id, pool.outputs);
         assert.equal(google().projects[project].workloadIdentityPools["eks-prod"].state, "DELETED");
         assert.equal((await gcp.read(urn(types.pool, "pool"), pool.id, pool.outputs)).id, "");
         await assert.rejects(
-            gcp.create(urn(types.pool, "again"), await checked(types.pool, { project, workloadIdentityPoolId: "eks-prod" })),
+            gcp.create(
+                urn(types.pool, "again"),
+                await checked(types.pool, { project, workloadIdentityPoolId: "eks-prod" }),
+            ),
             /Error 409/,
         );
     });
@@ -384,6 +471,9 @@ describe("the plugin process, called as the engine calls it", () => {
     it("writes an audit log of what changed, in order", () => {
         const methods = google().auditLog.map((entry) => entry.method);
         assert.equal(methods[0], "google.iam.admin.v1.CreateServiceAccount");
-        assert.ok(methods.indexOf("google.iam.admin.v1.DeleteServiceAccountKey") < methods.indexOf("google.iam.admin.v1.DeleteServiceAccount"));
+        assert.ok(
+            methods.indexOf("google.iam.admin.v1.DeleteServiceAccountKey") <
+                methods.indexOf("google.iam.admin.v1.DeleteServiceAccount"),
+        );
     });
 });

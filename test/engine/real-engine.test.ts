@@ -150,7 +150,7 @@ it("up creates the Secrets, which pull from the real registry, and our entries, 
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
-        registry.assertPulls(registry.writeAuthfile(`first-${namespace}`, dockerConfigOf(secret)));
+        await registry.assertPulls(registry.writeAuthfile(`first-${namespace}`, dockerConfigOf(secret)));
         assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), ["regcred"]);
     }
     assert.deepEqual(await inCluster.pullSecrets("e2e-a", "default"), ["theirs-before", "regcred"]);
@@ -187,7 +187,7 @@ it("a new password updates each Secret in place (same object, never deleted), an
     const oldConfig = registry.writeAuthfile("before-rotation", dockerConfigOf(before));
     // The registry's side of the rotation first, as an operator would: only the new password works now.
     await registry.restart([{ user: username, password: secondPassword }]);
-    registry.assertRefused(oldConfig);
+    await registry.assertRefused(oldConfig);
     await stack.setConfig("registryPassword", { value: secondPassword, secret: true });
     const result = await stack.up();
     assert.equal(result.summary.resourceChanges?.update, 2, JSON.stringify(result.summary.resourceChanges));
@@ -198,7 +198,7 @@ it("a new password updates each Secret in place (same object, never deleted), an
         if (namespace === "e2e-a") assert.equal(after.metadata?.uid, before.metadata?.uid, "the same Secret object");
         const written = registry.writeAuthfile(`after-${namespace}`, dockerConfigOf(after));
         assert.equal(registry.passwordIn(written), secondPassword);
-        registry.assertPulls(written);
+        await registry.assertPulls(written);
     }
     const pulled = await pullByKubelet(core, node, "e2e-b", "after-rotation", `${registry.host}/${image}`);
     assert.deepEqual(pulled, { pulled: true }, "the kubelet pulls with the rotated Secret");

@@ -49,10 +49,17 @@ export function repositoryOfPull(
     registryHost: string,
     name: string,
 ): { project: string; location: string; repository: string } | undefined {
-    const gcr: Record<string, string> = { "gcr.io": "us", "asia.gcr.io": "asia", "eu.gcr.io": "europe", "us.gcr.io": "us" };
+    const gcr: Record<string, string> = {
+        "gcr.io": "us",
+        "asia.gcr.io": "asia",
+        "eu.gcr.io": "europe",
+        "us.gcr.io": "us",
+    };
     const parts = name.split("/");
     if (gcr[registryHost] !== undefined) {
-        return parts.length >= 2 ? { project: parts[0], location: gcr[registryHost], repository: registryHost } : undefined;
+        return parts.length >= 2
+            ? { project: parts[0], location: gcr[registryHost], repository: registryHost }
+            : undefined;
     }
     const location = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(registryHost)?.[1];
     if (location === undefined || parts.length < 3) return undefined;
@@ -98,7 +105,8 @@ export function mayPull(
 ): boolean {
     const repository = google.projects[at.project]?.repositories[`${at.location}/${at.repository}`];
     return (repository?.iamPolicy.bindings ?? []).some(
-        (b) => pullRoles.includes(b.role) && b.members.some((m) => normalizeIamMember(m) === normalizeIamMember(member)),
+        (b) =>
+            pullRoles.includes(b.role) && b.members.some((m) => normalizeIamMember(m) === normalizeIamMember(member)),
     );
 }
 
@@ -174,7 +182,9 @@ export async function startArtifactRegistryFront(options: {
         const allowed = name === undefined || (at !== undefined && mayPull(google, who.member, at));
         if (!allowed || !["GET", "HEAD"].includes(req.method ?? "")) {
             decide(403, who);
-            const resource = at ? `projects/${at.project}/locations/${at.location}/repositories/${at.repository}` : name;
+            const resource = at
+                ? `projects/${at.project}/locations/${at.location}/repositories/${at.repository}`
+                : name;
             res.writeHead(403, { "content-type": "application/json" }).end(
                 registryError(
                     "DENIED",
@@ -210,7 +220,10 @@ export async function startArtifactRegistryFront(options: {
     );
     return {
         hosts: Object.fromEntries(
-            servers.map(({ registryHost, server }) => [registryHost, `127.0.0.1:${(server.address() as AddressInfo).port}`]),
+            servers.map(({ registryHost, server }) => [
+                registryHost,
+                `127.0.0.1:${(server.address() as AddressInfo).port}`,
+            ]),
         ),
         decisions,
         addTokenIssuer: (issuer) => void issuers.push(issuer),

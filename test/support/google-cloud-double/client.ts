@@ -42,12 +42,16 @@ export async function startDoubleProcess(stateFile: string, version = "9.37.0"):
     process.once("exit", () => child.kill("SIGKILL"));
     const port = await new Promise<string>((resolve, reject) => {
         child.stdout!.once("data", (line: Buffer) => resolve(line.toString().trim()));
-        child.once("exit", (code) => reject(new Error(`pulumi-resource-gcp exited (${code}) before printing its port`)));
+        child.once("exit", (code) =>
+            reject(new Error(`pulumi-resource-gcp exited (${code}) before printing its port`)),
+        );
     });
     const client = providerClient(`127.0.0.1:${port}`);
     const call = (method: string, request: unknown) =>
         new Promise<any>((resolve, reject) =>
-            client[method](request, (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response))),
+            client[method](request, (error: Error | null, response: unknown) =>
+                error ? reject(error) : resolve(response),
+            ),
         );
     return {
         urn: (token, name) => `urn:pulumi:test::double::${token}::${name}`,
@@ -61,7 +65,9 @@ export async function startDoubleProcess(stateFile: string, version = "9.37.0"):
             const response = await call("check", new messages.CheckRequest().setUrn(urn).setNews(struct(news)));
             return {
                 inputs: response.getInputs().toJavaScript(),
-                failures: response.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
+                failures: response
+                    .getFailuresList()
+                    .map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
             };
         },
         async diff(urn, olds, news) {
@@ -85,7 +91,10 @@ export async function startDoubleProcess(stateFile: string, version = "9.37.0"):
             return { id: response.getId(), outputs: response.getProperties().toJavaScript() };
         },
         async read(urn, id, state) {
-            const response = await call("read", new messages.ReadRequest().setUrn(urn).setId(id).setProperties(struct(state)));
+            const response = await call(
+                "read",
+                new messages.ReadRequest().setUrn(urn).setId(id).setProperties(struct(state)),
+            );
             return {
                 id: response.getId(),
                 outputs: response.getProperties().toJavaScript(),
@@ -104,7 +113,9 @@ export async function startDoubleProcess(stateFile: string, version = "9.37.0"):
         },
         async stop() {
             client.close();
+            const exited = new Promise((resolve) => child.once("exit", resolve));
             child.kill("SIGTERM");
+            await exited;
             rmSync(work, { recursive: true, force: true });
         },
     };

@@ -127,7 +127,10 @@ export function checkMemberExists(google: GoogleCloud, member: string): void {
             throw new GoogleApiError(400, `Service account ${email} does not exist.`, "badRequest");
         }
     }
-    if (/^principal(Set)?:/.test(member) && !/^principal(Set)?:\/\/iam\.googleapis\.com\/projects\/\d+\//.test(member)) {
+    if (
+        /^principal(Set)?:/.test(member) &&
+        !/^principal(Set)?:\/\/iam\.googleapis\.com\/projects\/\d+\//.test(member)
+    ) {
         throw new GoogleApiError(400, `Invalid principal identifier ${member}.`, "badRequest");
     }
 }
@@ -153,7 +156,10 @@ const commonName = (cn: string) =>
     sequence(der(0x31, sequence(der(0x06, Buffer.from("550403", "hex")), der(0x0c, Buffer.from(cn, "utf8")))));
 /** UTCTime before 2050, GeneralizedTime from then on (RFC 5280 section 4.1.2.5). */
 function time(date: Date): Buffer {
-    const text = date.toISOString().replace(/[-:T]/g, "").replace(/\.\d{3}Z$/, "Z");
+    const text = date
+        .toISOString()
+        .replace(/[-:T]/g, "")
+        .replace(/\.\d{3}Z$/, "Z");
     return date.getUTCFullYear() < 2050 ? der(0x17, Buffer.from(text.slice(2))) : der(0x18, Buffer.from(text));
 }
 
@@ -174,7 +180,10 @@ function certificate(privateKey: KeyObject, subject: string, validAfter: Date, v
     );
     const signature = sign("sha256", tbs, privateKey);
     const body = sequence(tbs, sha256WithRsa, der(0x03, Buffer.concat([Buffer.from([0x00]), signature])));
-    const lines = body.toString("base64").match(/.{1,64}/g)!.join("\n");
+    const lines = body
+        .toString("base64")
+        .match(/.{1,64}/g)!
+        .join("\n");
     return `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`;
 }
 

@@ -9,7 +9,9 @@ import { stateFileVariable } from "./state";
 const stateFile = process.env[stateFileVariable];
 const version = process.env.GOOGLE_CLOUD_DOUBLE_VERSION;
 if (!stateFile || !version) {
-    process.stderr.write(`pulumi-resource-gcp (double): ${stateFileVariable} and GOOGLE_CLOUD_DOUBLE_VERSION must be set\n`);
+    process.stderr.write(
+        `pulumi-resource-gcp (double): ${stateFileVariable} and GOOGLE_CLOUD_DOUBLE_VERSION must be set\n`,
+    );
     process.exit(1);
 }
 serve(stateFile, version).then(

@@ -53,7 +53,10 @@ export function providerService(provider: GoogleCloudProvider, version: string) 
     return {
         getPluginInfo: unary(() => new pluginMessages.PluginInfo().setVersion(version)),
         handshake: unary(() =>
-            new messages.ProviderHandshakeResponse().setAcceptSecrets(true).setAcceptResources(false).setAcceptOutputs(false),
+            new messages.ProviderHandshakeResponse()
+                .setAcceptSecrets(true)
+                .setAcceptResources(false)
+                .setAcceptOutputs(false),
         ),
         getSchema: unary(() => new messages.GetSchemaResponse().setSchema(packageSchema(version))),
         // The provider's config (gcp:project, gcp:region, ...) needs no checking here: no credentials are used.
@@ -124,8 +127,10 @@ export async function serve(stateFile: string, version: string): Promise<{ port:
     const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
     server.addService(services.ResourceProviderService, providerService(new GoogleCloudProvider(stateFile), version));
     const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error: Error | null, bound: number) =>
-            error ? reject(error) : resolve(bound),
+        server.bindAsync(
+            "127.0.0.1:0",
+            grpc.ServerCredentials.createInsecure(),
+            (error: Error | null, bound: number) => (error ? reject(error) : resolve(bound)),
         ),
     );
     return { port, stop: () => server.forceShutdown() };

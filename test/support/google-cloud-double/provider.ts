@@ -89,7 +89,8 @@ function checkProperties(properties: Record<string, PropertySpec>, news: Props, 
     const inputs: Props = {};
     const failures: CheckFailure[] = [];
     for (const name of Object.keys(news)) {
-        if (!properties[name]?.input) failures.push({ property: prefix + name, reason: "is not an input of this type" });
+        if (!properties[name]?.input)
+            failures.push({ property: prefix + name, reason: "is not an input of this type" });
     }
     for (const [name, spec] of Object.entries(properties).filter(([, s]) => s.input)) {
         const value = news[name];
@@ -143,7 +144,7 @@ const isEmpty = (value: unknown) =>
     value === null ||
     value === "" ||
     value === false ||
-    (typeof value === "object" && Object.keys(value as object).length === 0);
+    (typeof value === "object" && Object.keys(value).length === 0);
 
 /** How `old` became `next` for one property, or undefined when they are the same setting. */
 function change(spec: PropertySpec, old: unknown, next: unknown): DiffKind | undefined {
@@ -168,7 +169,12 @@ export function diff(type: ResourceType, olds: Props, news: Props): DiffResult {
         const paths: [string, DiffKind][] = [];
         const old = olds[name];
         const next = news[name];
-        if ((spec.type === "stringMap" || spec.properties) && !isEmpty(old) && !isEmpty(next) && !containsUnknown(next)) {
+        if (
+            (spec.type === "stringMap" || spec.properties) &&
+            !isEmpty(old) &&
+            !isEmpty(next) &&
+            !containsUnknown(next)
+        ) {
             // Element by element, as bridged providers' detailed diffs are (keepers.keyVersion, oidc.jwksJson).
             const elements = spec.properties ?? {};
             for (const key of new Set([...Object.keys(old as Props), ...Object.keys(next as Props)])) {
@@ -238,7 +244,9 @@ export class GoogleCloudProvider {
             throw describeFailure(type, "reading", error);
         }
         if (outputs === undefined) return { id: "", outputs: {}, inputs: {} };
-        const inputs = Object.fromEntries(inputsOf(type).flatMap(([name]) => (name in outputs! ? [[name, outputs![name]]] : [])));
+        const inputs = Object.fromEntries(
+            inputsOf(type).flatMap(([name]) => (name in outputs ? [[name, outputs[name]]] : [])),
+        );
         const secret = secretOutputs(type, secrets);
         return { id, outputs: wrapSecrets(outputs, secret), inputs: wrapSecrets(inputs, secret) };
     }

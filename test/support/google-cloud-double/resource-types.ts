@@ -291,7 +291,7 @@ const key: ResourceType = {
         };
     },
     // Only deletion_policy changes in place, and only in the state (resourceGoogleServiceAccountKeyUpdate).
-    update(google, id, olds, news) {
+    update(_google, _id, olds, news) {
         return { ...olds, deletionPolicy: news.deletionPolicy };
     },
     delete(google, id) {
@@ -321,7 +321,7 @@ function iamMember(
     resolved: (holder: PolicyHolder, props: Props) => Props,
 ): Pick<ResourceType, "create" | "read" | "delete"> {
     const idOf = (h: PolicyHolder, props: Props) => `${h.resourceId}/${props.role}/${normalizeIamMember(props.member)}`;
-    const read = (google: GoogleCloud, id: string, state: Props, config: ProviderConfig = {}) => {
+    const read = (google: GoogleCloud, state: Props, config: ProviderConfig = {}) => {
         let found: PolicyHolder;
         try {
             found = holder(google, state, config);
@@ -342,10 +342,11 @@ function iamMember(
             addMember(found.policy, inputs.role, inputs.member);
             audit(google, found.setMethod, found.resourceId);
             const id = idOf(found, inputs);
-            return { id, outputs: read(google, id, { ...inputs, ...resolved(found, inputs) }, config)! };
+            return { id, outputs: read(google, { ...inputs, ...resolved(found, inputs) }, config)! };
         },
-        read: (google, id, state) => read(google, id, state),
-        delete(google, id, state) {
+        // The id only repeats what the state holds (resource, role, member).
+        read: (google, _id, state) => read(google, state),
+        delete(google, _id, state) {
             let found: PolicyHolder;
             try {
                 found = holder(google, state, {});
@@ -394,7 +395,11 @@ const repositoryIamMember: ResourceType = {
         // ArtifactRegistryRepositoryIamUpdaterProducer sets project, location and the full repository name.
         (holder) => {
             const [, project, , location, , repository] = holder.resourceId.split("/");
-            return { project, location, repository: `projects/${project}/locations/${location}/repositories/${repository}` };
+            return {
+                project,
+                location,
+                repository: `projects/${project}/locations/${location}/repositories/${repository}`,
+            };
         },
     ),
 };
@@ -435,7 +440,14 @@ function poolAt(google: GoogleCloud, id: string) {
     const [, projectId, poolId, providerId] = poolPath.exec(id) ?? [];
     const project = google.projects[projectId];
     const pool = project?.workloadIdentityPools[poolId];
-    return { project, pool, provider: providerId ? pool?.providers[providerId] : undefined, projectId, poolId, providerId };
+    return {
+        project,
+        pool,
+        provider: providerId ? pool?.providers[providerId] : undefined,
+        projectId,
+        poolId,
+        providerId,
+    };
 }
 
 const workloadIdentityPool: ResourceType = {
@@ -574,7 +586,8 @@ const workloadIdentityPoolProvider: ResourceType = {
         const { pool } = poolAt(google, `projects/${projectId}/locations/global/workloadIdentityPools/${poolId}`);
         if (!pool || pool.state === "DELETED") throw notFound();
         const providerId = inputs.workloadIdentityPoolProviderId;
-        if (pool.providers[providerId]) throw new GoogleApiError(409, "Requested entity already exists", "alreadyExists");
+        if (pool.providers[providerId])
+            throw new GoogleApiError(409, "Requested entity already exists", "alreadyExists");
         pool.providers[providerId] = providerFrom(inputs);
         const id = `projects/${projectId}/locations/global/workloadIdentityPools/${poolId}/providers/${providerId}`;
         audit(google, "google.iam.v1.WorkloadIdentityPools.CreateWorkloadIdentityPoolProvider", id);
@@ -636,8 +649,12 @@ function providerFrom(inputs: Props) {
 
 /** Every type the double serves, by token. */
 export const resourceTypes: Record<string, ResourceType> = Object.fromEntries(
-    [account, key, repositoryIamMember, serviceAccountIamMember, workloadIdentityPool, workloadIdentityPoolProvider].map(
-        (type) => [type.token, type],
-    ),
+    [
+        account,
+        key,
+        repositoryIamMember,
+        serviceAccountIamMember,
+        workloadIdentityPool,
+        workloadIdentityPoolProvider,
+    ].map((type) => [type.token, type]),
 );
-

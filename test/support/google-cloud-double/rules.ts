@@ -223,8 +223,9 @@ export function oidcProblem(oidc: { issuerUri?: unknown; jwksJson?: unknown }): 
         return "oidc.issuerUri must be an https URL";
     }
     if (oidc.jwksJson !== undefined && oidc.jwksJson !== "") {
+        if (typeof oidc.jwksJson !== "string") return "oidc.jwksJson must be a string of JSON";
         try {
-            const set = JSON.parse(String(oidc.jwksJson));
+            const set = JSON.parse(oidc.jwksJson);
             if (!Array.isArray(set?.keys)) return "oidc.jwksJson must be a JSON Web Key Set ({keys: [...]})";
         } catch {
             return "oidc.jwksJson must be JSON";

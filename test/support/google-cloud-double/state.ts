@@ -140,7 +140,10 @@ export function newProject(number: string, repositories: string[] = []): Project
 /** A service account as the console would make it (tests seed node pools' and key issuers' accounts). */
 export function newServiceAccount(displayName = ""): ServiceAccount {
     return {
-        uniqueId: `1${BigInt(`0x${randomBytes(9).toString("hex")}`).toString().padStart(20, "0").slice(0, 20)}`,
+        uniqueId: `1${BigInt(`0x${randomBytes(9).toString("hex")}`)
+            .toString()
+            .padStart(20, "0")
+            .slice(0, 20)}`,
         displayName,
         description: "",
         disabled: false,
