@@ -6,9 +6,6 @@
  * mode: no Google Cloud. The steps run in order on one stack.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
@@ -16,6 +13,7 @@ import type * as automation from "@pulumi/pulumi/automation";
 import {
     assertStateHoldsNone,
     dockerConfigOf,
+    plannedResources,
     previewedResources,
     clusterState,
     withContextLeadingNowhere,
@@ -25,7 +23,6 @@ import { coreApi, startRealCluster, type RealCluster } from "../support/real-clu
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
 import { image, RealRegistry } from "../support/real-registry";
 
-const repo = path.join(__dirname, "..", "..");
 const namespaces = ["e2e-a", "e2e-b"];
 const serviceAccounts = ["default", "builder"];
 const username = "e2e-user";
@@ -101,46 +98,17 @@ after(async () => {
     project?.remove();
 });
 
-/** `TYPE NAME` of every resource in the offline plan's tree for the same config. */
-function plannedResources(): string[] {
-    const dir = mkdtempSync(path.join(tmpdir(), "plan-project-"));
-    try {
-        writeFileSync(
-            path.join(dir, "Pulumi.yaml"),
-            readFileSync(path.join(repo, "Pulumi.yaml"), "utf8").replace(
-                /^main: .*$/m,
-                `main: ${path.relative(dir, path.join(repo, "index.ts"))}`,
-            ),
-        );
-        writeFileSync(
-            path.join(dir, "Pulumi.e2e.yaml"),
-            [
-                "config:",
-                `  registry-pull-secret:namespaces: ${JSON.stringify(namespaces)}`,
-                `  registry-pull-secret:registries: ${JSON.stringify([registry.host])}`,
-                `  registry-pull-secret:serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
-                `  registry-pull-secret:registryUsername: ${username}`,
-                `  registry-pull-secret:registryPassword: ${firstPassword}`,
-                "",
-            ].join("\n"),
-        );
-        const plan = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "e2e", "--dir", dir], {
-            cwd: repo,
-            encoding: "utf8",
-        });
-        assert.equal(plan.status, 0, plan.stderr);
-        const tree = plan.stdout.split(/^Resources \(\d+\):$/m)[1].split("\n\n")[0];
-        return tree
-            .split("\n")
-            .filter((line) => line.trim() !== "")
-            .map((line) => line.replace(/^[\s├└─│]+/, "").replace(/\s+/, " "));
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
-
 it("preview shows every resource the offline plan shows for the same config (same types and names)", async () => {
-    assert.deepEqual(await previewedResources(stack), plannedResources().sort());
+    const stackFile = [
+        "config:",
+        `  registry-pull-secret:namespaces: ${JSON.stringify(namespaces)}`,
+        `  registry-pull-secret:registries: ${JSON.stringify([registry.host])}`,
+        `  registry-pull-secret:serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
+        `  registry-pull-secret:registryUsername: ${username}`,
+        `  registry-pull-secret:registryPassword: ${firstPassword}`,
+        "",
+    ].join("\n");
+    assert.deepEqual(await previewedResources(stack), plannedResources("e2e", stackFile));
 });
 
 it("up creates the Secrets, which pull from the real registry, and our entries, keeping another owner's entry made before", async () => {

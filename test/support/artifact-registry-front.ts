@@ -29,8 +29,8 @@
 import http from "node:http";
 import { createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { findAccount } from "./google-cloud-double/google-apis";
-import { normalizeIamMember, pullRoles } from "./google-cloud-double/rules";
+import { findAccount, holdsRole } from "./google-cloud-double/google-apis";
+import { pullRoles } from "./google-cloud-double/rules";
 import { readGoogleCloud, type GoogleCloud } from "./google-cloud-double/state";
 import type { TokenDouble } from "./google-token-doubles";
 
@@ -104,10 +104,7 @@ export function mayPull(
     at: { project: string; location: string; repository: string },
 ): boolean {
     const repository = google.projects[at.project]?.repositories[`${at.location}/${at.repository}`];
-    return (repository?.iamPolicy.bindings ?? []).some(
-        (b) =>
-            pullRoles.includes(b.role) && b.members.some((m) => normalizeIamMember(m) === normalizeIamMember(member)),
-    );
+    return holdsRole(repository?.iamPolicy, pullRoles, member);
 }
 
 export interface FrontDecision {

@@ -56,3 +56,59 @@ export async function pullWithDockerConfig(
     }
     return { pulled: true };
 }
+
+/** One image to pull with the docker config some Secret holds right now. */
+export interface PullSource {
+    /** What the report calls it, e.g. `team-a-dev via asia.gcr.io`. */
+    label: string;
+    dockerConfigJson: () => Promise<string>;
+    host: string;
+    image: string;
+}
+
+export interface PullAttempt {
+    atMs: number;
+    label: string;
+    pulled: boolean;
+    /** Why it failed: an HTTP status and the request, or the error reading the Secret. */
+    failure?: string;
+}
+
+/**
+ * Pulls every source, then waits out the rest of `everyMs`, again and again until stopped: a loop
+ * that takes whatever credential the cluster holds at that moment, as a kubelet starting pods would.
+ */
+export function startPullLoop(sources: PullSource[], everyMs = 100): { stop(): Promise<PullAttempt[]> } {
+    const attempts: PullAttempt[] = [];
+    let running = true;
+    const loop = (async () => {
+        while (running) {
+            const round = Date.now();
+            for (const source of sources) {
+                const atMs = Date.now();
+                try {
+                    const result = await pullWithDockerConfig(
+                        await source.dockerConfigJson(),
+                        source.host,
+                        source.image,
+                    );
+                    attempts.push(
+                        result.pulled
+                            ? { atMs, label: source.label, pulled: true }
+                            : { atMs, label: source.label, pulled: false, failure: `${result.status} ${result.what}` },
+                    );
+                } catch (error) {
+                    attempts.push({ atMs, label: source.label, pulled: false, failure: (error as Error).message });
+                }
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - round))));
+        }
+    })();
+    return {
+        async stop() {
+            running = false;
+            await loop;
+            return attempts;
+        },
+    };
+}

@@ -108,6 +108,13 @@ export function removeMember(policy: Policy, role: string, member: string): void
     policy.etag = newEtag();
 }
 
+/** Whether `member` holds one of `roles` in the policy (members compared as the provider normalises them). */
+export function holdsRole(policy: Policy | undefined, roles: readonly string[], member: string): boolean {
+    return (policy?.bindings ?? []).some(
+        (b) => roles.includes(b.role) && b.members.some((m) => normalizeIamMember(m) === normalizeIamMember(member)),
+    );
+}
+
 /** The member as the policy holds it (its own casing), or undefined. */
 export function memberIn(policy: Policy, role: string, member: string): string | undefined {
     return policy.bindings
