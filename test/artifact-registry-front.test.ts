@@ -18,7 +18,7 @@ import {
     startArtifactRegistryFront,
     type ArtifactRegistryFront,
 } from "./support/artifact-registry-front";
-import { addMember, createKey, findAccount } from "./support/google-cloud-double/google-apis";
+import { addMember, issueKey } from "./support/google-cloud-double/google-apis";
 import {
     changeGoogleCloud,
     newProject,
@@ -53,12 +53,7 @@ before(async () => {
     const home = newProject("123456789012", ["asia/asia.gcr.io", "asia-northeast1/images"]);
     home.serviceAccounts[email] = newServiceAccount();
     const google = { projects: { [project]: home }, auditLog: [] };
-    keyBase64 = createKey(
-        google,
-        findAccount(google, `projects/-/serviceAccounts/${email}`)!,
-        "KEY_ALG_RSA_2048",
-        new Date(),
-    ).privateKeyData;
+    keyBase64 = issueKey(google, email);
     addMember(home.repositories["asia/asia.gcr.io"].iamPolicy, reader, `serviceAccount:${email}`);
     addMember(home.repositories["asia/asia.gcr.io"].iamPolicy, reader, principal);
     writeGoogleCloud(stateFile, google);

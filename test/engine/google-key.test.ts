@@ -22,6 +22,8 @@ import {
     plannedResources,
     previewedResources,
 } from "../support/engine-checks";
+import { mustRun } from "../support/engine-project";
+import { requestedGcpVersion } from "../support/google-cloud-double/install";
 import { startGoogleEngine, type GoogleEngine } from "../support/google-engine";
 import {
     changeGoogleCloud,
@@ -30,7 +32,7 @@ import {
     newServiceAccount,
     type GoogleCloud,
 } from "../support/google-cloud-double/state";
-import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
+import { coreApi, engineBinary, startRealCluster, type RealCluster } from "../support/real-cluster";
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
 import { startPullLoop, type PullAttempt } from "../support/registry-pull";
 
@@ -129,6 +131,18 @@ async function timed<T extends { stdout: string; stderr: string }>(
     t.diagnostic(`${what}: ${Date.now() - started} ms`);
     return result;
 }
+
+it("the CLI finds the double as the gcp plugin of the version @pulumi/gcp asks for, and reads its schema", () => {
+    const version = requestedGcpVersion(world.engine.require);
+    const schema = JSON.parse(
+        mustRun(engineBinary("pulumi"), ["package", "get-schema", `gcp@${version}`], {
+            cwd: world.engine.dir,
+            env: world.engine.env,
+        }),
+    );
+    assert.deepEqual([schema.name, schema.version], ["gcp", version]);
+    assert.ok(types.key in schema.resources && types.account in schema.resources && types.grant in schema.resources);
+});
 
 it("preview of the Pulumi.dev.yaml stack shows every resource the offline plan shows for it", async () => {
     assert.deepEqual(await previewedResources(stack), plannedResources("dev", world.sampleStackFile("dev")));
@@ -254,9 +268,14 @@ async function rotate(t: TestContext, why: string): Promise<void> {
         ].sort(),
         JSON.stringify(changed),
     );
-    assert.match(preview.stdout, /\+-\s*gcp:serviceaccount\/key:Key\s+regcred-key\s+replace/);
-    assert.match(preview.stdout, /~ keepers:/);
-    assert.match(preview.stdout, /~\s*kubernetes:core\/v1:Secret\s+regcred-team-a-dev\s+update/);
+    // The CLI's own rendering of that diff: `+-TYPE: (replace)` / `~ TYPE: (update)`, then the id and URN.
+    const step = (sign: string, type: string, op: string, name: string) =>
+        new RegExp(`${sign}${type}: \\(${op}\\)\\s+\\[id=[^\\]]+\\]\\s+\\[urn=[^\\]]+::${name}\\]`);
+    assert.match(preview.stdout, step("\\+-", types.key, "replace", "regcred-key"));
+    assert.match(preview.stdout, /[~+] keepers: \{/);
+    for (const namespace of namespaces) {
+        assert.match(preview.stdout, step("~ ", types.secret, "update", `regcred-${namespace}`));
+    }
 
     const [oldKey] = ourKeys();
     const loop = startPullLoop(

@@ -19,7 +19,7 @@ import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode
 import type * as automation from "@pulumi/pulumi/automation";
 import type { RegistryPullSecretOptions } from "../../components";
 import { clusterState, dockerConfigOf } from "../support/engine-checks";
-import { createKey, findAccount, holdsRole } from "../support/google-cloud-double/google-apis";
+import { holdsRole, issueKey } from "../support/google-cloud-double/google-apis";
 import { tokenRoles } from "../support/google-cloud-double/rules";
 import { googleResources, newProject, newServiceAccount, type GoogleCloud } from "../support/google-cloud-double/state";
 import { issuedBy } from "../support/artifact-registry-front";
@@ -37,6 +37,8 @@ const dev = "example-project-dev";
 // The projects, numbers and accounts the repository's Pulumi.gke.yaml and Pulumi.eks.yaml name.
 const gke = { project: "example-project-gke", number: "123456789012" };
 const eks = { project: "example-project-prod", number: "210987654321" };
+// A project of an organization that enforces iam.disableServiceAccountKeyCreation (the default since 2024-05-03).
+const secure = "example-project-secure";
 const legacy = `legacy-puller@${dev}.iam.gserviceaccount.com`;
 const nodes = `gke-nodes@${dev}.iam.gserviceaccount.com`;
 const impersonated = `image-puller@${eks.project}.iam.gserviceaccount.com`;
@@ -72,16 +74,15 @@ function seed(): GoogleCloud {
             [dev]: home,
             [gke.project]: newProject(gke.number, ["asia-northeast1/images"]),
             [eks.project]: newProject(eks.number, ["asia-northeast1/images"]),
+            [secure]: {
+                ...newProject("345678901234", ["asia-northeast1/images"]),
+                constraints: ["iam.disableServiceAccountKeyCreation"],
+            },
         },
         auditLog: [],
     };
     google.projects[eks.project].serviceAccounts[impersonated] = newServiceAccount("Reader");
-    legacyKey = createKey(
-        google,
-        findAccount(google, `projects/-/serviceAccounts/${legacy}`)!,
-        "KEY_ALG_RSA_2048",
-        new Date(),
-    ).privateKeyData;
+    legacyKey = issueKey(google, legacy);
     return google;
 }
 
@@ -138,6 +139,37 @@ function authfile(name: string, username: string, password: string): string {
 const gcrSource = () => ({ host: world.front.hosts["asia.gcr.io"], image: images["asia.gcr.io"] });
 const pkgSource = (image: string) => ({ host: world.front.hosts["asia-northeast1-docker.pkg.dev"], image });
 const denied = /denied|403/i;
+
+describe("a key where the organization forbids keys", () => {
+    let before: unknown;
+    it("up fails creating the key with FAILED_PRECONDITION naming the constraint; no Secret holds anything", async () => {
+        before = googleResources(world.google());
+        const stack = await upStack(
+            "secure",
+            stackFile({
+                namespaces: ["team-a-dev"],
+                registries: Object.values(world.front.hosts),
+                gcpProject: secure,
+                serviceAccountId: "image-puller-secure",
+                repositories: ["asia-northeast1/images"],
+            }),
+        );
+        await assert.rejects(stack.up(), (error: Error) => {
+            assert.match(error.message, /regcred-key/);
+            assert.match(
+                error.message,
+                /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam\.disableServiceAccountKeyCreation\), failedPrecondition/,
+            );
+            return true;
+        });
+        const home = world.google().projects[secure];
+        assert.deepEqual(Object.keys(home.serviceAccounts), [`image-puller-secure@${secure}.iam.gserviceaccount.com`]);
+        assert.deepEqual(home.serviceAccounts[`image-puller-secure@${secure}.iam.gserviceaccount.com`].keys, {});
+        assert.deepEqual(await inCluster.secretNames("team-a-dev"), []);
+        assert.equal((await stack.destroy()).summary.result, "succeeded");
+        assert.deepEqual(googleResources(world.google()), before, "destroy removes the account and grant it made");
+    });
+});
 
 describe("existingKey", () => {
     let stack: automation.Stack;

@@ -238,6 +238,13 @@ export function createKey(google: GoogleCloud, found: FoundAccount, keyAlgorithm
     return { keyId, key, privateKeyData: Buffer.from(keyFile, "utf8").toString("base64") };
 }
 
+/** A key issued outside Pulumi (as `gcloud iam service-accounts keys create` would): its key file in base64. */
+export function issueKey(google: GoogleCloud, email: string): string {
+    const found = findAccount(google, `projects/-/serviceAccounts/${email}`);
+    if (!found) throw new Error(`no service account ${email} to issue a key for`);
+    return createKey(google, found, "KEY_ALG_RSA_2048", new Date()).privateKeyData;
+}
+
 export function audit(google: GoogleCloud, method: string, resource: string): void {
     google.auditLog.push({ atMs: Date.now(), method, resource });
 }

@@ -450,6 +450,26 @@ function poolAt(google: GoogleCloud, id: string) {
     };
 }
 
+/** What pools and providers both have (the API's WorkloadIdentityPool and WorkloadIdentityPoolProvider). */
+const poolSettings: Record<string, PropertySpec> = {
+    project: { type: "string", input: "optional", computed: true, forceNew: true },
+    displayName: { type: "string", input: "optional", problem: displayNameProblem },
+    description: { type: "string", input: "optional", problem: poolDescriptionProblem },
+    disabled: { type: "boolean", input: "optional" },
+};
+
+/** Soft delete: DELETED for 30 days (their Delete calls the API's delete, which keeps them that long). */
+function softDelete(
+    google: GoogleCloud,
+    entity: { state: string; expireTime?: string } | undefined,
+    method: string,
+    id: string,
+) {
+    if (!entity || entity.state === "DELETED") return;
+    Object.assign(entity, { state: "DELETED", expireTime: new Date(Date.now() + thirtyDaysMs).toISOString() });
+    audit(google, method, id);
+}
+
 const workloadIdentityPool: ResourceType = {
     token: "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
     terraform: "google_iam_workload_identity_pool (google/services/iambeta/resource_iam_workload_identity_pool.go)",
@@ -460,10 +480,7 @@ const workloadIdentityPool: ResourceType = {
             forceNew: true,
             problem: (v) => workloadIdentityIdProblem(v, "pool"),
         },
-        project: { type: "string", input: "optional", computed: true, forceNew: true },
-        displayName: { type: "string", input: "optional", problem: displayNameProblem },
-        description: { type: "string", input: "optional", problem: poolDescriptionProblem },
-        disabled: { type: "boolean", input: "optional" },
+        ...poolSettings,
         mode: {
             type: "string",
             input: "optional",
@@ -529,10 +546,12 @@ const workloadIdentityPool: ResourceType = {
         return this.read(google, id, { ...olds, ...news })!;
     },
     delete(google, id) {
-        const { pool } = poolAt(google, id);
-        if (!pool || pool.state === "DELETED") return;
-        Object.assign(pool, { state: "DELETED", expireTime: new Date(Date.now() + thirtyDaysMs).toISOString() });
-        audit(google, "google.iam.v1.WorkloadIdentityPools.DeleteWorkloadIdentityPool", id);
+        softDelete(
+            google,
+            poolAt(google, id).pool,
+            "google.iam.v1.WorkloadIdentityPools.DeleteWorkloadIdentityPool",
+            id,
+        );
     },
 };
 
@@ -554,10 +573,7 @@ const workloadIdentityPoolProvider: ResourceType = {
             forceNew: true,
             problem: (v) => workloadIdentityIdProblem(v, "provider"),
         },
-        project: { type: "string", input: "optional", computed: true, forceNew: true },
-        displayName: { type: "string", input: "optional", problem: displayNameProblem },
-        description: { type: "string", input: "optional", problem: poolDescriptionProblem },
-        disabled: { type: "boolean", input: "optional" },
+        ...poolSettings,
         attributeMapping: { type: "stringMap", input: "optional" },
         attributeCondition: { type: "string", input: "optional" },
         oidc: { type: "object", input: "optional", properties: oidcProperties },
@@ -625,9 +641,7 @@ const workloadIdentityPoolProvider: ResourceType = {
     },
     delete(google, id) {
         const { provider } = poolAt(google, id);
-        if (!provider || provider.state === "DELETED") return;
-        Object.assign(provider, { state: "DELETED", expireTime: new Date(Date.now() + thirtyDaysMs).toISOString() });
-        audit(google, "google.iam.v1.WorkloadIdentityPools.DeleteWorkloadIdentityPoolProvider", id);
+        softDelete(google, provider, "google.iam.v1.WorkloadIdentityPools.DeleteWorkloadIdentityPoolProvider", id);
     },
 };
 
