@@ -62,6 +62,12 @@ let cluster: RealCluster;
 let core: CoreV1Api;
 let inCluster: ReturnType<typeof clusterState>;
 let world: GoogleEngine;
+/** Token doubles the tests start, closed at the end whatever happened. */
+const doubles: TokenDouble[] = [];
+const started = async (double: Promise<TokenDouble>) => {
+    doubles.push(await double);
+    return doubles[doubles.length - 1];
+};
 /** The existing key's file in base64, as someone who may create keys issued it. */
 let legacyKey: string;
 
@@ -94,6 +100,7 @@ before(async () => {
     await inCluster.createNamespaces(["team-a-dev", "storefront", "batch"]);
 });
 after(async () => {
+    for (const double of doubles) await double.close();
     await cluster?.stop();
     await world?.close();
 });
@@ -228,7 +235,7 @@ describe("gkeNode", () => {
     let before: unknown;
     it("up grants only the node pool's account (both repositories), warns that every pod on those nodes can pull, writes no Secret", async () => {
         before = googleResources(world.google());
-        metadata = await startMetadataServerDouble(Date.now);
+        metadata = await started(startMetadataServerDouble(Date.now));
         // The nodes' metadata server: its tokens are the node pool account's.
         world.front.addTokenIssuer(issuedBy(metadata, `serviceAccount:${nodes}`));
         stack = await upStack(
@@ -265,7 +272,6 @@ describe("gkeNode", () => {
             gcrSource(),
             denied,
         );
-        await metadata.close();
     });
 });
 
@@ -316,7 +322,7 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
 
     it("up grants the refresher's Workload Identity principal and declares the refresher's objects, no key anywhere", async () => {
         before = googleResources(world.google());
-        metadata = await startMetadataServerDouble(Date.now);
+        metadata = await started(startMetadataServerDouble(Date.now));
         world.front.addTokenIssuer(issuedBy(metadata, principal));
         const token = (await (
             await fetch(`${metadata.url}/computeMetadata/v1/instance/service-accounts/default/token`, {
@@ -355,7 +361,6 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
             pkgSource(gkeImage),
             denied,
         );
-        await metadata.close();
     });
 });
 
@@ -397,18 +402,22 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
 
     it("up declares the pool and the OIDC provider, lets the federated principal impersonate the reader account, and grants the account", async () => {
         before = world.google();
-        sts = await startStsDouble(Date.now, {
-            audience: `//iam.googleapis.com/${poolName}/providers/eks-prod-oidc`,
-            subjectToken: () => projectedToken,
-        });
+        sts = await started(
+            startStsDouble(Date.now, {
+                audience: `//iam.googleapis.com/${poolName}/providers/eks-prod-oidc`,
+                subjectToken: () => projectedToken,
+            }),
+        );
         // IAM Credentials lets a federated token impersonate the account only while Google's file says its principal may.
-        iamCredentials = await startIamCredentialsDouble(Date.now, {
-            email: impersonated,
-            trusted: () => {
-                const account = world.google().projects[eks.project].serviceAccounts[impersonated];
-                return holdsRole(account?.iamPolicy, tokenRoles, principal) ? sts.issued.map((t) => t.token) : [];
-            },
-        });
+        iamCredentials = await started(
+            startIamCredentialsDouble(Date.now, {
+                email: impersonated,
+                trusted: () => {
+                    const account = world.google().projects[eks.project].serviceAccounts[impersonated];
+                    return holdsRole(account?.iamPolicy, tokenRoles, principal) ? sts.issued.map((t) => t.token) : [];
+                },
+            }),
+        );
         world.front.addTokenIssuer(issuedBy(iamCredentials, `serviceAccount:${impersonated}`));
         assert.equal((await impersonatedToken()).status, 401, "no impersonation before up");
 
@@ -454,7 +463,5 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
         // Everything else is as it was.
         delete after.projects[eks.project].workloadIdentityPools["eks-prod"];
         assert.deepEqual(googleResources(after), googleResources(before));
-        await sts.close();
-        await iamCredentials.close();
     });
 });

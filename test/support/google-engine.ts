@@ -81,7 +81,12 @@ export async function startGoogleEngine(
     });
     const engine = await installEngineProject();
     installGoogleCloudDouble(engine.env, { work, version: requestedGcpVersion(engine.require), stateFile });
-    writeFileSync(path.join(engine.dir, "Pulumi.yaml"), readFileSync(path.join(repo, "Pulumi.yaml"), "utf8"));
+    // The program runs inline (Automation API): the repository's `main: index.ts`, which the CLI checks
+    // exists, is not this project's.
+    writeFileSync(
+        path.join(engine.dir, "Pulumi.yaml"),
+        readFileSync(path.join(repo, "Pulumi.yaml"), "utf8").replace(/^main: .*\n/m, ""),
+    );
     return {
         stateFile,
         google: () => readGoogleCloud(stateFile),
