@@ -27,7 +27,7 @@
  * logged; `decisions` records who was let through or refused, never a credential.
  */
 import http from "node:http";
-import { createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
+import { createHash, createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { findAccount, holdsRole } from "./google-cloud-double/google-apis";
 import { pullRoles } from "./google-cloud-double/rules";
@@ -66,6 +66,13 @@ export function repositoryOfPull(
     return { project: parts[0], location, repository: parts[1] };
 }
 
+/**
+ * Private keys already shown to match their key's certificate, by key id: the proof of possession
+ * is a signature per key, not per request (the key's existence and its account are checked on every
+ * request).
+ */
+const provenKeys = new Map<string, string>();
+
 /** The member a key file proves, or why it proves nothing. */
 export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member: string } | { refused: string } {
     let file: Record<string, unknown>;
@@ -84,15 +91,19 @@ export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member:
     const stored = found.account.keys[keyId];
     if (!stored) return { refused: "no such key" };
     // Possession of the private key: what Google checks when a signed JWT is exchanged for a token.
-    const challenge = randomBytes(32);
-    try {
-        const signature = sign("sha256", challenge, String(privateKey));
-        const verifier = createVerify("sha256").update(challenge);
-        if (!verifier.verify(new X509Certificate(stored.publicKeyCertificate).publicKey, signature)) {
-            return { refused: "private key does not match" };
+    const fingerprint = createHash("sha256").update(String(privateKey)).digest("hex");
+    if (provenKeys.get(keyId) !== fingerprint) {
+        const challenge = randomBytes(32);
+        try {
+            const signature = sign("sha256", challenge, String(privateKey));
+            const verifier = createVerify("sha256").update(challenge);
+            if (!verifier.verify(new X509Certificate(stored.publicKeyCertificate).publicKey, signature)) {
+                return { refused: "private key does not match" };
+            }
+        } catch {
+            return { refused: "private key unreadable" };
         }
-    } catch {
-        return { refused: "private key unreadable" };
+        provenKeys.set(keyId, fingerprint);
     }
     return { member: `serviceAccount:${found.email}` };
 }

@@ -142,6 +142,11 @@ export function assertStateHoldsNone(
     }
 }
 
+/** A summary's counts of changes, without `same`. */
+export function changesBesidesSame(changes: Record<string, number> | undefined): Record<string, number> {
+    return Object.fromEntries(Object.entries(changes ?? {}).filter(([kind]) => kind !== "same"));
+}
+
 /** The engine's events of one operation, with the sequence numbers that order them. */
 export function eventRecorder() {
     const events: automation.EngineEvent[] = [];
@@ -151,6 +156,16 @@ export function eventRecorder() {
     return {
         onEvent: (event: automation.EngineEvent) => void events.push(event),
         events,
+        /**
+         * Steps that change something, as they started: `[op, type, name]`, sorted. Provider resources are
+         * left out: the engine "updates" a default provider whose inputs (stack config) changed, which
+         * touches nothing outside Pulumi.
+         */
+        changed: () =>
+            steps("resourcePreEvent")
+                .filter(({ step }) => step.op !== "same" && !step.type.startsWith("pulumi:providers:"))
+                .map(({ step }) => [step.op, step.type, step.urn.split("::").pop()!])
+                .sort(),
         /** Steps as they started: `[op, type, name]` in order. */
         started: () => steps("resourcePreEvent").map(({ step }) => [step.op, step.type, step.urn.split("::").pop()!]),
         /** The sequence number of the step's start (`pre`) or finish (`done`), for the step matching. */

@@ -64,51 +64,61 @@ export interface PullSource {
     dockerConfigJson: () => Promise<string>;
     host: string;
     image: string;
+    /** Names the credential a docker config holds (a key's id, never the key), for the report. */
+    identify?: (dockerConfigJson: string) => string;
 }
 
 export interface PullAttempt {
     atMs: number;
+    /** How long the pull took, reading the Secret included. */
+    tookMs: number;
     label: string;
+    credential?: string;
     pulled: boolean;
     /** Why it failed: an HTTP status and the request, or the error reading the Secret. */
     failure?: string;
 }
 
 /**
- * Pulls every source, then waits out the rest of `everyMs`, again and again until stopped: a loop
- * that takes whatever credential the cluster holds at that moment, as a kubelet starting pods would.
+ * Pulls each source every `everyMs` (or as soon as the previous pull of it finished, if that took
+ * longer), all sources at once, until stopped: whatever credential the cluster holds at that moment,
+ * as kubelets starting pods would.
  */
 export function startPullLoop(sources: PullSource[], everyMs = 100): { stop(): Promise<PullAttempt[]> } {
     const attempts: PullAttempt[] = [];
     let running = true;
-    const loop = (async () => {
-        while (running) {
-            const round = Date.now();
-            for (const source of sources) {
-                const atMs = Date.now();
-                try {
-                    const result = await pullWithDockerConfig(
-                        await source.dockerConfigJson(),
-                        source.host,
-                        source.image,
-                    );
-                    attempts.push(
-                        result.pulled
-                            ? { atMs, label: source.label, pulled: true }
-                            : { atMs, label: source.label, pulled: false, failure: `${result.status} ${result.what}` },
-                    );
-                } catch (error) {
-                    attempts.push({ atMs, label: source.label, pulled: false, failure: (error as Error).message });
-                }
-            }
-            await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - round))));
+    const pullOnce = async (source: PullSource): Promise<PullAttempt> => {
+        const atMs = Date.now();
+        const attempt = { atMs, label: source.label };
+        try {
+            const config = await source.dockerConfigJson();
+            const credential = source.identify?.(config);
+            const result = await pullWithDockerConfig(config, source.host, source.image);
+            return result.pulled
+                ? { ...attempt, credential, pulled: true, tookMs: Date.now() - atMs }
+                : {
+                      ...attempt,
+                      credential,
+                      pulled: false,
+                      failure: `${result.status} ${result.what}`,
+                      tookMs: Date.now() - atMs,
+                  };
+        } catch (error) {
+            return { ...attempt, pulled: false, failure: (error as Error).message, tookMs: Date.now() - atMs };
         }
-    })();
+    };
+    const loops = sources.map(async (source) => {
+        while (running) {
+            const attempt = await pullOnce(source);
+            attempts.push(attempt);
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - attempt.tookMs)));
+        }
+    });
     return {
         async stop() {
             running = false;
-            await loop;
-            return attempts;
+            await Promise.all(loops);
+            return attempts.sort((x, y) => x.atMs - y.atMs);
         },
     };
 }
