@@ -21,6 +21,7 @@ import {
     dockerConfigOf,
     eventRecorder,
     plannedResources,
+    watchDockerConfigs,
     previewedResources,
 } from "../support/engine-checks";
 import { mustRun } from "../support/engine-project";
@@ -258,7 +259,8 @@ interface Rotation {
 const rotations: Rotation[] = [];
 
 /**
- * Replaces the key with `up` while a loop pulls every 100 ms with whatever the Secrets hold; first
+ * Replaces the key with `up` while a loop pulls every 100 ms with whatever the Secrets hold (read
+ * through a watch, as the kubelet reads pull Secrets); first
  * checks that `preview --diff` shows the key replaced and the Secrets updated in place, nothing else.
  */
 async function rotate(t: TestContext, why: string): Promise<void> {
@@ -285,11 +287,12 @@ async function rotate(t: TestContext, why: string): Promise<void> {
     }
 
     const [oldKey] = ourKeys();
+    const secrets = await watchDockerConfigs(cluster.kubeconfig, namespaces, "regcred");
     const loop = startPullLoop(
         namespaces.flatMap((namespace) =>
             Object.entries(images).map(([host, image]) => ({
                 label: `${namespace} via ${host}`,
-                dockerConfigJson: () => dockerConfigIn(namespace),
+                dockerConfigJson: () => Promise.resolve(secrets.current(namespace)),
                 identify: (config: string) => keyIdsIn(config).join(","),
                 host: world.front.hosts[host],
                 image,
@@ -302,6 +305,7 @@ async function rotate(t: TestContext, why: string): Promise<void> {
         await timed(t, `up (${why})`, () => stack.up({ onEvent: recorded.onEvent }));
     } finally {
         const attempts = await loop.stop();
+        secrets.stop();
         rotations.push({ attempts, upMs: Date.now() - started });
     }
     const { attempts } = rotations[rotations.length - 1];

@@ -178,3 +178,43 @@ export function eventRecorder() {
         },
     };
 }
+
+/**
+ * The `.dockerconfigjson` the Secret `name` holds in each namespace, kept current by a watch on the
+ * API server, as the kubelet's secret manager keeps image pull Secrets (its default change-detection
+ * strategy is Watch). A Secret deleted, or a watch that ended, reads as an error.
+ */
+export async function watchDockerConfigs(kubeconfig: string, namespaces: string[], name: string) {
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    config.loadFromString(kubeconfig);
+    const current = new Map<string, string>();
+    const ended = new Set<string>();
+    const watches = await Promise.all(
+        namespaces.map((namespace) =>
+            new k8s.Watch(config).watch(
+                `/api/v1/namespaces/${namespace}/secrets`,
+                { fieldSelector: `metadata.name=${name}` },
+                (phase: string, secret: V1Secret) => {
+                    if (phase === "DELETED") current.delete(namespace);
+                    else current.set(namespace, dockerConfigOf(secret));
+                },
+                () => ended.add(namespace),
+            ),
+        ),
+    );
+    const deadline = Date.now() + 10_000;
+    while (namespaces.some((namespace) => !current.has(namespace))) {
+        if (Date.now() > deadline) throw new Error(`no Secret ${name} seen in ${namespaces.join(", ")}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return {
+        current(namespace: string): string {
+            const config = current.get(namespace);
+            if (ended.has(namespace)) throw new Error(`the watch of ${namespace} ended`);
+            if (config === undefined) throw new Error(`no Secret ${name} in ${namespace}`);
+            return config;
+        },
+        stop: () => watches.forEach((watch) => watch.abort()),
+    };
+}
