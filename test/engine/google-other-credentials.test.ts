@@ -14,11 +14,12 @@
  * marked `pulumi.com/skipAwait` by this program's transformation, so `up` does not wait for it.
  */
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type * as automation from "@pulumi/pulumi/automation";
 import type { RegistryPullSecretOptions } from "../../components";
-import { clusterState, dockerConfigOf } from "../support/engine-checks";
+import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
 import { holdsRole, issueKey } from "../support/google-cloud-double/google-apis";
 import { tokenRoles } from "../support/google-cloud-double/rules";
 import { googleResources, newProject, newServiceAccount, type GoogleCloud } from "../support/google-cloud-double/state";
@@ -215,6 +216,12 @@ describe("existingKey", () => {
             assert.deepEqual([entry.username, entry.password], ["_json_key_base64", legacyKey]);
         }
         await world.registry.assertPulls(world.registry.writeAuthfile("existing", JSON.stringify(config)), gcrSource());
+        const privateKey: string = JSON.parse(Buffer.from(legacyKey, "base64").toString("utf8")).private_key;
+        assertStateHoldsNone(world.engine.stateDir, path.join(world.engine.dir, "Pulumi.existing.yaml"), {
+            username: "_json_key_base64",
+            passwords: [legacyKey],
+            others: privateKey.split("\n").filter((line) => line.length > 40 && !line.startsWith("-----")),
+        });
     });
 
     it("destroy removes our grant and Secret; the key and its account stay, as their issuer left them", async () => {
