@@ -4,7 +4,15 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     // The consumer fixture is compiled and run inside an installed consumer project (test/installed-package.test.ts).
-    { ignores: ["bin/**", "node_modules/**", "eslint.config.mjs", "test/fixtures/consumer/**"] },
+    {
+        ignores: [
+            "bin/**",
+            "node_modules/**",
+            "eslint.config.mjs",
+            "test/fixtures/consumer/**",
+            "test/fixtures/typescript-project/**",
+        ],
+    },
     ...tseslint.configs.recommendedTypeChecked,
     {
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

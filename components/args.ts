@@ -1,5 +1,44 @@
 import type * as pulumi from "@pulumi/pulumi";
 
+/**
+ * How the Google Cloud credential is made (`gcp.credential`). TypeScript accepts only these strings;
+ * other languages see a string enum with these values.
+ */
+export const CredentialKind = {
+    /** A service-account key in each Secret: created here (and rotated), or `existingKey`. The default. */
+    key: "key",
+    /**
+     * On GKE: grant the node pool's service account (`serviceAccountEmail`) read access and declare
+     * nothing in the cluster (no key, no Secret, no `imagePullSecrets` entry). EVERY pod on those
+     * nodes can then pull.
+     */
+    gkeNode: "gkeNode",
+    /** No key anywhere: a refresher in the cluster writes short-lived access tokens into each Secret. */
+    accessToken: "accessToken",
+} as const;
+/** One of the `CredentialKind` values. */
+export type CredentialKind = (typeof CredentialKind)[keyof typeof CredentialKind];
+
+/**
+ * How the Secret gets into the ServiceAccounts' `imagePullSecrets` (`attachMode`). TypeScript accepts
+ * only these strings; other languages see a string enum with these values.
+ */
+export const AttachMode = {
+    /**
+     * Adds only our entry with a guarded JSON patch, leaves every other entry in its place, and on
+     * destroy removes only our entry (and only if we added it). The default.
+     */
+    merge: "merge",
+    /**
+     * A server-side-apply `ServiceAccountPatch`, which owns the whole atomic list: it fails with a
+     * field conflict when another manager wrote the list, and on destroy the whole list disappears,
+     * other entries included.
+     */
+    patch: "patch",
+} as const;
+/** One of the `AttachMode` values. */
+export type AttachMode = (typeof AttachMode)[keyof typeof AttachMode];
+
 /** An Artifact Registry repository the credential must be able to pull from. */
 export interface ArtifactRegistryRepository {
     /** The repository's location: `us`, `asia`, `europe` for the `gcr.io` hosts, or a region such as `asia-northeast1`. */
@@ -37,27 +76,40 @@ export interface WorkloadIdentityFederationArgs {
 /** Where and how the token refresher of `gcp.credential: "accessToken"` runs. */
 export interface TokenRefresherArgs {
     /**
-     * The namespace created for the refresher (its Deployment, ServiceAccount and code). Default:
-     * `pull-token-refresher`; give another for a second component in the same cluster.
+     * The namespace created for the refresher (its Deployment, ServiceAccount and code), labelled for
+     * Pod Security `restricted`; not one of `namespaces`. Default: `<component name>-refresher-<8 hex
+     * digits>`, unique per component and stack (the digits hash project, stack and component name), so
+     * two stacks never share the refresher's Google principal. Components created before this default
+     * used `pull-token-refresher`: give that to keep it.
      */
     namespace?: string;
     /**
      * The container image: any Node.js 20 or later image with `node` on the PATH. Default:
-     * `node:24-alpine` (the official Node.js LTS image); pin a digest or name a mirror here.
+     * `node:24-alpine` (the official Node.js LTS image), a tag: previews warn until the image is pinned
+     * by digest (`name@sha256:...`), ideally in a registry you mirror it to.
      */
     image?: pulumi.Input<string>;
 }
 
-/** Where the credential comes from on Google Cloud. */
+/**
+ * The credential on Google Cloud: how it is made (`credential`: a service-account key, the GKE node
+ * pool's own account, or short-lived access tokens) and the repositories it may read.
+ */
 export interface GoogleCloudCredentialArgs {
     /** The project that holds the repositories (and the service account, when one is created). */
     project: pulumi.Input<string>;
-    /** Create a service account with this id (6-30 characters). Give this or `serviceAccountEmail`, not both. */
+    /**
+     * Create a service account with this id (6-30 characters). With `credential: "key"` and no
+     * `existingKey`, exactly one of this and `serviceAccountEmail` is required.
+     */
     serviceAccountId?: pulumi.Input<string>;
     /**
-     * Use this existing service account. Give this or `serviceAccountId`, not both. With
-     * `credential: "gkeNode"` the node pool's account (required); with `"accessToken"` an account the
-     * refresher impersonates (it gets `roles/iam.workloadIdentityUser` on it), default none.
+     * Use this existing service account. With `credential: "key"` and no `existingKey`, exactly one
+     * of this and `serviceAccountId` is required. With `credential: "gkeNode"` the node pool's account
+     * (required; `gcloud container node-pools describe POOL --cluster CLUSTER
+     * --format='value(config.serviceAccount)'`, where `default` means the Compute Engine default
+     * account `PROJECT_NUMBER-compute@developer.gserviceaccount.com`); with `"accessToken"` an account
+     * the refresher impersonates (it gets `roles/iam.workloadIdentityUser` on it), default none.
      */
     serviceAccountEmail?: pulumi.Input<string>;
     /**
@@ -84,14 +136,11 @@ export interface GoogleCloudCredentialArgs {
      */
     existingKey?: pulumi.Input<string>;
     /**
-     * How the registry credential is made. `"key"` (the default): a service-account key (created
-     * here, or `existingKey`) in each Secret. `"gkeNode"`: on GKE, grant the node pool's service account
-     * (`serviceAccountEmail`) read access and declare no key, no Secret and no `imagePullSecrets` entry;
-     * then EVERY pod on those nodes can pull. `"accessToken"`: no key anywhere; a refresher in the
-     * cluster writes short-lived access tokens into each Secret. A plain string known when the program
-     * runs: it decides which resources are declared.
+     * How the registry credential is made: `"key"` (the default), `"gkeNode"` or `"accessToken"`, each
+     * described under `CredentialKind`. Known when the program runs: it decides which resources are
+     * declared.
      */
-    credential?: string;
+    credential?: CredentialKind;
     /**
      * The number of `project` (`gcloud projects describe PROJECT --format='value(projectNumber)'`).
      * Required with `credential: "accessToken"`: Workload Identity principals and the STS audience name
@@ -119,16 +168,18 @@ export interface RegistryCredentialsArgs {
 /** The arguments of a {@link RegistryPullSecret}. */
 export interface RegistryPullSecretArgs {
     /**
-     * The namespaces that get the Secret; at least one, each existing already. A plain list known
-     * when the program runs: one Secret is declared per namespace and named after it.
+     * The namespaces that get the Secret, each existing already: at least one, except with
+     * `gcp.credential: "gkeNode"`, which declares no Secret and takes none. A plain list known when the
+     * program runs: one Secret is declared per namespace and named after it.
      */
-    namespaces: string[];
+    namespaces?: string[];
     /**
      * Registry hosts the credential is for, e.g. `gcr.io`, `asia.gcr.io`,
      * `asia-northeast1-docker.pkg.dev`: `host` or `host:port`, kubelet-style globs allowed
-     * (`*.gcr.io`, which does not match `gcr.io` itself). At least one.
+     * (`*.gcr.io`, which does not match `gcr.io` itself). At least one, except with
+     * `gcp.credential: "gkeNode"`, which writes no docker config and takes none.
      */
-    registries: pulumi.Input<pulumi.Input<string>[]>;
+    registries?: pulumi.Input<pulumi.Input<string>[]>;
     /** The Secret's name in every namespace. Default: `regcred`. */
     secretName?: pulumi.Input<string>;
     /**
@@ -136,21 +187,26 @@ export interface RegistryPullSecretArgs {
      * An empty list creates the Secrets only, for manifests that list `imagePullSecrets` themselves.
      */
     serviceAccounts?: string[];
-    /** The Google Cloud service account, its repository grants and its key. Give this or `credentials`. */
+    /**
+     * A Google Cloud credential: a service-account key, the GKE node pool's account or short-lived
+     * access tokens (`gcp.credential`), and its repository grants. Exactly one of this and
+     * `credentials` is required.
+     */
     gcp?: GoogleCloudCredentialArgs;
-    /** A username and password for any registry instead of a Google Cloud key. Give this or `gcp`. */
+    /**
+     * A username and password for any registry instead of a Google Cloud credential. Exactly one of
+     * this and `gcp` is required.
+     */
     credentials?: RegistryCredentialsArgs;
     /** Written into each docker config entry, like kubectl's `--docker-email`. Default: none. */
     email?: pulumi.Input<string>;
     /**
-     * How the Secret gets into `imagePullSecrets`. Default: `"merge"`, which adds only our entry with a
-     * guarded JSON patch, leaves every other entry in its place, and on destroy removes only our entry
-     * (and only if we added it). `"patch"`: a server-side-apply `ServiceAccountPatch`, which owns the
-     * whole atomic list: it fails with a field conflict when another manager wrote the list, and on
-     * destroy the whole list disappears, other entries included. A plain string: it decides which
-     * resource type is declared, so it must be known when the program runs.
+     * How the Secret gets into `imagePullSecrets`: `"merge"` (the default) adds and removes only our
+     * entry; `"patch"` is a server-side-apply `ServiceAccountPatch` that owns, and on destroy clears,
+     * the whole list; each described under `AttachMode`. Known when the program runs: it decides which
+     * resource type is declared.
      */
-    attachMode?: string;
+    attachMode?: AttachMode;
     /**
      * The cluster, as a kubeconfig document (a secret). Without an explicit Kubernetes provider it
      * becomes one child provider for the Secrets and `"patch"` attachments, and `"merge"` attachments

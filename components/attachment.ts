@@ -1,10 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceAccountPatch } from "@pulumi/kubernetes/core/v1";
+import type { AttachMode } from "./args";
 import { PullSecretEntry } from "./pull-secret-entry";
-
-/** The ways the Secret can be put into `imagePullSecrets`; `merge` is the default. */
-export const attachModes = ["merge", "patch"] as const;
-export type AttachMode = (typeof attachModes)[number];
 
 /** One ServiceAccount that should list the pull Secret in its `imagePullSecrets`. */
 export interface PullSecretAttachmentArgs {
@@ -12,6 +9,8 @@ export interface PullSecretAttachmentArgs {
     serviceAccount: string;
     secretName: pulumi.Input<string>;
     mode: AttachMode;
+    /** The component's owner id, recorded beside a `merge` entry (components/ownership.ts). */
+    owner: pulumi.Input<string>;
     /** A kubeconfig for `merge`; default: the stack's Kubernetes connection. */
     kubeconfig?: pulumi.Input<string>;
 }
@@ -43,6 +42,7 @@ export function attachPullSecret(
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             secretName: args.secretName,
+            owner: args.owner,
             kubeconfig: args.kubeconfig,
         },
         opts,

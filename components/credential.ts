@@ -163,29 +163,32 @@ function existingKey(
     };
 }
 
-/** Throws `InputPropertyError` unless exactly one of `gcp` and `credentials` is given and valid. */
-export function checkCredentialSource(args: {
-    gcp?: GoogleCloudCredentialArgs;
-    credentials?: RegistryCredentialsArgs;
-}): CredentialSource {
+/**
+ * Throws `InputPropertyError` unless exactly one of `gcp` and `credentials` is given and valid.
+ * `component` is the component's name (it names the token refresher's default namespace).
+ */
+export function checkCredentialSource(
+    args: { gcp?: GoogleCloudCredentialArgs; credentials?: RegistryCredentialsArgs },
+    component: string,
+): CredentialSource {
     const hasGcp = args.gcp !== undefined && args.gcp !== null;
     const hasCredentials = args.credentials !== undefined && args.credentials !== null;
     if (!hasGcp && !hasCredentials) {
         throw invalid(
             "gcp",
-            "or credentials is required: gcp for a Google Cloud service-account key, credentials for a username and password (any registry)",
+            "or credentials: exactly one is required; neither is set (gcp for a Google Cloud credential: a service-account key, the GKE node pool's account or short-lived tokens; credentials for a username and password of any registry)",
         );
     }
     if (hasGcp && hasCredentials) {
-        throw invalid("credentials", "cannot be given together with gcp: give exactly one of gcp and credentials");
+        throw invalid("credentials", "or gcp: exactly one is required; both are set");
     }
-    return hasGcp ? checkGoogleCloud(args.gcp!) : checkCredentials(args.credentials!);
+    return hasGcp ? checkGoogleCloud(args.gcp!, component) : checkCredentials(args.credentials!);
 }
 
 function checkCredentials(credentials: RegistryCredentialsArgs): CredentialSource {
     if (typeof credentials !== "object") throw invalid("credentials", "must be an object with username and password");
-    if (credentials.username === undefined) throw invalid("credentials.username", "is required");
-    if (credentials.password === undefined) throw invalid("credentials.password", "is required");
+    if (credentials.username === undefined) throw invalid("credentials.username", "is required; it is not set");
+    if (credentials.password === undefined) throw invalid("credentials.password", "is required; it is not set");
     return {
         mode: "credentials",
         username: checkInput("credentials.username", credentials.username, registryUsernameProblem),
@@ -193,14 +196,16 @@ function checkCredentials(credentials: RegistryCredentialsArgs): CredentialSourc
     };
 }
 
-function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
+function checkGoogleCloud(gcp: GoogleCloudCredentialArgs, component: string): CredentialSource {
     if (typeof gcp !== "object") {
-        throw invalid("gcp", "must be an object with project and serviceAccountId or serviceAccountEmail");
+        throw invalid("gcp", "must be an object: project, and how the credential is made (see gcp.credential)");
     }
-    if (gcp.project === undefined) throw invalid("gcp.project", "is required");
+    if (gcp.project === undefined) {
+        throw invalid("gcp.project", "is required: the project that holds the repositories; it is not set");
+    }
     const kind = checkCredentialKind(gcp.credential);
     if (kind === "gkeNode") return { mode: "gkeNode", gcp: checkGkeNode(gcp) };
-    if (kind === "accessToken") return { mode: "accessToken", gcp: checkAccessToken(gcp) };
+    if (kind === "accessToken") return { mode: "accessToken", gcp: checkAccessToken(gcp, component) };
     checkNoKeylessArgs(gcp);
     if (gcp.existingKey !== undefined) {
         const createOnly = (["serviceAccountId", "keyRotationDays", "keyVersion"] as const).find(
@@ -239,7 +244,7 @@ function checkGoogleCloud(gcp: GoogleCloudCredentialArgs): CredentialSource {
     if (creates === (gcp.serviceAccountEmail !== undefined)) {
         throw invalid(
             "gcp.serviceAccountId",
-            "or gcp.serviceAccountEmail must be given, not both: an id creates a service account, an email uses an existing one",
+            `or gcp.serviceAccountEmail: exactly one is required; ${creates ? "both are" : "neither is"} set (an id creates a service account, an email uses an existing one; or give gcp.existingKey, or pick a keyless gcp.credential)`,
         );
     }
     const repositories = checkRepositories(gcp.repositories ?? []);

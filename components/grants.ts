@@ -1,6 +1,6 @@
 /**
- * The repository grants every Google Cloud credential shares: non-authoritative
- * `roles/artifactregistry.reader` per repository (FACTS.md section 3), and the checked repository list.
+ * The repository grants every Google Cloud credential shares: non-authoritative `roles/artifactregistry.reader`
+ * per repository (docs/facts.md#registries-and-the-reader-role), and the checked repository list.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
@@ -9,7 +9,7 @@ import { childNames } from "./names";
 import { firstDuplicateIndex, repositoryIdProblem, repositoryLocationProblem } from "./rules";
 import { check, invalid } from "./validate";
 
-/** Least privilege for pulling (FACTS.md section 3). */
+/** Least privilege for pulling (docs/facts.md#registries-and-the-reader-role). */
 export const readerRole = "roles/artifactregistry.reader";
 
 /** The project, its repositories and (when one is used) an existing service account. */
@@ -19,7 +19,7 @@ export interface GoogleCloudProject {
     serviceAccountEmail?: pulumi.Input<string>;
 }
 
-/** Non-authoritative `roles/artifactregistry.reader` on each repository (FACTS.md section 3). */
+/** Non-authoritative `roles/artifactregistry.reader` on each repository (docs/facts.md#registries-and-the-reader-role). */
 export function grantReader(
     name: string,
     gcp: GoogleCloudProject,

@@ -1,3 +1,4 @@
+export { AttachMode, CredentialKind } from "./args";
 export type {
     ArtifactRegistryRepository,
     GoogleCloudCredentialArgs,

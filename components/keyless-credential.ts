@@ -1,5 +1,5 @@
 /**
- * The keyless Google Cloud credentials (FACTS.md section 5): `gcp.credential: "gkeNode"` (the node
+ * The keyless Google Cloud credentials (docs/facts.md#keyless-pulls): `gcp.credential: "gkeNode"` (the node
  * pool's service account pulls; nothing in the cluster) and `"accessToken"` (a refresher in the cluster
  * writes short-lived tokens, with a GKE Workload Identity or a federated identity). Checks first, then
  * the Google Cloud part of each graph. No key is declared or read anywhere here.
@@ -7,9 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadIdentityPool, WorkloadIdentityPoolProvider } from "@pulumi/gcp/iam";
 import { IAMMember } from "@pulumi/gcp/serviceaccount";
-import type { GoogleCloudCredentialArgs } from "./args";
+import { CredentialKind, type GoogleCloudCredentialArgs } from "./args";
 import { checkRepositories, grantReader, type GoogleCloudProject } from "./grants";
-import { childNames } from "./names";
+import { childNames, defaultRefresherNamespace } from "./names";
 import {
     containerImageProblem,
     emailProblem,
@@ -20,12 +20,8 @@ import {
     projectNumberProblem,
     workloadIdentityIdProblem,
 } from "./rules";
-import { defaultRefresherImage, defaultRefresherNamespace, refresherNames } from "./token-refresher-deployment";
+import { defaultRefresherImage, refresherNames } from "./token-refresher-deployment";
 import { check, checkChoice, checkInput, invalid } from "./validate";
-
-/** The values of `gcp.credential`; `key` is the default. */
-export const credentialKinds = ["key", "gkeNode", "accessToken"] as const;
-export type CredentialKind = (typeof credentialKinds)[number];
 
 /**
  * Lets the principal mint tokens for the impersonated account: `iam.serviceAccounts.getAccessToken`
@@ -51,7 +47,7 @@ export interface AccessTokenSource extends GoogleCloudProject {
 
 /** `gcp.credential`, a plain string; `key` when left out. */
 export function checkCredentialKind(value: unknown): CredentialKind {
-    return checkChoice("gcp.credential", value, credentialKinds, "key");
+    return checkChoice("gcp.credential", value, Object.values(CredentialKind), CredentialKind.key);
 }
 
 const keyArgs = ["serviceAccountId", "existingKey", "keyRotationDays", "keyVersion"] as const;
@@ -81,7 +77,7 @@ export function checkGkeNode(gcp: GoogleCloudCredentialArgs): GoogleCloudProject
     if (gcp.serviceAccountEmail === undefined) {
         throw invalid(
             "gcp.serviceAccountEmail",
-            'is required with gcp.credential "gkeNode": the node pool\'s service account',
+            'is required with gcp.credential "gkeNode" and is not set: the node pool\'s service account (gcloud container node-pools describe POOL --cluster CLUSTER --format=\'value(config.serviceAccount)\'; "default" there means PROJECT_NUMBER-compute@developer.gserviceaccount.com)',
         );
     }
     const repositories = checkRepositories(gcp.repositories ?? []);
@@ -98,7 +94,22 @@ export function checkGkeNode(gcp: GoogleCloudCredentialArgs): GoogleCloudProject
     };
 }
 
-export function checkAccessToken(gcp: GoogleCloudCredentialArgs): AccessTokenSource {
+/**
+ * `google.subject` may hold at most 127 bytes (IAM `workloadIdentityPools.providers`
+ * `attributeMapping`); ours is `PROVIDER:system:serviceaccount:NAMESPACE:token-refresher`.
+ */
+const maxSubjectLength = 127;
+
+/** The federated subject of the refresher: the provider (one per cluster) before the token's `sub`. */
+export function federatedSubject(providerId: string, namespace: string): string {
+    return `${providerId}:system:serviceaccount:${namespace}:${refresherNames.serviceAccount}`;
+}
+
+/**
+ * `component` (the component's name) names the default refresher namespace, with the stack and
+ * project (components/names.ts `defaultRefresherNamespace`).
+ */
+export function checkAccessToken(gcp: GoogleCloudCredentialArgs, component: string): AccessTokenSource {
     const given = firstGiven(gcp, keyArgs);
     if (given !== undefined) {
         throw invalid(
@@ -109,7 +120,7 @@ export function checkAccessToken(gcp: GoogleCloudCredentialArgs): AccessTokenSou
     if (gcp.projectNumber === undefined) {
         throw invalid(
             "gcp.projectNumber",
-            'is required with gcp.credential "accessToken": Workload Identity principals name the project by number',
+            "is required with gcp.credential \"accessToken\" and is not set: Workload Identity principals name the project by number (gcloud projects describe PROJECT --format='value(projectNumber)')",
         );
     }
     const repositories = checkRepositories(gcp.repositories ?? []);
@@ -121,6 +132,21 @@ export function checkAccessToken(gcp: GoogleCloudCredentialArgs): AccessTokenSou
     }
     const refresher = gcp.refresher ?? {};
     if (typeof refresher !== "object") throw invalid("gcp.refresher", "must be an object with namespace and image");
+    const namespace = check(
+        "gcp.refresher.namespace",
+        refresher.namespace ?? defaultRefresherNamespace(pulumi.getProject(), pulumi.getStack(), component),
+        namespaceNameProblem,
+    );
+    const federation = gcp.federation === undefined ? undefined : checkFederation(gcp.federation);
+    if (federation !== undefined && !federation.existing) {
+        const length = Buffer.byteLength(federatedSubject(federation.providerId, namespace));
+        if (length > maxSubjectLength) {
+            throw invalid(
+                "gcp.refresher.namespace",
+                `is too long for gcp.federation.providerId "${federation.providerId}": the refresher's federated subject (provider, namespace and account) would be ${length} bytes, and Google accepts at most ${maxSubjectLength}`,
+            );
+        }
+    }
     return {
         project: checkInput("gcp.project", gcp.project, projectIdProblem),
         repositories,
@@ -129,13 +155,9 @@ export function checkAccessToken(gcp: GoogleCloudCredentialArgs): AccessTokenSou
                 ? undefined
                 : checkInput("gcp.serviceAccountEmail", gcp.serviceAccountEmail, emailProblem),
         projectNumber: checkInput("gcp.projectNumber", gcp.projectNumber, projectNumberProblem),
-        federation: gcp.federation === undefined ? undefined : checkFederation(gcp.federation),
+        federation,
         refresher: {
-            namespace: check(
-                "gcp.refresher.namespace",
-                refresher.namespace ?? defaultRefresherNamespace,
-                namespaceNameProblem,
-            ),
+            namespace,
             image: checkInput("gcp.refresher.image", refresher.image ?? defaultRefresherImage, containerImageProblem),
         },
     };
@@ -202,9 +224,13 @@ export interface TokenIdentity {
 
 /**
  * The refresher's Google identity and its grants. GKE: the project's pool `PROJECT.svc.id.goog`,
- * subject `ns/NS/sa/KSA`. Elsewhere: a pool and an OIDC provider admitting only the refresher's
- * Kubernetes ServiceAccount (subject `system:serviceaccount:NS:KSA`, the token's `sub`). Grants go to
- * that principal, or to `serviceAccountEmail` which the principal may then impersonate.
+ * subject `ns/NS/sa/KSA`, which names no cluster: every GKE cluster of the project shares it (GKE
+ * "identity sameness"; {@link tokenIdentityWarnings} says so in previews). Elsewhere: a pool and an
+ * OIDC provider admitting only the refresher's Kubernetes ServiceAccount, mapping `google.subject` to
+ * the provider's id before the token's `sub` (`PROVIDER:system:serviceaccount:NS:KSA`), so another
+ * provider (another cluster) in the same pool never yields the same principal for the same `sub`; an
+ * existing provider is taken to map `google.subject = assertion.sub`. Grants go to that principal, or
+ * to `serviceAccountEmail` which the principal may then impersonate.
  */
 export function declareTokenIdentity(name: string, gcp: AccessTokenSource, parent: pulumi.Resource): TokenIdentity {
     const { namespace } = gcp.refresher;
@@ -236,8 +262,9 @@ export function declareTokenIdentity(name: string, gcp: AccessTokenSource, paren
                     project: gcp.project,
                     workloadIdentityPoolId: pool.workloadIdentityPoolId,
                     workloadIdentityPoolProviderId: federation.providerId,
-                    // A Kubernetes ServiceAccount token's `sub` is system:serviceaccount:NS:NAME.
-                    attributeMapping: { "google.subject": "assertion.sub" },
+                    // A Kubernetes ServiceAccount token's `sub` is system:serviceaccount:NS:NAME; the provider
+                    // (one per cluster) goes first, so the same `sub` from another cluster is another principal.
+                    attributeMapping: { "google.subject": `"${federation.providerId}:" + assertion.sub` },
                     // Only the refresher's ServiceAccount is admitted, whatever else the issuer signs.
                     attributeCondition: `assertion.sub == "system:serviceaccount:${namespace}:${account}"`,
                     oidc: { issuerUri: federation.issuerUri!, jwksJson: federation.jwksJson },
@@ -247,7 +274,10 @@ export function declareTokenIdentity(name: string, gcp: AccessTokenSource, paren
             poolId = pool.workloadIdentityPoolId;
             providerId = provider.workloadIdentityPoolProviderId;
         }
-        principal = pulumi.interpolate`principal:${pools}/${poolId}/subject/system:serviceaccount:${namespace}:${account}`;
+        const subject = federation.existing
+            ? `system:serviceaccount:${namespace}:${account}`
+            : federatedSubject(federation.providerId, namespace);
+        principal = pulumi.interpolate`principal:${pools}/${poolId}/subject/${subject}`;
         identity = {
             source: "federation",
             audience: pulumi.interpolate`${pools}/${federation.poolId}/providers/${providerId}`,
@@ -267,4 +297,26 @@ export function declareTokenIdentity(name: string, gcp: AccessTokenSource, paren
     );
     const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
     return { identity, impersonate: gcp.serviceAccountEmail, principal, grants: [impersonation, ...grants] };
+}
+
+/**
+ * What a preview and the plan say about who else can hold the refresher's Google identity: on GKE
+ * every cluster of the project (the principal names no cluster), with an existing federation provider
+ * every provider of its pool that maps the same `sub`. Sources: GKE "About Workload Identity
+ * Federation for GKE" (identity sameness), IAM "Workload Identity Federation" (principal identifiers).
+ */
+export function tokenIdentityWarnings(gcp: AccessTokenSource): string[] {
+    const { namespace } = gcp.refresher;
+    const account = refresherNames.serviceAccount;
+    if (gcp.federation === undefined) {
+        return [
+            `gcp.credential "accessToken" on GKE: the refresher's principal (pool PROJECT.svc.id.goog, namespace "${namespace}", ServiceAccount "${account}") names no cluster. Every GKE cluster with Workload Identity in gcp.project shares it ("identity sameness"): whoever can create that namespace and ServiceAccount in ANY of them gets these grants. Keep every cluster of the project in one trust boundary, or use gcp.federation (a pool of your own, one provider per cluster).`,
+        ];
+    }
+    if (gcp.federation.existing) {
+        return [
+            `gcp.federation.existing: the refresher's principal is taken to be subject "system:serviceaccount:${namespace}:${account}" (google.subject = assertion.sub). Every provider of pool "${gcp.federation.poolId}" mapping it that way yields the same principal for that namespace and ServiceAccount in its own cluster, and gets these grants. Give each cluster a pool of its own, or let the component declare the provider (it puts the provider id into the subject).`,
+        ];
+    }
+    return [];
 }

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Child resource names, derived from the component's name so that two components in one stack never
  * collide. Namespaces are RFC 1123 labels and cannot hold '/', so `${namespace}/${serviceAccount}`
@@ -18,3 +20,21 @@ export const childNames = {
     workloadIdentityProvider: (name: string) => `${name}-pool-provider`,
     impersonation: (name: string) => `${name}-impersonation`,
 };
+
+/**
+ * The default namespace of a component's token refresher: `<component name>-refresher-<8 hex digits>`,
+ * the hash over project, stack and component name. Unique per component, so that two stacks sharing a
+ * GKE project never grant the same Workload Identity principal (the principal names the namespace and
+ * no cluster); stable, so the same stack keeps its namespace. The name part is folded to an RFC 1123
+ * label (lowercase letters, digits, '-') and cut to 32 characters: at most 51 in all, which leaves
+ * room for a 32-character provider id in a federated subject (components/keyless-credential.ts).
+ */
+export function defaultRefresherNamespace(project: string, stack: string, component: string): string {
+    const hash = createHash("sha256").update(`${project}/${stack}/${component}`).digest("hex").slice(0, 8);
+    const slug = component
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .slice(0, 32)
+        .replace(/^-+|-+$/g, "");
+    return `${slug === "" ? "" : `${slug}-`}refresher-${hash}`;
+}

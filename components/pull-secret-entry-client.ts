@@ -1,12 +1,17 @@
 /**
  * The HTTP path for one `imagePullSecrets` entry, through the official `@kubernetes/client-node`:
  * read the ServiceAccount, send the planned JSON patch, and on a lost race (422 from a failed `test`,
- * 409) or a transient answer (429, 5xx) read again and retry with backoff.
+ * 409), a transient answer (429, 5xx) or no answer at all (a reset connection) read again and retry
+ * with backoff. A retry plans again from the fresh read: when the lost patch did apply, the read shows
+ * our entry with our owner's marker beside it (components/pull-secret-entry-plan.ts), so ownership
+ * carries across retries, and across an interrupted `pulumi up`, through the cluster itself.
  */
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { ClusterError, describeFailure, networkCodeOf, statusOf } from "./cluster-connection";
 import {
     planAttach,
     planDetach,
+    planOwnerChange,
     planSwap,
     isListed,
     type AttachPlan,
@@ -38,13 +43,11 @@ export const defaultTiming: EntryTiming = {
     maxAttempts: 12,
 };
 
-/** The HTTP status of a client-node error, if it has one. */
-function statusOf(error: unknown): number | undefined {
-    const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === "number" ? code : undefined;
-}
-
-const isTransient = (status: number | undefined) => status === 429 || (status !== undefined && status >= 500);
+/** 429 and 5xx answers, and no answer at all (refused, reset, timed out): worth asking again. */
+const isTransient = (error: unknown) => {
+    const status = statusOf(error);
+    return status === 429 || (status !== undefined && status >= 500) || networkCodeOf(error) !== undefined;
+};
 const isLostRace = (status: number | undefined) => status === 409 || status === 422;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const describe = (t: EntryTarget) => `ServiceAccount "${t.serviceAccount}" in namespace "${t.namespace}"`;
@@ -56,10 +59,9 @@ async function withRetries<T>(target: EntryTarget, timing: EntryTiming, attempt:
         try {
             return await attempt();
         } catch (error) {
-            const status = statusOf(error);
-            if (!(isTransient(status) || isLostRace(status)) || n >= timing.maxAttempts) {
-                if (status === undefined) throw error;
-                throw new Error(`${describe(target)}: the API server answered ${status} after ${n} attempt(s)`);
+            if (error instanceof ClusterError) throw error;
+            if (!(isTransient(error) || isLostRace(statusOf(error))) || n >= timing.maxAttempts) {
+                throw new ClusterError(`${describe(target)}: ${describeFailure(error)} after ${n} attempt(s)`);
             }
             await sleep(delay);
             delay = Math.min(delay * 2, timing.maxDelayMs);
@@ -88,7 +90,7 @@ async function awaitAccount(api: CoreV1Api, target: EntryTarget, timing: EntryTi
         const account = await withRetries(target, timing, () => readAccount(api, target));
         if (account) return account;
         if (Date.now() >= deadline) {
-            throw new Error(
+            throw new ClusterError(
                 `${describe(target)} did not appear within ${timing.appearTimeoutMs} ms; it is never created here`,
             );
         }
@@ -102,23 +104,43 @@ async function patch(api: CoreV1Api, target: EntryTarget, body: object[]): Promi
     await api.patchNamespacedServiceAccount({ name: target.serviceAccount, namespace: target.namespace, body });
 }
 
-/** Lists our Secret name once; says whether somebody listed it before us (then nothing was changed). */
+/**
+ * Lists our Secret name once, as `owner`'s; says whether somebody else listed it before us (then
+ * nothing was changed). `ours`: the state says we added it (before markers existed).
+ */
 export async function attachEntry(
     api: CoreV1Api,
     target: EntryTarget,
+    owner: string,
     timing: EntryTiming = defaultTiming,
+    ours = false,
 ): Promise<boolean> {
-    return applyPlan(api, target, timing, (account) => planAttach(account, target.secretName));
+    return applyPlan(api, target, timing, (account) => planAttach(account, target.secretName, owner, ours));
 }
 
-/** Swaps our entry's name in place; says whether the new name was listed before us. */
+/** Hands `from`'s marker on this ServiceAccount to `to` (a component whose owner id changed). */
+export async function changeOwner(
+    api: CoreV1Api,
+    target: EntryTarget,
+    from: string,
+    to: string,
+    timing: EntryTiming = defaultTiming,
+): Promise<void> {
+    await applyPlan(api, target, timing, (account) => ({
+        listedBefore: false,
+        operations: planOwnerChange(account, from, to),
+    }));
+}
+
+/** Swaps our entry's name in place; says whether the new name was listed by somebody else before us. */
 export async function swapEntry(
     api: CoreV1Api,
     target: EntryTarget,
     oldName: string,
+    owner: string,
     timing: EntryTiming = defaultTiming,
 ): Promise<boolean> {
-    return applyPlan(api, target, timing, (account) => planSwap(account, oldName, target.secretName));
+    return applyPlan(api, target, timing, (account) => planSwap(account, oldName, target.secretName, owner));
 }
 
 async function applyPlan(
@@ -137,15 +159,20 @@ async function applyPlan(
     return listedBefore;
 }
 
-/** Removes one entry with our name; a namespace or account already gone is not an error. */
+/**
+ * Removes `owner`'s entries and marker (with no marker, our Secret name when `addedByUs`); a namespace
+ * or account already gone is not an error.
+ */
 export async function detachEntry(
     api: CoreV1Api,
     target: EntryTarget,
+    owner: string | undefined,
+    addedByUs: boolean,
     timing: EntryTiming = defaultTiming,
 ): Promise<void> {
     await withRetries(target, timing, async () => {
         const account = await readAccount(api, target);
-        const operations = account ? planDetach(account, target.secretName) : [];
+        const operations = account ? planDetach(account, target.secretName, owner, addedByUs) : [];
         if (operations.length === 0) return;
         try {
             await patch(api, target, operations);

@@ -1,14 +1,23 @@
 /**
  * The provider of `PullSecretEntry` (components/pull-secret-entry.ts): owns exactly one
  * `imagePullSecrets` entry (namespace, ServiceAccount, Secret name) and nothing else of the atomic
- * list (FACTS.md section 1). This module is the package subpath `registry-pull-secret/pull-secret-entry-provider`:
+ * list (docs/facts.md#imagepullsecrets-is-an-atomic-list). This module is the package subpath
+ * `registry-pull-secret/pull-secret-entry-provider`:
  * Pulumi's dynamic-provider process loads it by that name (components/provider-by-name.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { connect, connectionChanged, stackCluster, type ClusterConnection } from "./cluster-connection";
+import {
+    connect,
+    connectionChanged,
+    guarded,
+    requireOwner,
+    stackCluster,
+    type ClusterConnection,
+} from "./cluster-connection";
 import {
     attachEntry,
+    changeOwner,
     defaultTiming,
     detachEntry,
     readEntry,
@@ -19,20 +28,24 @@ import {
 
 /**
  * What the engine stores. The cluster connection (`kubeconfig`, a secret, and `context`) is kept only
- * so `destroy` can reach the cluster.
+ * so `destroy` can reach the cluster. `owner` is absent from the state of an entry created before
+ * owners were recorded.
  */
 export interface EntryState extends EntryTarget, ClusterConnection {
     /** `namespace/serviceAccount: secretName`, so previews say which entry is added or removed. */
     entry: string;
-    /** Somebody listed the name before us: we changed nothing and will remove nothing. */
+    /** The owner id of the component (components/ownership.ts): its marker on the ServiceAccount names our entry. */
+    owner?: string;
+    /** Somebody else listed the name before us: we changed nothing and will remove nothing. */
     listedBefore: boolean;
     /** Whether the name is listed, as last seen (false after a refresh that found it removed). */
     present: boolean;
 }
 
-export type EntryInputs = EntryTarget & ClusterConnection & { entry: string };
+export type EntryInputs = EntryTarget & ClusterConnection & { entry: string; owner: string };
 
 const entryLabel = (t: EntryTarget) => `${t.namespace}/${t.serviceAccount}: ${t.secretName}`;
+const describe = (t: EntryTarget) => `imagePullSecrets entry "${entryLabel(t)}"`;
 const targetOf = (p: EntryTarget): EntryTarget => ({
     namespace: p.namespace,
     serviceAccount: p.serviceAccount,
@@ -51,6 +64,7 @@ export function entryProvider(
     const state = (inputs: EntryInputs, listedBefore: boolean, present: boolean): EntryState => ({
         ...targetOf(inputs),
         entry: entryLabel(inputs),
+        owner: inputs.owner,
         listedBefore,
         present,
         ...(inputs.kubeconfig === undefined ? {} : { kubeconfig: inputs.kubeconfig }),
@@ -63,36 +77,51 @@ export function entryProvider(
             const changes =
                 replaces.length > 0 ||
                 olds.secretName !== news.secretName ||
+                olds.owner !== news.owner ||
                 connectionChanged(olds, news) ||
                 !olds.present;
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },
-        async create(inputs: EntryInputs) {
-            const listedBefore = await attachEntry(await client(inputs), targetOf(inputs), timing);
-            return {
-                id: `${inputs.namespace}/${inputs.serviceAccount}/${inputs.secretName}`,
-                outs: state(inputs, listedBefore, true),
-            };
-        },
-        async read(id, props: EntryState) {
-            const present = await readEntry(await client(props), targetOf(props), timing);
-            return { id, props: { ...props, present: present === true } };
-        },
-        async update(_id, olds: EntryState, news: EntryInputs) {
-            const api = await client(news);
-            const target = targetOf(news);
-            if (olds.secretName !== news.secretName && !olds.listedBefore) {
-                return { outs: state(news, await swapEntry(api, target, olds.secretName, timing), true) };
-            }
-            if (olds.secretName !== news.secretName || !olds.present) {
-                return { outs: state(news, await attachEntry(api, target, timing), true) };
-            }
-            return { outs: state(news, olds.listedBefore, true) };
-        },
-        async delete(_id, props: EntryState) {
-            if (props.listedBefore) return;
-            await detachEntry(await client(props), targetOf(props), timing);
-        },
+        create: (inputs: EntryInputs) =>
+            guarded(describe(inputs), async () => {
+                const owner = requireOwner(inputs.owner);
+                const listedBefore = await attachEntry(await client(inputs), targetOf(inputs), owner, timing);
+                return {
+                    id: `${inputs.namespace}/${inputs.serviceAccount}/${inputs.secretName}`,
+                    outs: state(inputs, listedBefore, true),
+                };
+            }),
+        read: (id, props: EntryState) =>
+            guarded(describe(props), async () => {
+                const present = await readEntry(await client(props), targetOf(props), timing);
+                return { id, props: { ...props, present: present === true } };
+            }),
+        update: (_id, olds: EntryState, news: EntryInputs) =>
+            guarded(describe(news), async () => {
+                requireOwner(news.owner);
+                const api = await client(news);
+                const target = targetOf(news);
+                const ours = !olds.listedBefore;
+                // A new owner id (a renamed stack or project) takes the old one's marker first.
+                if (olds.owner !== undefined && olds.owner !== news.owner) {
+                    await changeOwner(api, target, olds.owner, news.owner, timing);
+                }
+                const listedBefore =
+                    olds.secretName !== news.secretName && ours
+                        ? await swapEntry(api, target, olds.secretName, news.owner, timing)
+                        : await attachEntry(
+                              api,
+                              target,
+                              news.owner,
+                              timing,
+                              ours && olds.secretName === news.secretName,
+                          );
+                return { outs: state(news, listedBefore, true) };
+            }),
+        delete: (_id, props: EntryState) =>
+            guarded(describe(props), async () => {
+                await detachEntry(await client(props), targetOf(props), props.owner, !props.listedBefore, timing);
+            }),
     };
 }
 

@@ -1,6 +1,7 @@
 /**
  * `PullSecretEntry`: a Pulumi dynamic resource that owns exactly one `imagePullSecrets` entry
- * (namespace, ServiceAccount, Secret name) and nothing else of the atomic list (FACTS.md section 1).
+ * (namespace, ServiceAccount, Secret name) and nothing else of the atomic list
+ * (docs/facts.md#imagepullsecrets-is-an-atomic-list).
  * Its provider lives in components/pull-secret-entry-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +13,8 @@ export interface PullSecretEntryArgs {
     namespace: pulumi.Input<string>;
     serviceAccount: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
+    /** The owner id of the component the entry belongs to (components/ownership.ts `ownerIdOf`). */
+    owner: pulumi.Input<string>;
     /** A kubeconfig document or path; default: the stack's Kubernetes connection. A secret. */
     kubeconfig?: pulumi.Input<string>;
 }
@@ -25,6 +28,7 @@ export class PullSecretEntry extends PackageResource {
     declare public readonly serviceAccount: pulumi.Output<string>;
     declare public readonly secretName: pulumi.Output<string>;
     declare public readonly entry: pulumi.Output<string>;
+    declare public readonly owner: pulumi.Output<string>;
     declare public readonly listedBefore: pulumi.Output<boolean>;
     declare public readonly present: pulumi.Output<boolean>;
 
@@ -34,6 +38,7 @@ export class PullSecretEntry extends PackageResource {
             serviceAccount: args.serviceAccount,
             secretName: args.secretName,
             entry: pulumi.interpolate`${args.namespace}/${args.serviceAccount}: ${args.secretName}`,
+            owner: args.owner,
             kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
             listedBefore: undefined,
             present: undefined,

@@ -11,6 +11,8 @@ export interface RefreshedSecretArgs {
     namespace: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
     writer: pulumi.Input<string>;
+    /** The owner id of the component (components/ownership.ts), recorded as a label on the Secret. */
+    owner: pulumi.Input<string>;
     /** A kubeconfig document or path; default: the stack's Kubernetes connection. A secret. */
     kubeconfig?: pulumi.Input<string>;
 }
@@ -23,6 +25,7 @@ export class RefreshedSecret extends PackageResource {
     declare public readonly namespace: pulumi.Output<string>;
     declare public readonly secretName: pulumi.Output<string>;
     declare public readonly writer: pulumi.Output<string>;
+    declare public readonly owner: pulumi.Output<string>;
 
     constructor(name: string, args: RefreshedSecretArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -32,6 +35,7 @@ export class RefreshedSecret extends PackageResource {
                 namespace: args.namespace,
                 secretName: args.secretName,
                 writer: args.writer,
+                owner: args.owner,
                 kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
             },
             { ...opts, additionalSecretOutputs: ["kubeconfig"] },

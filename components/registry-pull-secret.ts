@@ -1,26 +1,28 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { attachModes, attachPullSecret, type AttachMode } from "./attachment";
+import { attachPullSecret } from "./attachment";
 import {
     checkCredentialSource,
     declareCredential,
     type CredentialSource,
     type StaticCredentialSource,
 } from "./credential";
-import { declareNodeAccess, declareTokenIdentity } from "./keyless-credential";
+import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless-credential";
+import { ownerIdOf } from "./ownership";
 import { declareTokenRefresher } from "./token-refresher-deployment";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
 import {
     emailProblem,
     firstDuplicateIndex,
+    isPinnedByDigest,
     namespaceNameProblem,
     objectNameProblem,
     registryHostProblem,
 } from "./rules";
-import { check, checkChoice, checkInput, checkPlainList, invalid } from "./validate";
-import type { RegistryPullSecretArgs } from "./args";
+import { check, checkChoice, checkInput, checkPlainList, invalid, whenKnown, type Rule } from "./validate";
+import { AttachMode, type RegistryPullSecretArgs } from "./args";
 
 export { keyUsername, readerRole } from "./credential";
 
@@ -37,20 +39,28 @@ export interface RegistryPullSecretOptions extends pulumi.ComponentResourceOptio
 }
 
 /**
- * A Google Cloud service-account key (created and rotated here, or existing) or a username and
- * password for any registry, made into a `kubernetes.io/dockerconfigjson` Secret in every namespace
- * and listed in the `imagePullSecrets` of the namespaces' ServiceAccounts.
+ * Pull credentials for Kubernetes namespaces: a Google Cloud service-account key (created and rotated
+ * here, or existing), short-lived access tokens a refresher in the cluster keeps fresh, or a username and
+ * password for any registry, made into a `kubernetes.io/dockerconfigjson` Secret in every namespace and
+ * listed in the `imagePullSecrets` of the namespaces' ServiceAccounts. Or, on GKE, only read access for
+ * the node pool's own service account, with nothing in the cluster.
  */
 export class RegistryPullSecret extends pulumi.ComponentResource {
-    /** The Secret's name in every namespace. */
+    /** The Secret's name in every namespace; `""` with `gcp.credential: "gkeNode"`. */
     public readonly secretName: pulumi.Output<string>;
-    /** The namespaces that hold the Secret. */
+    /** The namespaces that hold the Secret; `[]` with `gcp.credential: "gkeNode"`. */
     public readonly namespaces: pulumi.Output<string[]>;
-    /** The registry hosts the credential is written for. */
+    /** The registry hosts the credential is written for; `[]` with `gcp.credential: "gkeNode"`. */
     public readonly registries: pulumi.Output<string[]>;
-    /** The service account whose key the Secret holds; `""` with `credentials`. */
+    /**
+     * The Google service account that pulls: the key's, the node pool's (`"gkeNode"`), or the one the
+     * refresher impersonates (`"accessToken"`, else `""`); `""` with `credentials`.
+     */
     public readonly serviceAccountEmail: pulumi.Output<string>;
-    /** The key's resource name (`projects/P/serviceAccounts/E/keys/K`), not its material; `""` with `credentials`. */
+    /**
+     * The key's resource name (`projects/P/serviceAccounts/E/keys/K`), not its material; `""` with
+     * `credentials` and the keyless credentials.
+     */
     public readonly keyName: pulumi.Output<string>;
     /**
      * When the next scheduled key rotation is due (RFC 3339, UTC): the first `pulumi up` at or after
@@ -58,11 +68,14 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
      * `existingKey`, or `credentials`.
      */
     public readonly keyRotatesAfter: pulumi.Output<string>;
-    /** The `.dockerconfigjson` document (a secret). */
+    /**
+     * The `.dockerconfigjson` document (a secret); `""` with the keyless credentials (the refresher
+     * writes the tokens in the cluster, and `"gkeNode"` has no Secret).
+     */
     public readonly dockerConfigJson: pulumi.Output<string>;
 
     constructor(name: string, args: RegistryPullSecretArgs, opts?: RegistryPullSecretOptions) {
-        const valid = validateArgs(args);
+        const valid = validateArgs(name, args);
         const { rotationClock, ...componentOpts } = opts ?? {};
         super("registry-pull-secret:index:RegistryPullSecret", name, {}, componentOpts);
         const source = valid.credential;
@@ -119,6 +132,7 @@ function declareStaticSecrets(
     const parent = cluster.parent!;
     warnIfSecretsAreReplaced(parent, cluster);
     const credential = declareCredential(name, source, { parent, now });
+    const owner = ownerOf(parent);
 
     const dockerConfig = pulumi.secret(
         pulumi
@@ -149,6 +163,7 @@ function declareStaticSecrets(
                     serviceAccount,
                     secretName: secret.metadata.name,
                     mode: valid.attachMode,
+                    owner,
                     kubeconfig: valid.kubeconfig,
                 },
                 cluster,
@@ -182,8 +197,9 @@ function warnIfSecretsAreReplaced(component: pulumi.Resource, cluster: pulumi.Cu
 }
 
 /**
- * `gcp.credential: "gkeNode"`: the kubelet pulls with the node's service account (FACTS.md section 5),
- * so the grants are all there is: no Secret, no attachment. The preview says who can pull.
+ * `gcp.credential: "gkeNode"`: the kubelet pulls with the node's service account
+ * (docs/facts.md#gke-nodes-pull-with-their-own-account), so the grants are all there is: no Secret, no
+ * attachment. The preview says who can pull.
  */
 function declareNodeAccessOnly(
     name: string,
@@ -216,6 +232,16 @@ function declareRefreshedSecrets(
     cluster: pulumi.CustomResourceOptions,
 ): Declared {
     const parent = cluster.parent!;
+    for (const warning of tokenIdentityWarnings(source.gcp)) void pulumi.log.warn(warning, parent);
+    void whenKnown(source.gcp.refresher.image, (image) => {
+        if (!isPinnedByDigest(image)) {
+            void pulumi.log.warn(
+                `gcp.refresher.image "${image}" is not pinned by digest: whoever can move that tag chooses the code that holds the refresher's Google identity and writes every pull Secret. Pin it (name@sha256:...), ideally in a registry you control (see README, "Supply chain").`,
+                parent,
+            );
+        }
+    });
+    const owner = ownerOf(parent);
     const google = declareTokenIdentity(name, source.gcp, parent);
     const refresher = declareTokenRefresher(
         name,
@@ -229,6 +255,7 @@ function declareRefreshedSecrets(
             identity: google.identity,
             impersonate: google.impersonate,
             kubeconfig: valid.kubeconfig,
+            owner,
             grants: google.grants,
         },
         cluster,
@@ -242,6 +269,7 @@ function declareRefreshedSecrets(
                     serviceAccount,
                     secretName: refresher.secrets[i].secretName,
                     mode: valid.attachMode,
+                    owner,
                     kubeconfig: valid.kubeconfig,
                 },
                 { ...cluster, dependsOn: [refresher.deployment] },
@@ -304,25 +332,67 @@ interface ValidArgs {
     kubeconfig?: pulumi.Input<string>;
 }
 
+/**
+ * The component's owner id (components/ownership.ts), from its URN. The URN is taken as a value, not
+ * as an output carrying the component: a dependency on a component waits for its children, and the
+ * resources that record the owner are among them. URNs are known in previews too.
+ */
+function ownerOf(component: pulumi.Resource): pulumi.Output<string> {
+    return pulumi.output(new Promise<string>((resolve) => component.urn.apply(resolve))).apply(ownerIdOf);
+}
+
 /** Throws `InputPropertyError` for the first broken rule, before any resource is registered. */
-function validateArgs(args: RegistryPullSecretArgs): ValidArgs {
+function validateArgs(name: string, args: RegistryPullSecretArgs): ValidArgs {
     if (args === undefined || args === null || typeof args !== "object") throw invalid("args", "must be an object");
-    const namespaces = checkList("namespaces", args.namespaces, namespaceNameProblem);
-    if (namespaces.length === 0) throw invalid("namespaces", "must name at least one namespace");
+    // "gkeNode" declares nothing in the cluster: namespaces and registries would do nothing there.
+    const nodeAccessOnly = typeof args.gcp === "object" && args.gcp?.credential === "gkeNode";
+    const namespaces = nodeAccessOnly
+        ? checkNotForNodeAccess("namespaces", args.namespaces, "no Secret is declared in any namespace")
+        : checkRequiredList("namespaces", args.namespaces, namespaceNameProblem, "namespace to hold the Secret");
     const serviceAccounts = checkList("serviceAccounts", args.serviceAccounts ?? ["default"], objectNameProblem);
+    const registries = nodeAccessOnly
+        ? checkNotForNodeAccess("registries", args.registries, "no docker config is written for any registry")
+        : checkRegistries(args.registries);
+    const secretName = checkInput("secretName", args.secretName ?? "regcred", objectNameProblem);
+    const email = args.email === undefined ? undefined : checkInput("email", args.email, emailProblem);
+    const credential = checkCredentialSource(args, name);
+    if (credential.mode === "accessToken" && namespaces.includes(credential.gcp.refresher.namespace)) {
+        throw invalid(
+            "gcp.refresher.namespace",
+            `must not be one of namespaces ("${credential.gcp.refresher.namespace}"): the component creates and deletes the refresher's namespace, and whoever may create pods or edit ConfigMaps there holds the refresher's Google identity and every pull Secret`,
+        );
+    }
     return {
         namespaces,
         serviceAccounts,
-        registries: checkRegistries(args.registries),
-        secretName: checkInput("secretName", args.secretName ?? "regcred", objectNameProblem),
-        email: args.email === undefined ? undefined : checkInput("email", args.email, emailProblem),
-        credential: checkCredentialSource(args),
-        attachMode: checkChoice("attachMode", args.attachMode, attachModes, "merge"),
+        registries,
+        secretName,
+        email,
+        credential,
+        attachMode: checkChoice("attachMode", args.attachMode, Object.values(AttachMode), AttachMode.merge),
         kubeconfig: args.kubeconfig,
     };
 }
 
-function checkList(path: string, value: unknown, rule: (value: string) => string | undefined): string[] {
+/** `gcp.credential: "gkeNode"` takes no namespaces and no registries: absent or empty, else refused. */
+function checkNotForNodeAccess(path: string, value: unknown, what: string): [] {
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) return [];
+    throw invalid(
+        path,
+        `cannot be given with gcp.credential "gkeNode": the nodes pull with their own service account, so ${what}; leave ${path} out (every pod on those nodes can pull from the granted repositories)`,
+    );
+}
+
+/** A list that must name at least one `what`, except with "gkeNode" (see {@link checkNotForNodeAccess}). */
+function checkRequiredList(path: string, value: unknown, rule: Rule, what: string): string[] {
+    const onlyNodeAccess = '(only gcp.credential "gkeNode" takes none)';
+    if (value === undefined) throw invalid(path, `is required: at least one ${what}; it is not set ${onlyNodeAccess}`);
+    const list = checkList(path, value, rule);
+    if (list.length === 0) throw invalid(path, `must name at least one ${what}; it is empty ${onlyNodeAccess}`);
+    return list;
+}
+
+function checkList(path: string, value: unknown, rule: Rule): string[] {
     const list = checkPlainList(path, value);
     list.forEach((element, i) => check(`${path}[${i}]`, element, rule));
     const duplicate = firstDuplicateIndex(list);
@@ -331,12 +401,10 @@ function checkList(path: string, value: unknown, rule: (value: string) => string
     return list;
 }
 
-function checkRegistries(registries: pulumi.Input<pulumi.Input<string>[]>): pulumi.Input<string[]> {
-    const checkKnown = (list: string[]) => {
-        if (list.length === 0) throw invalid("registries", "must name at least one registry host");
-        return checkList("registries", list, registryHostProblem);
-    };
-    if (registries === undefined) throw invalid("registries", "must name at least one registry host");
-    const isPlain = Array.isArray(registries) && registries.every((host) => typeof host === "string");
+function checkRegistries(registries: pulumi.Input<pulumi.Input<string>[]> | undefined): pulumi.Input<string[]> {
+    const what = "registry host to write the credential for";
+    const checkKnown = (list: unknown) => checkRequiredList("registries", list, registryHostProblem, what);
+    const isPlain =
+        registries === undefined || (Array.isArray(registries) && registries.every((host) => typeof host === "string"));
     return isPlain ? checkKnown(registries) : pulumi.output(registries).apply(checkKnown);
 }

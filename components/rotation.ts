@@ -1,12 +1,12 @@
 /**
  * Key rotation as pure arithmetic on time: no Pulumi, no state.
  *
- * `@pulumiverse/time` `Rotating` only notices that its time passed on `pulumi up --refresh` (FACTS.md
- * section 3). Here the key's `keepers` are derived from the rotation period the current time falls
- * in, so a plain `pulumi up` in a new period sees changed keepers and replaces the key, and every run
- * inside one period computes the same keepers and shows no diff. Periods are counted from the Unix
- * epoch (1970-01-01T00:00:00Z), so no creation time needs to be stored or refreshed; the price is that
- * the first key may live less than one full period.
+ * `@pulumiverse/time` `Rotating` only notices that its time passed on `pulumi up --refresh`
+ * (docs/facts.md#keys-and-rotation). Here the key's `keepers` are derived from the rotation period the current
+ * time falls in, so a plain `pulumi up` in a new period sees changed keepers and replaces the key, and every
+ * run inside one period computes the same keepers and shows no diff. Periods are counted from the Unix epoch
+ * (1970-01-01T00:00:00Z), so no creation time needs to be stored or refreshed; the price is that the first key
+ * may live less than one full period.
  */
 
 const dayMs = 86_400_000;

@@ -169,3 +169,11 @@ export function containerImageProblem(value: string): string | undefined {
     if (/\s/.test(value)) return "must not contain whitespace";
     return undefined;
 }
+
+/**
+ * Whether an image reference is pinned by digest (`name@sha256:` and 64 hex digits): a tag such as
+ * `node:24-alpine` can be moved to other content by whoever controls the repository.
+ */
+export function isPinnedByDigest(image: string): boolean {
+    return /@sha256:[0-9a-f]{64}$/.test(image);
+}

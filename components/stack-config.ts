@@ -1,5 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ArtifactRegistryRepository, RegistryPullSecretArgs, WorkloadIdentityFederationArgs } from "./args";
+import type {
+    ArtifactRegistryRepository,
+    AttachMode,
+    CredentialKind,
+    RegistryPullSecretArgs,
+    WorkloadIdentityFederationArgs,
+} from "./args";
 import { invalid } from "./validate";
 
 /**
@@ -13,14 +19,16 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
     // Key material is read as a secret whether or not it was stored with --secret.
     const optionalSecret = (key: string) => (config.get(key) ? config.requireSecret(key) : undefined);
     const optionalNumber = (key: string) => config.getNumber(key) || undefined;
+    // Config is text: the component checks these choices and its error names the key.
+    const choice = <T extends string>(key: string) => optional(key) as T | undefined;
     const project = optional("gcpProject");
     const username = optional("registryUsername");
     return {
-        namespaces: config.requireObject<string[]>("namespaces"),
-        registries: config.requireObject<string[]>("registries"),
+        namespaces: config.getObject<string[]>("namespaces"),
+        registries: config.getObject<string[]>("registries"),
         secretName: optional("secretName"),
         serviceAccounts: config.getObject<string[]>("serviceAccounts"),
-        attachMode: optional("attachMode"),
+        attachMode: choice<AttachMode>("attachMode"),
         email: optional("email"),
         gcp:
             project === undefined
@@ -35,7 +43,7 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
                       keyRotationDays: optionalNumber("keyRotationDays"),
                       keyVersion: optionalNumber("keyVersion"),
                       existingKey: optionalSecret("existingKey"),
-                      credential: optional("credential"),
+                      credential: choice<CredentialKind>("credential"),
                       projectNumber: optional("projectNumber"),
                       federation: optional("federationPoolId") === undefined ? undefined : federationFromConfig(config),
                       refresher:

@@ -1,9 +1,12 @@
 /**
- * The token refresher's part of the graph for `gcp.credential: "accessToken"`: its own namespace and
- * ServiceAccount; per target namespace the Secret (a {@link RefreshedSecret}) and a Role that may get
- * and patch only that Secret, by name; the code in a ConfigMap; and a one-replica Deployment that
- * turns ready only once every Secret holds a token that has not expired, so Pulumi waits for the
- * first token before anything lists the Secrets in `imagePullSecrets`.
+ * The token refresher's part of the graph for `gcp.credential: "accessToken"`: its own namespace
+ * (Pod Security `restricted`) and ServiceAccount; per target namespace the Secret (a
+ * {@link RefreshedSecret}) and a Role that may get and patch only that Secret, by name; in its own
+ * namespace a Role to read its Deployment and report Events; the code and config in an immutable
+ * ConfigMap named after their digest (a change is a new ConfigMap, never an edit of the running one);
+ * and a one-replica Deployment that turns ready once every Secret Pulumi created holds its first
+ * token (components/token-refresher.ts says exactly when), so Pulumi waits for it before anything
+ * lists the Secrets in `imagePullSecrets`.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -19,10 +22,9 @@ import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 
 /** The refresher's Kubernetes names inside its namespace. */
 export const refresherNames = { serviceAccount: "token-refresher", deployment: "token-refresher" };
-export const defaultRefresherNamespace = "pull-token-refresher";
 export const defaultRefresherImage = "node:24-alpine";
-/** The files the container runs: the refresher and the one encoder it shares with the component. */
-const codeFiles = ["token-refresher.js", "docker-config.js"];
+/** The files the container runs: the refresher, and the encoder and ownership rules it shares with the component. */
+const codeFiles = ["token-refresher.js", "docker-config.js", "ownership.js"];
 const codeDir = "/refresher";
 const federationTokenDir = "/var/run/secrets/google-federation";
 const readinessPort = 8080;
@@ -45,6 +47,20 @@ export function refresherCode(): Record<string, string> {
     );
 }
 
+/** Pod Security admission labels: enforce the `restricted` profile at the server's version. */
+export const podSecurityRestricted = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+};
+
+/** `token-refresher-` and the first 10 hex digits of the SHA-256 over the files, in name order. */
+export function configMapName(data: Record<string, string>): string {
+    const digest = createHash("sha256")
+        .update(JSON.stringify(Object.entries(data).sort(([a], [b]) => a.localeCompare(b))))
+        .digest("hex");
+    return `${refresherNames.deployment}-${digest.slice(0, 10)}`;
+}
+
 export interface TokenRefresherArgs {
     namespace: string;
     image: pulumi.Input<string>;
@@ -57,6 +73,8 @@ export interface TokenRefresherArgs {
     impersonate?: pulumi.Input<string>;
     /** For the {@link RefreshedSecret}s; default: the stack's Kubernetes connection. */
     kubeconfig?: pulumi.Input<string>;
+    /** The component's owner id: recorded on each Secret, and the refresher writes only Secrets carrying it. */
+    owner: pulumi.Input<string>;
     /** What must exist before the first token is worth writing (the Google grants). */
     grants: pulumi.Resource[];
 }
@@ -64,7 +82,7 @@ export interface TokenRefresherArgs {
 export interface DeclaredRefresher {
     /** One per target namespace, in `targets` order. */
     secrets: RefreshedSecret[];
-    /** Ready once every Secret holds a fresh token: the `imagePullSecrets` entries wait for it. */
+    /** Ready once every Secret Pulumi created holds its first token: the `imagePullSecrets` entries wait for it. */
     deployment: Deployment;
 }
 
@@ -75,7 +93,13 @@ export function declareTokenRefresher(
 ): DeclaredRefresher {
     // Everything goes to the component's one cluster (the RefreshedSecrets through kubeconfig or the
     // stack's connection, as the "merge" entries do).
-    const namespace = new Namespace(childNames.refresher(name), { metadata: { name: args.namespace } }, cluster);
+    // Pod Security `restricted` (kubernetes.io/docs/concepts/security/pod-security-admission): nobody
+    // runs a privileged pod or mounts a host path here, and the refresher's own pod satisfies it.
+    const namespace = new Namespace(
+        childNames.refresher(name),
+        { metadata: { name: args.namespace, labels: podSecurityRestricted } },
+        cluster,
+    );
     const account = new ServiceAccount(
         childNames.refresher(name),
         { metadata: { name: refresherNames.serviceAccount, namespace: namespace.metadata.name } },
@@ -87,7 +111,7 @@ export function declareTokenRefresher(
     for (const target of args.targets) {
         const secret = new RefreshedSecret(
             childNames.secret(name, target),
-            { namespace: target, secretName: args.secretName, writer, kubeconfig: args.kubeconfig },
+            { namespace: target, secretName: args.secretName, writer, owner: args.owner, kubeconfig: args.kubeconfig },
             cluster,
         );
         secrets.push(secret);
@@ -124,6 +148,39 @@ export function declareTokenRefresher(
         );
     }
 
+    // In its own namespace: read its Deployment (for the uid Events refer to) and report Events on it.
+    // `create` cannot be limited by name (docs/facts.md#rbac); Events are all it may create, and only here.
+    const ownRole = new Role(
+        childNames.refresher(name),
+        {
+            metadata: { name: refresherNames.deployment, namespace: namespace.metadata.name },
+            rules: [
+                {
+                    apiGroups: ["apps"],
+                    resources: ["deployments"],
+                    resourceNames: [refresherNames.deployment],
+                    verbs: ["get"],
+                },
+                { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+            ],
+        },
+        cluster,
+    );
+    access.push(
+        ownRole,
+        new RoleBinding(
+            childNames.refresher(name),
+            {
+                metadata: { name: ownRole.metadata.name, namespace: namespace.metadata.name },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: ownRole.metadata.name },
+                subjects: [
+                    { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace },
+                ],
+            },
+            cluster,
+        ),
+    );
+
     const federation = args.identity.source === "federation";
     const config: pulumi.Output<RefresherConfig> = pulumi
         .all([
@@ -132,8 +189,9 @@ export function declareTokenRefresher(
             args.email,
             args.identity.source === "federation" ? args.identity.audience : "",
             args.impersonate,
+            args.owner,
         ])
-        .apply(([targets, registries, email, audience, impersonate]) => {
+        .apply(([targets, registries, email, audience, impersonate, owner]) => {
             const identity: RefresherIdentity = federation
                 ? { source: "federation", audience, tokenFile: `${federationTokenDir}/token` }
                 : { source: "gkeMetadata" };
@@ -144,21 +202,22 @@ export function declareTokenRefresher(
                 identity,
                 ...(impersonate ? { impersonate } : {}),
                 port: readinessPort,
+                owner,
+                deployment: { namespace: args.namespace, name: refresherNames.deployment },
             };
         });
+    const data = config.apply((c) => ({ ...refresherCode(), "config.json": `${JSON.stringify(c, null, 2)}\n` }));
+    // Immutable, and named after its digest: a changed code or config is a new ConfigMap (Pulumi creates
+    // it, rolls the Deployment onto it, then deletes the old one), so nobody who may edit ConfigMaps
+    // here can change what the running refresher executes, and a rollout never mixes old and new.
     const code = new ConfigMap(
         childNames.refresher(name),
         {
-            metadata: { name: refresherNames.deployment, namespace: namespace.metadata.name },
-            data: config.apply((c) => ({ ...refresherCode(), "config.json": `${JSON.stringify(c, null, 2)}\n` })),
+            metadata: { name: data.apply(configMapName), namespace: namespace.metadata.name },
+            immutable: true,
+            data,
         },
         cluster,
-    );
-    // A new digest rolls the pods when the code or the config changes (a ConfigMap edit alone would not).
-    const digest = code.data.apply((data) =>
-        createHash("sha256")
-            .update(JSON.stringify(Object.entries(data).sort()))
-            .digest("hex"),
     );
     const labels = {
         "app.kubernetes.io/name": refresherNames.deployment,
@@ -174,7 +233,7 @@ export function declareTokenRefresher(
                 // The replacement pod must be ready (its own fresh token written) before the old one stops.
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
                 template: {
-                    metadata: { labels, annotations: { "registry-pull-secret/code-sha256": digest } },
+                    metadata: { labels },
                     spec: {
                         serviceAccountName: account.metadata.name,
                         // GKE Workload Identity answers only on nodes running the GKE metadata server.

@@ -1,21 +1,40 @@
 /**
  * The token refresher: the program that runs in the cluster for `gcp.credential: "accessToken"`.
  * It obtains a short-lived Google access token and writes it, as username `oauth2accesstoken`
- * (FACTS.md section 5), into each target namespace's `kubernetes.io/dockerconfigjson` Secret with the
+ * (docs/facts.md#access-tokens), into each target namespace's `kubernetes.io/dockerconfigjson` Secret with the
  * kubectl-identical encoder of ./docker-config, well before the token expires.
  *
- * It ships compiled (bin/components/token-refresher.js and docker-config.js) in a ConfigMap and runs on
- * the official Node.js image with Node built-ins only: nothing is installed when it starts. No Pulumi
- * import may appear here. The container runs {@link main}; tests run {@link startRefresher} with
- * doubles of Google's endpoints and of the API server. Endpoints can be chosen only through that
- * function, never through the environment, a flag or the ConfigMap: a changed config cannot send a
- * token anywhere but Google and the cluster's own API server.
+ * It ships compiled (bin/components/token-refresher.js, docker-config.js and ownership.js) in a
+ * ConfigMap and runs on the official Node.js image with Node built-ins only: nothing is installed when
+ * it starts. No Pulumi import may appear here. The container runs {@link main}; tests run
+ * {@link startRefresher} with doubles of Google's endpoints and of the API server. Endpoints can be
+ * chosen only through that function, never through the environment, a flag or the ConfigMap: a
+ * changed config cannot send a token anywhere but Google and the cluster's own API server.
+ *
+ * Readiness (`GET /readyz`, what the Deployment's readiness probe asks; {@link isReady}):
+ * - 200 when no Secret waits for its first token from this process and every token this process
+ *   wrote is still valid, counting a Secret its namespace has broken as settled;
+ * - a Secret is broken when the API server refuses it for a reason of that namespace's making: it
+ *   was deleted (404), it is not the component's any more (type, managed-by or owner label changed),
+ *   writing is forbidden (403: its Role or RoleBinding was removed) or rejected (422: made immutable).
+ *   A broken Secret is reported (a log line, a Warning Event on the refresher's Deployment, and
+ *   `GET /status`) and retried, but never holds the other Secrets, the rollout or Pulumi back;
+ * - 503 while a Secret waits for its first token (just created by Pulumi, or this process just
+ *   started) and the last attempt failed for any other reason (Google, a 5xx, no answer), and once a
+ *   written token has expired (the refresher cannot get or write new ones). So Pulumi, which waits
+ *   for the Deployment's readiness before listing the Secrets in `imagePullSecrets`, still waits for
+ *   the FIRST token of every Secret it just created, unless that Secret's namespace broke it.
+ * `GET /status` answers JSON: `{ready, targets: [{namespace, secretName, state, reason?, expiresAt?}]}`,
+ * `state` one of `pending`, `written`, `expired`, `broken`. It listens on every address, IPv6 and IPv4
+ * (`::`, dual-stack; `0.0.0.0` where the node has no IPv6), so an IPv6 single-stack cluster's probe
+ * reaches it.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { dockerConfigJson } from "./docker-config";
+import { isSecretOwnedBy, ownershipKeys } from "./ownership";
 
 /** One Secret the refresher keeps fresh. */
 export interface RefresherTarget {
@@ -38,31 +57,46 @@ export interface RefresherConfig {
     identity: RefresherIdentity;
     /** Impersonate this Google service account (IAM Credentials `generateAccessToken`). */
     impersonate?: string;
-    /** The port of the readiness endpoint (`GET /readyz`). */
+    /** The port of the readiness endpoint (`GET /readyz`, `GET /status`). */
     port: number;
+    /** The owner id of the component (components/ownership.ts): only Secrets carrying it are written. */
+    owner: string;
+    /** The refresher's own Deployment: Kubernetes Events about broken Secrets are reported on it. */
+    deployment: { namespace: string; name: string };
 }
 
-/** The username Artifact Registry expects with an OAuth access token (FACTS.md section 5). */
+/** The username Artifact Registry expects with an OAuth access token (docs/facts.md#access-tokens). */
 export const tokenUsername = "oauth2accesstoken";
-/** The label on the Secrets the component creates for the refresher; it writes no other Secret. */
-export const managedByLabel = { key: "app.kubernetes.io/managed-by", value: "registry-pull-secret" };
-/** The annotation where the refresher records when the written token expires (not a secret). */
-export const expiresAtAnnotation = "registry-pull-secret/token-expires-at";
 /** Its field manager in `managedFields`. */
 export const fieldManager = "registry-pull-secret-token-refresher";
-const scope = "https://www.googleapis.com/auth/cloud-platform";
+
+/**
+ * The scope of every token written into a Secret: the narrowest Artifact Registry accepts for pulls.
+ * Google documents that pulling needs the read-only Cloud Storage scope and that pushing needs
+ * `devstorage.read_write`, `cloud-platform` or `full-control` (Artifact Registry, "Deploying to
+ * Compute Engine", cloud.google.com/artifact-registry/docs/integrate-compute; GKE, "Migrating from
+ * legacy access scopes": `storage-ro` covers "pulling private container images from Artifact
+ * Registry", cloud.google.com/kubernetes-engine/docs/how-to/access-scopes). A leaked token reads what
+ * the principal's IAM grants allow in Cloud Storage and Artifact Registry, and calls no other API.
+ */
+export const artifactRegistryScope = "https://www.googleapis.com/auth/devstorage.read_only";
+/**
+ * The scope of the token that only calls IAM Credentials to impersonate (never written anywhere):
+ * `generateAccessToken` accepts `cloud-platform` or `iam` (IAM Credentials API reference).
+ */
+export const impersonationCallerScope = "https://www.googleapis.com/auth/cloud-platform";
 
 /** How the refresher paces itself. */
 export const timing = {
     /**
      * A token with less than this left is never written: the metadata server can hand out a cached
-     * token about to expire (FACTS.md section 5), and asking again shortly gets a fresh one.
+     * token about to expire (docs/facts.md#access-tokens), and asking again shortly gets a fresh one.
      */
     minimumLifetimeMs: 60_000,
     /** First pause after a failure; doubled each time up to `maxRetryMs`. */
     firstRetryMs: 1_000,
     maxRetryMs: 60_000,
-    /** Any single HTTP request. */
+    /** The whole of any single HTTP request, answer included: a deadline, not an idle timeout. */
     requestTimeoutMs: 10_000,
 };
 
@@ -77,10 +111,36 @@ export function retryDelayMs(failures: number, refreshDueInMs = Infinity): numbe
     return Math.max(0, Math.min(backoff, refreshDueInMs));
 }
 
-/** Ready when every Secret holds a token that has not expired. */
-export function isReady(written: readonly (number | undefined)[], nowMs: number): boolean {
-    return written.length > 0 && written.every((expiresAt) => expiresAt !== undefined && expiresAt > nowMs);
+/** Why a Secret's namespace keeps it from being written: reported, never waited for. */
+export type BrokenReason = "missing" | "notOurs" | "forbidden" | "rejected";
+
+/** Where one Secret stands, as this process knows it. */
+export type TargetStatus =
+    /** Not written by this process yet; the last attempt (if any) failed for a reason that may pass. */
+    | { state: "pending" }
+    /** Holds a token this process wrote, valid until `expiresAtMs` (this process's clock). */
+    | { state: "written"; expiresAtMs: number }
+    /** Its namespace broke it; retried, reported, not waited for. */
+    | { state: "broken"; reason: BrokenReason };
+
+/**
+ * Ready when no Secret is pending and every written token is still valid; broken Secrets count as
+ * settled. Never ready without targets.
+ */
+export function isReady(targets: readonly TargetStatus[], nowMs: number): boolean {
+    return (
+        targets.length > 0 &&
+        targets.every((t) => t.state === "broken" || (t.state === "written" && t.expiresAtMs > nowMs))
+    );
 }
+
+/** What each reason means, for logs, Events and `/status`. */
+const brokenDetail: Record<BrokenReason, string> = {
+    missing: "deleted (404); `pulumi refresh` then `pulumi up` declares it again",
+    notOurs: "not the component's any more (its type, managed-by or owner label changed)",
+    forbidden: "writing it is forbidden (403): its Role or RoleBinding is missing",
+    rejected: "the API server rejects the write (422): the Secret was made immutable or invalid",
+};
 
 /** Where requests go. Only {@link main} and tests build one. */
 export interface Endpoints {
@@ -120,6 +180,7 @@ export const systemClock: Clock = {
     now: () => Date.now(),
     sleep: (ms, signal) =>
         new Promise((resolve) => {
+            if (signal.aborted) return resolve();
             const wake = () => {
                 clearTimeout(timer);
                 signal.removeEventListener("abort", wake);
@@ -150,12 +211,14 @@ class StepError extends Error {
 interface Answer {
     status: number;
     body: string;
+    /** The `Date` header: the server's clock, to the second. */
+    date?: string;
 }
 
-function request(
-    url: string,
-    options: { method: string; headers?: Record<string, string>; body?: string; ca?: string },
-): Promise<Answer> {
+type RequestOptions = { method: string; headers?: Record<string, string>; body?: string; ca?: string };
+
+/** One request, abandoned when the whole of it (connect, send, answer) takes longer than `deadlineMs`. */
+function request(url: string, options: RequestOptions, deadlineMs: number): Promise<Answer> {
     const target = new URL(url);
     const transport = target.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
@@ -168,17 +231,29 @@ function request(
                     ...(options.body === undefined ? {} : { "content-length": Buffer.byteLength(options.body) }),
                 },
                 ...(options.ca === undefined ? {} : { ca: options.ca }),
-                timeout: timing.requestTimeoutMs,
             },
             (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (chunk: Buffer) => chunks.push(chunk));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+                res.on("end", () => {
+                    clearTimeout(deadline);
+                    resolve({
+                        status: res.statusCode ?? 0,
+                        body: Buffer.concat(chunks).toString(),
+                        date: res.headers.date,
+                    });
+                });
                 res.on("error", reject);
             },
         );
-        req.on("timeout", () => req.destroy(new Error("timed out")));
-        req.on("error", reject);
+        const deadline = setTimeout(
+            () => req.destroy(Object.assign(new Error("deadline"), { code: "timeout" })),
+            deadlineMs,
+        );
+        req.on("error", (error) => {
+            clearTimeout(deadline);
+            reject(error);
+        });
         req.end(options.body);
     });
 }
@@ -197,157 +272,68 @@ function errorCode(body: string): string {
     return typeof candidate === "string" && /^[A-Za-z_.]{1,64}$/.test(candidate) ? candidate : "";
 }
 
-async function call(step: string, url: string, options: Parameters<typeof request>[1]): Promise<Answer> {
-    let answer: Answer;
-    try {
-        answer = await request(url, options);
-    } catch (error) {
-        throw new StepError(step, undefined, String((error as NodeJS.ErrnoException).code ?? "network"));
-    }
-    if (answer.status < 200 || answer.status > 299) throw new StepError(step, answer.status, errorCode(answer.body));
-    return answer;
+/** Sends requests with a deadline; a failure becomes a {@link StepError}. */
+type Call = (step: string, url: string, options: RequestOptions) => Promise<Answer>;
+
+function caller(deadlineMs: number): Call {
+    return async (step, url, options) => {
+        let answer: Answer;
+        try {
+            answer = await request(url, options, deadlineMs);
+        } catch (error) {
+            throw new StepError(step, undefined, String((error as NodeJS.ErrnoException).code ?? "network"));
+        }
+        if (answer.status < 200 || answer.status > 299)
+            throw new StepError(step, answer.status, errorCode(answer.body));
+        return answer;
+    };
 }
 
-/** A token and when it expires (ms since the epoch, by the refresher's clock). */
+/** Reads a credential file; a failure is a step that failed, never an escape from the round. */
+function readFile(step: string, file: () => string | undefined): string | undefined {
+    try {
+        return file();
+    } catch (error) {
+        throw new StepError(step, undefined, String((error as NodeJS.ErrnoException).code ?? "read"));
+    }
+}
+
+/**
+ * A token and when it expires: `expiresAtMs` by this process's clock (for scheduling and readiness),
+ * `issuerExpiresAt` by the issuer's (what the Secret's annotation says).
+ */
 interface GoogleToken {
     token: string;
     expiresAtMs: number;
+    issuerExpiresAt: string;
 }
 
-/** `{access_token, expires_in}` as the metadata server and STS answer it. */
-function oauthToken(step: string, body: string, nowMs: number): GoogleToken {
-    const parsed = JSON.parse(body) as { access_token?: unknown; expires_in?: unknown };
+/**
+ * An expiry the issuer stated on its own clock, moved onto ours with the answer's `Date` header (the
+ * issuer's now): a pod whose clock runs ahead or behind still refreshes on time. Without a usable
+ * `Date`, the clocks are taken to agree.
+ */
+function fromIssuerClock(issuerExpiresAtMs: number, answer: Answer, nowMs: number): GoogleToken["expiresAtMs"] {
+    const issuerNow = answer.date === undefined ? NaN : Date.parse(answer.date);
+    return Number.isFinite(issuerNow) ? nowMs + (issuerExpiresAtMs - issuerNow) : issuerExpiresAtMs;
+}
+
+/** `{access_token, expires_in}` as the metadata server and STS answer it (`expires_in`: seconds from the answer). */
+function oauthToken(step: string, answer: Answer, nowMs: number): GoogleToken {
+    const parsed = JSON.parse(answer.body) as { access_token?: unknown; expires_in?: unknown };
     if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
         throw new StepError(step, 200, "no_access_token");
     }
     if (typeof parsed.expires_in !== "number" || !(parsed.expires_in > 0)) {
         throw new StepError(step, 200, "no_expires_in");
     }
-    return { token: parsed.access_token, expiresAtMs: nowMs + parsed.expires_in * 1000 };
-}
-
-async function metadataServerToken(endpoints: Endpoints, clock: Clock): Promise<GoogleToken> {
-    const answer = await call(
-        "metadata-server",
-        `${endpoints.metadataServer}/computeMetadata/v1/instance/service-accounts/default/token`,
-        { method: "GET", headers: { "metadata-flavor": "Google" } },
-    );
-    return oauthToken("metadata-server", answer.body, clock.now());
-}
-
-/** RFC 8693 token exchange at Google's STS with the pod's projected ServiceAccount token. */
-async function federatedToken(
-    identity: Extract<RefresherIdentity, { source: "federation" }>,
-    endpoints: Endpoints,
-    clock: Clock,
-): Promise<GoogleToken> {
-    let subjectToken: string;
-    try {
-        subjectToken = fs.readFileSync(identity.tokenFile, "utf8").trim();
-    } catch (error) {
-        throw new StepError("projected-token", undefined, String((error as NodeJS.ErrnoException).code ?? "read"));
-    }
-    const answer = await call("sts", `${endpoints.sts}/v1/token`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({
-            grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-            audience: identity.audience,
-            scope,
-            requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
-            subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-            subject_token: subjectToken,
-        }).toString(),
-    });
-    return oauthToken("sts", answer.body, clock.now());
-}
-
-/** IAM Credentials `generateAccessToken` for `email`, authorized by the token we already hold. */
-async function impersonate(email: string, caller: GoogleToken, endpoints: Endpoints): Promise<GoogleToken> {
-    const answer = await call(
-        "iam-credentials",
-        `${endpoints.iamCredentials}/v1/projects/-/serviceAccounts/${encodeURIComponent(email)}:generateAccessToken`,
-        {
-            method: "POST",
-            headers: { authorization: `Bearer ${caller.token}`, "content-type": "application/json" },
-            body: JSON.stringify({ scope: [scope], lifetime: "3600s" }),
-        },
-    );
-    const parsed = JSON.parse(answer.body) as { accessToken?: unknown; expireTime?: unknown };
-    // An RFC 3339 time (Google's clock): the only expiry this API reports.
-    const expiresAtMs = typeof parsed.expireTime === "string" ? Date.parse(parsed.expireTime) : NaN;
-    if (typeof parsed.accessToken !== "string" || parsed.accessToken === "") {
-        throw new StepError("iam-credentials", 200, "no_accessToken");
-    }
-    if (!Number.isFinite(expiresAtMs)) throw new StepError("iam-credentials", 200, "no_expireTime");
-    return { token: parsed.accessToken, expiresAtMs };
-}
-
-async function googleToken(config: RefresherConfig, endpoints: Endpoints, clock: Clock): Promise<GoogleToken> {
-    const first =
-        config.identity.source === "gkeMetadata"
-            ? await metadataServerToken(endpoints, clock)
-            : await federatedToken(config.identity, endpoints, clock);
-    return config.impersonate === undefined ? first : impersonate(config.impersonate, first, endpoints);
-}
-
-/** What writing one Secret came to. */
-type WriteOutcome = "written" | "missing" | "forbidden" | "notOurs" | "failed";
-
-/** Writes the docker config into one Secret: only a Secret the component created (its label and type). */
-async function writeSecret(
-    target: RefresherTarget,
-    dockerConfig: string,
-    expiresAtMs: number,
-    endpoints: Endpoints,
-    log: Log,
-): Promise<WriteOutcome> {
-    const { url, ca, token } = endpoints.kubernetes;
-    const bearer = token();
-    const headers: Record<string, string> = bearer ? { authorization: `Bearer ${bearer}` } : {};
-    const path = `${url}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/secrets/${encodeURIComponent(target.secretName)}`;
-    const where = { namespace: target.namespace, secret: target.secretName };
-    try {
-        const current = JSON.parse((await call("get-secret", path, { method: "GET", headers, ca })).body) as {
-            type?: string;
-            metadata?: { labels?: Record<string, string> };
-        };
-        if (
-            current.type !== "kubernetes.io/dockerconfigjson" ||
-            current.metadata?.labels?.[managedByLabel.key] !== managedByLabel.value
-        ) {
-            log("secret-not-ours", { ...where, detail: "not a dockerconfigjson Secret created by the component" });
-            return "notOurs";
-        }
-        await call("patch-secret", `${path}?fieldManager=${fieldManager}`, {
-            method: "PATCH",
-            headers: { ...headers, "content-type": "application/merge-patch+json" },
-            ca,
-            body: JSON.stringify({
-                metadata: { annotations: { [expiresAtAnnotation]: new Date(expiresAtMs).toISOString() } },
-                data: { ".dockerconfigjson": Buffer.from(dockerConfig, "utf8").toString("base64") },
-            }),
-        });
-        log("secret-written", { ...where, expiresAt: new Date(expiresAtMs).toISOString() });
-        return "written";
-    } catch (error) {
-        if (error instanceof SyntaxError) {
-            log("secret-write-failed", { ...where, code: "malformed_answer" });
-            return "failed";
-        }
-        if (!(error instanceof StepError)) throw error;
-        const outcome = error.status === 404 ? "missing" : error.status === 403 ? "forbidden" : "failed";
-        log(outcome === "missing" ? "secret-missing" : "secret-write-failed", {
-            ...where,
-            step: error.step,
-            status: error.status,
-            code: error.code,
-            ...(outcome === "missing"
-                ? { detail: "the Secret was deleted; `pulumi refresh` then `pulumi up` declares it again" }
-                : {}),
-        });
-        return outcome;
-    }
+    const issuerNow = answer.date === undefined ? NaN : Date.parse(answer.date);
+    const lifetimeMs = parsed.expires_in * 1000;
+    return {
+        token: parsed.access_token,
+        expiresAtMs: nowMs + lifetimeMs,
+        issuerExpiresAt: new Date((Number.isFinite(issuerNow) ? issuerNow : nowMs) + lifetimeMs).toISOString(),
+    };
 }
 
 export interface RefresherOptions {
@@ -355,17 +341,23 @@ export interface RefresherOptions {
     endpoints: Endpoints;
     clock?: Clock;
     log?: Log;
-    /** Where the readiness endpoint listens. Default `0.0.0.0` (the kubelet probes the pod's IP). */
+    /**
+     * Where the readiness endpoint listens. Default: every address, IPv6 and IPv4 (Node's `::`
+     * dual-stack socket, or `0.0.0.0` where there is no IPv6): the kubelet probes the pod's IP, an
+     * IPv6 one on single-stack IPv6 clusters.
+     */
     host?: string;
+    /** The deadline of each HTTP request. Default {@link timing}.requestTimeoutMs. */
+    requestTimeoutMs?: number;
 }
 
 export interface Refresher {
     /** The port the readiness endpoint listens on. */
     port: number;
-    /** Whether every Secret holds a token that has not expired. */
+    /** What `GET /readyz` answers: see the module comment. */
     ready(): boolean;
-    /** When each Secret's written token expires (ms), `undefined` when none is known to be there. */
-    written(): Map<string, number | undefined>;
+    /** Each Secret's state (`namespace/secretName` to its status), as `GET /status` reports it. */
+    status(): Map<string, TargetStatus>;
     stop(): Promise<void>;
 }
 
@@ -374,61 +366,273 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
     const { config, endpoints } = options;
     const clock = options.clock ?? systemClock;
     const log = options.log ?? stdoutLog;
+    const call = caller(options.requestTimeoutMs ?? timing.requestTimeoutMs);
     const key = (t: RefresherTarget) => `${t.namespace}/${t.secretName}`;
-    const written = new Map<string, number | undefined>(config.targets.map((t) => [key(t), undefined]));
-    const ready = () => isReady([...written.values()], clock.now());
+    const statuses = new Map<string, TargetStatus>(config.targets.map((t) => [key(t), { state: "pending" }]));
+    const ready = () => isReady([...statuses.values()], clock.now());
 
-    const server = http.createServer((req, res) => {
-        const ok = req.url === "/readyz" && ready();
-        res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(ok ? "ready\n" : "not ready\n");
-    });
-    await new Promise<void>((resolve) => server.listen(config.port, options.host ?? "0.0.0.0", resolve));
+    const kubernetes = (() => {
+        const { url, ca } = endpoints.kubernetes;
+        const headers = (): Record<string, string> => {
+            const bearer = readFile("service-account-token", endpoints.kubernetes.token);
+            return bearer ? { authorization: `Bearer ${bearer}` } : {};
+        };
+        return {
+            get: (step: string, path: string) => call(step, `${url}${path}`, { method: "GET", headers: headers(), ca }),
+            send: (step: string, method: string, path: string, contentType: string, body: unknown) =>
+                call(step, `${url}${path}`, {
+                    method,
+                    headers: { ...headers(), "content-type": contentType },
+                    ca,
+                    body: JSON.stringify(body),
+                }),
+        };
+    })();
 
-    /** One round: a token, then every Secret. Returns how long to wait before the next round. */
-    let failures = 0;
-    const round = async (): Promise<number> => {
-        let token: GoogleToken;
-        try {
-            token = await googleToken(config, endpoints, clock);
-        } catch (error) {
-            if (!(error instanceof StepError) && !(error instanceof SyntaxError)) throw error;
-            failures++;
-            const delay = retryDelayMs(failures);
-            const fields =
-                error instanceof StepError
-                    ? { step: error.step, status: error.status, code: error.code }
-                    : { code: "malformed_answer" };
-            log("token-failed", { ...fields, retryInSeconds: delay / 1000 });
-            return delay;
-        }
-        const lifetimeMs = token.expiresAtMs - clock.now();
-        if (lifetimeMs < timing.minimumLifetimeMs) {
-            failures++;
-            const delay = retryDelayMs(failures);
-            log("token-nearly-expired", {
-                expiresInSeconds: Math.floor(lifetimeMs / 1000),
-                retryInSeconds: delay / 1000,
-            });
-            return delay;
-        }
-        const dockerConfig = dockerConfigJson(
-            config.registries.map((server) => ({
-                server,
-                username: tokenUsername,
-                password: token.token,
-                email: config.email,
-            })),
+    // ---- Google ----
+    async function metadataServerToken(scope: string | undefined): Promise<GoogleToken> {
+        const query = scope === undefined ? "" : `?scopes=${encodeURIComponent(scope)}`;
+        const answer = await call(
+            "metadata-server",
+            `${endpoints.metadataServer}/computeMetadata/v1/instance/service-accounts/default/token${query}`,
+            { method: "GET", headers: { "metadata-flavor": "Google" } },
         );
-        const outcomes = await Promise.all(
-            config.targets.map((target) => writeSecret(target, dockerConfig, token.expiresAtMs, endpoints, log)),
-        );
-        config.targets.forEach((target, i) => {
-            if (outcomes[i] === "written") written.set(key(target), token.expiresAtMs);
-            // A Secret that is gone, or not ours any more, holds none of our tokens.
-            else if (outcomes[i] === "missing" || outcomes[i] === "notOurs") written.set(key(target), undefined);
+        return oauthToken("metadata-server", answer, clock.now());
+    }
+
+    /** RFC 8693 token exchange at Google's STS with the pod's projected ServiceAccount token. */
+    async function federatedToken(
+        identity: Extract<RefresherIdentity, { source: "federation" }>,
+        scope: string,
+    ): Promise<GoogleToken> {
+        const subjectToken = readFile("projected-token", () => fs.readFileSync(identity.tokenFile, "utf8").trim());
+        const answer = await call("sts", `${endpoints.sts}/v1/token`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({
+                grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+                audience: identity.audience,
+                scope,
+                requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+                subject_token: subjectToken ?? "",
+            }).toString(),
         });
-        const refreshIn = refreshDelayMs(lifetimeMs);
-        if (outcomes.every((outcome) => outcome === "written")) {
+        return oauthToken("sts", answer, clock.now());
+    }
+
+    /** IAM Credentials `generateAccessToken` for `email`, authorized by the token we already hold. */
+    async function impersonate(email: string, callerToken: GoogleToken): Promise<GoogleToken> {
+        const answer = await call(
+            "iam-credentials",
+            `${endpoints.iamCredentials}/v1/projects/-/serviceAccounts/${encodeURIComponent(email)}:generateAccessToken`,
+            {
+                method: "POST",
+                headers: { authorization: `Bearer ${callerToken.token}`, "content-type": "application/json" },
+                body: JSON.stringify({ scope: [artifactRegistryScope], lifetime: "3600s" }),
+            },
+        );
+        const parsed = JSON.parse(answer.body) as { accessToken?: unknown; expireTime?: unknown };
+        // An RFC 3339 time on Google's clock: the only expiry this API reports.
+        const issuerExpiresAtMs = typeof parsed.expireTime === "string" ? Date.parse(parsed.expireTime) : NaN;
+        if (typeof parsed.accessToken !== "string" || parsed.accessToken === "") {
+            throw new StepError("iam-credentials", 200, "no_accessToken");
+        }
+        if (!Number.isFinite(issuerExpiresAtMs)) throw new StepError("iam-credentials", 200, "no_expireTime");
+        return {
+            token: parsed.accessToken,
+            expiresAtMs: fromIssuerClock(issuerExpiresAtMs, answer, clock.now()),
+            issuerExpiresAt: new Date(issuerExpiresAtMs).toISOString(),
+        };
+    }
+
+    async function googleToken(): Promise<GoogleToken> {
+        // The token written into Secrets carries the narrow scope; one that only impersonates, the broad one.
+        const scope = config.impersonate === undefined ? artifactRegistryScope : impersonationCallerScope;
+        const first =
+            config.identity.source === "gkeMetadata"
+                ? await metadataServerToken(config.impersonate === undefined ? scope : undefined)
+                : await federatedToken(config.identity, scope);
+        return config.impersonate === undefined ? first : impersonate(config.impersonate, first);
+    }
+
+    // ---- Kubernetes ----
+    type WriteOutcome = "written" | "failed" | BrokenReason;
+
+    /** Writes the docker config into one Secret: only a dockerconfigjson Secret carrying our managed-by and owner labels. */
+    async function writeSecret(
+        target: RefresherTarget,
+        dockerConfig: string,
+        token: GoogleToken,
+    ): Promise<WriteOutcome> {
+        const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/secrets/${encodeURIComponent(target.secretName)}`;
+        const where = { namespace: target.namespace, secret: target.secretName };
+        try {
+            const current = JSON.parse((await kubernetes.get("get-secret", path)).body) as {
+                type?: string;
+                metadata?: { labels?: Record<string, string> };
+            };
+            if (current.type !== "kubernetes.io/dockerconfigjson" || !isSecretOwnedBy(current, config.owner)) {
+                return "notOurs";
+            }
+            await kubernetes.send(
+                "patch-secret",
+                "PATCH",
+                `${path}?fieldManager=${fieldManager}`,
+                "application/merge-patch+json",
+                {
+                    metadata: { annotations: { [ownershipKeys.tokenExpiresAt]: token.issuerExpiresAt } },
+                    data: { ".dockerconfigjson": Buffer.from(dockerConfig, "utf8").toString("base64") },
+                },
+            );
+            log("secret-written", { ...where, expiresAt: token.issuerExpiresAt });
+            return "written";
+        } catch (error) {
+            if (error instanceof SyntaxError) {
+                log("secret-write-failed", { ...where, code: "malformed_answer" });
+                return "failed";
+            }
+            if (!(error instanceof StepError)) throw error;
+            const broken: BrokenReason | undefined =
+                error.status === 404
+                    ? "missing"
+                    : error.status === 403
+                      ? "forbidden"
+                      : error.status === 422
+                        ? "rejected"
+                        : undefined;
+            if (broken === undefined) {
+                log("secret-write-failed", { ...where, step: error.step, status: error.status, code: error.code });
+            }
+            return broken ?? "failed";
+        }
+    }
+
+    /** The Deployment's uid, for Events `kubectl describe deployment` shows; read once. */
+    let deploymentUid: string | undefined;
+    /** A Kubernetes Event on the refresher's Deployment; a failure to report is logged, nothing more. */
+    async function reportEvent(type: "Warning" | "Normal", reason: string, message: string): Promise<void> {
+        const { namespace, name } = config.deployment;
+        const ns = encodeURIComponent(namespace);
+        try {
+            if (deploymentUid === undefined) {
+                const read = await kubernetes.get(
+                    "get-deployment",
+                    `/apis/apps/v1/namespaces/${ns}/deployments/${encodeURIComponent(name)}`,
+                );
+                deploymentUid = (JSON.parse(read.body) as { metadata?: { uid?: string } }).metadata?.uid;
+            }
+            const now = new Date(clock.now()).toISOString();
+            await kubernetes.send("create-event", "POST", `/api/v1/namespaces/${ns}/events`, "application/json", {
+                apiVersion: "v1",
+                kind: "Event",
+                metadata: { generateName: `${name}.`, namespace },
+                involvedObject: { apiVersion: "apps/v1", kind: "Deployment", name, namespace, uid: deploymentUid },
+                type,
+                reason,
+                message,
+                source: { component: fieldManager },
+                reportingComponent: fieldManager,
+                reportingInstance: process.env.HOSTNAME ?? fieldManager,
+                firstTimestamp: now,
+                lastTimestamp: now,
+                count: 1,
+            });
+        } catch (error) {
+            const fields =
+                error instanceof StepError ? { step: error.step, status: error.status, code: error.code } : {};
+            log("event-failed", { reason, ...fields });
+        }
+    }
+
+    /** Records a Secret's new state; a Secret turning broken, or back, is reported once per change. */
+    async function settle(target: RefresherTarget, outcome: WriteOutcome, token: GoogleToken): Promise<void> {
+        const before = statuses.get(key(target))!;
+        const where = `Secret ${target.namespace}/${target.secretName}`;
+        if (outcome === "written") {
+            statuses.set(key(target), { state: "written", expiresAtMs: token.expiresAtMs });
+            if (before.state === "broken") {
+                log("secret-recovered", { namespace: target.namespace, secret: target.secretName });
+                await reportEvent("Normal", "PullSecretRecovered", `${where}: written again`);
+            }
+            return;
+        }
+        if (outcome === "failed") {
+            // A written token stays until it expires (then the Secret counts as expired); pending stays pending.
+            return;
+        }
+        statuses.set(key(target), { state: "broken", reason: outcome });
+        if (before.state === "broken" && before.reason === outcome) return;
+        log("secret-broken", {
+            namespace: target.namespace,
+            secret: target.secretName,
+            reason: outcome,
+            detail: brokenDetail[outcome],
+        });
+        await reportEvent(
+            "Warning",
+            "PullSecretBroken",
+            `${where}: ${brokenDetail[outcome]}. The refresher keeps the other Secrets fresh and stays ready.`,
+        );
+    }
+
+    // ---- the loop ----
+    /** The token being written: fetched again once its refresh is due, reused by retries before that. */
+    let held: (GoogleToken & { refreshAtMs: number; dockerConfig: string }) | undefined;
+    /** Which Secrets hold the held token. */
+    let holding = new Set<string>();
+    let failures = 0;
+
+    /** One round: a token when due, then every Secret that does not hold it. Returns how long to wait. */
+    const round = async (): Promise<number> => {
+        if (held === undefined || clock.now() >= held.refreshAtMs) {
+            let token: GoogleToken;
+            try {
+                token = await googleToken();
+            } catch (error) {
+                if (!(error instanceof StepError) && !(error instanceof SyntaxError)) throw error;
+                failures++;
+                const delay = retryDelayMs(failures);
+                const fields =
+                    error instanceof StepError
+                        ? { step: error.step, status: error.status, code: error.code }
+                        : { code: "malformed_answer" };
+                log("token-failed", { ...fields, retryInSeconds: delay / 1000 });
+                return delay;
+            }
+            const lifetimeMs = token.expiresAtMs - clock.now();
+            if (lifetimeMs < timing.minimumLifetimeMs) {
+                failures++;
+                const delay = retryDelayMs(failures);
+                log("token-nearly-expired", {
+                    expiresInSeconds: Math.floor(lifetimeMs / 1000),
+                    retryInSeconds: delay / 1000,
+                });
+                return delay;
+            }
+            held = {
+                ...token,
+                refreshAtMs: clock.now() + refreshDelayMs(lifetimeMs),
+                dockerConfig: dockerConfigJson(
+                    config.registries.map((server) => ({
+                        server,
+                        username: tokenUsername,
+                        password: token.token,
+                        email: config.email,
+                    })),
+                ),
+            };
+            holding = new Set();
+        }
+        const token = held;
+        const due = config.targets.filter((t) => !holding.has(key(t)));
+        const outcomes = await Promise.all(due.map((target) => writeSecret(target, token.dockerConfig, token)));
+        for (const [i, target] of due.entries()) {
+            if (outcomes[i] === "written") holding.add(key(target));
+            await settle(target, outcomes[i], token);
+        }
+        const refreshIn = Math.max(0, token.refreshAtMs - clock.now());
+        if (holding.size === config.targets.length) {
             failures = 0;
             log("refresh-scheduled", { inSeconds: Math.round(refreshIn / 1000), ready: ready() });
             return refreshIn;
@@ -439,10 +643,46 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         return delay;
     };
 
+    const publicStatus = () =>
+        config.targets.map((t) => {
+            const s = statuses.get(key(t))!;
+            const state = s.state === "written" && s.expiresAtMs <= clock.now() ? "expired" : s.state;
+            return {
+                namespace: t.namespace,
+                secretName: t.secretName,
+                state,
+                ...(s.state === "broken" ? { reason: s.reason, detail: brokenDetail[s.reason] } : {}),
+                ...(s.state === "written" ? { expiresAt: new Date(s.expiresAtMs).toISOString() } : {}),
+            };
+        });
+
+    const server = http.createServer((req, res) => {
+        if (req.url === "/status") {
+            res.writeHead(200, { "content-type": "application/json" }).end(
+                `${JSON.stringify({ ready: ready(), targets: publicStatus() })}\n`,
+            );
+            return;
+        }
+        const ok = req.url === "/readyz" && ready();
+        const waiting = publicStatus().filter((t) => t.state !== "written" && t.state !== "broken");
+        res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(
+            ok
+                ? "ready\n"
+                : `not ready${waiting.map((t) => `\n${t.namespace}/${t.secretName}: ${t.state}`).join("")}\n`,
+        );
+    });
+    await new Promise<void>((resolve) =>
+        options.host === undefined
+            ? server.listen(config.port, resolve)
+            : server.listen(config.port, options.host, resolve),
+    );
+
     const stopping = new AbortController();
     const loop = (async () => {
         while (!stopping.signal.aborted) {
             const delay = await round();
+            // A stop during the round must not wait out the sleep (SIGTERM: the pod's grace period).
+            if (stopping.signal.aborted) break;
             await clock.sleep(delay, stopping.signal);
         }
     })();
@@ -455,7 +695,7 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
     return {
         port: (server.address() as AddressInfo).port,
         ready,
-        written: () => new Map(written),
+        status: () => new Map(statuses),
         async stop() {
             stopping.abort();
             await loop.catch(() => undefined);

@@ -13,6 +13,7 @@ export function invalid(propertyPath: string, problem: string): pulumi.InputProp
 
 /** Throws when a plain value breaks its rule. */
 export function check(propertyPath: string, value: string, rule: Rule): string {
+    if (value === undefined) throw invalid(propertyPath, "is required; it is not set");
     if (typeof value !== "string") throw invalid(propertyPath, "must be a string");
     const problem = rule(value);
     if (problem !== undefined) throw invalid(propertyPath, problem);

@@ -92,12 +92,12 @@ const refused: [string, Partial<RegistryPullSecretArgs>, string][] = [
     [
         "neither gcp nor credentials",
         { credentials: undefined },
-        "gcp or credentials is required: gcp for a Google Cloud service-account key, credentials for a username and password (any registry)",
+        "gcp or credentials: exactly one is required; neither is set (gcp for a Google Cloud credential: a service-account key, the GKE node pool's account or short-lived tokens; credentials for a username and password of any registry)",
     ],
     [
         "both gcp and credentials",
         { gcp: { project: "example-project", serviceAccountEmail: "puller@example-project.iam.gserviceaccount.com" } },
-        "credentials cannot be given together with gcp: give exactly one of gcp and credentials",
+        "credentials or gcp: exactly one is required; both are set",
     ],
     [
         "a username with ':'",
@@ -113,7 +113,7 @@ const refused: [string, Partial<RegistryPullSecretArgs>, string][] = [
     [
         "no password",
         { credentials: { username: "octocat" } as RegistryPullSecretArgs["credentials"] },
-        "credentials.password is required",
+        "credentials.password is required; it is not set",
     ],
 ];
 

@@ -65,9 +65,9 @@ describe("configErrorMessage", () => {
             configErrorMessage(
                 project,
                 "gcp.serviceAccountId",
-                "gcp.serviceAccountId or gcp.serviceAccountEmail must be given, not both",
+                "gcp.serviceAccountId or gcp.serviceAccountEmail: exactly one is required; both are set",
             ),
-            `config ${project}:serviceAccountId or ${project}:serviceAccountEmail must be given, not both (component argument gcp.serviceAccountId)`,
+            `config ${project}:serviceAccountId or ${project}:serviceAccountEmail: exactly one is required; both are set (component argument gcp.serviceAccountId)`,
         );
     });
 

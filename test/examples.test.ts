@@ -1,7 +1,7 @@
 /**
- * The examples for other languages cannot run here (they need the Pulumi CLI to generate their SDKs),
- * so this keeps them honest against the schema the plugin serves: every property they set exists,
- * every required one is set.
+ * The examples for other languages against the schema the plugin serves, without the engine: every
+ * property they set exists, every required one is set. (They also run for real through the Pulumi CLI
+ * in the engine suite: test/engine/other-languages.test.ts.)
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -19,6 +19,7 @@ describe("examples/", async () => {
     const resource = schema.resources[token];
     const gcpType = schema.types[resource.inputProperties.gcp.$ref.replace("#/types/", "")];
     const repositoryType = schema.types[gcpType.properties.repositories.items.$ref.replace("#/types/", "")];
+    const credentialsType = schema.types[resource.inputProperties.credentials.$ref.replace("#/types/", "")];
 
     function assertFits(
         what: string,
@@ -49,15 +50,20 @@ describe("examples/", async () => {
     it("python/ passes only arguments the generated SDK has (snake_case of the schema's names)", () => {
         const source = fs.readFileSync(path.join(repo, "examples/python/__main__.py"), "utf8");
         const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-        // Keyword arguments of the constructor call (4 spaces in) and keys of the nested dicts.
+        // Keyword arguments of the constructor call (4 spaces in), keys of the `gcp` dict (4 spaces in)
+        // and of the one-line `credentials` dict.
         const keywords = [...source.matchAll(/^ {4}(\w+)=/gm)].map((m) => camel(m[1]));
-        const gcpKeys = [...source.matchAll(/^ {8}"(\w+)":/gm)].map((m) => camel(m[1]));
+        const gcpKeys = [...source.matchAll(/^ {4}"(\w+)":/gm)].map((m) => camel(m[1]));
+        const credentialKeys = [...source.matchAll(/^credentials = \{"(\w+)": [^,]+, "(\w+)": /gm)].flatMap((m) => [
+            m[1],
+            m[2],
+        ]);
         const repositoryKeys = [...source.matchAll(/\{"(location)": "[^"]*", "(repository)": /g)].flatMap((m) => [
             m[1],
             m[2],
         ]);
         assert.ok(
-            keywords.length >= 4 && gcpKeys.length >= 3 && repositoryKeys.length >= 2,
+            keywords.length === 5 && gcpKeys.length >= 3 && repositoryKeys.length >= 2 && credentialKeys.length === 2,
             "the example's arguments were found",
         );
         assertFits("RegistryPullSecret", keywords, {
@@ -66,6 +72,7 @@ describe("examples/", async () => {
         });
         assertFits("gcp", gcpKeys, gcpType);
         assertFits("repository", [...new Set(repositoryKeys)], repositoryType);
+        assertFits("credentials", credentialKeys, credentialsType);
         for (const [, output] of source.matchAll(/regcred\.(\w+)\)/g))
             assert.ok(camel(output) in resource.properties, output);
         assert.match(source, /^import pulumi_registry_pull_secret as registry_pull_secret$/m);

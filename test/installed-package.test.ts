@@ -11,6 +11,7 @@ import { startApiServerDouble, type ApiServerDouble } from "./support/api-server
 import {
     addConsumerProgram,
     installedConsumer,
+    typeCheckConsumerFile,
     undiciLoadFailure,
     undiciLoads,
     type ConsumerProject,
@@ -45,6 +46,63 @@ describe("the package installed from its npm tarball", () => {
         return JSON.parse(run.stdout) as Registered[];
     };
     const host = (provider: string, call: unknown[]) => consumer.node(["host.js", JSON.stringify(call)], provider);
+
+    /** A consumer's program that picks a credential and an attachment mode, as written in its source. */
+    const choosing = (credential: string, attachMode: string) =>
+        [
+            'import { RegistryPullSecret } from "registry-pull-secret";',
+            'new RegistryPullSecret("nodes", {',
+            "    gcp: {",
+            '        project: "example-project",',
+            `        credential: ${credential},`,
+            '        serviceAccountEmail: "123456789012-compute@developer.gserviceaccount.com",',
+            '        repositories: [{ location: "asia", repository: "asia.gcr.io" }],',
+            "    },",
+            "});",
+            'new RegistryPullSecret("pull", {',
+            '    namespaces: ["apps"],',
+            '    registries: ["ghcr.io"],',
+            '    credentials: { username: "octocat", password: "token" },',
+            `    attachMode: ${attachMode},`,
+            "});",
+            "",
+        ].join("\n");
+
+    it("type-checks every documented credential and attachMode, as strings and as the exported constants", () => {
+        for (const [file, credential, attachMode] of [
+            ["strings.ts", '"gkeNode"', '"patch"'],
+            ["constants.ts", "CredentialKind.accessToken", "AttachMode.merge"],
+        ]) {
+            const source = choosing(credential, attachMode).replace(
+                "import { RegistryPullSecret }",
+                "import { AttachMode, CredentialKind, RegistryPullSecret }",
+            );
+            const checked = typeCheckConsumerFile(consumer, file, source);
+            assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+        }
+    });
+
+    it("refuses a misspelt credential or attachMode at compile time: tsc fails on exactly those two lines", () => {
+        const checked = typeCheckConsumerFile(consumer, "typos.ts", choosing('"gke-node"', '"Merge"'));
+        assert.notEqual(checked.status, 0);
+        const errors = checked.stdout.split("\n").filter((line) => line.includes("error TS"));
+        assert.deepEqual(
+            errors.map((line) => /^typos\.ts\((\d+),\d+\): error (TS\d+)/.exec(line)?.slice(1)),
+            [
+                ["5", "TS2820"],
+                ["14", "TS2820"],
+            ],
+            checked.stdout,
+        );
+        assert.match(
+            errors[0],
+            /'"gke-node"' is not assignable to type 'CredentialKind \| undefined'\. Did you mean '"gkeNode"'\?/,
+        );
+        assert.match(
+            errors[1],
+            /'"Merge"' is not assignable to type 'AttachMode \| undefined'\. Did you mean '"merge"'\?/,
+        );
+    });
 
     it('declares "patch" attachments: a ServiceAccountPatch per ServiceAccount, no dynamic resource', async () => {
         const types = (await evaluate("patch")).map((r) => r.type);

@@ -5,6 +5,7 @@
  * Secret.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -12,6 +13,8 @@ import { resolve, startMocks, type Registration } from "./support/mocks";
 const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../components";
 import type { RefresherConfig } from "../components/token-refresher";
+import { defaultRefresherNamespace } from "../components/names";
+import { ownerIdOf } from "../components/ownership";
 import { registeredBy } from "./support/component";
 
 const types = {
@@ -76,14 +79,15 @@ function assertNoKeyAnywhere(list: Registration[]) {
 describe('gcp.credential "gkeNode"', () => {
     it("declares only the reader grants, to the node pool's service account: no key, no Secret, no attachment", async () => {
         const email = "gke-nodes@example-project.iam.gserviceaccount.com";
-        const { component, children: list } = await children(
-            "nodes",
-            args({
+        // What its users write: no namespaces and no registries, since nothing goes into the cluster.
+        const { component, children: list } = await children("nodes", {
+            gcp: {
+                project: "example-project",
                 credential: "gkeNode",
                 serviceAccountEmail: email,
                 repositories: [...repositories, { location: "us", repository: "gcr.io" }],
-            }),
-        );
+            },
+        });
         assert.deepEqual(
             list.map((r) => [r.type, r.name]),
             [
@@ -99,6 +103,7 @@ describe('gcp.credential "gkeNode"', () => {
         assert.equal((await resolve(component.serviceAccountEmail)).value, email);
         assert.equal((await resolve(component.secretName)).value, "");
         assert.deepEqual((await resolve(component.namespaces)).value, []);
+        assert.deepEqual((await resolve(component.registries)).value, []);
         assert.equal((await resolve(component.dockerConfigJson)).value, "");
     });
 });
@@ -108,7 +113,24 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         "gke",
         args({ credential: "accessToken", projectNumber: number }, { serviceAccounts: ["default", "deployer"] }),
     );
-    const principal = `principal:${pools}/example-project.svc.id.goog/subject/ns/pull-token-refresher/sa/token-refresher`;
+    // The mocks run project "registry-pull-secret", stack "test".
+    const refresherNamespace = defaultRefresherNamespace("registry-pull-secret", "test", "gke");
+    const owner = ownerIdOf(
+        "urn:pulumi:test::registry-pull-secret::registry-pull-secret:index:RegistryPullSecret::gke",
+    );
+    const principal = `principal:${pools}/example-project.svc.id.goog/subject/ns/${refresherNamespace}/sa/token-refresher`;
+
+    it("derives the refresher's namespace from the component (name, stack, project): an RFC 1123 label of at most 63", () => {
+        assert.match(refresherNamespace, /^gke-refresher-[0-9a-f]{8}$/);
+        assert.deepEqual((one(list, types.namespace).inputs.metadata as any).name, refresherNamespace);
+    });
+
+    it("labels the refresher's namespace for Pod Security restricted", () => {
+        assert.deepEqual((one(list, types.namespace).inputs.metadata as any).labels, {
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+        });
+    });
 
     it("declares grants to the refresher's principal, its namespace, code, Secrets, RBAC, Deployment and attachments", () => {
         // Registration order follows when inputs resolve; the order that matters is the dependencies' (below).
@@ -118,6 +140,8 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
                 [types.grant, "gke-reader-asia-northeast1-images"],
                 [types.namespace, "gke-token-refresher"],
                 [types.serviceAccount, "gke-token-refresher"],
+                [types.role, "gke-token-refresher"],
+                [types.roleBinding, "gke-token-refresher"],
                 [types.refreshedSecret, "gke-team-a"],
                 [types.role, "gke-token-refresher/team-a"],
                 [types.roleBinding, "gke-token-refresher/team-a"],
@@ -140,7 +164,7 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
     it("gives the refresher get and patch on exactly its Secret in each namespace, and nothing cluster-wide", () => {
         for (const namespace of ["team-a", "team-b"]) {
             const role = list.find((r) => r.type === types.role && r.name.endsWith(`/${namespace}`))!;
-            assert.deepEqual(role.inputs.metadata, { name: "token-refresher-pull-token-refresher", namespace });
+            assert.deepEqual(role.inputs.metadata, { name: `token-refresher-${refresherNamespace}`, namespace });
             assert.deepEqual(role.inputs.rules, [
                 { apiGroups: [""], resources: ["secrets"], resourceNames: ["regcred"], verbs: ["get", "patch"] },
             ]);
@@ -148,20 +172,34 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
             assert.deepEqual(binding.inputs.roleRef, {
                 apiGroup: "rbac.authorization.k8s.io",
                 kind: "Role",
-                name: "token-refresher-pull-token-refresher",
+                name: `token-refresher-${refresherNamespace}`,
             });
             assert.deepEqual(binding.inputs.subjects, [
-                { kind: "ServiceAccount", name: "token-refresher", namespace: "pull-token-refresher" },
+                { kind: "ServiceAccount", name: "token-refresher", namespace: refresherNamespace },
             ]);
         }
         assert.ok(!registrations.some((r) => /ClusterRole/.test(r.type)), "no ClusterRole or ClusterRoleBinding");
     });
 
+    it("lets the refresher, in its own namespace only, read its Deployment by name and create Events (to report broken Secrets)", () => {
+        const role = list.find((r) => r.type === types.role && r.name === "gke-token-refresher")!;
+        assert.deepEqual(role.inputs.metadata, { name: "token-refresher", namespace: refresherNamespace });
+        assert.deepEqual(role.inputs.rules, [
+            { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["token-refresher"], verbs: ["get"] },
+            { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+        ]);
+        const binding = list.find((r) => r.type === types.roleBinding && r.name === "gke-token-refresher")!;
+        assert.deepEqual(binding.inputs.subjects, [
+            { kind: "ServiceAccount", name: "token-refresher", namespace: refresherNamespace },
+        ]);
+    });
+
     it("declares each Secret without any data: Pulumi never holds a token or a placeholder to write back", () => {
         for (const secret of ofType(list, types.refreshedSecret)) {
             const { __provider, ...inputs } = secret.inputs;
-            assert.deepEqual(Object.keys(inputs).sort(), ["namespace", "secretName", "writer"]);
-            assert.equal(inputs.writer, "pull-token-refresher/token-refresher");
+            assert.deepEqual(Object.keys(inputs).sort(), ["namespace", "owner", "secretName", "writer"]);
+            assert.equal(inputs.writer, `${refresherNamespace}/token-refresher`);
+            assert.equal(inputs.owner, owner, "the component's owner id, recorded on the Secret");
             assert.equal(typeof __provider, "string");
         }
     });
@@ -194,11 +232,24 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         }
     });
 
-    it("runs the shipped refresher and encoder from the ConfigMap, with a config naming every Secret and the metadata server", () => {
+    it("runs the shipped refresher, encoder and ownership rules from an immutable ConfigMap named after their digest, with a config naming every Secret, the owner and the metadata server", () => {
         const configMap = one(list, types.configMap);
         const data = configMap.inputs.data as Record<string, string>;
-        assert.deepEqual(Object.keys(data).sort(), ["config.json", "docker-config.js", "token-refresher.js"]);
-        for (const file of ["token-refresher.js", "docker-config.js"]) {
+        assert.deepEqual(Object.keys(data).sort(), [
+            "config.json",
+            "docker-config.js",
+            "ownership.js",
+            "token-refresher.js",
+        ]);
+        assert.equal(configMap.inputs.immutable, true);
+        const digest = createHash("sha256")
+            .update(JSON.stringify(Object.entries(data).sort(([a], [b]) => a.localeCompare(b))))
+            .digest("hex");
+        assert.deepEqual(configMap.inputs.metadata, {
+            name: `token-refresher-${digest.slice(0, 10)}`,
+            namespace: refresherNamespace,
+        });
+        for (const file of ["token-refresher.js", "docker-config.js", "ownership.js"]) {
             const shipped = fs.readFileSync(path.join(repo, "bin/components", file), "utf8");
             assert.equal(
                 data[file],
@@ -220,6 +271,8 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
             registries: ["asia-northeast1-docker.pkg.dev"],
             identity: { source: "gkeMetadata" },
             port: 8080,
+            owner,
+            deployment: { namespace: refresherNamespace, name: "token-refresher" },
         });
     });
 
@@ -237,7 +290,14 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "readiness" });
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
         assert.equal(pod.securityContext.runAsNonRoot, true);
-        assert.match(spec.template.metadata.annotations["registry-pull-secret/code-sha256"], /^[0-9a-f]{64}$/);
+        assert.deepEqual(pod.volumes[0], {
+            name: "code",
+            configMap: { name: (one(list, types.configMap).inputs.metadata as any).name },
+        });
+    });
+
+    it("records the component's owner id beside every imagePullSecrets entry it adds", () => {
+        for (const attachment of ofType(list, types.attachment)) assert.equal(attachment.inputs.owner, owner);
     });
 
     it("outputs no docker config and no service account: Pulumi never holds the token", async () => {
@@ -276,12 +336,13 @@ describe('gcp.credential "accessToken" with Workload Identity Federation', () =>
             provider.inputs.attributeCondition,
             'assertion.sub == "system:serviceaccount:pull-tokens:token-refresher"',
         );
-        assert.deepEqual(provider.inputs.attributeMapping, { "google.subject": "assertion.sub" });
+        // The provider (one per cluster) goes into the subject: another provider of the pool never yields this principal.
+        assert.deepEqual(provider.inputs.attributeMapping, { "google.subject": '"eks-oidc:" + assertion.sub' });
         assert.ok(provider.dependencies.includes(pool.urn));
         const grant = one(list, types.grant);
         assert.equal(
             grant.inputs.member,
-            `principal:${pools}/eks-pool/subject/system:serviceaccount:pull-tokens:token-refresher`,
+            `principal:${pools}/eks-pool/subject/eks-oidc:system:serviceaccount:pull-tokens:token-refresher`,
         );
         assert.ok(grant.dependencies.includes(pool.urn), "the grant waits for the pool");
         const audience = `${pools}/eks-pool/providers/eks-oidc`;
@@ -369,7 +430,7 @@ describe("the shipped refresher", () => {
                 onUnRecoverableConfigFileDiagnostic: () => undefined,
             },
         )!;
-        for (const file of ["token-refresher", "docker-config"]) {
+        for (const file of ["token-refresher", "docker-config", "ownership"]) {
             const source = fs.readFileSync(path.join(repo, "components", `${file}.ts`), "utf8");
             const { outputText } = ts.transpileModule(source, {
                 compilerOptions: { ...parsed.options, sourceMap: false, declaration: false },

@@ -19,8 +19,17 @@ function withGcp(gcp: Partial<GoogleCloudCredentialArgs>): RegistryPullSecretArg
         gcp: { project: "example-project", repositories, ...gcp },
     };
 }
-const node = (extra: Partial<GoogleCloudCredentialArgs>) =>
-    withGcp({ credential: "gkeNode", serviceAccountEmail: email, ...extra });
+/** gkeNode args as its users write them: no namespaces, no registries. */
+const node = (extra: Partial<GoogleCloudCredentialArgs>, cluster: Partial<RegistryPullSecretArgs> = {}) => ({
+    gcp: {
+        project: "example-project",
+        repositories,
+        credential: "gkeNode" as const,
+        serviceAccountEmail: email,
+        ...extra,
+    },
+    ...cluster,
+});
 const token = (extra: Partial<GoogleCloudCredentialArgs>) =>
     withGcp({ credential: "accessToken", projectNumber: "123456789012", ...extra });
 const federation = { poolId: "eks-pool", providerId: "eks-oidc", issuerUri: "https://oidc.example.com" };
@@ -28,21 +37,40 @@ const federation = { poolId: "eks-pool", providerId: "eks-oidc", issuerUri: "htt
 const cases: Refusal[] = [
     [
         "an unknown credential",
-        withGcp({ credential: "workloadIdentity" }),
+        // as a JavaScript program or another language may send it (TypeScript refuses it at compile time)
+        withGcp({ credential: "workloadIdentity" as never }),
         "gcp.credential",
         /^gcp.credential must be one of "key", "gkeNode", "accessToken"/,
     ],
     [
         "a credential only known later",
-        withGcp({ credential: pulumi.output("gkeNode") as unknown as string }),
+        withGcp({ credential: pulumi.output("gkeNode") as never }),
         "gcp.credential",
         /plain string known when the program runs/,
     ],
     [
         "gkeNode without the node pool's account",
-        withGcp({ credential: "gkeNode", serviceAccountId: undefined }),
+        node({ serviceAccountEmail: undefined }),
         "gcp.serviceAccountEmail",
-        /is required with gcp.credential "gkeNode"/,
+        /^gcp.serviceAccountEmail is required with gcp.credential "gkeNode" and is not set: the node pool's service account \(gcloud container node-pools describe POOL --cluster CLUSTER --format='value\(config.serviceAccount\)'; "default" there means PROJECT_NUMBER-compute@developer.gserviceaccount.com\)$/,
+    ],
+    [
+        "gkeNode with namespaces (it declares no Secret)",
+        node({}, { namespaces: ["team-a"] }),
+        "namespaces",
+        /^namespaces cannot be given with gcp.credential "gkeNode": the nodes pull with their own service account, so no Secret is declared in any namespace; leave namespaces out/,
+    ],
+    [
+        "gkeNode with registries (it writes no docker config)",
+        node({}, { registries: ["asia.gcr.io"] }),
+        "registries",
+        /^registries cannot be given with gcp.credential "gkeNode": .* so no docker config is written for any registry; leave registries out/,
+    ],
+    [
+        "gkeNode with registries only known later",
+        node({}, { registries: pulumi.output(["asia.gcr.io"]) }),
+        "registries",
+        /cannot be given with gcp.credential "gkeNode"/,
     ],
     [
         "gkeNode with an existing key",
@@ -70,7 +98,12 @@ const cases: Refusal[] = [
         "gcp.serviceAccountId",
         /creates no service account/,
     ],
-    ["accessToken without the project number", token({ projectNumber: undefined }), "gcp.projectNumber", /is required/],
+    [
+        "accessToken without the project number",
+        token({ projectNumber: undefined }),
+        "gcp.projectNumber",
+        /is required with gcp.credential "accessToken" and is not set: .*gcloud projects describe PROJECT --format='value\(projectNumber\)'/,
+    ],
     [
         "accessToken with a project id for its number",
         token({ projectNumber: "example-project" }),
@@ -94,6 +127,12 @@ const cases: Refusal[] = [
         token({ federation: { ...federation, issuerUri: "oidc.example.com" } }),
         "gcp.federation.issuerUri",
         /absolute https/,
+    ],
+    [
+        "federation without a pool id",
+        token({ federation: { ...federation, poolId: undefined as never } }),
+        "gcp.federation.poolId",
+        /^gcp.federation.poolId is required; it is not set$/,
     ],
     [
         "federation without an issuer",
@@ -133,6 +172,21 @@ const cases: Refusal[] = [
     ],
     ["a refresher image with spaces", token({ refresher: { image: "node 24" } }), "gcp.refresher.image", /whitespace/],
     [
+        "a refresher namespace that is one of the target namespaces (the component would own and delete it)",
+        token({ refresher: { namespace: "team-a" } }),
+        "gcp.refresher.namespace",
+        /^gcp\.refresher\.namespace must not be one of namespaces \("team-a"\): the component creates and deletes the refresher's namespace/,
+    ],
+    [
+        "a refresher namespace too long for the federated subject (google.subject holds at most 127 bytes)",
+        token({
+            federation: { ...federation, providerId: "p".repeat(32) },
+            refresher: { namespace: "n".repeat(57) },
+        }),
+        "gcp.refresher.namespace",
+        /is too long for gcp\.federation\.providerId "p{32}": the refresher's federated subject \(provider, namespace and account\) would be 128 bytes, and Google accepts at most 127/,
+    ],
+    [
         "a key credential with federation",
         withGcp({ serviceAccountEmail: email, federation }),
         "gcp.federation",
@@ -149,6 +203,39 @@ const cases: Refusal[] = [
 describeRefusals("keyless validation before anything registers", RegistryPullSecret, registrations, cases);
 
 describe("keyless validation before anything registers: what is accepted", () => {
+    it("accepts the longest refresher namespace whose federated subject fits in 127 bytes, and any default one", async () => {
+        assert.doesNotThrow(
+            () =>
+                new RegistryPullSecret(
+                    "fits",
+                    token({
+                        federation: { ...federation, providerId: "p".repeat(32) },
+                        refresher: { namespace: "n".repeat(56) },
+                    }),
+                ),
+        );
+        // The default namespace is at most 51 characters: it fits beside a 32-character provider id.
+        assert.doesNotThrow(
+            () =>
+                new RegistryPullSecret(
+                    "a-component-name-far-longer-than-any-namespace-could-hold-in-one-label",
+                    token({ federation: { ...federation, providerId: "p".repeat(32) } }),
+                ),
+        );
+        await settled();
+    });
+
+    const leftOut: [string, Partial<RegistryPullSecretArgs>][] = [
+        ["left out", {}],
+        ["empty lists", { namespaces: [], registries: [] }],
+    ];
+    for (const [what, cluster] of leftOut) {
+        it(`accepts gkeNode with namespaces and registries ${what}: it declares nothing in the cluster`, async () => {
+            assert.doesNotThrow(() => new RegistryPullSecret(`node-${what.replace(" ", "-")}`, node({}, cluster)));
+            await settled();
+        });
+    }
+
     it('accepts credential "key" spelled out, as the default', async () => {
         assert.doesNotThrow(
             () => new RegistryPullSecret("spelled", withGcp({ credential: "key", serviceAccountEmail: email })),

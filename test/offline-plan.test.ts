@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
+import { defaultRefresherNamespace } from "../components/names";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -17,10 +19,13 @@ function plan(...args: string[]) {
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A project directory whose program is the real index.ts, with one extra stack file. */
-function projectWithStack(stack: string, config: string): string {
+/**
+ * A project directory whose program is the real index.ts, with one extra stack file; `project` may
+ * change this repository's Pulumi.yaml, as a user's own project would differ.
+ */
+function projectWithStack(stack: string, config: string, project = (text: string) => text): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project(fs.readFileSync(path.join(repo, "Pulumi.yaml"), "utf8")));
     fs.writeFileSync(path.join(dir, "index.ts"), `export * from ${JSON.stringify(path.join(repo, "index"))};\n`);
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), config);
     return dir;
@@ -66,13 +71,13 @@ describe("npm run plan -- --stack dev", () => {
     it("prints the dependency order the engine receives: account, grants, key, Secrets, attachments", () => {
         assert.deepEqual(section("Dependency order (8 resources in 5 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
-            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io  (after regcred-account)",
-            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images  (after regcred-account)",
-            "  3. gcp:serviceaccount/key:Key  regcred-key  (after regcred-account, regcred-reader-asia-asia.gcr.io, regcred-reader-asia-northeast1-images)",
-            "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after regcred-key)",
-            "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after regcred-key)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default  (after regcred-team-a-dev)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default  (after regcred-team-b-dev)",
+            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io  (after Account regcred-account)",
+            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images  (after Account regcred-account)",
+            "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred-reader-asia-asia.gcr.io, RepositoryIamMember regcred-reader-asia-northeast1-images)",
+            "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after Key regcred-key)",
+            "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after Key regcred-key)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default  (after Secret regcred-team-a-dev)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default  (after Secret regcred-team-b-dev)",
         ]);
     });
 
@@ -102,17 +107,24 @@ describe("npm run plan -- --stack dev", () => {
         );
     });
 
-    it("prints the Kubernetes objects as YAML with the Secret's data masked", () => {
+    it("prints each Secret's docker config decoded for review: every host and the key's username, each credential masked", () => {
         const documents = stdout.split("\nKubernetes objects (2):\n")[1].split("\n\nimagePullSecrets entries")[0];
+        const entry = { username: "_json_key_base64", password: "[secret]", auth: "[secret]" };
         assert.deepEqual(
             YAML.parseAllDocuments(documents).map((d) => d.toJS()),
             ["team-a-dev", "team-b-dev"].map((namespace) => ({
                 apiVersion: "v1",
                 kind: "Secret",
                 metadata: { name: "regcred", namespace },
-                data: "[secret]",
+                data: {
+                    ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } },
+                },
                 type: "kubernetes.io/dockerconfigjson",
             })),
+        );
+        assert.match(
+            documents,
+            /^# data shown decoded, for review: hosts and usernames as they are, every credential \[secret\]\.$/m,
         );
     });
 
@@ -134,7 +146,9 @@ describe("npm run plan -- --stack dev", () => {
             "  secretName: regcred",
             "  serviceAccountEmail: (known after apply)",
         ]);
-        assert.doesNotMatch(stdout, /iam\.gserviceaccount\.com|_json_key|PRIVATE KEY|auths/);
+        // The key is created during `pulumi up`: the plan stands in for it (tools/evaluate.ts) only so the
+        // docker config's shape shows, and never prints the stand-in.
+        assert.doesNotMatch(stdout, /iam\.gserviceaccount\.com|PRIVATE KEY|stand-in|_json_key:/);
     });
 });
 
@@ -162,6 +176,40 @@ describe("npm run plan -- --stack prod", () => {
     });
 });
 
+describe("npm run plan for any registry's username and password", () => {
+    it("shows the docker config's hosts and username, and the password nowhere (printed or written)", () => {
+        const config = [
+            "config:",
+            "  registry-pull-secret:namespaces: [team-a]",
+            "  registry-pull-secret:registries: [ghcr.io, registry.example.com:5000]",
+            "  registry-pull-secret:registryUsername: octocat",
+            "  registry-pull-secret:registryPassword: ghp-plan-test-password",
+            "",
+        ].join("\n");
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+        const { code, stdout, stderr } = plan(
+            "--stack",
+            "ghcr",
+            "--dir",
+            projectWithStack("ghcr", config),
+            "--out",
+            out,
+        );
+        assert.equal(code, 0, stderr);
+        const written = fs.readFileSync(path.join(out, "team-a_secret_regcred.yaml"), "utf8");
+        const entry = { username: "octocat", password: "[secret]", auth: "[secret]" };
+        for (const text of [stdout.split("\n---\n")[1].split("\n\n")[0], written]) {
+            assert.deepEqual(YAML.parse(text).data, {
+                ".dockerconfigjson": { auths: { "ghcr.io": entry, "registry.example.com:5000": entry } },
+            });
+        }
+        const auth = Buffer.from("octocat:ghp-plan-test-password").toString("base64");
+        for (const secret of ["ghp-plan-test-password", auth]) {
+            assert.ok(!stdout.includes(secret) && !written.includes(secret), "the password appears in no form");
+        }
+    });
+});
+
 describe("npm run plan -- --out DIR", () => {
     it("writes one YAML file per Kubernetes object, named after namespace, kind and name", () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
@@ -174,11 +222,12 @@ describe("npm run plan -- --out DIR", () => {
         ]);
         const secret = fs.readFileSync(path.join(out, "team-b-dev_secret_regcred.yaml"), "utf8");
         assert.match(secret, /^# kubernetes:core\/v1:Secret regcred-team-b-dev\n/);
+        const entry = { username: "_json_key_base64", password: "[secret]", auth: "[secret]" };
         assert.deepEqual(YAML.parse(secret), {
             apiVersion: "v1",
             kind: "Secret",
             metadata: { name: "regcred", namespace: "team-b-dev" },
-            data: "[secret]",
+            data: { ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } } },
             type: "kubernetes.io/dockerconfigjson",
         });
     });
@@ -261,7 +310,7 @@ describe("npm run plan with bad config", () => {
         assert.equal(code, 1);
         assert.match(
             stderr,
-            /config registry-pull-secret:serviceAccountId or registry-pull-secret:serviceAccountEmail must be given, not both/,
+            /config registry-pull-secret:serviceAccountId or registry-pull-secret:serviceAccountEmail: exactly one is required; both are set/,
         );
     });
 
@@ -271,21 +320,52 @@ describe("npm run plan with bad config", () => {
         assert.match(stderr, /config registry-pull-secret:repositories\[0\] must be LOCATION\/REPOSITORY/);
     });
 
-    it("a missing required key exits 1 naming it, as the Pulumi CLI does", () => {
-        const { code, stderr } = fails(validConfig.replace(/.*namespaces.*\n/, ""));
+    it("a typo that replaces namespaces (the README's example) warns with the fix before the component's error", () => {
+        const { code, stdout, stderr } = fails(validConfig.replace("namespaces:", "namespace:"));
         assert.equal(code, 1);
+        assert.equal(stdout, "");
         assert.equal(
             stderr,
-            "error: Stack 'bad' is missing configuration value 'registry-pull-secret:namespaces' (declared in Pulumi.yaml without a default)\n",
+            [
+                "warning: Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?",
+                'error: Pulumi.bad.yaml: config registry-pull-secret:namespaces must name at least one namespace to hold the Secret; it is empty (only registry-pull-secret:credential "gkeNode" takes none) (component argument namespaces)',
+                "",
+            ].join("\n"),
         );
     });
+
+    // A user's own project may declare keys without a default, which the Pulumi CLI then requires.
+    const requiringNamespaces = (project: string) =>
+        project.replace(/(\n  namespaces:\n(?: {4}.*\n)*?) {4}default: \[\]\n/, "$1");
+    const missing =
+        "error: Stack 'bad' is missing configuration value 'registry-pull-secret:namespaces' (declared in Pulumi.yaml without a default)";
+
+    it("a missing required key exits 1 naming it, as the Pulumi CLI does", () => {
+        const dir = projectWithStack("bad", validConfig.replace(/.*namespaces.*\n/, ""), requiringNamespaces);
+        const { code, stderr } = plan("--stack", "bad", "--dir", dir);
+        assert.equal(code, 1);
+        assert.equal(stderr, `${missing}\n`);
+    });
+
+    for (const strict of [[], ["--strict"]]) {
+        it(`a typo that replaces a required key names the typo and its fix in the missing-key error${strict.length ? " (--strict)" : ""}`, () => {
+            const dir = projectWithStack("bad", validConfig.replace("namespaces:", "namespace:"), requiringNamespaces);
+            const { code, stdout, stderr } = plan("--stack", "bad", "--dir", dir, ...strict);
+            assert.equal(code, 1);
+            assert.equal(stdout, "");
+            assert.equal(
+                stderr,
+                `${missing}; Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?\n`,
+            );
+        });
+    }
 
     it("neither gcpProject nor registryUsername exits 1 naming both config keys", () => {
         const { code, stderr } = fails(validConfig.replace(/.*gcpProject.*\n/, ""));
         assert.equal(code, 1);
         assert.equal(
             stderr,
-            "error: Pulumi.bad.yaml: config registry-pull-secret:gcpProject or registry-pull-secret:registryUsername is required: registry-pull-secret:gcpProject for a Google Cloud service-account key, registry-pull-secret:registryUsername for a username and password (any registry) (component argument gcp)\n",
+            "error: Pulumi.bad.yaml: config registry-pull-secret:gcpProject or registry-pull-secret:registryUsername: exactly one is required; neither is set (registry-pull-secret:gcpProject for a Google Cloud credential: a service-account key, the GKE node pool's account or short-lived tokens; registry-pull-secret:registryUsername for a username and password of any registry) (component argument gcp)\n",
         );
     });
 
@@ -312,19 +392,21 @@ describe("npm run plan command line", () => {
     it("without --stack exits 2 and lists the stacks", () => {
         const { code, stderr } = plan();
         assert.equal(code, 2);
-        assert.match(stderr, /^error: --stack is required; stacks here: dev, eks, gke, prod\nusage: /);
+        assert.match(stderr, /^error: --stack is required; stacks here: dev, eks, gke, gke-node, prod\nusage: /);
     });
 
     it("an unknown stack exits 1 and lists the stacks", () => {
         const { code, stderr } = plan("--stack", "staging");
         assert.equal(code, 1);
-        assert.equal(stderr, "error: no stack file Pulumi.staging.yaml; stacks here: dev, eks, gke, prod\n");
+        assert.equal(stderr, "error: no stack file Pulumi.staging.yaml; stacks here: dev, eks, gke, gke-node, prod\n");
     });
 });
 
 describe("npm run plan for the keyless stacks", () => {
     const gke = plan("--stack", "gke");
     const eks = plan("--stack", "eks");
+    // The sample program's component is "regcred" in project "registry-pull-secret".
+    const gkeRefresher = defaultRefresherNamespace("registry-pull-secret", "gke", "regcred");
 
     it("plans both sample stacks without a key: no Key resource, no key username, no key file field", () => {
         for (const { code, stdout, stderr } of [gke, eks]) {
@@ -341,16 +423,19 @@ describe("npm run plan for the keyless stacks", () => {
     });
 
     it("gke: grants to the refresher's Workload Identity principal, its Role names the one Secret, the Secrets are listed", () => {
-        assert.match(
-            gke.stdout,
-            /member: principal:\/\/iam\.googleapis\.com\/projects\/123456789012\/locations\/global\/workloadIdentityPools\/example-project-gke\.svc\.id\.goog\/subject\/ns\/pull-token-refresher\/sa\/token-refresher\n/,
+        assert.ok(
+            gke.stdout.includes(
+                `member: principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/example-project-gke.svc.id.goog/subject/ns/${gkeRefresher}/sa/token-refresher\n`,
+            ),
         );
         const roles = gke.stdout
             .split("\n---\n")
-            .filter((d) => d.startsWith("# kubernetes:rbac.authorization.k8s.io/v1:Role "));
-        assert.equal(roles.length, 2);
+            .filter((d) => d.startsWith("# kubernetes:rbac.authorization.k8s.io/v1:Role "))
+            .map((d) => YAML.parse(d))
+            .filter((role) => role.metadata.namespace !== gkeRefresher);
+        assert.equal(roles.length, 2, "one per target namespace, besides the refresher's own");
         for (const role of roles) {
-            assert.deepEqual(YAML.parse(role).rules, [
+            assert.deepEqual(role.rules, [
                 { apiGroups: [""], resources: ["secrets"], resourceNames: ["regcred"], verbs: ["get", "patch"] },
             ]);
         }
@@ -358,23 +443,69 @@ describe("npm run plan for the keyless stacks", () => {
             gke.stdout.includes(
                 [
                     "Secrets the token refresher writes (2; Pulumi creates each with an empty docker config and never writes its data):",
-                    "  storefront/regcred  written by pull-token-refresher/token-refresher",
-                    "  batch/regcred  written by pull-token-refresher/token-refresher",
+                    `  storefront/regcred  written by ${gkeRefresher}/token-refresher`,
+                    `  batch/regcred  written by ${gkeRefresher}/token-refresher`,
                 ].join("\n"),
             ),
         );
     });
 
-    it("gke: the refresher's code is readable in the plan, as the ConfigMap holds it", () => {
+    it("gke: warns that every GKE cluster of the project shares the refresher's principal, and that its image is not pinned by digest", () => {
+        assert.match(gke.stdout, /\nWarnings \(2\):\n/);
+        assert.ok(
+            gke.stdout.includes(
+                `gcp.credential "accessToken" on GKE: the refresher's principal (pool PROJECT.svc.id.goog, namespace "${gkeRefresher}", ServiceAccount "token-refresher") names no cluster. Every GKE cluster with Workload Identity in gcp.project shares it`,
+            ),
+        );
+        assert.match(gke.stdout, /gcp\.refresher\.image "node:24-alpine" is not pinned by digest/);
+    });
+
+    it("eks: the provider is declared here (its id is in the subject), so only the unpinned image is warned about", () => {
+        assert.match(eks.stdout, /\nWarnings \(1\):\n  gcp\.refresher\.image "node:24-alpine" is not pinned by digest/);
+        assert.match(eks.stdout, /google\.subject: '"eks-prod-oidc:" \+ assertion\.sub'/);
+    });
+
+    const shipped = (file: string) =>
+        fs
+            .readFileSync(path.join(repo, "bin/components", file), "utf8")
+            .replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
+    const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+    it("gke: the plan shows the refresher's code as its size and sha256, its config in full", () => {
         const configMap = gke.stdout.split("\n---\n").find((d) => d.startsWith("# kubernetes:core/v1:ConfigMap "))!;
         const data = YAML.parse(configMap).data as Record<string, string>;
-        const shipped = (file: string) =>
-            fs
-                .readFileSync(path.join(repo, "bin/components", file), "utf8")
-                .replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
+        for (const file of ["token-refresher.js", "docker-config.js", "ownership.js"]) {
+            const code = shipped(file);
+            assert.equal(
+                data[file],
+                `(code: ${Buffer.byteLength(code)} bytes, sha256 ${sha256(code)}; --out DIR writes the full text)`,
+            );
+        }
+        assert.deepEqual(JSON.parse(data["config.json"]).identity, { source: "gkeMetadata" });
+        // What made the keyless plan hard to review: about 800 lines, most of them the code.
+        assert.ok(gke.stdout.split("\n").length < 300, `${gke.stdout.split("\n").length} lines`);
+    });
+
+    it("gke: --out writes the ConfigMap with the refresher's code in full, as the cluster gets it", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+        const { code, stderr } = plan("--stack", "gke", "--out", out);
+        assert.equal(code, 0, stderr);
+        // The ConfigMap is named after its digest (token-refresher-<10 hex digits>), in the refresher's namespace.
+        const [file] = fs.readdirSync(out).filter((f) => f.startsWith(`${gkeRefresher}_configmap_token-refresher-`));
+        const data = YAML.parse(fs.readFileSync(path.join(out, file), "utf8")).data as Record<string, string>;
         assert.equal(data["token-refresher.js"], shipped("token-refresher.js"));
         assert.equal(data["docker-config.js"], shipped("docker-config.js"));
-        assert.deepEqual(JSON.parse(data["config.json"]).identity, { source: "gkeMetadata" });
+        assert.equal(data["ownership.js"], shipped("ownership.js"));
+    });
+
+    it("gke: dependencies name each resource with its kind, once, where several kinds share a name", () => {
+        const deployment = gke.stdout
+            .split("\n")
+            .find((line) => /^ +\d+\. kubernetes:apps\/v1:Deployment /.test(line))!;
+        assert.equal(
+            deployment,
+            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred-reader-asia-northeast1-images, Role regcred-token-refresher, Role regcred-token-refresher/batch, Role regcred-token-refresher/storefront, RoleBinding regcred-token-refresher, RoleBinding regcred-token-refresher/batch, RoleBinding regcred-token-refresher/storefront, ServiceAccount regcred-token-refresher)",
+        );
     });
 
     it("eks: declares the pool and OIDC provider, and the refresher impersonates the reader account", () => {
@@ -387,25 +518,33 @@ describe("npm run plan for the keyless stacks", () => {
         );
     });
 
-    it("gkeNode: the plan warns plainly that every pod on those nodes can pull, and declares only grants", () => {
-        const config = [
-            "config:",
-            "  registry-pull-secret:namespaces: [team-a]",
-            "  registry-pull-secret:registries: [asia.gcr.io]",
-            "  registry-pull-secret:gcpProject: example-project",
-            "  registry-pull-secret:credential: gkeNode",
-            "  registry-pull-secret:serviceAccountEmail: nodes@example-project.iam.gserviceaccount.com",
-            "  registry-pull-secret:repositories: [asia/asia.gcr.io]",
-            "",
-        ].join("\n");
-        const { code, stdout, stderr } = plan("--stack", "nodes", "--dir", projectWithStack("nodes", config));
+    it("gke-node (the sample stack: no namespaces, no registries): warns that every pod on those nodes can pull, and declares only the grant", () => {
+        const { code, stdout, stderr } = plan("--stack", "gke-node");
         assert.equal(code, 0, stderr);
+        assert.equal(stderr, "");
         assert.match(
             stdout,
             /\nWarnings \(1\):\n  gcp\.credential "gkeNode": EVERY pod on the nodes that run as gcp\.serviceAccountEmail can pull/,
         );
-        assert.match(stdout, /\nResources \(2\):\n/);
+        assert.match(
+            stdout,
+            /\nResources \(2\):\n {2}registry-pull-secret:index:RegistryPullSecret {2}regcred\n {2}└─ gcp:artifactregistry\/repositoryIamMember:RepositoryIamMember {2}regcred-reader-asia-northeast1-images\n\n/,
+        );
+        assert.match(stdout, /\nmember: serviceAccount:123456789012-compute@developer\.gserviceaccount\.com\n/);
+        assert.match(stdout, /\nDependency order \(1 resource in 1 step; /);
         assert.match(stdout, /\nKubernetes objects \(0\):\n/);
+        assert.match(stdout, /\n {2}namespaces: \[\]\n {2}registries: \[\]\n/);
+    });
+
+    it("gke-node with namespaces set exits 1: gkeNode declares no Secret, so the key is refused by name", () => {
+        const config = fs.readFileSync(path.join(repo, "Pulumi.gke-node.yaml"), "utf8");
+        const dir = projectWithStack("gke-node", `${config}  registry-pull-secret:namespaces: [team-a]\n`);
+        const { code, stderr } = plan("--stack", "gke-node", "--dir", dir);
+        assert.equal(code, 1);
+        assert.match(
+            stderr,
+            /^error: Pulumi\.gke-node\.yaml: config registry-pull-secret:namespaces cannot be given with registry-pull-secret:credential "gkeNode": the nodes pull with their own service account, so no Secret is declared in any namespace; leave namespaces out/,
+        );
     });
 
     it("warns that pull Secrets are replaced on a credential change when kubernetes:enableSecretMutable is not true, and not when it is", () => {

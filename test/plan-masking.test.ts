@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import * as YAML from "yaml";
 import type * as Program from "../index";
 import { formatPlan, kubernetesObjects } from "../tools/plan-format";
 import { secretValue } from "../tools/recording-monitor";
@@ -24,6 +25,9 @@ describe("the plan masks every secret", async () => {
     const material = {
         "key file (base64, the provider's privateKey)": Buffer.from(keyFile).toString("base64"),
         "private key": JSON.parse(keyFile).private_key.split("\n")[1],
+        "auth (base64 of username:password)": Buffer.from(
+            `_json_key_base64:${Buffer.from(keyFile).toString("base64")}`,
+        ).toString("base64"),
         ".dockerconfigjson": dockerConfig,
         ".dockerconfigjson in base64 (the Secret's data)": Buffer.from(dockerConfig).toString("base64"),
     };
@@ -47,8 +51,13 @@ describe("the plan masks every secret", async () => {
         });
     }
 
-    it("the Secrets' data and the secret output print as [secret]", () => {
-        assert.equal((files.match(/^data: "\[secret\]"$/gm) ?? []).length, 2);
+    it("the Secrets' data prints as its shape, every credential [secret]; the secret output as [secret]", () => {
+        const shapes = kubernetesObjects(registrations).map((o) => YAML.parse(o.yaml).data);
+        const entry = { username: "_json_key_base64", password: "[secret]", auth: "[secret]" };
+        assert.deepEqual(shapes, [
+            { ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } } },
+            { ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } } },
+        ]);
         assert.match(text, /\n {2}dockerConfigJson: \[secret\]\n/);
     });
 });

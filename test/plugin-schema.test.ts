@@ -1,7 +1,7 @@
 /**
- * Other Pulumi languages see the component through the schema that Pulumi's analyzer infers from the
- * TypeScript sources (FACTS.md section 4). These tests run that analyzer in-process and pin what it
- * infers; descriptions must be the JSDoc TypeScript itself reads from the sources.
+ * Other Pulumi languages see the component through the schema that Pulumi's analyzer infers from the TypeScript
+ * sources (docs/facts.md#pulumi-behaviours-the-tests-rely-on). These tests run that analyzer in-process and pin
+ * what it infers; descriptions must be the JSDoc TypeScript itself reads from the sources.
  *
  * A new argument or output is one line in the tables below (`inputs`, `gcpInputs`, `credentialsInputs`,
  * `outputs`); a new object type is one entry in `objectTypes` plus its table. Because the tables are
@@ -33,17 +33,19 @@ const optional = (shape: Shape): Shape => ({ ...shape, optional: true });
 const plainList = (items: Shape): Shape => ({ type: "array", items: { ...items, plain: true }, plain: true });
 const list = (items: Shape): Shape => ({ type: "array", items });
 const plainObject = (name: string): Shape => ({ $ref: `#/types/registry-pull-secret:index:${name}`, plain: true });
+/** A choice among fixed strings, known when the program runs: a string enum for other languages. */
+const plainEnum = plainObject;
 
 /** `RegistryPullSecretArgs`: one line per argument. */
 const inputs: Record<string, Shape> = {
-    namespaces: plainList(string),
-    registries: list(string),
+    namespaces: optional(plainList(string)),
+    registries: optional(list(string)),
     secretName: optional(string),
     serviceAccounts: optional(plainList(string)),
     gcp: optional(plainObject("GoogleCloudCredentialArgs")),
     credentials: optional(plainObject("RegistryCredentialsArgs")),
     email: optional(string),
-    attachMode: optional({ type: "string", plain: true }),
+    attachMode: optional(plainEnum("AttachMode")),
     kubeconfig: optional(string),
 };
 /** `GoogleCloudCredentialArgs`: one line per argument. */
@@ -55,7 +57,7 @@ const gcpInputs: Record<string, Shape> = {
     keyRotationDays: optional(number),
     keyVersion: optional(number),
     existingKey: optional(string),
-    credential: optional({ type: "string", plain: true }),
+    credential: optional(plainEnum("CredentialKind")),
     projectNumber: optional(string),
     federation: optional(plainObject("WorkloadIdentityFederationArgs")),
     refresher: optional(plainObject("TokenRefresherArgs")),
@@ -91,6 +93,14 @@ const objectTypes: Record<string, Record<string, Shape>> = {
     ArtifactRegistryRepository: repositoryInputs,
     RegistryCredentialsArgs: credentialsInputs,
 };
+/**
+ * The string enums of the arguments, with the values each language accepts: in TypeScript these are
+ * literal unions (`as const` objects), so a misspelt value fails `tsc` (test/installed-package.test.ts).
+ */
+const enumTypes: Record<string, string[]> = {
+    CredentialKind: ["key", "gkeNode", "accessToken"],
+    AttachMode: ["merge", "patch"],
+};
 /** The component's outputs: one line per output. */
 const outputs: Record<string, Shape> = {
     secretName: string,
@@ -101,6 +111,31 @@ const outputs: Record<string, Shape> = {
     keyRotatesAfter: string,
     dockerConfigJson: string,
 };
+
+/**
+ * The JSDoc of an `as const` object and of each of its members, as written: `{ description, members:
+ * { key: description } }`.
+ */
+function constObjectDoc(name: string): { description: string; members: Record<string, string> } {
+    const text = (node: ts.Node) =>
+        ts
+            .getJSDocCommentsAndTags(node)
+            .map((doc) => ts.getTextOfJSDocComment((doc as ts.JSDoc).comment) ?? "")
+            .join("\n");
+    for (const file of program.getSourceFiles().filter((f) => f.fileName.startsWith(path.join(repo, "components")))) {
+        for (const node of file.statements) {
+            const declaration = ts.isVariableStatement(node) ? node.declarationList.declarations[0] : undefined;
+            if (declaration === undefined || declaration.name.getText() !== name) continue;
+            const initializer = declaration.initializer!;
+            const object = (
+                ts.isAsExpression(initializer) ? initializer.expression : initializer
+            ) as ts.ObjectLiteralExpression;
+            const members = object.properties.map((property) => [property.name!.getText(), text(property)]);
+            return { description: text(node), members: Object.fromEntries(members) };
+        }
+    }
+    throw new Error(`${name} not found in components/`);
+}
 
 /** The JSDoc of `declaration.member` as TypeScript reads it (the analyzer must carry exactly this). */
 const program = ts.createProgram([path.join(repo, "components/index.ts")], { strict: true });
@@ -147,10 +182,26 @@ describe("the schema Pulumi infers for other languages", () => {
     });
 
     it("has every object type of the arguments, each with every property, its type and description", () => {
-        assert.deepEqual(Object.keys(analyzed.typeDefinitions).sort(), Object.keys(objectTypes).sort());
+        assert.deepEqual(
+            Object.keys(analyzed.typeDefinitions).sort(),
+            [...Object.keys(objectTypes), ...Object.keys(enumTypes)].sort(),
+        );
         for (const [name, properties] of Object.entries(objectTypes)) {
             assertProperties(analyzed.typeDefinitions[name].properties, properties, name);
             assert.equal(analyzed.typeDefinitions[name].description, jsDoc(name), `${name}: description`);
+        }
+    });
+
+    it("has every enum of the arguments as a string enum, each value described by its JSDoc", () => {
+        for (const [name, values] of Object.entries(enumTypes)) {
+            const documented = constObjectDoc(name);
+            assert.deepEqual(analyzed.typeDefinitions[name], {
+                name,
+                type: "string",
+                description: documented.description,
+                enum: values.map((value) => ({ name: value, value, description: documented.members[value] })),
+            });
+            for (const value of values) assert.ok(documented.members[value].length > 0, `${name}.${value} has JSDoc`);
         }
     });
 
@@ -175,6 +226,14 @@ describe("the plugin's provider (pluginProvider, as provider.ts serves it)", () 
         );
         assert.deepEqual(Object.keys(resource.properties), Object.keys(outputs));
         assert.deepEqual(resource.required.sort(), Object.keys(outputs).sort());
+        for (const [name, values] of Object.entries(enumTypes)) {
+            const served = schema.types[`registry-pull-secret:index:${name}`];
+            assert.equal(served.type, "string", `${name} is a string for other languages`);
+            assert.deepEqual(
+                served.enum.map((member: { value: string }) => member.value),
+                values,
+            );
+        }
     });
 });
 

@@ -41,7 +41,12 @@ describe("a dynamic provider loaded by package name", () => {
         const loaded = requireFromString(text).handler() as pulumi.dynamic.ResourceProvider;
         double.put("self", "default", ["theirs"]);
         const target = { namespace: "self", serviceAccount: "default", secretName: "regcred" };
-        const inputs = { ...target, entry: "self/default: regcred", kubeconfig: double.kubeconfig };
+        const inputs = {
+            ...target,
+            entry: "self/default: regcred",
+            owner: "0123456789abcdef",
+            kubeconfig: double.kubeconfig,
+        };
         const created = await loaded.create(inputs);
         assert.deepEqual(double.pullSecrets("self", "default"), ["theirs", "regcred"]);
         await loaded.delete!(created.id, created.outs);

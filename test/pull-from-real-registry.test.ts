@@ -4,8 +4,9 @@
  * component produces (evaluated under the mocks) given to `skopeo --authfile`: the right credential
  * pulls, wrong ones are refused with 401.
  *
- * skopeo (containers/image) reads only the `auth` field of an authfile (FACTS.md section 2), so this
- * proves the `auth` field; the username/password fields are the same values by the encoder's tests.
+ * skopeo (containers/image) reads only the `auth` field of an authfile
+ * (docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret), so this proves the `auth` field; the
+ * username/password fields are the same values by the encoder's tests.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,7 +24,7 @@ import { RegistryPullSecret, dockerConfigJson } from "../components";
 const keyFile = serviceAccountKeyFile("image-puller@example-project.iam.gserviceaccount.com");
 /**
  * What Artifact Registry accepts for a key, set up here independently of the component's constants:
- * the user `_json_key_base64` with the key file in base64 (FACTS.md section 3).
+ * the user `_json_key_base64` with the key file in base64 (docs/facts.md#usernames-and-passwords).
  */
 const keyUser = "_json_key_base64";
 const keyPassword = Buffer.from(keyFile, "utf8").toString("base64");

@@ -22,7 +22,7 @@ function evaluate(stack: string): string {
     return JSON.stringify({ registrations, outputs });
 }
 
-for (const stack of ["dev", "prod", "gke", "eks"]) {
+for (const stack of ["dev", "prod", "gke", "eks", "gke-node"]) {
     describe(`two evaluations of stack ${stack}`, () => {
         const [first, second] = [evaluate(stack), evaluate(stack)];
         const { registrations } = JSON.parse(first) as { registrations: Registration[] };
@@ -32,18 +32,21 @@ for (const stack of ["dev", "prod", "gke", "eks"]) {
             assert.deepEqual(JSON.parse(second), JSON.parse(first));
         });
 
+        if (stack === "gke-node") return; // grants only: nothing more to compare
         if (stack === "gke" || stack === "eks") {
-            it("compare the whole program, including the refresher's code, its config and the pod's code digest", () => {
+            it("compare the whole program, including the refresher's code, its config and the ConfigMap's digest name", () => {
                 const configMap = registrations.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
                 assert.deepEqual(Object.keys(configMap.inputs.data as object).sort(), [
                     "config.json",
                     "docker-config.js",
+                    "ownership.js",
                     "token-refresher.js",
                 ]);
+                assert.match((configMap.inputs.metadata as { name: string }).name, /^token-refresher-[0-9a-f]{10}$/);
                 const deployment = registrations.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
                 assert.match(
                     JSON.stringify(deployment.inputs.spec),
-                    /"registry-pull-secret\/code-sha256":"[0-9a-f]{64}"/,
+                    /"configMap":\{"name":"token-refresher-[0-9a-f]{10}"\}/,
                 );
             });
             return;

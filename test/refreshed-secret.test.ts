@@ -1,7 +1,8 @@
 /**
  * `RefreshedSecret` (the Secret of `gcp.credential: "accessToken"`) against the API-server double,
- * through the real client-node: Pulumi creates it holding no credential, never writes its data again
- * (update, refresh), adopts only its own, and deletes only its own.
+ * through the real client-node: Pulumi creates it holding no credential and recording its component's
+ * owner id, never writes its data again (update, refresh), adopts only its own (same owner, nothing
+ * foreign on it), and deletes only its own.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -12,21 +13,29 @@ import { startApiServerDouble, type ApiServerDouble } from "./support/api-server
 import {
     emptyDockerConfig,
     refreshedSecretProvider,
-    writerAnnotation,
     type RefreshedSecretInputs,
+    type RefreshedSecretState,
 } from "../components/refreshed-secret-provider";
-import { managedByLabel } from "../components/token-refresher";
+import { ownerIdOf, ownershipKeys } from "../components/ownership";
 import { providerByName } from "../components/provider-by-name";
 
-const ours = { [managedByLabel.key]: managedByLabel.value };
+const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::regcred");
+const otherOwner = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::regcred");
+const writerAnnotation = ownershipKeys.writer;
+/** The labels the component puts on its Secrets. */
+const labelsOf = (id: string) => ({
+    [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
+    [ownershipKeys.secretOwner]: id,
+});
 
 describe("RefreshedSecret against the API-server double", () => {
     let double: ApiServerDouble;
     const provider = refreshedSecretProvider();
-    const inputs = (namespace: string, secretName = "regcred"): RefreshedSecretInputs => ({
+    const inputs = (namespace: string, secretName = "regcred", id = owner): RefreshedSecretInputs => ({
         namespace,
         secretName,
         writer: "pull-token-refresher/token-refresher",
+        owner: id,
         kubeconfig: double.kubeconfig,
     });
     const configOf = (namespace: string, name = "regcred") =>
@@ -34,13 +43,13 @@ describe("RefreshedSecret against the API-server double", () => {
     before(async () => (double = await startApiServerDouble()));
     after(() => double.close());
 
-    it("creates a dockerconfigjson Secret with no credential, labelled for the refresher, and keeps no data in its state", async () => {
+    it("creates a dockerconfigjson Secret with no credential, labelled for the refresher with its owner, and keeps no data in its state", async () => {
         const { id, outs } = await provider.create(inputs("a"));
         assert.equal(id, "a/regcred");
-        assert.deepEqual(Object.keys(outs).sort(), ["kubeconfig", "namespace", "secretName", "writer"]);
+        assert.deepEqual(Object.keys(outs).sort(), ["kubeconfig", "namespace", "owner", "secretName", "writer"]);
         const secret = double.secret("a", "regcred")!;
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
-        assert.deepEqual(secret.metadata.labels, ours);
+        assert.deepEqual(secret.metadata.labels, labelsOf(owner));
         assert.equal(secret.metadata.annotations?.[writerAnnotation], "pull-token-refresher/token-refresher");
         assert.equal(configOf("a"), emptyDockerConfig);
     });
@@ -104,15 +113,85 @@ describe("RefreshedSecret against the API-server double", () => {
         assert.ok(double.secret("f", "regcred"), "delete leaves another owner's Secret");
     });
 
-    it("adopts its own Secret left by an interrupted destroy, token and all", async () => {
+    it("adopts its own Secret left by an interrupted create or destroy, token and all", async () => {
         const token = Buffer.from('{"auths":{"gcr.io":{"auth":"dTpw"}}}').toString("base64");
         double.putSecret({
-            metadata: { name: "regcred", namespace: "g", labels: ours },
+            metadata: {
+                name: "regcred",
+                namespace: "g",
+                labels: labelsOf(owner),
+                annotations: {
+                    [writerAnnotation]: "x/token-refresher",
+                    [ownershipKeys.tokenExpiresAt]: "2026-01-01T01:00:00.000Z",
+                },
+            },
             type: "kubernetes.io/dockerconfigjson",
             data: { ".dockerconfigjson": token },
         });
         await provider.create(inputs("g"));
         assert.equal(double.secret("g", "regcred")!.data![".dockerconfigjson"], token);
+    });
+
+    it("refuses another component's Secret of the same namespace and name (another stack), and its destroy leaves it", async () => {
+        await provider.create(inputs("other-stack", "regcred", otherOwner));
+        await assert.rejects(
+            provider.create(inputs("other-stack")),
+            new RegExp(
+                `already exists and belongs to another registry-pull-secret component \\(owner ${otherOwner}\\)`,
+            ),
+        );
+        assert.equal((await provider.read!("other-stack/regcred", inputs("other-stack"))).id, "", "not in our stack");
+        await provider.delete!("other-stack/regcred", inputs("other-stack"));
+        assert.equal(double.secret("other-stack", "regcred")?.metadata.labels?.[ownershipKeys.secretOwner], otherOwner);
+    });
+
+    it("refuses a Secret a tenant pre-created with our managed-by label: without our owner, or with it but anything else on it", async () => {
+        double.putSecret({
+            metadata: {
+                name: "regcred",
+                namespace: "tenant",
+                labels: { [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value },
+            },
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": Buffer.from("{}").toString("base64") },
+        });
+        await assert.rejects(provider.create(inputs("tenant")), /without an owner record/);
+        double.putSecret({
+            metadata: {
+                name: "regcred",
+                namespace: "tenant",
+                labels: labelsOf(owner),
+                annotations: { "reflector.v1.k8s.emberstack.com/reflection-allowed": "true" },
+            },
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": Buffer.from("{}").toString("base64") },
+        });
+        await assert.rejects(
+            provider.create(inputs("tenant")),
+            /carries labels or annotations the component never writes \(reflector\.v1\.k8s\.emberstack\.com\/reflection-allowed\)/,
+        );
+        await provider.delete!("tenant/regcred", { ...inputs("tenant"), owner: otherOwner });
+        assert.ok(double.secret("tenant", "regcred"), "left as it is");
+    });
+
+    it("a Secret created before owners were recorded: refresh keeps it, the next update records the owner, destroy deletes it", async () => {
+        double.putSecret({
+            metadata: {
+                name: "regcred",
+                namespace: "legacy",
+                labels: { [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value },
+                annotations: { [writerAnnotation]: "pull-token-refresher/token-refresher" },
+            },
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": Buffer.from(emptyDockerConfig).toString("base64") },
+        });
+        const legacy: RefreshedSecretState = { ...inputs("legacy"), owner: undefined };
+        assert.equal((await provider.read!("legacy/regcred", legacy)).id, "legacy/regcred");
+        assert.equal((await provider.diff!("legacy/regcred", legacy, inputs("legacy"))).changes, true);
+        await provider.update!("legacy/regcred", legacy, inputs("legacy"));
+        assert.deepEqual(double.secret("legacy", "regcred")!.metadata.labels, labelsOf(owner));
+        await provider.delete!("legacy/regcred", inputs("legacy"));
+        assert.equal(double.secret("legacy", "regcred"), undefined);
     });
 
     it("destroy deletes its Secret; a Secret already gone is not an error", async () => {

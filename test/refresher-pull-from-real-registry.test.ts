@@ -13,14 +13,16 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { startRefresher, type Refresher } from "../components/token-refresher";
+import { ownerIdOf, ownershipKeys } from "../components/ownership";
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
 import { doubleToken, ManualClock, startMetadataServerDouble, type TokenDouble } from "./support/google-token-doubles";
 import { RealRegistry } from "./support/real-registry";
 
-/** Artifact Registry's username for an access token (FACTS.md section 5), set up independently here. */
+/** Artifact Registry's username for an access token (docs/facts.md#access-tokens), set up independently here. */
 const tokenUser = "oauth2accesstoken";
 const [firstToken, secondToken] = [doubleToken(), doubleToken()];
 const clock = new ManualClock();
+const owner = ownerIdOf("urn:pulumi:e2e::app::registry-pull-secret:index:RegistryPullSecret::regcred");
 let registry: RealRegistry;
 let api: ApiServerDouble;
 let metadata: TokenDouble;
@@ -33,7 +35,10 @@ before(async () => {
         metadata: {
             name: "regcred",
             namespace: "e2e",
-            labels: { "app.kubernetes.io/managed-by": "registry-pull-secret" },
+            labels: {
+                [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
+                [ownershipKeys.secretOwner]: owner,
+            },
         },
         type: "kubernetes.io/dockerconfigjson",
         data: { ".dockerconfigjson": Buffer.from('{"auths":{}}').toString("base64") },
@@ -46,6 +51,8 @@ before(async () => {
             registries: [registry.host],
             identity: { source: "gkeMetadata" },
             port: 0,
+            owner,
+            deployment: { namespace: "e2e-refresher", name: "token-refresher" },
         },
         endpoints: {
             metadataServer: metadata.url,

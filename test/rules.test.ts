@@ -4,6 +4,7 @@ import fc from "fast-check";
 import {
     emailProblem,
     firstDuplicateIndex,
+    isPinnedByDigest,
     namespaceNameProblem,
     objectNameProblem,
     projectIdProblem,
@@ -12,6 +13,7 @@ import {
     repositoryLocationProblem,
     serviceAccountIdProblem,
 } from "../components/rules";
+import { defaultRefresherNamespace } from "../components/names";
 
 const alnum = "abcdefghijklmnopqrstuvwxyz0123456789".split("");
 const label = fc
@@ -132,5 +134,44 @@ describe("firstDuplicateIndex", () => {
             fc.property(fc.uniqueArray(fc.string()), (values) => assert.equal(firstDuplicateIndex(values), undefined)),
         );
         assert.equal(firstDuplicateIndex(["a", "b", "a", "b"]), 2);
+    });
+});
+
+describe("the refresher's default namespace and image pinning", () => {
+    it("is a valid RFC 1123 label of at most 51 characters for any component name, stack and project", () => {
+        fc.assert(
+            fc.property(
+                fc.string(),
+                fc.string({ minLength: 1 }),
+                fc.string({ minLength: 1 }),
+                (name, stack, project) => {
+                    const namespace = defaultRefresherNamespace(project, stack, name);
+                    assert.equal(namespaceNameProblem(namespace), undefined, namespace);
+                    assert.ok(namespace.length <= 51, namespace);
+                    assert.equal(defaultRefresherNamespace(project, stack, name), namespace, "stable");
+                },
+            ),
+        );
+    });
+
+    it("differs between stacks, projects and components, and reads as the component's name", () => {
+        const dev = defaultRefresherNamespace("shop", "dev", "regcred");
+        assert.match(dev, /^regcred-refresher-[0-9a-f]{8}$/);
+        assert.notEqual(defaultRefresherNamespace("shop", "prod", "regcred"), dev);
+        assert.notEqual(defaultRefresherNamespace("other", "dev", "regcred"), dev);
+        assert.notEqual(defaultRefresherNamespace("shop", "dev", "regcred-2"), dev);
+        assert.match(
+            defaultRefresherNamespace("shop", "dev", "Pull Secrets_EU"),
+            /^pull-secrets-eu-refresher-[0-9a-f]{8}$/,
+        );
+        assert.match(defaultRefresherNamespace("shop", "dev", "---"), /^refresher-[0-9a-f]{8}$/);
+    });
+
+    it("an image is pinned only by a full sha256 digest", () => {
+        assert.equal(isPinnedByDigest(`node@sha256:${"a".repeat(64)}`), true);
+        assert.equal(isPinnedByDigest(`registry.example.com/node:24-alpine@sha256:${"0".repeat(64)}`), true);
+        for (const image of ["node:24-alpine", "node", `node@sha256:${"a".repeat(63)}`, "node@sha256:latest"]) {
+            assert.equal(isPinnedByDigest(image), false, image);
+        }
     });
 });

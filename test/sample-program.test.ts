@@ -19,8 +19,8 @@ function evaluate(stack: string) {
 const stacks = readdirSync(".").flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
 
 describe("the sample stack program", () => {
-    it("ships dev and prod (keys) and gke and eks (access tokens) stacks", () =>
-        assert.deepEqual(stacks.sort(), ["dev", "eks", "gke", "prod"]));
+    it("ships dev and prod (keys), gke and eks (access tokens) and gke-node (the node pool's account) stacks", () =>
+        assert.deepEqual(stacks.sort(), ["dev", "eks", "gke", "gke-node", "prod"]));
 
     for (const stack of stacks) {
         it(`evaluates with Pulumi.${stack}.yaml into one Secret per namespace and one attachment per ServiceAccount`, () => {
@@ -30,6 +30,9 @@ describe("the sample stack program", () => {
             const count = (type: string) => registrations.filter((r) => r.type === type).length;
             // Access tokens: the refresher writes the Secrets; Pulumi holds no docker config.
             const tokens = config["registry-pull-secret:credential"] === "accessToken";
+            // The node pool's account: grants only, so the stack leaves namespaces and registries out.
+            const nodeOnly = config["registry-pull-secret:credential"] === "gkeNode";
+            if (nodeOnly) assert.deepEqual([list("namespaces"), list("registries")], [[], []]);
             assert.equal(count("registry-pull-secret:index:RegistryPullSecret"), 1);
             assert.equal(
                 count(
@@ -37,7 +40,7 @@ describe("the sample stack program", () => {
                 ),
                 list("namespaces").length,
             );
-            assert.equal(count("gcp:serviceaccount/key:Key"), tokens ? 0 : 1);
+            assert.equal(count("gcp:serviceaccount/key:Key"), tokens || nodeOnly ? 0 : 1);
             assert.equal(
                 count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"),
                 list("namespaces").length * list("serviceAccounts").length,
@@ -52,11 +55,11 @@ describe("the sample stack program", () => {
             );
             assert.deepEqual(outputs.namespaces.value, list("namespaces"));
             assert.deepEqual(outputs.registries.value, list("registries"));
-            assert.equal(outputs.secretName.value, config["registry-pull-secret:secretName"]);
+            assert.equal(outputs.secretName.value, nodeOnly ? "" : config["registry-pull-secret:secretName"]);
             const secretOutputs = Object.entries(outputs)
                 .filter(([, o]) => o.secret)
                 .map(([name]) => name);
-            if (tokens) {
+            if (tokens || nodeOnly) {
                 assert.equal(outputs.dockerConfigJson.value, "");
                 assert.deepEqual(secretOutputs, [], "no stack output holds a credential");
                 return;

@@ -73,6 +73,7 @@ describe("the plugin's provider serving PullSecretEntry against the API-server d
         serviceAccount: "default",
         secretName: "regcred",
         entry: "a/default: regcred",
+        owner: "0123456789abcdef",
         kubeconfig: secretValue(double.kubeconfig),
     });
     before(async () => {
@@ -113,6 +114,7 @@ describe("the plugin's provider serving PullSecretEntry against the API-server d
             namespace: "a",
             secretName: "refreshed",
             writer: "pull-token-refresher/token-refresher",
+            owner: "0123456789abcdef",
             kubeconfig: secretValue(double.kubeconfig),
         };
         const created = await plugin.create!(secretUrn, inputs);

@@ -96,6 +96,17 @@ describe("mergeStackConfig", () => {
         );
     });
 
+    it("names the typo that replaced a missing key, and its fix, inside the missing-key error", () => {
+        const error = errorOf(() =>
+            mergeStackConfig(project, { config: { "p:lable": "x", "p:zzzzzzzzzzz": 1 } }, "typo"),
+        );
+        assert.equal(error.key, "p:label");
+        assert.equal(
+            error.message,
+            "Stack 'typo' is missing configuration value 'p:label' (declared in Pulumi.yaml without a default); Pulumi.typo.yaml: p:lable is not declared in Pulumi.yaml, so the program never reads it; did you mean p:label?",
+        );
+    });
+
     it("names a key whose value is not of its declared type", () => {
         const cases: Array<[Record<string, unknown>, string, string]> = [
             [{ "p:names": "a" }, "p:names", "must be of type 'array'"],

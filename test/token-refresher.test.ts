@@ -2,7 +2,8 @@
  * The token refresher (components/token-refresher.ts) run in this test process against DOUBLES: of
  * the metadata server, STS and IAM Credentials (test/support/google-token-doubles.ts) and of the
  * Kubernetes API server (test/support/api-server-double.ts). Time is a manual clock: the refresher
- * waits on it between rounds, so "an hour later" is one call, not a sleep.
+ * waits on it between rounds, so "an hour later" is one call, not a sleep. The readiness endpoint is
+ * real HTTP on loopback (IPv4 and IPv6).
  *
  * The tests speak to the cluster through {@link Cluster} only, so a real API server (a URL, a token
  * with the refresher's RBAC and an admin connection for setup) can implement it later.
@@ -16,9 +17,8 @@ import * as path from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { dockerConfigJson } from "../components/docker-config";
 import {
-    expiresAtAnnotation,
+    artifactRegistryScope,
     isReady,
-    managedByLabel,
     refreshDelayMs,
     retryDelayMs,
     startRefresher,
@@ -28,7 +28,8 @@ import {
     type Refresher,
     type RefresherConfig,
 } from "../components/token-refresher";
-import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
+import { ownerIdOf, ownershipKeys } from "../components/ownership";
+import { startApiServerDouble, type ApiServerDouble, type EventObject } from "./support/api-server-double";
 import {
     ManualClock,
     startIamCredentialsDouble,
@@ -36,6 +37,16 @@ import {
     startStsDouble,
     type TokenDouble,
 } from "./support/google-token-doubles";
+
+/** The component's owner id, and another component's. */
+const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::regcred");
+const otherOwner = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::regcred");
+const ourLabels = (id = owner) => ({
+    [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
+    [ownershipKeys.secretOwner]: id,
+});
+const deployment = { namespace: "regcred-refresher-0a1b2c3d", name: "token-refresher" };
+const deploymentUid = "5f0c6f4e-uid-of-the-deployment";
 
 /** What the tests need from a cluster. */
 interface Cluster {
@@ -50,10 +61,17 @@ interface Cluster {
     /** Methods and paths the refresher sent, e.g. `PATCH /api/v1/...`. */
     requests(): string[];
     bearers(): string[];
+    /** The next requests for this Secret answer these statuses. */
+    failNext(namespace: string, name: string, ...statuses: number[]): void;
+    /** Makes the Secret immutable, as its namespace's owner may. */
+    makeImmutable(namespace: string, name: string): void;
+    /** The Events the refresher reported. */
+    reported(): EventObject[];
 }
 
 async function newCluster(): Promise<Cluster> {
     const api = await startApiServerDouble();
+    api.putDeployment(deployment.namespace, deployment.name, deploymentUid);
     running.push({ stop: () => api.close() });
     return doubleCluster(api);
 }
@@ -61,7 +79,7 @@ async function newCluster(): Promise<Cluster> {
 function doubleCluster(api: ApiServerDouble): Cluster {
     return {
         url: api.url,
-        declareSecret: (namespace, name, labels = { [managedByLabel.key]: managedByLabel.value }) =>
+        declareSecret: (namespace, name, labels = ourLabels()) =>
             api.putSecret({
                 metadata: { name, namespace, labels },
                 type: "kubernetes.io/dockerconfigjson",
@@ -80,6 +98,9 @@ function doubleCluster(api: ApiServerDouble): Cluster {
         allow: (namespace, name) => api.allowSecret(namespace, name),
         requests: () => api.log,
         bearers: () => api.bearers,
+        failNext: (namespace, name, ...statuses) => api.failSecretNext(namespace, name, ...statuses),
+        makeImmutable: (namespace, name) => api.putSecret({ ...api.secret(namespace, name)!, immutable: true }),
+        reported: () => api.events,
     };
 }
 
@@ -118,6 +139,8 @@ interface Setup {
     /** Moves the clock to the refresher's next wake-up and waits for that round. */
     nextRound(): Promise<void>;
     readyz(): Promise<number>;
+    /** `GET /status`, parsed. */
+    statusz(): Promise<{ ready: boolean; targets: { namespace: string; state: string; reason?: string }[] }>;
     tokenIn(namespace: string, name: string): string | undefined;
 }
 
@@ -128,6 +151,9 @@ async function setup(options: {
     clock?: ManualClock;
     /** A cluster prepared by the test; default: a new one holding the component's empty Secrets. */
     cluster?: Cluster;
+    /** Default 127.0.0.1; `null`: the refresher's own default (every address). */
+    host?: string | null;
+    requestTimeoutMs?: number;
 }): Promise<Setup> {
     const clock = options.clock ?? new ManualClock();
     const cluster = options.cluster ?? (await newCluster());
@@ -137,7 +163,15 @@ async function setup(options: {
     running.push({ stop: () => metadata.close() });
     const events: Setup["events"] = [];
     const refresher = await startRefresher({
-        config: { targets, registries, identity: { source: "gkeMetadata" }, port: 0, ...options.config },
+        config: {
+            targets,
+            registries,
+            identity: { source: "gkeMetadata" },
+            port: 0,
+            owner,
+            deployment,
+            ...options.config,
+        },
         endpoints: {
             metadataServer: metadata.url,
             sts: "http://127.0.0.1:9",
@@ -146,7 +180,8 @@ async function setup(options: {
             ...options.endpoints,
         },
         clock,
-        host: "127.0.0.1",
+        ...(options.host === null ? {} : { host: options.host ?? "127.0.0.1" }),
+        ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
         log: (event, fields = {}) => {
             events.push({ event, fields });
             allLogLines.push(JSON.stringify({ event, ...fields }));
@@ -167,6 +202,8 @@ async function setup(options: {
             await round();
         },
         readyz: () => fetch(`http://127.0.0.1:${refresher.port}/readyz`).then((r) => r.status),
+        statusz: () =>
+            fetch(`http://127.0.0.1:${refresher.port}/status`).then((r) => r.json()) as ReturnType<Setup["statusz"]>,
         tokenIn(namespace, name) {
             const read = cluster.read(namespace, name);
             if (!read) return undefined;
@@ -188,10 +225,15 @@ describe("token refresher rules", () => {
         );
         assert.equal(retryDelayMs(7, 5_000), 5_000);
     });
-    it("is ready only when every Secret holds a token that has not expired", () => {
-        assert.equal(isReady([10, 20], 5), true);
-        assert.equal(isReady([10, 20], 10), false);
-        assert.equal(isReady([10, undefined], 5), false);
+    it("is ready when no Secret waits for its first token and every written token is valid; a broken Secret holds nothing back", () => {
+        const written = (expiresAtMs: number) => ({ state: "written", expiresAtMs }) as const;
+        const broken = { state: "broken", reason: "missing" } as const;
+        const pending = { state: "pending" } as const;
+        assert.equal(isReady([written(10), written(20)], 5), true);
+        assert.equal(isReady([written(10), written(20)], 10), false, "an expired token");
+        assert.equal(isReady([written(10), pending], 5), false, "a Secret waits for its first token");
+        assert.equal(isReady([written(10), broken], 5), true, "a broken Secret is settled");
+        assert.equal(isReady([broken, pending], 5), false);
         assert.equal(isReady([], 5), false);
     });
 });
@@ -207,13 +249,27 @@ describe("token refresher on GKE (metadata server double)", () => {
         for (const t of targets) {
             const read = s.cluster.read(t.namespace, t.secretName)!;
             assert.equal(read.config, expected);
-            assert.equal(read.annotations[expiresAtAnnotation], new Date(issued.expiresAtMs).toISOString());
+            assert.equal(read.annotations[ownershipKeys.tokenExpiresAt], new Date(issued.expiresAtMs).toISOString());
         }
         assert.equal(s.refresher.ready(), true);
         assert.equal(await s.readyz(), 200);
         // Every API request carried the refresher's own ServiceAccount token; only GET and PATCH were sent.
         assert.ok(s.cluster.bearers().every((b) => b === serviceAccountToken));
         assert.deepEqual([...new Set(s.cluster.requests().map((r) => r.split(" ")[0]))].sort(), ["GET", "PATCH"]);
+    });
+
+    it("asks the metadata server for the narrowest scope Artifact Registry accepts (devstorage.read_only), and writes that token", async () => {
+        const s = await setup({});
+        assert.deepEqual(s.metadata.issued[0].scopes, [artifactRegistryScope]);
+        assert.equal(artifactRegistryScope, "https://www.googleapis.com/auth/devstorage.read_only");
+    });
+
+    it("answers the readiness probe on IPv4 and IPv6 loopback alike when it listens on its default (every) address", async () => {
+        const s = await setup({ host: null });
+        for (const host of ["127.0.0.1", "[::1]"]) {
+            const answer = await fetch(`http://${host}:${s.refresher.port}/readyz`);
+            assert.equal(answer.status, 200, host);
+        }
     });
 
     it("is not ready before the first token is written (a refresher whose endpoint fails)", async () => {
@@ -299,6 +355,71 @@ describe("token refresher on GKE (metadata server double)", () => {
         assert.equal(s.clock.nextWakeInMs, 4_000);
     });
 
+    it("gives up a request at its overall deadline: a server sending a byte every 100 ms cannot hold a round", async () => {
+        // Answers 200 and then trickles one space every 100 ms, never ending: an idle timeout never fires.
+        const trickle = http.createServer((_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            const timer = setInterval(() => res.write(" "), 100);
+            res.on("close", () => clearInterval(timer));
+        });
+        await new Promise<void>((done) => trickle.listen(0, "127.0.0.1", done));
+        running.push({
+            stop: () =>
+                new Promise<void>((done) => {
+                    trickle.closeAllConnections();
+                    trickle.close(() => done());
+                }),
+        });
+        const url = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}`;
+        const started = Date.now();
+        const s = await setup({ endpoints: { metadataServer: url }, requestTimeoutMs: 400 });
+        const took = Date.now() - started;
+        assert.ok(
+            s.events.some((e) => e.event === "token-failed" && e.fields.code === "timeout"),
+            JSON.stringify(s.events),
+        );
+        assert.ok(took < 3_000, `the round ended after ${took} ms`);
+        assert.equal(s.clock.nextWakeInMs, 1_000, "and the loop goes on");
+    });
+
+    it("stops promptly when asked during a round (SIGTERM), instead of sleeping until the next refresh", async () => {
+        const cluster = await newCluster();
+        for (const t of targets) cluster.declareSecret(t.namespace, t.secretName);
+        // The real clock, as in the container: a sleep it starts is a real timer.
+        const metadata = await startMetadataServerDouble(Date.now);
+        running.push({ stop: () => metadata.close() });
+        // The metadata server answers after 200 ms: the stop below lands while the round runs.
+        const slow = http.createServer((req, res) =>
+            setTimeout(() => {
+                const forwarded = http.request(`${metadata.url}${req.url}`, { headers: req.headers }, (answer) => {
+                    res.writeHead(answer.statusCode ?? 500, answer.headers);
+                    answer.pipe(res);
+                });
+                forwarded.end();
+            }, 200),
+        );
+        await new Promise<void>((done) => slow.listen(0, "127.0.0.1", done));
+        running.push({ stop: () => new Promise<void>((done) => slow.close(() => done())) });
+        const refresher = await startRefresher({
+            config: { targets, registries, identity: { source: "gkeMetadata" }, port: 0, owner, deployment },
+            endpoints: {
+                metadataServer: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+                sts: "http://127.0.0.1:9",
+                iamCredentials: "http://127.0.0.1:9",
+                kubernetes: { url: cluster.url, token: () => serviceAccountToken },
+            },
+            host: "127.0.0.1",
+            log: () => undefined,
+        });
+        const stopped = refresher.stop().then(() => "stopped");
+        const waited = new Promise((resolve) => setTimeout(() => resolve("still sleeping"), 3_000));
+        assert.equal(
+            await Promise.race([stopped, waited]),
+            "stopped",
+            "not after the 20-minute sleep that follows a round",
+        );
+    });
+
     it("turns not-ready once the written token has expired while the endpoint keeps failing", async () => {
         const s = await setup({});
         s.metadata.failNext(...Array(200).fill(503));
@@ -309,33 +430,104 @@ describe("token refresher on GKE (metadata server double)", () => {
         assert.ok(s.clock.now() >= expiresAt);
         assert.equal(s.refresher.ready(), false);
         assert.equal(await s.readyz(), 503);
+        assert.deepEqual(
+            (await s.statusz()).targets.map((t) => t.state),
+            ["expired", "expired"],
+        );
         assert.ok(s.clock.nextWakeInMs! <= 60_000, "still retrying at most a minute apart");
     });
 
-    it("an RBAC-denied write leaves that Secret alone, writes the others, and is not ready until allowed", async () => {
+    it("a ServiceAccount token file it cannot read fails the round's writes, never the loop, and it recovers", async () => {
+        const cluster = await newCluster();
+        for (const t of targets) cluster.declareSecret(t.namespace, t.secretName);
+        let readable = false;
+        const token = () => {
+            if (!readable) throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
+            return serviceAccountToken;
+        };
+        const s = await setup({ cluster, endpoints: { kubernetes: { url: cluster.url, token } } });
+        assert.ok(
+            s.events.some(
+                (e) =>
+                    e.event === "secret-write-failed" &&
+                    e.fields.step === "service-account-token" &&
+                    e.fields.code === "ENOENT",
+            ),
+        );
+        assert.ok(!s.events.some((e) => e.event === "crashed"));
+        assert.equal(s.refresher.ready(), false, "the Secrets wait for their first token");
+        readable = true;
+        await s.nextRound();
+        assert.equal(s.tokenIn("team-a", "regcred"), s.metadata.issued[0].token);
+        assert.equal(s.refresher.ready(), true);
+    });
+});
+
+describe("token refresher readiness with Secrets their namespaces broke", () => {
+    it("a Secret whose write is forbidden (RBAC removed) is reported (log, Event on the Deployment, /status) and the refresher stays ready", async () => {
         const cluster = await newCluster();
         for (const t of targets) cluster.declareSecret(t.namespace, t.secretName);
         cluster.forbid("team-b", "regcred");
         const s = await setup({ cluster });
         assert.equal(tokenOf(cluster, "team-a"), s.metadata.issued[0].token);
         assert.equal(cluster.read("team-b", "regcred")!.config, '{"auths":{}}');
-        assert.equal(s.refresher.ready(), false);
-        assert.ok(s.events.some((e) => e.event === "secret-write-failed" && e.fields.status === 403));
-        assert.equal(s.clock.nextWakeInMs, 1_000);
+        assert.equal(s.refresher.ready(), true, "team-a is not held hostage by team-b");
+        assert.equal(await s.readyz(), 200);
+        assert.ok(s.events.some((e) => e.event === "secret-broken" && e.fields.reason === "forbidden"));
+        const [event] = cluster.reported();
+        assert.deepEqual(
+            { ...event.involvedObject, type: event.type, reason: event.reason, namespace: event.metadata.namespace },
+            {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                name: deployment.name,
+                namespace: deployment.namespace,
+                uid: deploymentUid,
+                type: "Warning",
+                reason: "PullSecretBroken",
+            },
+        );
+        assert.match(event.message, /^Secret team-b\/regcred: writing it is forbidden \(403\)/);
+        assert.deepEqual((await s.statusz()).targets, [
+            {
+                namespace: "team-a",
+                secretName: "regcred",
+                state: "written",
+                expiresAt: new Date(s.metadata.issued[0].expiresAtMs).toISOString(),
+            },
+            {
+                namespace: "team-b",
+                secretName: "regcred",
+                state: "broken",
+                reason: "forbidden",
+                detail: "writing it is forbidden (403): its Role or RoleBinding is missing",
+            },
+        ]);
+        // Retried, reported once, and written once allowed again.
+        await s.nextRound();
+        assert.equal(cluster.reported().length, 1, "one Event per change, not per retry");
         cluster.allow("team-b", "regcred");
         await s.nextRound();
-        assert.equal(tokenOf(cluster, "team-b"), s.metadata.issued[1].token);
-        assert.equal(s.refresher.ready(), true);
+        assert.equal(tokenOf(cluster, "team-b"), s.metadata.issued[0].token, "the held token, not a new one");
+        assert.equal(s.metadata.issued.length, 1, "retries between refreshes reuse the token");
+        assert.equal(cluster.reported().at(-1)!.reason, "PullSecretRecovered");
     });
 
-    it("a Secret deleted behind its back: not ready at once, never re-created by the refresher, written when declared again", async () => {
+    it("a Secret deleted behind its back: reported, never re-created by the refresher, written when declared again; ready throughout", async () => {
         const s = await setup({});
         s.cluster.remove("team-b", "regcred");
         await s.nextRound();
         assert.equal(s.cluster.read("team-b", "regcred"), undefined);
-        assert.equal(s.refresher.ready(), false);
-        assert.ok(s.events.some((e) => e.event === "secret-missing" && e.fields.namespace === "team-b"));
-        assert.ok(!s.cluster.requests().some((r) => r.startsWith("POST")), "the refresher cannot create Secrets");
+        assert.equal(s.refresher.ready(), true);
+        assert.ok(
+            s.events.some(
+                (e) => e.event === "secret-broken" && e.fields.reason === "missing" && e.fields.namespace === "team-b",
+            ),
+        );
+        assert.ok(
+            !s.cluster.requests().some((r) => r.startsWith("POST /api/v1/namespaces/team-b")),
+            "the refresher cannot create Secrets",
+        );
         // What `pulumi refresh` then `pulumi up` does: the component declares the empty Secret again.
         s.cluster.declareSecret("team-b", "regcred");
         await s.nextRound();
@@ -343,15 +535,50 @@ describe("token refresher on GKE (metadata server double)", () => {
         assert.equal(s.refresher.ready(), true);
     });
 
-    it("writes no token into a Secret the component did not create (no managed-by label)", async () => {
+    it("a Secret made immutable by its namespace: the write is rejected (422), reported, and the others stay fresh and ready", async () => {
+        const s = await setup({});
+        s.cluster.makeImmutable("team-b", "regcred");
+        await s.nextRound();
+        assert.equal(s.tokenIn("team-a", "regcred"), s.metadata.issued[1].token);
+        assert.equal(s.tokenIn("team-b", "regcred"), s.metadata.issued[0].token, "unchanged");
+        assert.ok(s.events.some((e) => e.event === "secret-broken" && e.fields.reason === "rejected"));
+        assert.equal(s.refresher.ready(), true);
+    });
+
+    it("still waits for the FIRST token of a Secret Pulumi just created: a transient failure there keeps it not ready, even beside a broken one", async () => {
+        const cluster = await newCluster();
+        for (const t of targets) cluster.declareSecret(t.namespace, t.secretName);
+        cluster.forbid("team-a", "regcred");
+        cluster.failNext("team-b", "regcred", 503);
+        const s = await setup({ cluster });
+        assert.equal(s.refresher.ready(), false);
+        assert.equal(await s.readyz(), 503);
+        assert.deepEqual(
+            (await s.statusz()).targets.map((t) => [t.namespace, t.state]),
+            [
+                ["team-a", "broken"],
+                ["team-b", "pending"],
+            ],
+        );
+        await s.nextRound();
+        assert.equal(tokenOf(cluster, "team-b"), s.metadata.issued[0].token);
+        assert.equal(s.refresher.ready(), true);
+    });
+
+    it("writes no token into a Secret without our managed-by label, or another component's (its owner label), and reports each", async () => {
         const cluster = await newCluster();
         cluster.declareSecret("team-a", "regcred", { "app.kubernetes.io/managed-by": "someone-else" });
-        cluster.declareSecret("team-b", "regcred");
+        cluster.declareSecret("team-b", "regcred", ourLabels(otherOwner));
         const t = await setup({ cluster });
         assert.equal(cluster.read("team-a", "regcred")!.config, '{"auths":{}}');
-        assert.equal(tokenOf(cluster, "team-b"), t.metadata.issued[0].token);
-        assert.ok(t.events.some((e) => e.event === "secret-not-ours" && e.fields.namespace === "team-a"));
-        assert.equal(t.refresher.ready(), false);
+        assert.equal(cluster.read("team-b", "regcred")!.config, '{"auths":{}}', "another component's Secret");
+        assert.deepEqual(
+            t.events.filter((e) => e.event === "secret-broken").map((e) => [e.fields.namespace, e.fields.reason]),
+            [
+                ["team-a", "notOurs"],
+                ["team-b", "notOurs"],
+            ],
+        );
     });
 });
 
@@ -366,21 +593,31 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
     const audience =
         "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/eks-pool/providers/eks";
 
-    it("exchanges the projected ServiceAccount token, re-reading it each round as the kubelet rotates it", async () => {
+    /** A refresher exchanging `tokenFile` at the STS double, which accepts `subjectToken()` for `audience`. */
+    async function federated(tokenFile: string, subjectToken: () => string, refresherAudience = audience) {
         const clock = new ManualClock();
-        const tokenFile = path.join(work, "token");
-        writeFileSync(tokenFile, "projected-jwt-1\n");
-        let projected = "projected-jwt-1";
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => projected });
+        const sts = await startStsDouble(clock.now, {
+            audience,
+            acceptsSubjectToken: (token) => token === subjectToken(),
+        });
         allDoubles.push(sts);
         running.push({ stop: () => sts.close() });
         const s = await setup({
             clock,
-            config: { identity: { source: "federation", audience, tokenFile } },
+            config: { identity: { source: "federation", audience: refresherAudience, tokenFile } },
             endpoints: { sts: sts.url },
         });
+        return { s, sts };
+    }
+
+    it("exchanges the projected ServiceAccount token for a devstorage.read_only token, re-reading it each round as the kubelet rotates it", async () => {
+        const tokenFile = path.join(work, "token");
+        writeFileSync(tokenFile, "projected-jwt-1\n");
+        let projected = "projected-jwt-1";
+        const { s, sts } = await federated(tokenFile, () => projected);
         assert.equal(s.metadata.requests, 0, "no metadata server outside GKE");
         assert.equal(s.tokenIn("team-a", "regcred"), sts.issued[0].token);
+        assert.deepEqual(sts.issued[0].scopes, [artifactRegistryScope]);
         writeFileSync(tokenFile, "projected-jwt-2\n");
         projected = "projected-jwt-2";
         await s.nextRound();
@@ -388,18 +625,25 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
         assert.equal(s.tokenIn("team-b", "regcred"), sts.issued[1].token);
     });
 
+    it("a projected token file it cannot read is a failed step, retried with backoff; the loop goes on", async () => {
+        const tokenFile = path.join(work, "token-later");
+        const { s, sts } = await federated(tokenFile, () => "jwt-later");
+        assert.ok(
+            s.events.some(
+                (e) => e.event === "token-failed" && e.fields.step === "projected-token" && e.fields.code === "ENOENT",
+            ),
+        );
+        assert.equal(s.clock.nextWakeInMs, 1_000);
+        writeFileSync(tokenFile, "jwt-later");
+        await s.nextRound();
+        assert.equal(s.tokenIn("team-a", "regcred"), sts.issued[0].token);
+        assert.ok(!s.events.some((e) => e.event === "crashed"));
+    });
+
     it("a refused exchange (wrong audience) is retried with backoff and writes nothing", async () => {
-        const clock = new ManualClock();
         const tokenFile = path.join(work, "token-wrong");
         writeFileSync(tokenFile, "jwt");
-        const sts = await startStsDouble(clock.now, { audience, subjectToken: () => "jwt" });
-        allDoubles.push(sts);
-        running.push({ stop: () => sts.close() });
-        const s = await setup({
-            clock,
-            config: { identity: { source: "federation", audience: `${audience}-other`, tokenFile } },
-            endpoints: { sts: sts.url },
-        });
+        const { s, sts } = await federated(tokenFile, () => "jwt", `${audience}-other`);
         assert.equal(sts.issued.length, 0);
         assert.ok(
             s.events.some(
@@ -410,13 +654,14 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
         assert.equal(s.clock.nextWakeInMs, 1_000);
     });
 
-    it("impersonates the service account: the Secret holds the IAM Credentials token, not the caller's", async () => {
+    /** A refresher on GKE impersonating an account through the IAM Credentials double, whose clock is `skewMs` from the pod's. */
+    async function impersonating(skewMs: number) {
         const clock = new ManualClock();
         const metadata = await startMetadataServerDouble(clock.now);
         const email = "puller@example-project.iam.gserviceaccount.com";
-        const iam = await startIamCredentialsDouble(clock.now, {
+        const iam = await startIamCredentialsDouble(() => clock.now() + skewMs, {
             email,
-            trusted: () => metadata.issued.map((t) => t.token),
+            trusted: () => metadata.issued,
         });
         allDoubles.push(iam);
         running.push({ stop: () => iam.close() });
@@ -426,15 +671,43 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
             config: { impersonate: email },
             endpoints: { iamCredentials: iam.url },
         });
+        return { s, iam, metadata };
+    }
+
+    it("impersonates the service account: the Secret holds the IAM Credentials token (devstorage.read_only), not the caller's (cloud-platform, never written)", async () => {
+        const { s, iam, metadata } = await impersonating(0);
         assert.deepEqual(iam.refusals, []);
         assert.equal(s.tokenIn("team-a", "regcred"), iam.issued[0].token);
         assert.notEqual(iam.issued[0].token, metadata.issued[0].token);
+        assert.deepEqual(iam.issued[0].scopes, [artifactRegistryScope]);
+        assert.deepEqual(metadata.issued[0].scopes, ["https://www.googleapis.com/auth/cloud-platform"]);
         iam.failNext(503);
         await s.nextRound();
         assert.equal(s.clock.nextWakeInMs, 1_000);
         await s.nextRound();
         assert.equal(s.tokenIn("team-a", "regcred"), iam.issued[1].token);
     });
+
+    for (const [skewMinutes, what] of [
+        [10, "ahead of"],
+        [-50, "behind"],
+    ] as const) {
+        it(`schedules by Google's clock when the pod's clock is ${Math.abs(skewMinutes)} minutes ${what === "ahead of" ? "behind" : "ahead of"} Google's (the answer's Date header): refresh after 20 minutes, annotation in Google's time`, async () => {
+            const { s, iam } = await impersonating(skewMinutes * 60_000);
+            assert.equal(s.tokenIn("team-a", "regcred"), iam.issued[0].token);
+            assert.equal(s.clock.nextWakeInMs, 1_200_000, "a third of the token's real hour");
+            assert.equal(
+                s.cluster.read("team-a", "regcred")!.annotations[ownershipKeys.tokenExpiresAt],
+                new Date(iam.issued[0].expiresAtMs).toISOString(),
+            );
+            const status = s.refresher.status().get("team-a/regcred")!;
+            assert.deepEqual(
+                status,
+                { state: "written", expiresAtMs: s.clock.now() + 3_600_000 },
+                "valid for the real hour",
+            );
+        });
+    }
 });
 
 describe("token refresher logs", () => {

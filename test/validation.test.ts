@@ -8,7 +8,18 @@ import { sampleArgs } from "./support/component";
 const gcp = sampleArgs().gcp!;
 
 const cases: Refusal[] = [
-    ["no namespaces", sampleArgs({ namespaces: [] }), "namespaces", /^namespaces must name at least one namespace$/],
+    [
+        "an empty list of namespaces",
+        sampleArgs({ namespaces: [] }),
+        "namespaces",
+        /^namespaces must name at least one namespace to hold the Secret; it is empty \(only gcp.credential "gkeNode" takes none\)$/,
+    ],
+    [
+        "no namespaces at all",
+        sampleArgs({ namespaces: undefined }),
+        "namespaces",
+        /^namespaces is required: at least one namespace to hold the Secret; it is not set \(only gcp.credential "gkeNode" takes none\)$/,
+    ],
     [
         "a namespace that is not an RFC 1123 label",
         sampleArgs({ namespaces: ["team-a", "Team_B"] }),
@@ -59,10 +70,16 @@ const cases: Refusal[] = [
         /repeats an earlier entry/,
     ],
     [
-        "no registries",
+        "an empty list of registries",
         sampleArgs({ registries: [] }),
         "registries",
-        /^registries must name at least one registry host$/,
+        /^registries must name at least one registry host to write the credential for; it is empty/,
+    ],
+    [
+        "no registries at all",
+        sampleArgs({ registries: undefined }),
+        "registries",
+        /^registries is required: at least one registry host to write the credential for; it is not set/,
     ],
     ["a registry with a scheme", sampleArgs({ registries: ["https://gcr.io"] }), "registries[0]", /without a scheme/],
     ["a registry with a path", sampleArgs({ registries: ["gcr.io/my-project"] }), "registries[0]", /without a path/],
@@ -95,13 +112,13 @@ const cases: Refusal[] = [
         "both serviceAccountId and serviceAccountEmail",
         sampleArgs({ gcp: { ...gcp, serviceAccountEmail: "a@b.iam.gserviceaccount.com" } }),
         "gcp.serviceAccountId",
-        /or gcp.serviceAccountEmail must be given, not both/,
+        /^gcp.serviceAccountId or gcp.serviceAccountEmail: exactly one is required; both are set \(/,
     ],
     [
         "neither serviceAccountId nor serviceAccountEmail",
         sampleArgs({ gcp: { project: "example-project", repositories: gcp.repositories } }),
         "gcp.serviceAccountId",
-        /or gcp.serviceAccountEmail must be given, not both/,
+        /^gcp.serviceAccountId or gcp.serviceAccountEmail: exactly one is required; neither is set \(/,
     ],
     [
         "a malformed service account email",
@@ -124,6 +141,12 @@ const cases: Refusal[] = [
         /Artifact Registry location/,
     ],
     [
+        "a repository without a location",
+        sampleArgs({ gcp: { ...gcp, repositories: [{ repository: "asia.gcr.io" } as never] } }),
+        "gcp.repositories[0].location",
+        /^gcp.repositories\[0\].location is required; it is not set$/,
+    ],
+    [
         "a repository listed twice",
         sampleArgs({ gcp: { ...gcp, repositories: [gcp.repositories![0], gcp.repositories![0]] } }),
         "gcp.repositories[1]",
@@ -133,17 +156,18 @@ const cases: Refusal[] = [
         "no gcp at all (nor credentials)",
         sampleArgs({ gcp: undefined as never }),
         "gcp",
-        /^gcp or credentials is required/,
+        /^gcp or credentials: exactly one is required; neither is set/,
     ],
     [
         "an attachMode that is neither merge nor patch",
-        sampleArgs({ attachMode: "replace" }),
+        // as a JavaScript program or another language may send it (TypeScript refuses it at compile time)
+        sampleArgs({ attachMode: "replace" as never }),
         "attachMode",
         /^attachMode must be one of "merge", "patch"/,
     ],
     [
         "an attachMode only known later",
-        sampleArgs({ attachMode: pulumi.output("merge") as unknown as string }),
+        sampleArgs({ attachMode: pulumi.output("merge") as never }),
         "attachMode",
         /as a plain string known when the program runs/,
     ],

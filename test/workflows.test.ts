@@ -19,6 +19,17 @@ const source = fs.readFileSync(path.join(workflowsDir, "pulumi.yml"), "utf8");
 const workflow = YAML.parse(source);
 const jobs = workflow.jobs;
 const step = (job: string, action: string) => jobs[job].steps.find((s: any) => String(s.uses).startsWith(`${action}@`));
+/** Every `uses:` line: the action, the commit it is pinned to and the release named beside it. */
+const pins = [...source.matchAll(/uses: ([^\s@]+)@(\S+)(?: # (\S+))?/g)].map(([, action, ref, release]) => ({
+    action,
+    ref,
+    release,
+}));
+/** `action@vMAJOR` of a step, from the release its pinned commit carries. */
+const named = (uses: string) => {
+    const pin = pins.find((p) => uses === `${p.action}@${p.ref}`)!;
+    return `${pin.action}@${pin.release.split(".")[0]}`;
+};
 
 describe("actionlint", () => {
     it("finds nothing in any workflow", async () => {
@@ -64,6 +75,19 @@ describe("actionlint", () => {
 });
 
 describe("the workflow", () => {
+    it("pins every action by a full commit SHA, with the release it was taken from beside it (jobs hold id-token: write)", () => {
+        assert.equal(pins.length, (source.match(/uses:/g) ?? []).length);
+        assert.ok(pins.length >= 10, `${pins.length} uses`);
+        for (const pin of pins) {
+            assert.match(pin.ref, /^[0-9a-f]{40}$/, `${pin.action} is pinned by a commit, not a tag or branch`);
+            assert.match(pin.release ?? "", /^v\d+\.\d+\.\d+$/, `${pin.action} names its release`);
+        }
+        // One commit per action: the same action is never pinned to two commits.
+        for (const action of new Set(pins.map((p) => p.action))) {
+            assert.equal(new Set(pins.filter((p) => p.action === action).map((p) => p.ref)).size, 1, action);
+        }
+    });
+
     it("runs on pull requests to main and on pushes to main", () => {
         assert.deepEqual(workflow.on, { pull_request: { branches: ["main"] }, push: { branches: ["main"] } });
     });
@@ -75,14 +99,16 @@ describe("the workflow", () => {
             cwd: repo,
             env: { ...process.env, GITHUB_OUTPUT: output },
         });
-        assert.deepEqual(JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")), stackNames(repo));
-        assert.deepEqual(stackNames(repo), ["dev", "eks", "gke", "prod"]);
+        // The shell's glob order ("gke-node" before "gke": '-' sorts before '.'); the matrix ignores order.
+        const listed = JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")) as string[];
+        assert.deepEqual(listed.sort(), stackNames(repo));
+        assert.deepEqual(stackNames(repo), ["dev", "eks", "gke", "gke-node", "prod"]);
         assert.equal(jobs.stack.strategy.matrix.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
     });
 
     it("previews every stack with --diff on pull requests and comments the result on the PR", () => {
         const pulumi = step("stack", "pulumi/actions");
-        assert.equal(pulumi.uses, "pulumi/actions@v6");
+        assert.equal(named(pulumi.uses), "pulumi/actions@v6");
         assert.equal(pulumi.with.command, "${{ github.event_name == 'push' && 'up' || 'preview' }}");
         assert.equal(pulumi.with.diff, true);
         assert.equal(pulumi.with["comment-on-pr"], "${{ github.event_name == 'pull_request' }}");
@@ -120,7 +146,7 @@ describe("the workflow", () => {
         assert.equal(test.needs, undefined);
         assert.doesNotMatch(JSON.stringify(test), /secrets\.|vars\.|auth/);
         assert.deepEqual(
-            test.steps.map((s: any) => s.run ?? s.uses),
+            test.steps.map((s: any) => s.run ?? named(s.uses)),
             [
                 "actions/checkout@v4",
                 "actions/setup-node@v4",
@@ -143,7 +169,7 @@ describe("the workflow", () => {
         const modules = fs
             .readdirSync(path.join(repo, "test/engine"))
             .filter((entry) => fs.existsSync(path.join(repo, "test/engine", entry, "go.mod")));
-        assert.deepEqual(modules, ["containerd", "k8s", "pause", "provider", "pulumi", "yaml"]);
+        assert.deepEqual(modules, ["cni", "containerd", "k8s", "pause", "provider", "pulumi", "yaml"]);
         for (const module of modules) {
             const goLine = /^go (\d+\.\d+)/m.exec(
                 fs.readFileSync(path.join(repo, "test/engine", module, "go.mod"), "utf8"),

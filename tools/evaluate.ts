@@ -17,6 +17,17 @@ export interface Evaluation {
     warnings: string[];
 }
 
+/**
+ * Secret outputs a provider computes during `pulumi up` that the program encodes into a document the
+ * plan shows the shape of: a key's `privateKey` becomes the password in each docker config. In a
+ * preview they are unknown, so the program could not encode anything; the plan hands it this stand-in
+ * instead, which stays a secret and is never printed (plan-format masks every credential field), so
+ * the hosts and usernames around it can be reviewed.
+ */
+const computedSecretStandIns: Record<string, Record<string, string>> = {
+    "gcp:serviceaccount/key:Key": { privateKey: "stand-in for the key Google Cloud creates during pulumi up" },
+};
+
 /** How the SDK prints `pulumi.log.warn` when no engine takes it (the mocks have none; @pulumi/pulumi log/index.js). */
 const runtimeWarning = "warning: [runtime] ";
 
@@ -29,7 +40,10 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
     await pulumi.runtime.setMocks(
         {
             // In a preview a provider echoes the inputs it was given and leaves what it computes unknown.
-            newResource: (args) => ({ id: undefined, state: args.inputs as Record<string, unknown> }),
+            newResource: (args) => ({
+                id: undefined,
+                state: { ...(args.inputs as Record<string, unknown>), ...computedSecretStandIns[args.type] },
+            }),
             call: (args) => args.inputs as Record<string, unknown>,
         },
         stack.project,

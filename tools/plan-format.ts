@@ -1,10 +1,14 @@
 /**
  * Pure formatting of a recorded evaluation: the resource tree, the order the engine would follow, the
  * cloud resources' inputs and the Kubernetes objects as YAML. Every secret prints as {@link masked},
- * whatever it holds, and every value only the cloud can know prints as {@link unknown}.
+ * whatever it holds, and every value only the cloud can know prints as {@link unknown}. Two things are
+ * summarised for review: a docker config Secret shows its shape (hosts, usernames) with every
+ * credential masked, and program code in a ConfigMap shows its size and sha256 (the `--out` files
+ * keep the full text).
  */
+import { createHash } from "node:crypto";
 import * as YAML from "yaml";
-import { isSecretValue, unknownValue, type Registration } from "./recording-monitor";
+import { isSecretValue, reveal, unknownValue, type Registration } from "./recording-monitor";
 
 /** What a secret value prints as (the Pulumi CLI's own word for it). */
 export const masked = "[secret]";
@@ -45,8 +49,13 @@ export interface Step {
     /** 1 for resources that wait for nothing; otherwise one more than the latest step they wait for. */
     step: number;
     registration: Registration;
-    /** Names of the resources it waits for. */
+    /** The resources it waits for, each as `Kind name` (one resource name may be several kinds'), sorted. */
     after: string[];
+}
+
+/** The last part of a type token: `kubernetes:core/v1:Namespace` is a `Namespace`. */
+export function kindOf(type: string): string {
+    return type.slice(type.lastIndexOf(":") + 1);
 }
 
 /**
@@ -71,9 +80,9 @@ export function dependencyOrder(registrations: Registration[]): Step[] {
         .map((registration) => ({
             step: stepOf(registration, new Set()),
             registration,
-            after: registration.dependencies
+            after: [...new Set(registration.dependencies)]
                 .filter((urn) => byUrn.has(urn))
-                .map((urn) => byUrn.get(urn)!.name)
+                .map((urn) => `${kindOf(byUrn.get(urn)!.type)} ${byUrn.get(urn)!.name}`)
                 .sort(),
         }))
         .sort((a, b) => a.step - b.step);
@@ -86,8 +95,48 @@ export interface KubernetesObject {
     yaml: string;
 }
 
+/** The fields of a docker config entry that name, not authenticate: shown; every other field is masked. */
+const dockerConfigNames = new Set(["username", "email"]);
+
+/**
+ * The shape of a `kubernetes.io/dockerconfigjson` Secret's `data` (a secret): the decoded document with
+ * the registry hosts, usernames and emails as they are and every other field (`password`, `auth`,
+ * tokens) {@link masked}. `undefined` when the data is not known or not a docker config.
+ */
+export function dockerConfigShape(data: unknown): unknown {
+    const encoded = reveal(reveal<Record<string, unknown> | undefined>(data)?.[".dockerconfigjson"]);
+    if (typeof encoded !== "string" || encoded === unknownValue) return undefined;
+    let document: { auths?: Record<string, Record<string, unknown>> };
+    try {
+        document = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as typeof document;
+    } catch {
+        return undefined;
+    }
+    if (typeof document?.auths !== "object" || document.auths === null) return undefined;
+    const shown = (entry: Record<string, unknown> | null): Record<string, string> =>
+        Object.fromEntries(
+            Object.entries(entry ?? {}).map(([field, value]) => [
+                field,
+                dockerConfigNames.has(field) && typeof value === "string" ? value : masked,
+            ]),
+        );
+    const auths = Object.entries(document.auths).map(([host, entry]) => [host, shown(entry)] as const);
+    return { ".dockerconfigjson": { auths: Object.fromEntries(auths) } };
+}
+
+/** Program code a ConfigMap carries (`*.js`): its size and digest, so the plan stays readable. */
+export function codeSummary(text: string): string {
+    const sha256 = createHash("sha256").update(text, "utf8").digest("hex");
+    return `(code: ${Buffer.byteLength(text, "utf8")} bytes, sha256 ${sha256}; --out DIR writes the full text)`;
+}
+
+export interface ObjectOptions {
+    /** Write program code in ConfigMaps in full (for `--out` files) rather than as {@link codeSummary}. */
+    fullCode?: boolean;
+}
+
 /** Every Kubernetes object the stack declares, as the YAML the provider would send (masked). */
-export function kubernetesObjects(registrations: Registration[]): KubernetesObject[] {
+export function kubernetesObjects(registrations: Registration[], options: ObjectOptions = {}): KubernetesObject[] {
     const used = new Set<string>();
     return registrations
         .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
@@ -97,7 +146,18 @@ export function kubernetesObjects(registrations: Registration[]): KubernetesObje
                 apiVersion?: unknown;
                 kind?: unknown;
                 metadata?: { name?: string; namespace?: string };
+                data?: unknown;
             };
+            const shape = kind === "Secret" ? dockerConfigShape(r.inputs.data) : undefined;
+            if (shape !== undefined) rest.data = shape;
+            if (kind === "ConfigMap" && !options.fullCode && typeof rest.data === "object" && rest.data !== null) {
+                rest.data = Object.fromEntries(
+                    Object.entries(rest.data).map(([file, text]) => [
+                        file,
+                        /\.[cm]?js$/.test(file) && typeof text === "string" ? codeSummary(text) : text,
+                    ]),
+                );
+            }
             const object = { apiVersion, kind, metadata, ...rest };
             const base = [metadata?.namespace, String(kind).toLowerCase(), metadata?.name]
                 .filter((p) => p !== undefined)
@@ -110,8 +170,11 @@ export function kubernetesObjects(registrations: Registration[]): KubernetesObje
                 ...(patch
                     ? ["# A server-side apply patch: only these fields are applied to the existing object."]
                     : []),
+                ...(shape !== undefined
+                    ? [`# data shown decoded, for review: hosts and usernames as they are, every credential ${masked}.`]
+                    : []),
             ];
-            return { fileName, yaml: `${header.join("\n")}\n${YAML.stringify(object)}` };
+            return { fileName, yaml: `${header.join("\n")}\n${YAML.stringify(object, { lineWidth: 0 })}` };
         });
 }
 
@@ -167,6 +230,11 @@ export interface PlanInput {
     warnings?: string[];
 }
 
+/** `1 step`, `2 steps`. */
+function counted(count: number, noun: string): string {
+    return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /** The whole plan as text. */
 export function formatPlan({ project, stack, registrations, outputs, warnings = [] }: PlanInput): string {
     const steps = dependencyOrder(registrations);
@@ -184,7 +252,7 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
         `Resources (${registrations.length}):`,
         ...resourceTree(registrations).map((line) => `  ${line}`),
         "",
-        `Dependency order (${steps.length} resources in ${new Set(steps.map((s) => s.step)).size} steps; one step's resources go in parallel):`,
+        `Dependency order (${counted(steps.length, "resource")} in ${counted(new Set(steps.map((s) => s.step)).size, "step")}; one step's resources go in parallel):`,
         ...steps.map(
             ({ step, registration, after }) =>
                 `  ${String(step).padStart(width)}. ${registration.type}  ${registration.name}${after.length ? `  (after ${after.join(", ")})` : ""}`,

@@ -3,9 +3,11 @@
  * for a stack, offline. Evaluates the real program (Pulumi.yaml `main`, index.ts here) with the
  * stack's config (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock engine in preview
  * mode, then prints the resource tree, the dependency order, the cloud resources' inputs and the
- * Kubernetes objects; `--out DIR` also writes one YAML file per object. Secrets are masked.
+ * Kubernetes objects (program code as its size and sha256); `--out DIR` also writes one YAML file per
+ * object, code in full. Secrets are masked; a docker config shows its hosts and usernames.
  * A key of the project's config namespace that Pulumi.yaml does not declare is a warning naming the
- * nearest declared key; `--strict` makes it an error.
+ * nearest declared key (and part of the error when the key it replaced is missing); `--strict` makes
+ * it an error.
  * Exit status: 0 planned, 1 the config or the program is wrong, 2 the command line is wrong.
  */
 import * as fs from "node:fs";
@@ -14,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { configErrorMessage } from "./config-keys";
 import { evaluateProgram } from "./evaluate";
 import { formatPlan, kubernetesObjects } from "./plan-format";
-import { ConfigError, readStackConfig, stackNames, type StackConfig } from "./stack-config-files";
+import { ConfigError, readStackConfig, stackNames, undeclaredKeyProblem, type StackConfig } from "./stack-config-files";
 
 const usage = "usage: npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR] [--strict]";
 
@@ -61,17 +63,15 @@ async function main(): Promise<number> {
     let stack: StackConfig | undefined;
     try {
         stack = readStackConfig(options.dir, options.stack);
-        for (const { key, nearest } of stack.undeclared) {
-            const hint = nearest === undefined ? "" : `; did you mean ${nearest}?`;
-            const problem = `Pulumi.${stack.stack}.yaml: ${key} is not declared in Pulumi.yaml, so the program never reads it${hint}`;
-            console.error(`${options.strict ? "error" : "warning"}: ${problem}`);
+        for (const undeclared of stack.undeclared) {
+            console.error(`${options.strict ? "error" : "warning"}: ${undeclaredKeyProblem(stack.stack, undeclared)}`);
         }
         if (options.strict && stack.undeclared.length > 0) return 1;
         const evaluation = await evaluateProgram(path.join(options.dir, stack.main), stack);
         process.stdout.write(formatPlan({ project: stack.project, stack: stack.stack, ...evaluation }));
         if (options.out !== undefined) {
             fs.mkdirSync(options.out, { recursive: true });
-            const objects = kubernetesObjects(evaluation.registrations);
+            const objects = kubernetesObjects(evaluation.registrations, { fullCode: true });
             for (const { fileName, yaml } of objects) fs.writeFileSync(path.join(options.out, fileName), yaml);
             console.log(`Wrote ${objects.length} Kubernetes object files to ${options.out}`);
         }

@@ -1,8 +1,8 @@
 /**
  * What the Pulumi engine receives for each resource, read off the monitor of the SDK's mock engine
- * (`pulumi.runtime.setMocks`). Parent, dependencies, property dependencies and
- * `additionalSecretOutputs` are only visible there (FACTS.md section 4), and so are inputs exactly as
- * they are sent: secrets still wrapped and values only the cloud can know still unknown.
+ * (`pulumi.runtime.setMocks`). Parent, dependencies, property dependencies and `additionalSecretOutputs` are
+ * only visible there (docs/facts.md#pulumi-behaviours-the-tests-rely-on), and so are inputs exactly as they are
+ * sent: secrets still wrapped and values only the cloud can know still unknown.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";

@@ -89,11 +89,18 @@ export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDoc
     for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
         config[qualify(key)] = configString(qualify(key), value, stack);
     }
+    // A typo REPLACES the key it was meant to be, which then goes missing: name the typo with it.
+    const declared = [...declarations.keys()];
+    const undeclared = Object.keys(stackDoc.config ?? {})
+        .map(qualify)
+        .filter((key) => key.startsWith(`${project}:`) && !declarations.has(key))
+        .map((key) => ({ key, nearest: nearestKey(key, declared) }));
     for (const [key, declaration] of declarations) {
         if (!(key in config)) {
+            const typos = undeclared.filter((u) => u.nearest === key).map((u) => `; ${undeclaredKeyProblem(stack, u)}`);
             throw new ConfigError(
                 key,
-                `Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)`,
+                `Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)${typos.join("")}`,
             );
         }
         const problem = typeProblem(declaration, config[key]);
@@ -101,12 +108,13 @@ export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDoc
             throw new ConfigError(key, `Stack '${stack}' configuration value '${key}' ${problem}`);
     }
     const main = typeof projectDoc.main === "string" ? projectDoc.main : "index.ts";
-    const declared = [...declarations.keys()];
-    const undeclared = Object.keys(stackDoc.config ?? {})
-        .map(qualify)
-        .filter((key) => key.startsWith(`${project}:`) && !declarations.has(key))
-        .map((key) => ({ key, nearest: nearestKey(key, declared) }));
     return { project, main, stack, config, undeclared };
+}
+
+/** What is wrong with a key the stack file sets but Pulumi.yaml does not declare, and the likely fix. */
+export function undeclaredKeyProblem(stack: string, { key, nearest }: StackConfig["undeclared"][number]): string {
+    const hint = nearest === undefined ? "" : `; did you mean ${nearest}?`;
+    return `Pulumi.${stack}.yaml: ${key} is not declared in Pulumi.yaml, so the program never reads it${hint}`;
 }
 
 /** The candidate with the fewest single-character edits from `key`, if one is closer than a rewrite. */

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real binaries test/engine needs, from the Go module proxy only, into .engine/bin
 # (gitignored). Go's own module and build caches make a second run a no-op (Go skips a link whose
-# output already carries the same build ID). Usage: test/engine/build.sh [k8s] [pulumi] [hosts] [provider] [yaml] [containerd] (all by default)
+# output already carries the same build ID).
+# Usage: test/engine/build.sh [k8s] [pulumi] [hosts] [provider] [yaml] [containerd] [cluster] (all by default)
+# RESOLVE_ONLY=1: each target only downloads and locates every module and package it needs, compiling
+# nothing: what an empty module cache must get right (test/engine/cold-build.test.ts runs it that way).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$root/.engine/bin"
@@ -21,19 +24,57 @@ module_dir() {
 	echo "$dir"
 }
 
-k8s() {
-	# Without a version the API server reports 0.0 and the Pulumi provider refuses it as too old
-	# (k8s hack/lib/version.sh sets these same variables for release builds).
-	local v=v1.37.2 pkg flags=""
-	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		flags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitVersion=$v -X $pkg.gitTreeState=clean"
+# `go build FLAGS -- PACKAGES`, or with RESOLVE_ONLY the same packages' `go list -deps` (same tags):
+# every module they import is downloaded and found, nothing is compiled.
+gobuild() {
+	local flags=() tags=()
+	while [ "$1" != -- ]; do
+		[ "$1" = -tags ] && tags=(-tags "$2")
+		flags+=("$1")
+		shift
 	done
+	shift
+	if [ -n "${RESOLVE_ONLY:-}" ]; then go list -deps "${tags[@]}" "$@" >/dev/null; else go build "${flags[@]}" "$@"; fi
+}
+
+k8s_version=v1.37.2
+# Without a version the API server reports 0.0 and the Pulumi provider refuses it as too old
+# (k8s hack/lib/version.sh sets these same variables for release builds).
+k8s_ldflags() {
+	local pkg flags="-s -w"
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		flags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitVersion=$k8s_version -X $pkg.gitTreeState=clean"
+	done
+	echo "$flags"
+}
+
+k8s() {
 	cd "$root/test/engine/k8s"
-	stamp "kube-apiserver, kube-controller-manager, kubelet ($v), etcd"
-	go build -trimpath -ldflags "-s -w$flags" -o "$out/" \
+	stamp "kube-apiserver, kube-controller-manager, kubelet ($k8s_version), etcd"
+	gobuild -trimpath -ldflags "$(k8s_ldflags)" -o "$out/" -- \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kubelet
-	go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+	gobuild -trimpath -ldflags "-s -w" -o "$out/etcd" -- go.etcd.io/etcd/server/v3
+}
+
+cluster() {
+	# What makes the control plane and node a cluster that runs ordinary pods
+	# (test/support/pod-network.ts): kube-scheduler and kube-proxy from the same wrapper module as the
+	# API server (after `k8s`, Go's build cache holds nearly all of it), and the CNI reference plugins
+	# into their own folder, which containerd's CNI plugin searches (never on any PATH).
+	cd "$root/test/engine/k8s"
+	stamp "kube-scheduler, kube-proxy ($k8s_version)"
+	gobuild -trimpath -ldflags "$(k8s_ldflags)" -o "$out/" -- \
+		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy
+	local v=v1.10.0
+	cd "$root/test/engine/cni"
+	stamp "CNI plugins bridge, host-local, loopback $v"
+	mkdir -p "$root/.engine/cni"
+	gobuild -trimpath -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$v" \
+		-o "$root/.engine/cni/" -- \
+		github.com/containernetworking/plugins/plugins/main/bridge \
+		github.com/containernetworking/plugins/plugins/ipam/host-local \
+		github.com/containernetworking/plugins/plugins/main/loopback
 }
 
 pulumi() {
@@ -41,9 +82,9 @@ pulumi() {
 	local v=v3.274.1
 	cd "$root/test/engine/pulumi"
 	stamp "pulumi CLI $v"
-	go build -trimpath -tags osusergo,grpcnotrace \
+	gobuild -trimpath -tags osusergo,grpcnotrace \
 		-ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
-		-o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+		-o "$out/pulumi" -- github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 	# The official CLI archive ships @pulumi/pulumi's own dynamic-provider launcher next to the binary.
 	install -m 0755 "$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$out/"
 }
@@ -59,9 +100,17 @@ provider() {
 	rm -rf pulumi-resource-kubernetes
 	cp -r "$src/cmd/pulumi-resource-kubernetes" .
 	chmod -R u+w pulumi-resource-kubernetes
-	(cd pulumi-resource-kubernetes && VERSION=$v go run ./generate.go)
-	go build -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$v" \
-		-o "$root/.engine/plugins/pulumi-resource-kubernetes" ./pulumi-resource-kubernetes
+	if [ -n "${RESOLVE_ONLY:-}" ]; then
+		# The generator's imports; then the plugin's, with its two generated files standing in as copies
+		# of their sources (what they hold does not change what the package imports).
+		go list -deps ./pulumi-resource-kubernetes/generate.go >/dev/null
+		cp pulumi-resource-kubernetes/schema.json pulumi-resource-kubernetes/schema-embed.json
+		cp pulumi-resource-kubernetes/terraform-mapping.json pulumi-resource-kubernetes/terraform-mapping-embed.json
+	else
+		(cd pulumi-resource-kubernetes && VERSION=$v go run ./generate.go)
+	fi
+	gobuild -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$v" \
+		-o "$root/.engine/plugins/pulumi-resource-kubernetes" -- ./pulumi-resource-kubernetes
 }
 
 yaml() {
@@ -70,8 +119,8 @@ yaml() {
 	local v=v1.25.0
 	cd "$root/test/engine/yaml"
 	stamp "pulumi-language-yaml $v"
-	go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$v" \
-		-o "$out/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+	gobuild -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$v" \
+		-o "$out/pulumi-language-yaml" -- github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 }
 
 hosts() {
@@ -87,9 +136,9 @@ hosts() {
 	stamp "pulumi-language-nodejs, pulumi-language-python $v from $src"
 	local lang
 	for lang in nodejs python; do
-		(cd "$src/pulumi-language-$lang" && go build -trimpath \
+		(cd "$src/pulumi-language-$lang" && gobuild -trimpath \
 			-ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
-			-o "$out/pulumi-language-$lang" .)
+			-o "$out/pulumi-language-$lang" -- .)
 	done
 	install -m 0755 "$src/pulumi-language-python/pulumi-language-python-exec" "$out/"
 }
@@ -100,17 +149,17 @@ containerd() {
 	local v=v2.4.2
 	cd "$root/test/engine/containerd"
 	stamp "containerd $v, containerd-shim-runc-v2, ctr, pause"
-	go build -trimpath \
-		-ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$v" -o "$out/" \
+	gobuild -trimpath \
+		-ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$v" -o "$out/" -- \
 		github.com/containerd/containerd/v2/cmd/containerd \
 		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
 		github.com/containerd/containerd/v2/cmd/ctr
 	cd "$root/test/engine/pause"
-	go build -trimpath -ldflags "-s -w" -o "$out/pause" .
+	gobuild -trimpath -ldflags "-s -w" -o "$out/pause" -- .
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi hosts provider yaml containerd)
+[ ${#targets[@]} -gt 0 ] || targets=(k8s pulumi hosts provider yaml containerd cluster)
 for t in "${targets[@]}"; do
 	start=$(date +%s)
 	"$t"

@@ -1,7 +1,7 @@
 /**
  * The component's own `kubeconfig` argument with the REAL engine and a REAL kube-apiserver (as in
- * test/engine/real-engine.test.ts): a program in a project that installed the package's tarball passes
- * the cluster's kubeconfig to the component, and the stack sets no `kubernetes:` config at all (in
+ * test/engine/typescript-project.test.ts, through the `pulumi` CLI): the user's program in a project
+ * that installed the package's tarball passes the cluster's kubeconfig to the component, and the stack sets no `kubernetes:` config at all (in
  * particular not `kubernetes:enableSecretMutable`) while the engine's ambient kubeconfig leads nowhere.
  * So the Secrets reach the cluster only through the child Kubernetes provider the component makes from
  * the argument, the "merge" entries only through the argument itself, and an in-place rotation shows
@@ -12,14 +12,14 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import type * as automation from "@pulumi/pulumi/automation";
 import {
     assertStateHoldsNone,
     dockerConfigOf,
     clusterState,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
-import { installEngineProject, type EngineProject } from "../support/engine-project";
+import { installTypeScriptProject, type TypeScriptProject } from "../support/engine-project";
+import { changed, type PulumiCli } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
 const namespaces = ["arg-a", "arg-b"];
@@ -31,56 +31,29 @@ const secondPassword = "second-password-e5a9f2";
 let cluster: RealCluster;
 let core: CoreV1Api;
 let inCluster: ReturnType<typeof clusterState>;
-let project: EngineProject;
-let stack: automation.Stack;
-/** The same program without the argument: the control that the engine's own connection leads nowhere. */
-let control: automation.Stack;
-
-/** The program another project writes: the cluster's kubeconfig given to the component itself (or not). */
-function program(project: EngineProject, withKubeconfig = true) {
-    return () => {
-        const pulumi = project.require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const { RegistryPullSecret } = project.require("registry-pull-secret") as typeof import("../../components");
-        const config = new pulumi.Config();
-        const pull = new RegistryPullSecret("regcred", {
-            namespaces,
-            registries: [registry],
-            credentials: { username, password: config.requireSecret("registryPassword") },
-            kubeconfig: withKubeconfig ? config.requireSecret("clusterKubeconfig") : undefined,
-        });
-        return Promise.resolve({ secretName: pull.secretName });
-    };
-}
+let project: TypeScriptProject;
+let pulumi: PulumiCli;
 
 before(async () => {
     cluster = await startRealCluster();
     core = await coreApi(cluster.kubeconfig);
     inCluster = clusterState(core);
     for (const namespace of namespaces) await core.createNamespace({ body: { metadata: { name: namespace } } });
-    project = await installEngineProject();
+    project = installTypeScriptProject();
+    pulumi = project.cli;
     // The engine's own kubeconfig, which the default Kubernetes provider would use, leads nowhere.
-    const ambient = path.join(project.dir, "ambient-kubeconfig");
-    writeFileSync(ambient, withContextLeadingNowhere(cluster.kubeconfig));
-    const createStack = async (stackName: string, withKubeconfig: boolean) => {
-        const created = await project.automation.LocalWorkspace.createOrSelectStack(
-            { stackName, projectName: "registry-pull-secret", program: program(project, withKubeconfig) },
-            {
-                workDir: project.dir,
-                pulumiCommand: project.pulumi,
-                envVars: { ...project.env, KUBECONFIG: ambient },
-                projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
-                secretsProvider: "passphrase",
-            },
-        );
-        await created.setAllConfig({
-            // A current context that is the cluster's own: the component's argument needs no `context`.
-            clusterKubeconfig: { value: cluster.kubeconfig, secret: true },
-            registryPassword: { value: firstPassword, secret: true },
-        });
-        return created;
-    };
-    control = await createStack("no-argument", false);
-    stack = await createStack("arg", true);
+    pulumi.env.KUBECONFIG = path.join(project.dir, "ambient-kubeconfig");
+    writeFileSync(pulumi.env.KUBECONFIG, withContextLeadingNowhere(cluster.kubeconfig));
+    // Two stacks of the same program: `arg` names the cluster for the component, the control does not.
+    for (const stack of ["no-argument", "arg"]) {
+        await pulumi.must(["stack", "init", stack]);
+        await pulumi.must(["config", "set", "namespaces", JSON.stringify(namespaces)]);
+        await pulumi.must(["config", "set", "--path", "registries[0]", registry]);
+        await pulumi.must(["config", "set", "registryUsername", username]);
+        await pulumi.must(["config", "set", "--secret", "registryPassword", firstPassword]);
+    }
+    // A current context that is the cluster's own: the component's argument needs no `context`.
+    await pulumi.must(["config", "set", "--secret", "clusterKubeconfig"], cluster.kubeconfig);
 });
 after(async () => {
     await cluster?.stop();
@@ -88,52 +61,47 @@ after(async () => {
 });
 
 it("without the argument the same program cannot reach the cluster: the engine's own connection leads nowhere", async () => {
-    await assert.rejects(control.up(), /configured Kubernetes cluster is unreachable[^\n]*127\.0\.0\.1:1/);
+    const control = await pulumi.run(["up", "--yes", "--stack", "no-argument"]);
+    assert.notEqual(control.status, 0);
+    assert.match(control.stdout + control.stderr, /configured Kubernetes cluster is unreachable[^\n]*127\.0\.0\.1:1/);
     for (const namespace of namespaces) assert.deepEqual(await inCluster.secretNames(namespace), []);
 });
 
-it("up creates the Secrets through the child provider and our entries through the argument, keeping another owner's entry", async () => {
+it("pulumi up --yes creates the Secrets through the child provider and our entries through the argument, keeping another owner's entry", async () => {
     await inCluster.setPullSecrets("arg-a", "default", ["theirs"]);
-    const result = await stack.up();
-    assert.equal(result.summary.result, "succeeded");
+    const output = await pulumi.must(["up", "--yes"]);
     // The Secrets go to the child provider, which is mutable: nothing to warn about.
-    assert.doesNotMatch(result.stdout, /enableSecretMutable/);
-    assert.deepEqual(Object.keys(await stack.getAllConfig()).sort(), [
-        "registry-pull-secret:clusterKubeconfig",
-        "registry-pull-secret:registryPassword",
-    ]);
+    assert.doesNotMatch(output, /enableSecretMutable/);
+    assert.doesNotMatch(await pulumi.must(["config"]), /kubernetes:/);
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(JSON.parse(dockerConfigOf(secret)).auths[registry].password, firstPassword);
     }
     assert.deepEqual(await inCluster.pullSecrets("arg-a", "default"), ["theirs", "regcred"]);
     assert.deepEqual(await inCluster.pullSecrets("arg-b", "default"), ["regcred"]);
-    const again = await stack.up();
-    assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+    await pulumi.must(["up", "--yes", "--expect-no-changes"]);
 });
 
 it("a new password updates each Secret in place with no kubernetes:enableSecretMutable in the stack: the child provider sets it", async () => {
     const before = await core.readNamespacedSecret({ name: "regcred", namespace: "arg-a" });
-    await stack.setConfig("registryPassword", { value: secondPassword, secret: true });
-    const result = await stack.up();
-    assert.equal(result.summary.resourceChanges?.update, 2, JSON.stringify(result.summary.resourceChanges));
-    assert.equal(result.summary.resourceChanges?.delete, undefined);
+    await pulumi.must(["config", "set", "--secret", "registryPassword", secondPassword]);
+    await pulumi.must(["up", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 2 });
     const after = await core.readNamespacedSecret({ name: "regcred", namespace: "arg-a" });
     assert.equal(after.metadata?.uid, before.metadata?.uid, "the same Secret object, never deleted");
     assert.equal(JSON.parse(dockerConfigOf(after)).auths[registry].password, secondPassword);
 });
 
 it("the state file holds no password, docker config or cluster token in plain text", () => {
-    assertStateHoldsNone(project.stateDir, path.join(project.dir, `Pulumi.${stack.name}.yaml`), {
+    assertStateHoldsNone(project.stateDir, path.join(project.dir, "Pulumi.arg.yaml"), {
         username,
         passwords: [firstPassword, secondPassword],
         others: [cluster.token],
     });
 });
 
-it("destroy removes our Secrets and only our entries", async () => {
-    const result = await stack.destroy();
-    assert.equal(result.summary.result, "succeeded");
+it("pulumi destroy --yes removes our Secrets and only our entries", async () => {
+    await pulumi.must(["destroy", "--yes"]);
     for (const namespace of namespaces) {
         assert.deepEqual(await inCluster.secretNames(namespace), []);
     }

@@ -4,20 +4,29 @@
  *   (test/support/entry-cases.ts), through a proxy that only injects faults and logs;
  * - `kubectl apply` of the offline plan's YAML (`npm run plan -- --stack dev --out DIR`);
  * - server-side apply of the `"patch"` mode's object, as `kubectl apply --server-side` sends it:
- *   the conflict with another owner of the atomic list, and the clobbering when forced.
+ *   the conflict with another owner of the atomic list, and the clobbering when forced;
+ * - the token refresher's objects from the offline plan of the `gke` stack (`kubectl apply`): Pod
+ *   Security `restricted` admits its pod and refuses a privileged one in its namespace, its ConfigMap
+ *   refuses any change, and RBAC gives its ServiceAccount exactly what the component says; the
+ *   refresher itself (in this process, with that ServiceAccount's token and the metadata server double)
+ *   writes both Secrets, and reports one whose RoleBinding a tenant removed as an Event that
+ *   `kubectl describe deployment` shows, staying ready.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import https from "node:https";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { describeEntryCases, type EntryCluster } from "../support/entry-cases";
-import { serveWithFaults } from "../support/fault-injection";
+import { forwardTo, serveWithFaults } from "../support/fault-injection";
 import { startRealCluster, type RealCluster } from "../support/real-cluster";
+import * as YAML from "yaml";
 import type { EntryTiming } from "../../components/pull-secret-entry-client";
+import { refreshedSecretProvider } from "../../components/refreshed-secret-provider";
+import { startRefresher, type RefresherConfig } from "../../components/token-refresher";
+import { ManualClock, startMetadataServerDouble } from "../support/google-token-doubles";
 
 const repo = path.join(__dirname, "..", "..");
 let cluster: RealCluster;
@@ -90,34 +99,18 @@ async function deleteNamespace(name: string): Promise<void> {
     }
 }
 
+async function annotations(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+        return (await core.readNamespacedServiceAccount({ name, namespace })).metadata?.annotations ?? {};
+    } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+    }
+}
+
 /** The real API server behind a proxy that forwards every request unchanged unless a fault is injected. */
 async function proxiedCluster(): Promise<EntryCluster> {
-    const proxy = await serveWithFaults(
-        (request, body) =>
-            new Promise((resolve, reject) => {
-                const forwarded = https.request(
-                    `${cluster.server}${request.url}`,
-                    {
-                        method: request.method,
-                        ca: cluster.certificateAuthority,
-                        headers: { ...request.headers, host: new URL(cluster.server).host },
-                    },
-                    (response) => {
-                        let text = "";
-                        response.on("data", (chunk) => (text += chunk));
-                        response.on("end", () =>
-                            resolve({
-                                status: response.statusCode ?? 0,
-                                body: text,
-                                contentType: response.headers["content-type"],
-                            }),
-                        );
-                    },
-                );
-                forwarded.on("error", reject);
-                forwarded.end(body);
-            }),
-    );
+    const proxy = await serveWithFaults(forwardTo(cluster.server, cluster.certificateAuthority));
     const kubeconfig = JSON.parse(cluster.kubeconfig);
     // client-node refuses plain http unless TLS checks are declared off; the proxy is on loopback.
     kubeconfig.clusters[0].cluster = { server: proxy.url, "insecure-skip-tls-verify": true };
@@ -125,9 +118,11 @@ async function proxiedCluster(): Promise<EntryCluster> {
         kubeconfig: JSON.stringify(kubeconfig),
         put,
         pullSecrets,
+        annotations,
         deleteNamespace,
         failNext: (...statuses) => proxy.failNext(...statuses),
         beforeNextPatch: (write) => proxy.beforeNextPatch(write),
+        loseNextPatchAnswer: (how) => proxy.loseNextPatchAnswer(how),
         log: proxy.log,
         close: () => proxy.close(),
     };
@@ -213,5 +208,160 @@ describe('"patch" mode\'s server-side apply against a real kube-apiserver', () =
         );
         assert.equal(applied.status, 0, applied.stderr);
         assert.deepEqual(await pullSecrets("ssa-empty", "default"), ["regcred"]);
+    });
+});
+
+describe("the token refresher's objects from the offline plan against a real kube-apiserver", () => {
+    const out = mkdtempSync(path.join(tmpdir(), "plan-refresher-"));
+    after(() => rmSync(out, { recursive: true, force: true }));
+    let namespace: string;
+    const read = (suffix: string) => {
+        const file = readdirSync(out).find((f) => f.endsWith(suffix))!;
+        return YAML.parse(readFileSync(path.join(out, file), "utf8"));
+    };
+
+    before(async () => {
+        const plan = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "gke", "--out", out], {
+            cwd: repo,
+            encoding: "utf8",
+        });
+        assert.equal(plan.status, 0, plan.stderr);
+        for (const target of ["storefront", "batch"]) await ensureNamespace(target);
+        namespace = read("_deployment_token-refresher.yaml").metadata.namespace;
+        // The namespace first, then everything in it (kubectl applies files in name order).
+        const namespaceFile = readdirSync(out).find((f) => f.startsWith("namespace_"))!;
+        const first = kubectl(["apply", "-f", path.join(out, namespaceFile)]);
+        assert.equal(first.status, 0, first.stderr);
+        const rest = kubectl(["apply", "-f", out]);
+        assert.equal(rest.status, 0, rest.stderr);
+    });
+
+    it("Pod Security restricted admits the refresher's pod and refuses one without the restricted settings in its namespace", () => {
+        const template = read("_deployment_token-refresher.yaml").spec.template;
+        const pod = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "refresher-probe", namespace, ...template.metadata },
+            spec: template.spec,
+        };
+        const admitted = kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
+        assert.equal(admitted.status, 0, admitted.stderr);
+        assert.doesNotMatch(admitted.stderr, /would violate PodSecurity/);
+        // What any pod gets without a security context: root allowed, privilege escalation, all capabilities.
+        const plain = {
+            ...pod,
+            metadata: { name: "plain-probe", namespace },
+            spec: { containers: [{ name: "c", image: "node:24-alpine" }] },
+        };
+        const refused = kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(plain));
+        assert.notEqual(refused.status, 0);
+        assert.match(refused.stderr, /violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+    });
+
+    it("its ConfigMap is immutable: the API server refuses any change of its data", () => {
+        const configMap = read(
+            "_configmap_" +
+                read("_deployment_token-refresher.yaml").spec.template.spec.volumes[0].configMap.name +
+                ".yaml",
+        );
+        assert.equal(configMap.immutable, true);
+        const patched = kubectl([
+            "patch",
+            "configmap",
+            configMap.metadata.name,
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            JSON.stringify({ data: { "config.json": "{}" } }),
+        ]);
+        assert.notEqual(patched.status, 0);
+        assert.match(patched.stderr, /field is immutable when `immutable` is set/);
+    });
+
+    it("RBAC lets its ServiceAccount get and patch only its Secrets, get its own Deployment and create Events there, nothing more", () => {
+        const as = `--as=system:serviceaccount:${namespace}:token-refresher`;
+        const can = (...args: string[]) => kubectl(["auth", "can-i", as, ...args]).stdout.trim();
+        for (const target of ["storefront", "batch"]) {
+            assert.equal(can("get", "secret/regcred", "-n", target), "yes");
+            assert.equal(can("patch", "secret/regcred", "-n", target), "yes");
+            assert.equal(can("get", "secret/other", "-n", target), "no");
+            assert.equal(can("create", "secrets", "-n", target), "no");
+            assert.equal(can("update", "secret/regcred", "-n", target), "no");
+            assert.equal(can("create", "events", "-n", target), "no");
+        }
+        assert.equal(can("get", "deployments.apps/token-refresher", "-n", namespace), "yes");
+        assert.equal(can("get", "deployments.apps/other", "-n", namespace), "no");
+        assert.equal(can("create", "events", "-n", namespace), "yes");
+        assert.equal(can("patch", "configmaps", "-n", namespace), "no");
+        assert.equal(can("create", "pods", "-n", namespace), "no");
+    });
+
+    it("the refresher writes both Secrets with its own ServiceAccount's token, and reports one a tenant cut off as an Event kubectl describe shows, staying ready", async () => {
+        const configMapName = read("_deployment_token-refresher.yaml").spec.template.spec.volumes[0].configMap.name;
+        const config = JSON.parse(read(`_configmap_${configMapName}.yaml`).data["config.json"]) as RefresherConfig;
+        // What Pulumi declares before the Deployment: the Secrets, recording the component's owner.
+        const secrets = refreshedSecretProvider();
+        for (const target of config.targets) {
+            await secrets.create({
+                ...target,
+                writer: `${namespace}/token-refresher`,
+                owner: config.owner,
+                kubeconfig: cluster.kubeconfig,
+            });
+        }
+        const token = kubectl(["create", "token", "token-refresher", "-n", namespace]);
+        assert.equal(token.status, 0, token.stderr);
+        const clock = new ManualClock();
+        const metadata = await startMetadataServerDouble(clock.now);
+        const refresher = await startRefresher({
+            config: { ...config, port: 0 },
+            endpoints: {
+                metadataServer: metadata.url,
+                sts: "http://127.0.0.1:9",
+                iamCredentials: "http://127.0.0.1:9",
+                kubernetes: { url: cluster.server, ca: cluster.certificateAuthority, token: () => token.stdout.trim() },
+            },
+            clock,
+            host: "127.0.0.1",
+            log: () => undefined,
+        });
+        try {
+            const round = async () => {
+                const deadline = Date.now() + 20_000;
+                while (clock.waiting !== 1) {
+                    assert.ok(Date.now() < deadline, "the refresher finished a round");
+                    await new Promise((resolve) => setTimeout(resolve, 20));
+                }
+            };
+            await round();
+            const passwordIn = async (target: string) => {
+                const secret = await core.readNamespacedSecret({ name: "regcred", namespace: target });
+                const config = JSON.parse(Buffer.from(secret.data![".dockerconfigjson"], "base64").toString("utf8"));
+                return config.auths["asia-northeast1-docker.pkg.dev"]?.password as string | undefined;
+            };
+            for (const target of ["storefront", "batch"])
+                assert.equal(await passwordIn(target), metadata.issued[0].token);
+            assert.equal(refresher.ready(), true);
+
+            // A tenant of "batch" removes the refresher's RoleBinding there.
+            const removed = kubectl(["delete", "rolebinding", `token-refresher-${namespace}`, "-n", "batch"]);
+            assert.equal(removed.status, 0, removed.stderr);
+            clock.advance(clock.nextWakeInMs!);
+            await round();
+            assert.equal(await passwordIn("storefront"), metadata.issued[1].token);
+            assert.equal(await passwordIn("batch"), metadata.issued[0].token);
+            assert.deepEqual(refresher.status().get("batch/regcred"), { state: "broken", reason: "forbidden" });
+            assert.equal(refresher.ready(), true, "storefront is not held hostage");
+            const described = kubectl(["describe", "deployment", "token-refresher", "-n", namespace]);
+            assert.equal(described.status, 0, described.stderr);
+            assert.match(
+                described.stdout,
+                /Warning\s+PullSecretBroken\s+.*Secret batch\/regcred: writing it is forbidden \(403\)/,
+            );
+        } finally {
+            await refresher.stop();
+            await metadata.close();
+        }
     });
 });

@@ -1,35 +1,40 @@
 /**
  * The component from a Pulumi YAML program, hosted as a plugin: the REAL engine (pulumi CLI v3.274.1,
- * the YAML language host pulumi-language-yaml v1.25.0 and the Kubernetes provider, built from Go
- * modules by test/engine/build.sh) against a REAL kube-apiserver (test/support/real-cluster.ts). The
- * program lives in its own folder, outside this repository, as a user's does; the plugin folder is
- * this repository, as in examples/yaml. Stacks use `credentials`: no Google Cloud.
+ * the YAML language host pulumi-language-yaml v1.25.0 and the Kubernetes provider, built by
+ * test/engine/build.sh) against a REAL kube-apiserver (test/support/real-cluster.ts), driven by the
+ * `pulumi` CLI as a user's shell runs it. The program lives in its own folder, outside the repository,
+ * as a user's does; the plugin folder is this repository, as in examples/yaml. Stacks use
+ * `credentials`: no Google Cloud.
  *
- * One stand-in, a double: Pulumi's Node.js language host, which runs a plugin whose PulumiPlugin.yaml
- * says `runtime: nodejs`, is the Go module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3,
- * and the Go module proxy here refuses it ("403 Forbidden: This module version is not available", for
- * its version list and for every version tried). So the package is given to Pulumi as an executable
- * plugin, `pulumi-resource-registry-pull-secret`, written below: it runs what that host's `RunPlugin`
- * runs (pulumi-language-nodejs main.go): `node <plugin folder>/node_modules/@pulumi/pulumi/cmd/run-plugin
- * <plugin folder> <engine's arguments>`, in the program's folder. Everything after that is Pulumi's.
+ * One stand-in, a double, and why it stays: Pulumi's Node.js language host (built from
+ * shared/third_party, v3.260) serves a `runtime: nodejs` plugin folder to the CLI (the Python and
+ * TypeScript engine tests run through it), but the YAML language host loads a package's schema itself,
+ * with the plugin code of the Pulumi SDK it was built with: v3.206.0 for pulumi-yaml v1.25.0, the only
+ * version the Go module proxy serves. That code starts a language host with `-root=<dir>`
+ * (sdk/v3@v3.206.0 go/common/resource/plugin/langruntime_plugin.go `buildArgsForNewPlugin`), a flag
+ * the v3.260 Node.js host no longer defines, so it exits with `flag provided but not defined: -root`
+ * (the first test below shows it). pulumi-yaml v1.25.0 does not compile against a newer SDK
+ * (`plugin.NewContextWithRoot` and `schema.NewPluginLoader` changed). So the package is given to the
+ * YAML program as an executable plugin, `pulumi-resource-registry-pull-secret`, written below: it runs
+ * what that host's `RunPlugin` runs (pulumi-language-nodejs main.go): `node <plugin
+ * folder>/node_modules/@pulumi/pulumi/cmd/run-plugin <plugin folder> <engine's arguments>`, in the
+ * program's folder. Everything after that is Pulumi's.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import * as automation from "@pulumi/pulumi/automation";
 import {
     assertStateHoldsNone,
-    dockerConfigOf,
-    previewedResources,
     clusterState,
+    dockerConfigOf,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
-import { engineEnvironment, mustRun } from "../support/engine-project";
-import { coreApi, engineBin, engineBinary, startRealCluster, type RealCluster } from "../support/real-cluster";
+import { engineEnvironment, kubernetesPluginVersion, mustRun } from "../support/engine-project";
+import { changed, pulumiCli, typeAndName, type PulumiCli } from "../support/pulumi-cli";
+import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
 const repo = path.join(__dirname, "..", "..");
 const namespaces = ["yaml-a", "yaml-b"];
@@ -45,7 +50,7 @@ let inCluster: ReturnType<typeof clusterState>;
 let work: string;
 let env: Record<string, string>;
 let program: string;
-let stack: automation.Stack;
+let pulumi: PulumiCli;
 
 /** The program, as a user writes it after `pulumi package add` (registry-pull-secret's schema names). */
 const programYaml = (plugin: string) =>
@@ -66,6 +71,7 @@ const programYaml = (plugin: string) =>
         `      namespaces: ${JSON.stringify(namespaces)}`,
         `      registries: ${JSON.stringify([registry])}`,
         `      serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
+        "      attachMode: merge",
         "      credentials:",
         `        username: ${username}`,
         "        password: ${registryPassword}",
@@ -90,12 +96,7 @@ before(async () => {
     program = path.join(work, "program");
     const launcher = path.join(work, "nodejs-run-plugin-double");
     for (const folder of [stateDir, program, launcher]) mkdirSync(folder);
-    const kubernetesVersion: string = JSON.parse(
-        readFileSync(path.join(repo, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8"),
-    ).pulumi.version;
-    env = engineEnvironment(work, stateDir, kubernetesVersion);
-    // The pulumi binary's folder holds the YAML language host; `node` is the one running this test.
-    env.PATH = [engineBin, path.dirname(process.execPath), env.PATH].join(path.delimiter);
+    env = engineEnvironment(work, stateDir, kubernetesPluginVersion(repo));
     // The ambient kubeconfig leads nowhere: only the stack's kubernetes: config reaches the cluster.
     env.KUBECONFIG = path.join(work, "no-such-kubeconfig");
 
@@ -111,27 +112,38 @@ before(async () => {
     );
     chmodSync(path.join(launcher, "pulumi-resource-registry-pull-secret"), 0o755);
     writeFileSync(path.join(program, "Pulumi.yaml"), programYaml(launcher));
-    stack = await automation.LocalWorkspace.createOrSelectStack(
-        { stackName: "yaml", workDir: program },
-        { pulumiCommand: await automation.PulumiCommand.get({ root: path.dirname(engineBin) }), envVars: env },
+    pulumi = pulumiCli(program, env);
+    await pulumi.must(["stack", "init", "yaml"]);
+    await pulumi.must(
+        ["config", "set", "--secret", "kubernetes:kubeconfig"],
+        withContextLeadingNowhere(cluster.kubeconfig),
     );
-    await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: withContextLeadingNowhere(cluster.kubeconfig), secret: true },
-        "kubernetes:context": { value: "real" },
-        registryPassword: { value: firstPassword, secret: true },
-    });
+    await pulumi.must(["config", "set", "kubernetes:context", "real"]);
+    await pulumi.must(["config", "set", "--secret", "registryPassword", firstPassword]);
 });
 after(async () => {
     await cluster?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
 });
 
-it("pulumi package add reaches the plugin and gets its schema; this YAML host cannot link, so Pulumi.yaml keeps its packages entry", () => {
-    const add = spawnSync(
-        engineBinary("pulumi"),
-        ["package", "add", path.join(work, "nodejs-run-plugin-double", "pulumi-resource-registry-pull-secret")],
-        { cwd: program, env, encoding: "utf8", timeout: 300_000 },
-    );
+it("the plugin folder itself, served by the real Node.js host, cannot be loaded by this YAML host: it starts the host with -root, which the host no longer accepts", async () => {
+    const direct = path.join(work, "program-with-plugin-folder");
+    mkdirSync(direct);
+    writeFileSync(path.join(direct, "Pulumi.yaml"), programYaml(repo));
+    const cli = pulumiCli(direct, env);
+    await cli.must(["stack", "init", "direct"]);
+    await cli.must(["config", "set", "--secret", "registryPassword", firstPassword]);
+    const preview = await cli.run(["preview"]);
+    assert.notEqual(preview.status, 0);
+    assert.match(preview.stdout + preview.stderr, /flag provided but not defined: -root/);
+});
+
+it("pulumi package add reaches the plugin and gets its schema; this YAML host cannot link, so Pulumi.yaml keeps its packages entry", async () => {
+    const add = await pulumi.run([
+        "package",
+        "add",
+        path.join(work, "nodejs-run-plugin-double", "pulumi-resource-registry-pull-secret"),
+    ]);
     const output = add.stdout + add.stderr;
     assert.match(output, /Successfully generated an SDK for the registry-pull-secret package/);
     const declaration = readFileSync(
@@ -144,7 +156,7 @@ it("pulumi package add reaches the plugin and gets its schema; this YAML host ca
     assert.match(output, /linking package: method Link not implemented/);
 });
 
-it("preview shows the component, a Secret per namespace and the plugin's own PullSecretEntry per ServiceAccount", async () => {
+it("pulumi preview shows the component, a Secret per namespace and the plugin's own PullSecretEntry per ServiceAccount", async () => {
     const expected = [
         "registry-pull-secret:index:RegistryPullSecret regcred",
         ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred-${ns}`),
@@ -152,14 +164,13 @@ it("preview shows the component, a Secret per namespace and the plugin's own Pul
             serviceAccounts.map((sa) => `registry-pull-secret:index:PullSecretEntry regcred-${ns}/${sa}`),
         ),
     ];
-    assert.deepEqual(await previewedResources(stack), expected.sort());
+    assert.deepEqual(typeAndName(await pulumi.previewSteps()), expected.sort());
 });
 
-it("up creates the Secrets and our entries in the stack's cluster, keeping another owner's entry", async () => {
+it("pulumi up --yes creates the Secrets and our entries in the stack's cluster, keeping another owner's entry", async () => {
     await inCluster.setPullSecrets("yaml-a", "default", ["theirs-before"]);
-    const result = await stack.up();
-    assert.equal(result.summary.result, "succeeded");
-    assert.equal(result.outputs.secretName.value, "regcred");
+    await pulumi.must(["up", "--yes"]);
+    assert.equal((await pulumi.must(["stack", "output", "secretName"])).trim(), "regcred");
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
@@ -169,33 +180,33 @@ it("up creates the Secrets and our entries in the stack's cluster, keeping anoth
     }
     assert.deepEqual(await inCluster.pullSecrets("yaml-a", "default"), ["theirs-before", "regcred"]);
     assert.deepEqual(await inCluster.pullSecrets("yaml-b", "default"), ["regcred"]);
-    const again = await stack.up();
-    assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+    await pulumi.must(["up", "--yes", "--expect-no-changes"]);
 });
 
 it("the entries are served by the plugin at the version that constructed the component", async () => {
     const { version } = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8"));
     const provider = `pulumi:providers:registry-pull-secret::default_${version.replace(/\./g, "_")}::`;
-    const { deployment } = await stack.exportStack();
-    const entries = deployment.resources.filter((r: any) => r.type === "registry-pull-secret:index:PullSecretEntry");
+    const entries = (await pulumi.exportedResources()).filter(
+        (r) => r.type === "registry-pull-secret:index:PullSecretEntry",
+    );
     assert.equal(entries.length, namespaces.length * serviceAccounts.length);
-    for (const entry of entries) assert.ok(entry.provider.includes(provider), entry.provider);
+    for (const entry of entries) assert.ok(entry.provider?.includes(provider), entry.provider);
 });
 
-it("refresh shows an entry removed by hand, and up puts it back once", async () => {
+it("pulumi refresh --yes shows an entry removed by hand, and pulumi up puts it back once", async () => {
     await inCluster.setPullSecrets("yaml-b", "builder", []);
-    const refreshed = await stack.refresh();
-    assert.equal(refreshed.summary.resourceChanges?.update, 1, JSON.stringify(refreshed.summary.resourceChanges));
-    const restored = await stack.up();
-    assert.equal(restored.summary.resourceChanges?.update, 1, JSON.stringify(restored.summary.resourceChanges));
+    await pulumi.must(["refresh", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 1 });
+    await pulumi.must(["up", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 1 });
     assert.deepEqual(await inCluster.pullSecrets("yaml-b", "builder"), ["regcred"]);
 });
 
 it("a new password updates each Secret in place (same object, new data), with enableSecretMutable set in Pulumi.yaml as examples/yaml does", async () => {
     const before = await core.readNamespacedSecret({ name: "regcred", namespace: "yaml-a" });
-    await stack.setConfig("registryPassword", { value: secondPassword, secret: true });
-    const result = await stack.up();
-    assert.equal(result.summary.resourceChanges?.update, 2, JSON.stringify(result.summary.resourceChanges));
+    await pulumi.must(["config", "set", "--secret", "registryPassword", secondPassword]);
+    await pulumi.must(["up", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 2 });
     const after = await core.readNamespacedSecret({ name: "regcred", namespace: "yaml-a" });
     assert.equal(after.metadata?.uid, before.metadata?.uid);
     const config = JSON.parse(dockerConfigOf(after));
@@ -203,16 +214,15 @@ it("a new password updates each Secret in place (same object, new data), with en
 });
 
 it("the state file holds no password, docker config or kubeconfig token in plain text", () => {
-    assertStateHoldsNone(path.join(work, "state"), path.join(program, `Pulumi.${stack.name}.yaml`), {
+    assertStateHoldsNone(path.join(work, "state"), path.join(program, "Pulumi.yaml.yaml"), {
         username,
         passwords: [firstPassword, secondPassword],
         others: [cluster.token],
     });
 });
 
-it("destroy removes our Secrets and only our entries", async () => {
-    const result = await stack.destroy();
-    assert.equal(result.summary.result, "succeeded");
+it("pulumi destroy --yes removes our Secrets and only our entries", async () => {
+    await pulumi.must(["destroy", "--yes"]);
     for (const namespace of namespaces) {
         assert.deepEqual(await inCluster.secretNames(namespace), []);
         assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), []);

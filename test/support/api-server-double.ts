@@ -3,14 +3,18 @@
  * and JSON PATCH (`application/json-patch+json`) for ServiceAccounts the way the real one does for
  * what this project sends: every write bumps `metadata.resourceVersion`; a failed RFC 6902 `test`
  * (applied with fast-json-patch) answers 422, as apiserver handlers/patch.go does for a patch that
- * does not apply; a missing object or namespace answers 404; an empty list is dropped (omitempty).
- * Tests inject faults (status answers, writes between our read and our patch, late accounts).
+ * does not apply; a missing object or namespace answers 404; an empty list or map is dropped
+ * (omitempty). Faults between the client and the double (forced statuses, a concurrent writer, lost
+ * answers) come from a proxy in front of it (test/support/fault-injection.ts).
  *
  * Secrets: GET, POST (create; 409 when the name is taken), JSON merge patch
  * (`application/merge-patch+json`, RFC 7386) and DELETE. A `kubernetes.io/dockerconfigjson` Secret
  * must hold `.dockerconfigjson` as base64 of a JSON document, or the write answers 422, as the real
- * validation does (kubernetes pkg/apis/core/validation `ValidateSecret`). A Secret can be made
- * forbidden (403, what RBAC answers), and every request's bearer token is recorded.
+ * validation does (kubernetes pkg/apis/core/validation `ValidateSecret`); so does a change of the data
+ * of an `immutable` Secret (`ValidateSecretUpdate`: "field is immutable when `immutable` is set"). A
+ * Secret can be made forbidden (403, what RBAC answers) or answer chosen statuses next, and every
+ * request's bearer token is recorded. Events: POST (201, recorded). Deployments: GET of one put by
+ * the test (its uid), as the token refresher reads its own.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +23,7 @@ import jsonpatch from "fast-json-patch";
 export interface ServiceAccountObject {
     apiVersion: "v1";
     kind: "ServiceAccount";
-    metadata: { name: string; namespace: string; resourceVersion: string };
+    metadata: { name: string; namespace: string; resourceVersion: string; annotations?: Record<string, string> };
     imagePullSecrets?: { name: string }[];
 }
 
@@ -34,7 +38,17 @@ export interface SecretObject {
         annotations?: Record<string, string>;
     };
     type?: string;
+    immutable?: boolean;
     data?: Record<string, string>;
+}
+
+/** A core/v1 Event as the double received it. */
+export interface EventObject {
+    metadata: { namespace: string };
+    involvedObject: { kind: string; name: string; namespace: string; uid?: string };
+    type: string;
+    reason: string;
+    message: string;
 }
 
 export interface ApiServerDouble {
@@ -46,12 +60,10 @@ export interface ApiServerDouble {
     put(namespace: string, name: string, pullSecrets?: string[]): void;
     /** The names listed now, `undefined` when the account does not exist. */
     pullSecrets(namespace: string, name: string): string[] | undefined;
+    /** The account's annotations now (`{}` when none), `undefined` when the account does not exist. */
+    annotations(namespace: string, name: string): Record<string, string> | undefined;
     /** Removes a namespace and everything in it. */
     deleteNamespace(namespace: string): void;
-    /** The next answers to any request are these statuses, one each, before real handling resumes. */
-    failNext(...statuses: number[]): void;
-    /** Runs once, after the next PATCH arrives and before it is applied: a concurrent writer. */
-    beforeNextPatch(write: () => void): void;
     /** Requests seen, as `METHOD path status`. */
     log: string[];
     /** The bearer token of every request, `""` when it had none. */
@@ -68,6 +80,12 @@ export interface ApiServerDouble {
     /** Every request for this Secret answers 403 until `allow` is called. */
     forbidSecret(namespace: string, name: string): void;
     allowSecret(namespace: string, name: string): void;
+    /** The next requests for this Secret answer these statuses, one each. */
+    failSecretNext(namespace: string, name: string, ...statuses: number[]): void;
+    /** Creates a Deployment (its name and a uid) for GET. */
+    putDeployment(namespace: string, name: string, uid: string): void;
+    /** The Events posted so far. */
+    events: EventObject[];
     close(): Promise<void>;
 }
 
@@ -76,14 +94,15 @@ const status = (code: number, reason: string, message: string) =>
 
 export async function startApiServerDouble(): Promise<ApiServerDouble> {
     const accounts = new Map<string, ServiceAccountObject>();
-    const faults: number[] = [];
-    let hook: (() => void) | undefined;
     let version = 100;
     const log: string[] = [];
     const bearers: string[] = [];
     const key = (namespace: string, name: string) => `${namespace}/${name}`;
     const secrets = new Map<string, SecretObject>();
     const forbidden = new Set<string>();
+    const secretFaults = new Map<string, number[]>();
+    const deployments = new Map<string, string>();
+    const events: EventObject[] = [];
 
     const storeSecret = (secret: SecretObject): string | undefined => {
         if (secret.type === "kubernetes.io/dockerconfigjson") {
@@ -114,6 +133,8 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
         if (target !== undefined && forbidden.has(key(namespace, target))) {
             return [403, status(403, "Forbidden", `secrets "${target}" is forbidden`)];
         }
+        const fault = target === undefined ? undefined : secretFaults.get(key(namespace, target))?.shift();
+        if (fault !== undefined) return [fault, status(fault, "Injected", "injected by the test")];
         const current = name === undefined ? undefined : secrets.get(key(namespace, name));
         if (method === "POST" && name === undefined) {
             const created = JSON.parse(body) as SecretObject;
@@ -139,14 +160,38 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                 ];
             }
             const patched = mergePatch(structuredClone(current), JSON.parse(body)) as SecretObject;
+            if (current.immutable === true && JSON.stringify(patched.data) !== JSON.stringify(current.data)) {
+                return [422, status(422, "Invalid", "data: Forbidden: field is immutable when `immutable` is set")];
+            }
             const invalid = storeSecret(patched);
             return invalid ? [422, status(422, "Invalid", invalid)] : [200, JSON.stringify(patched)];
         }
         return [405, status(405, "MethodNotAllowed", "double serves GET, POST, PATCH and DELETE for Secrets")];
     };
 
+    /** Events and the one Deployment GET the refresher sends; `undefined` for other paths. */
+    const serveOther = (method: string, url: string, body: string): [number, string] | undefined => {
+        const event = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url);
+        if (event && method === "POST") {
+            const received = JSON.parse(body) as EventObject;
+            events.push(received);
+            return [201, JSON.stringify(received)];
+        }
+        const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/?]+)$/.exec(url);
+        if (deployment && method === "GET") {
+            const uid = deployments.get(key(deployment[1], deployment[2]));
+            if (uid === undefined)
+                return [404, status(404, "NotFound", `deployments.apps "${deployment[2]}" not found`)];
+            return [200, JSON.stringify({ metadata: { name: deployment[2], namespace: deployment[1], uid } })];
+        }
+        return undefined;
+    };
+
     const store = (account: ServiceAccountObject) => {
         if (account.imagePullSecrets?.length === 0) delete account.imagePullSecrets;
+        if (account.metadata.annotations && Object.keys(account.metadata.annotations).length === 0) {
+            delete account.metadata.annotations;
+        }
         account.metadata.resourceVersion = String(++version);
         accounts.set(key(account.metadata.namespace, account.metadata.name), account);
     };
@@ -160,10 +205,10 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                 res.writeHead(code, { "content-type": "application/json" }).end(text);
             };
             bearers.push(/^Bearer (.*)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
-            const fault = faults.shift();
-            if (fault !== undefined) return answer(fault, status(fault, "Injected", "injected by the test"));
             const secretAnswer = serveSecret(req.method ?? "", req.url ?? "", req.headers["content-type"], body);
             if (secretAnswer) return answer(...secretAnswer);
+            const otherAnswer = serveOther(req.method ?? "", req.url ?? "", body);
+            if (otherAnswer) return answer(...otherAnswer);
             const match = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/?]+)/.exec(req.url ?? "");
             if (!match) return answer(404, status(404, "NotFound", "not served by the double"));
             const [, namespace, name] = match;
@@ -178,9 +223,6 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                         ),
                     );
                 }
-                const write = hook;
-                hook = undefined;
-                write?.();
             } else if (req.method !== "GET") {
                 return answer(405, status(405, "MethodNotAllowed", "double serves GET and PATCH"));
             }
@@ -230,12 +272,14 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
             const account = accounts.get(key(namespace, name));
             return account ? (account.imagePullSecrets ?? []).map((e) => e.name) : undefined;
         },
+        annotations: (namespace, name) => {
+            const account = accounts.get(key(namespace, name));
+            return account ? { ...account.metadata.annotations } : undefined;
+        },
         deleteNamespace(namespace) {
             for (const k of [...accounts.keys()]) if (k.startsWith(`${namespace}/`)) accounts.delete(k);
             for (const k of [...secrets.keys()]) if (k.startsWith(`${namespace}/`)) secrets.delete(k);
         },
-        failNext: (...statuses) => void faults.push(...statuses),
-        beforeNextPatch: (write) => void (hook = write),
         log,
         bearers,
         putSecret(secret) {
@@ -251,6 +295,13 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
         deleteSecret: (namespace, name) => void secrets.delete(key(namespace, name)),
         forbidSecret: (namespace, name) => void forbidden.add(key(namespace, name)),
         allowSecret: (namespace, name) => void forbidden.delete(key(namespace, name)),
+        failSecretNext: (namespace, name, ...statuses) =>
+            void secretFaults.set(key(namespace, name), [
+                ...(secretFaults.get(key(namespace, name)) ?? []),
+                ...statuses,
+            ]),
+        putDeployment: (namespace, name, uid) => void deployments.set(key(namespace, name), uid),
+        events,
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
 }

@@ -4,7 +4,7 @@
  * the dependencies npm gives a user (undici 8 under client-node, unlike this repository's pin).
  * npm's cache makes the install take seconds once the packages were fetched.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -87,14 +87,28 @@ const fixture = resolve(repository, "test", "fixtures", "consumer");
  */
 export function addConsumerProgram(consumer: ConsumerProject): void {
     for (const file of readdirSync(fixture)) copyFileSync(join(fixture, file), join(consumer.dir, file));
+    execFileSync(process.execPath, tscArguments(consumer.dir, "tsconfig.json"));
+}
+
+/** `tsc -p` of a project file in the consumer's folder, with this repository's `@types` (node). */
+function tscArguments(dir: string, project: string): string[] {
     const tsc = require.resolve("typescript/bin/tsc");
-    execFileSync(process.execPath, [
-        tsc,
-        "-p",
-        consumer.dir,
-        "--typeRoots",
-        resolve(repository, "node_modules/@types"),
-    ]);
+    return [tsc, "-p", join(dir, project), "--typeRoots", resolve(repository, "node_modules/@types")];
+}
+
+/**
+ * Type-checks one more source file of the consumer's (after {@link addConsumerProgram}) with the same
+ * compiler options, as the user's `tsc` would; never throws: the caller asserts the outcome.
+ */
+export function typeCheckConsumerFile(consumer: ConsumerProject, fileName: string, source: string): NodeRun {
+    writeFileSync(join(consumer.dir, fileName), source);
+    const project = `tsconfig.${fileName}.json`;
+    writeFileSync(join(consumer.dir, project), JSON.stringify({ extends: "./tsconfig.json", files: [fileName] }));
+    const run = spawnSync(process.execPath, tscArguments(consumer.dir, project), {
+        cwd: consumer.dir,
+        encoding: "utf8",
+    });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 // @kubernetes/client-node 2 depends on undici 8, which needs Node.js 22.19 or later; this repository

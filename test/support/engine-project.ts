@@ -6,12 +6,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type * as automation from "@pulumi/pulumi/automation";
 import { packRepository } from "./consumer-project";
+import { pulumiCli, type PulumiCli } from "./pulumi-cli";
 import { engineBin, engineBinary } from "./real-cluster";
 
 const repo = path.join(__dirname, "..", "..");
@@ -110,4 +111,71 @@ export async function installEngineProject(): Promise<EngineProject> {
         pulumi,
         remove: () => rmSync(work, { recursive: true, force: true }),
     };
+}
+
+/**
+ * This repository as a user has it after `git clone` and `npm ci`: its tracked files (and new ones not
+ * yet committed, so a change under test is included) copied into `into`, then `npm ci`, whose
+ * `prepare` builds `bin/`. Nothing of this checkout's node_modules, bin/ or .engine/ is copied.
+ */
+export function checkoutRepository(into: string): string {
+    const files = mustRun("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repo })
+        .split("\0")
+        .filter((file) => file !== "" && existsSync(path.join(repo, file)));
+    for (const file of files) cpSync(path.join(repo, file), path.join(into, file), { recursive: true });
+    mustRun("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: into });
+    return into;
+}
+
+/** The version of the Kubernetes provider plugin the `@pulumi/kubernetes` installed in `dir` asks for. */
+export function kubernetesPluginVersion(dir: string): string {
+    const sdk = createRequire(path.join(dir, "package.json")).resolve("@pulumi/kubernetes/package.json");
+    return JSON.parse(readFileSync(sdk, "utf8")).pulumi.version;
+}
+
+const fixtures = path.join(repo, "test", "fixtures");
+
+export interface TypeScriptProject {
+    /** The project folder: Pulumi.yaml, tsconfig.json, index.ts, and node_modules from npm install. */
+    dir: string;
+    /** The file backend's folder (the state files). */
+    stateDir: string;
+    /** The `pulumi` CLI in the project's folder. */
+    cli: PulumiCli;
+    remove(): void;
+}
+
+/**
+ * A user's own TypeScript project (by default test/fixtures/typescript-project: Pulumi.yaml, the
+ * tsconfig.json of `pulumi new typescript`, an index.ts that declares the component) with this package
+ * `npm install`ed from its `npm pack` tarball next to `@pulumi/pulumi`, TypeScript and `@types/node`, as
+ * a user adds them; then the `pulumi` CLI in that folder (engineEnvironment: its own PULUMI_HOME, a
+ * file backend, a passphrase, no downloads). `native` is the same stack without this package, its
+ * Kubernetes objects declared with `@pulumi/kubernetes` alone (bench/engine.ts compares the two).
+ */
+export function installTypeScriptProject(
+    program: "typescript-project" | "native-project" = "typescript-project",
+): TypeScriptProject {
+    const work = mkdtempSync(path.join(tmpdir(), `${program}-`));
+    const dir = path.join(work, "project");
+    const stateDir = path.join(work, "state");
+    for (const folder of [dir, stateDir]) mkdirSync(folder);
+    cpSync(path.join(fixtures, program), dir, { recursive: true });
+    const ours = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")).dependencies;
+    const dependencies =
+        program === "typescript-project"
+            ? { "registry-pull-secret": `file:${packRepository(work)}` }
+            : { "@pulumi/kubernetes": ours["@pulumi/kubernetes"] };
+    writeFileSync(
+        path.join(dir, "package.json"),
+        JSON.stringify({
+            name: "pull-secrets",
+            main: "index.ts",
+            devDependencies: { "@types/node": "^24", typescript: "^5" },
+            dependencies: { "@pulumi/pulumi": ours["@pulumi/pulumi"], ...dependencies },
+        }),
+    );
+    mustRun("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir });
+    const env = engineEnvironment(work, stateDir, kubernetesPluginVersion(dir));
+    return { dir, stateDir, cli: pulumiCli(dir, env), remove: () => rmSync(work, { recursive: true, force: true }) };
 }

@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { entryProvider, type EntryInputs, type EntryState } from "../../components/pull-secret-entry-provider";
 import type { EntryTiming } from "../../components/pull-secret-entry-client";
+import { entriesOwnedBy, ownerIdOf, ownersOfEntry, ownershipKeys } from "../../components/ownership";
+import type { LostAnswer } from "./fault-injection";
 
 /** What the cases need from a cluster: seed and read ServiceAccounts, inject faults, see requests. */
 export interface EntryCluster {
@@ -23,23 +25,44 @@ export interface EntryCluster {
     failNext(...statuses: number[]): void;
     /** Runs once, after the next PATCH arrives and before it is applied: a concurrent writer. */
     beforeNextPatch(write: () => void | Promise<void>): void;
+    /** The next PATCH is applied and its answer lost (a proxy's 504, or a reset connection). */
+    loseNextPatchAnswer(how: LostAnswer): void;
+    /** The ServiceAccount's annotations now (`{}` when none, `undefined` when the account does not exist). */
+    annotations(
+        namespace: string,
+        name: string,
+    ): (Record<string, string> | undefined) | Promise<Record<string, string> | undefined>;
     /** Requests seen, as `METHOD path status`. */
     log: string[];
     close(): Promise<void>;
 }
 
+/** Owner ids of two components (components/ownership.ts), as the component computes them from its URN. */
+const owners = {
+    ours: ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::regcred"),
+    other: ownerIdOf("urn:pulumi:prod::other-app::registry-pull-secret:index:RegistryPullSecret::regcred"),
+};
+
 export function describeEntryCases(title: string, startCluster: () => Promise<EntryCluster>, timing: EntryTiming) {
     describe(title, () => {
         let cluster: EntryCluster;
         const provider = entryProvider(undefined, timing);
-        const inputs = (namespace: string, secretName = "regcred", serviceAccount = "default"): EntryInputs => ({
+        const inputs = (
+            namespace: string,
+            secretName = "regcred",
+            serviceAccount = "default",
+            owner = owners.ours,
+        ): EntryInputs => ({
             namespace,
             serviceAccount,
             secretName,
             entry: `${namespace}/${serviceAccount}: ${secretName}`,
+            owner,
             kubeconfig: cluster.kubeconfig,
         });
         const create = async (i: EntryInputs) => (await provider.create(i)).outs as EntryState;
+        const marker = async (namespace: string, owner = owners.ours) =>
+            entriesOwnedBy({ metadata: { annotations: await cluster.annotations(namespace, "default") } }, owner);
 
         before(async () => (cluster = await startCluster()));
         after(async () => cluster.close());
@@ -105,7 +128,7 @@ export function describeEntryCases(title: string, startCluster: () => Promise<En
             await assert.rejects(create(inputs("down")), (error: Error) => {
                 assert.equal(
                     error.message,
-                    `ServiceAccount "default" in namespace "down": the API server answered 503 after ${timing.maxAttempts} attempt(s)`,
+                    `ServiceAccount "default" in namespace "down": the API server answered 503 (Injected) after ${timing.maxAttempts} attempt(s)`,
                 );
                 return true;
             });
@@ -180,7 +203,10 @@ export function describeEntryCases(title: string, startCluster: () => Promise<En
             await cluster.put("crowd", "default", ["theirs"]);
             const ours = ["one", "two", "three", "four", "five"];
             cluster.beforeNextPatch(() => cluster.put("crowd", "default", ["theirs", "late-writer"]));
-            const states = await Promise.all(ours.map((name) => create(inputs("crowd", name))));
+            // Five components (one owner each), as five stacks listing their Secrets on one account.
+            const states = await Promise.all(
+                ours.map((name) => create(inputs("crowd", name, "default", ownerIdOf(name)))),
+            );
             const listed = (await cluster.pullSecrets("crowd", "default"))!;
             assert.deepEqual(listed.slice(0, 2), ["theirs", "late-writer"]);
             assert.deepEqual([...listed.slice(2)].sort(), [...ours].sort());
@@ -195,6 +221,127 @@ export function describeEntryCases(title: string, startCluster: () => Promise<En
             assert.deepEqual(await cluster.pullSecrets("long", "default"), [...others, "regcred"]);
             await provider.delete!("id", state);
             assert.deepEqual(await cluster.pullSecrets("long", "default"), others);
+        });
+
+        for (const how of ["504", "reset"] as const) {
+            it(`keeps its own entry when the PATCH applied but its answer was lost (${how === "504" ? "a proxy's 504" : "a reset connection"}): after create and delete only the others' entries remain`, async () => {
+                const namespace = `lost-${how}`;
+                await cluster.put(namespace, "default", ["theirs"]);
+                cluster.loseNextPatchAnswer(how);
+                const state = await create(inputs(namespace));
+                assert.ok(
+                    cluster.log.some(
+                        (line) => line.includes(`/namespaces/${namespace}/`) && line.endsWith(`answer lost: ${how}`),
+                    ),
+                    "the first PATCH was applied and its answer lost",
+                );
+                assert.equal(state.listedBefore, false, "our own write, read back after the lost answer, is ours");
+                assert.deepEqual(await cluster.pullSecrets(namespace, "default"), ["theirs", "regcred"]);
+                assert.deepEqual(await marker(namespace), ["regcred"]);
+                await provider.delete!("id", state);
+                assert.deepEqual(await cluster.pullSecrets(namespace, "default"), ["theirs"]);
+                assert.deepEqual(await cluster.annotations(namespace, "default"), {}, "the marker went with the entry");
+            });
+        }
+
+        it("keeps ownership through a Secret name swap whose answer was lost, then removes the new name on delete", async () => {
+            await cluster.put("lost-swap", "default", ["theirs"]);
+            const state = await create(inputs("lost-swap", "old"));
+            cluster.loseNextPatchAnswer("504");
+            const updated = (await provider.update!("id", state, inputs("lost-swap", "new"))).outs as EntryState;
+            assert.equal(updated.listedBefore, false);
+            assert.deepEqual(await cluster.pullSecrets("lost-swap", "default"), ["theirs", "new"]);
+            assert.deepEqual(await marker("lost-swap"), ["new"]);
+            await provider.delete!("id", updated);
+            assert.deepEqual(await cluster.pullSecrets("lost-swap", "default"), ["theirs"]);
+        });
+
+        it("an interrupted pulumi up (no state for the entry) finds its own earlier write by the marker, and destroy removes it", async () => {
+            await cluster.put("interrupted", "default", ["theirs"]);
+            await create(inputs("interrupted"));
+            // The engine never recorded that create: the next `pulumi up` creates again from nothing.
+            const again = await create(inputs("interrupted"));
+            assert.equal(again.listedBefore, false);
+            assert.deepEqual(await cluster.pullSecrets("interrupted", "default"), ["theirs", "regcred"]);
+            await provider.delete!("id", again);
+            assert.deepEqual(await cluster.pullSecrets("interrupted", "default"), ["theirs"]);
+        });
+
+        it("an interrupted swap (the state still names the old Secret) leaks nothing: destroy removes the new name the marker lists", async () => {
+            await cluster.put("half-swap", "default", ["theirs"]);
+            const state = await create(inputs("half-swap", "old"));
+            await provider.update!("id", state, inputs("half-swap", "new"));
+            // The engine never recorded that update: destroy runs with the old state.
+            await provider.delete!("id", state);
+            assert.deepEqual(await cluster.pullSecrets("half-swap", "default"), ["theirs"]);
+        });
+
+        it("two components listing the same Secret name on one account never take each other's entry", async () => {
+            await cluster.put("shared", "default", ["theirs"]);
+            const first = await create(inputs("shared", "regcred", "default", owners.other));
+            const second = await create(inputs("shared"));
+            assert.deepEqual([first.listedBefore, second.listedBefore], [false, true]);
+            assert.deepEqual(
+                ownersOfEntry({ metadata: { annotations: await cluster.annotations("shared", "default") } }, "regcred"),
+                [owners.other],
+            );
+            await provider.delete!("id", second);
+            assert.deepEqual(
+                await cluster.pullSecrets("shared", "default"),
+                ["theirs", "regcred"],
+                "not the second's to remove",
+            );
+            // An interrupted `up` of the second component creates again: still not its own.
+            assert.equal((await create(inputs("shared"))).listedBefore, true);
+            await provider.delete!("id", first);
+            assert.deepEqual(await cluster.pullSecrets("shared", "default"), ["theirs"]);
+            assert.deepEqual(await cluster.annotations("shared", "default"), {});
+        });
+
+        it("claims an entry created before owners were recorded: the next update writes the marker, destroy removes it", async () => {
+            await cluster.put("legacy", "default", ["theirs", "regcred"]);
+            const legacy: EntryState = { ...inputs("legacy"), owner: undefined, listedBefore: false, present: true };
+            const diff = await provider.diff!("id", legacy, inputs("legacy"));
+            assert.deepEqual(
+                diff,
+                { changes: true, replaces: [], deleteBeforeReplace: false },
+                "a new owner is a change",
+            );
+            const updated = (await provider.update!("id", legacy, inputs("legacy"))).outs as EntryState;
+            assert.equal(updated.listedBefore, false);
+            assert.deepEqual(await marker("legacy"), ["regcred"]);
+            assert.deepEqual(await cluster.pullSecrets("legacy", "default"), ["theirs", "regcred"]);
+            await provider.delete!("id", updated);
+            assert.deepEqual(await cluster.pullSecrets("legacy", "default"), ["theirs"]);
+        });
+
+        it("a new owner id (a renamed stack) takes over the old marker, so its entry stays its own", async () => {
+            await cluster.put("renamed", "default", ["theirs"]);
+            const state = await create(inputs("renamed", "regcred", "default", owners.other));
+            const updated = (await provider.update!("id", state, inputs("renamed"))).outs as EntryState;
+            assert.equal(updated.listedBefore, false);
+            assert.deepEqual(await marker("renamed"), ["regcred"]);
+            assert.equal(await marker("renamed", owners.other), undefined);
+            await provider.delete!("id", updated);
+            assert.deepEqual(await cluster.pullSecrets("renamed", "default"), ["theirs"]);
+        });
+
+        it("refuses to write an entry without a valid owner id, changing nothing", async () => {
+            await cluster.put("ownerless", "default", ["theirs"]);
+            await assert.rejects(create({ ...inputs("ownerless"), owner: "" }), {
+                message: "owner must be the component's owner id (16 hex digits)",
+            });
+            assert.deepEqual(await cluster.pullSecrets("ownerless", "default"), ["theirs"]);
+        });
+
+        it(`writes its marker under ${ownershipKeys.entries("<owner id>")} with the entry, and removes it with the entry`, async () => {
+            await cluster.put("annotated", "default", ["theirs"]);
+            const state = await create(inputs("annotated"));
+            assert.deepEqual(await cluster.annotations("annotated", "default"), {
+                [ownershipKeys.entries(owners.ours)]: '["regcred"]',
+            });
+            await provider.delete!("id", state);
+            assert.deepEqual(await cluster.annotations("annotated", "default"), {});
         });
     });
 }

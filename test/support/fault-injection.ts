@@ -1,10 +1,12 @@
 /**
  * An HTTP server on 127.0.0.1 that lets tests inject faults in front of a handler: the next answers
  * can be forced statuses, a write can run between a PATCH's arrival and its handling (a concurrent
- * writer), and every request is logged. The API-server double handles requests itself; the real
- * API server's proxy (test/engine) forwards them.
+ * writer), the answer to a PATCH that was handled can be lost (a gateway's 504, or the connection
+ * reset), and every request is logged. {@link forwardTo} makes it a proxy: in front of the API-server
+ * double (test/attachment-keeps-other-entries.test.ts) and of the real API server (test/engine).
  */
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface Answer {
@@ -18,9 +20,17 @@ export interface FaultInjection {
     failNext(...statuses: number[]): void;
     /** Runs once, after the next PATCH arrives and before it is handled: a concurrent writer. */
     beforeNextPatch(write: () => void | Promise<void>): void;
+    /**
+     * The next PATCH is handled (forwarded and applied), and its answer never reaches the client: a
+     * proxy's 504 Gateway Timeout instead, or the connection reset.
+     */
+    loseNextPatchAnswer(how: LostAnswer): void;
     /** Requests seen, as `METHOD path status`. */
     log: string[];
 }
+
+/** How an answer is lost: a gateway's 504, or the connection reset with no answer at all. */
+export type LostAnswer = "504" | "reset";
 
 export interface FaultInjectingServer extends FaultInjection {
     url: string;
@@ -36,6 +46,7 @@ export async function serveWithFaults(
 ): Promise<FaultInjectingServer> {
     const faults: number[] = [];
     let hook: (() => void | Promise<void>) | undefined;
+    let lose: LostAnswer | undefined;
     // While the concurrent writer runs, every other request waits: the write lands between our read and
     // our patch and nothing of ours slips past it (the double's hook is synchronous for the same reason).
     let writing: Promise<void> = Promise.resolve();
@@ -57,10 +68,22 @@ export async function serveWithFaults(
                 hook = undefined;
                 writing = Promise.resolve(write());
             }
+            const lost = req.method === "PATCH" ? lose : undefined;
+            if (lost) lose = undefined;
             writing
                 .then(() => handle(req, body))
-                .then(answer, (error: Error) =>
-                    answer({ status: 502, body: statusBody(502, "TestFailure", String(error.message)) }),
+                .then(
+                    (handled) => {
+                        if (lost === undefined) return answer(handled);
+                        log.push(`${req.method} ${req.url} ${handled.status}, answer lost: ${lost}`);
+                        if (lost === "504") {
+                            answer({ status: 504, body: statusBody(504, "Timeout", "injected by the test") });
+                        } else {
+                            req.socket.destroy();
+                        }
+                    },
+                    (error: Error) =>
+                        answer({ status: 502, body: statusBody(502, "TestFailure", String(error.message)) }),
                 );
         });
     });
@@ -70,6 +93,7 @@ export async function serveWithFaults(
         url: `http://127.0.0.1:${port}`,
         failNext: (...statuses) => void faults.push(...statuses),
         beforeNextPatch: (write) => void (hook = write),
+        loseNextPatchAnswer: (how) => void (lose = how),
         log,
         close: () =>
             new Promise<void>((resolve) => {
@@ -77,4 +101,39 @@ export async function serveWithFaults(
                 server.close(() => resolve());
             }),
     };
+}
+
+/**
+ * A handler that forwards each request unchanged to `server` (http, or https verified against `ca`)
+ * and hands back its answer.
+ */
+export function forwardTo(
+    server: string,
+    ca?: string,
+): (request: http.IncomingMessage, body: string) => Promise<Answer> {
+    const transport = server.startsWith("https:") ? https : http;
+    return (request, body) =>
+        new Promise((resolve, reject) => {
+            const forwarded = transport.request(
+                `${server}${request.url}`,
+                {
+                    method: request.method,
+                    ...(ca === undefined ? {} : { ca }),
+                    headers: { ...request.headers, host: new URL(server).host },
+                },
+                (response) => {
+                    let text = "";
+                    response.on("data", (chunk) => (text += chunk));
+                    response.on("end", () =>
+                        resolve({
+                            status: response.statusCode ?? 0,
+                            body: text,
+                            contentType: response.headers["content-type"],
+                        }),
+                    );
+                },
+            );
+            forwarded.on("error", reject);
+            forwarded.end(body);
+        });
 }

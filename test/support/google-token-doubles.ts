@@ -2,13 +2,18 @@
  * DOUBLES of Google's token endpoints, not Google: plain HTTP servers on 127.0.0.1 that answer the
  * requests the token refresher sends the way Google documents them, and check what they receive.
  * - metadata server double: `GET /computeMetadata/v1/instance/service-accounts/default/token` with
- *   `Metadata-Flavor: Google` -> `{access_token, expires_in, token_type}`;
- * - STS double: `POST /v1/token`, an RFC 8693 form with the expected audience and subject token ->
- *   `{access_token, issued_token_type, token_type, expires_in}`;
+ *   `Metadata-Flavor: Google`, optionally `?scopes=A,B` -> `{access_token, expires_in, token_type}`;
+ *   without `scopes` the token gets `cloud-platform` (what the GKE metadata server does for Workload
+ *   Identity, as Google's auth library maintainers describe it: googleapis/google-auth-library-java#458);
+ * - STS double: `POST /v1/token`, an RFC 8693 form with the expected audience, subject token and a
+ *   scope -> `{access_token, issued_token_type, token_type, expires_in}`;
  * - IAM Credentials double: `POST /v1/projects/-/serviceAccounts/EMAIL:generateAccessToken` with a
- *   bearer token the double trusts -> `{accessToken, expireTime}`.
- * Each issues fresh random tokens, can answer the next requests with error statuses, and records
- * every token it issued so tests can prove which one a Secret holds and that no log line has one.
+ *   bearer token the double trusts, issued with a scope that may call the API, and a `scope` list ->
+ *   `{accessToken, expireTime}`.
+ * Each answers with a `Date` header on its own clock (which a test may set apart from the
+ * refresher's), issues fresh random tokens with the scopes asked for, can answer the next requests
+ * with error statuses, and records every token it issued so tests can prove which one a Secret holds
+ * and that no log line has one.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +23,8 @@ export interface IssuedToken {
     token: string;
     /** When it expires, by the clock the double was given (ms). */
     expiresAtMs: number;
+    /** The OAuth scopes it was issued with. */
+    scopes: string[];
 }
 
 export interface TokenDouble {
@@ -38,15 +45,35 @@ export interface TokenDouble {
 
 interface Handler {
     /** The answer's JSON, or a refusal reason (400/401/403 with a Google-style error body). */
-    (req: http.IncomingMessage, body: string, issue: () => IssuedToken): [number, unknown];
+    (req: http.IncomingMessage, body: string, issue: (scopes: string[]) => IssuedToken): [number, unknown];
 }
+
+const cloudPlatform = "https://www.googleapis.com/auth/cloud-platform";
 
 /** A token of the shape the doubles issue: `ya29.double-` and 48 hex digits. */
 export function doubleToken(): string {
     return `ya29.double-${randomBytes(24).toString("hex")}`;
 }
 
-async function startDouble(now: () => number, lifetimeSeconds: number, handle: Handler): Promise<TokenDouble> {
+/** Where a double serves: starts serving `listener` and answers its base URL and how to stop. */
+export type Serve = (listener: http.RequestListener) => Promise<{ url: string; close(): Promise<void> }>;
+
+/** Plain HTTP on 127.0.0.1, a free port (the default of every double). */
+export const serveOnLoopback: Serve = async (listener) => {
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+};
+
+async function startDouble(
+    now: () => number,
+    lifetimeSeconds: number,
+    handle: Handler,
+    serve: Serve = serveOnLoopback,
+): Promise<TokenDouble> {
     const faults: number[] = [];
     const planned: string[] = [];
     const double: Omit<TokenDouble, "url" | "close"> = {
@@ -57,15 +84,16 @@ async function startDouble(now: () => number, lifetimeSeconds: number, handle: H
         refusals: [],
         requests: 0,
     };
-    const issue = () => {
+    const issue = (scopes: string[]) => {
         const token = {
             token: planned.shift() ?? doubleToken(),
             expiresAtMs: now() + double.lifetimeSeconds * 1000,
+            scopes,
         };
         double.issued.push(token);
         return token;
     };
-    const server = http.createServer((req, res) => {
+    const served = await serve((req, res) => {
         let body = "";
         req.on("data", (chunk) => (body += chunk));
         req.on("end", () => {
@@ -76,14 +104,13 @@ async function startDouble(now: () => number, lifetimeSeconds: number, handle: H
                     ? [fault, { error: { code: fault, status: "UNAVAILABLE", message: "injected by the test" } }]
                     : handle(req, body, issue);
             if (code >= 400 && fault === undefined) double.refusals.push(JSON.stringify(answer));
-            res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(answer));
+            // RFC 9110 Date: the double's clock, to the second.
+            res.writeHead(code, { "content-type": "application/json", date: new Date(now()).toUTCString() }).end(
+                JSON.stringify(answer),
+            );
         });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return Object.assign(double, {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    });
+    return Object.assign(double, served);
 }
 
 const refuse = (code: number, error: string, description: string): [number, unknown] => [
@@ -92,80 +119,121 @@ const refuse = (code: number, error: string, description: string): [number, unkn
 ];
 
 /** The GKE metadata server double. */
-export function startMetadataServerDouble(now: () => number, lifetimeSeconds = 3600): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, _body, issue) => {
-        if (req.method !== "GET" || req.url !== "/computeMetadata/v1/instance/service-accounts/default/token") {
-            return refuse(404, "not_found", "not served by the double");
-        }
-        // The metadata server refuses requests without this header (a guard against SSRF).
-        if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
-        const issued = issue();
-        return [
-            200,
-            {
-                access_token: issued.token,
-                expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
-                token_type: "Bearer",
-            },
-        ];
-    });
+export function startMetadataServerDouble(
+    now: () => number,
+    lifetimeSeconds = 3600,
+    serve?: Serve,
+): Promise<TokenDouble> {
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, _body, issue) => {
+            const url = new URL(req.url ?? "", "http://metadata");
+            if (
+                req.method !== "GET" ||
+                url.pathname !== "/computeMetadata/v1/instance/service-accounts/default/token"
+            ) {
+                return refuse(404, "not_found", "not served by the double");
+            }
+            // The metadata server refuses requests without this header (a guard against SSRF).
+            if (req.headers["metadata-flavor"] !== "Google") return refuse(403, "forbidden", "Metadata-Flavor missing");
+            const scopes = url.searchParams.get("scopes");
+            const issued = issue(scopes === null ? [cloudPlatform] : scopes.split(","));
+            return [
+                200,
+                {
+                    access_token: issued.token,
+                    expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
+                    token_type: "Bearer",
+                },
+            ];
+        },
+        serve,
+    );
 }
 
-/** The STS double: accepts only `subjectToken()` for `audience`. */
+/** The STS double: accepts, for `audience`, only a subject token `acceptsSubjectToken` accepts. */
 export function startStsDouble(
     now: () => number,
-    expected: { audience: string; subjectToken: () => string },
+    expected: { audience: string; acceptsSubjectToken: (token: string) => boolean },
     lifetimeSeconds = 3600,
+    serve?: Serve,
 ): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, body, issue) => {
-        if (req.method !== "POST" || req.url !== "/v1/token") return refuse(404, "not_found", "not served");
-        const form = new URLSearchParams(body);
-        const wanted: Record<string, string> = {
-            grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-            requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
-            subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-            scope: "https://www.googleapis.com/auth/cloud-platform",
-            audience: expected.audience,
-        };
-        for (const [field, value] of Object.entries(wanted)) {
-            if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
-        }
-        if (form.get("subject_token") !== expected.subjectToken()) {
-            return refuse(400, "invalid_grant", "the subject token is not the projected token");
-        }
-        const issued = issue();
-        return [
-            200,
-            {
-                access_token: issued.token,
-                issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
-                token_type: "Bearer",
-                expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
-            },
-        ];
-    });
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, body, issue) => {
+            if (req.method !== "POST" || req.url !== "/v1/token") return refuse(404, "not_found", "not served");
+            const form = new URLSearchParams(body);
+            const wanted: Record<string, string> = {
+                grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+                requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+                audience: expected.audience,
+            };
+            for (const [field, value] of Object.entries(wanted)) {
+                if (form.get(field) !== value) return refuse(400, "invalid_request", `${field} is not ${value}`);
+            }
+            // STS requires a scope when it issues a Google access token for an external credential.
+            const scope = form.get("scope");
+            if (!scope) return refuse(400, "invalid_request", "scope is required");
+            if (!expected.acceptsSubjectToken(form.get("subject_token") ?? "")) {
+                return refuse(400, "invalid_grant", "the subject token is not the projected token");
+            }
+            const issued = issue(scope.split(" "));
+            return [
+                200,
+                {
+                    access_token: issued.token,
+                    issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+                    token_type: "Bearer",
+                    expires_in: Math.round((issued.expiresAtMs - now()) / 1000),
+                },
+            ];
+        },
+        serve,
+    );
 }
 
-/** The IAM Credentials double: impersonates `email` for callers holding a token `trusted` returns. */
+/**
+ * The IAM Credentials double: impersonates `email` for callers holding a token `trusted` returns,
+ * issued with a scope that may call the API (`cloud-platform` or `iam`; otherwise Google answers 403
+ * ACCESS_TOKEN_SCOPE_INSUFFICIENT).
+ */
 export function startIamCredentialsDouble(
     now: () => number,
-    expected: { email: string; trusted: () => string[] },
+    expected: { email: string; trusted: () => IssuedToken[] },
     lifetimeSeconds = 3600,
+    serve?: Serve,
 ): Promise<TokenDouble> {
-    return startDouble(now, lifetimeSeconds, (req, body, issue) => {
-        const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
-        if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
-        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-        if (bearer === undefined || !expected.trusted().includes(bearer)) {
-            return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
-        }
-        const request = JSON.parse(body) as { scope?: string[] };
-        if (!request.scope?.includes("https://www.googleapis.com/auth/cloud-platform")) {
-            return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
-        }
-        const issued = issue();
-        return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
-    });
+    return startDouble(
+        now,
+        lifetimeSeconds,
+        (req, body, issue) => {
+            const path = `/v1/projects/-/serviceAccounts/${encodeURIComponent(expected.email)}:generateAccessToken`;
+            if (req.method !== "POST" || req.url !== path) return refuse(404, "not_found", "not served");
+            const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+            const caller = expected.trusted().find((t) => t.token === bearer);
+            if (caller === undefined) {
+                return [401, { error: { code: 401, status: "UNAUTHENTICATED", message: "untrusted caller" } }];
+            }
+            if (
+                !caller.scopes.some((scope) => [cloudPlatform, "https://www.googleapis.com/auth/iam"].includes(scope))
+            ) {
+                return [
+                    403,
+                    { error: { code: 403, status: "PERMISSION_DENIED", message: "ACCESS_TOKEN_SCOPE_INSUFFICIENT" } },
+                ];
+            }
+            const request = JSON.parse(body) as { scope?: string[] };
+            if (!request.scope?.length) {
+                return [400, { error: { code: 400, status: "INVALID_ARGUMENT", message: "scope" } }];
+            }
+            const issued = issue(request.scope);
+            return [200, { accessToken: issued.token, expireTime: new Date(issued.expiresAtMs).toISOString() }];
+        },
+        serve,
+    );
 }
 
 /** A clock tests move by hand; sleepers wake when it passes their deadline (or when aborted). */
@@ -175,6 +243,7 @@ export class ManualClock {
     now = (): number => this.current;
     sleep = (ms: number, signal: AbortSignal): Promise<void> =>
         new Promise((resolve) => {
+            if (signal.aborted) return resolve();
             const wake = () => {
                 signal.removeEventListener("abort", wake);
                 resolve();

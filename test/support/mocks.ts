@@ -1,7 +1,7 @@
 /**
- * The real Pulumi SDK under `pulumi.runtime.setMocks`, with every request the mock monitor receives
- * recorded: parent, dependencies, property dependencies and `additionalSecretOutputs` are only
- * visible there (FACTS.md section 4). Import this before any module that creates resources.
+ * The real Pulumi SDK under `pulumi.runtime.setMocks`, with every request the mock monitor receives recorded:
+ * parent, dependencies, property dependencies and `additionalSecretOutputs` are only visible there
+ * (docs/facts.md#pulumi-behaviours-the-tests-rely-on). Import this before any module that creates resources.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { recordRegistrations, type Registration } from "../../tools/recording-monitor";

@@ -3,7 +3,8 @@
  * kube-controller-manager built from their Go modules by test/engine/build.sh into .engine/bin.
  * Token authentication (an admin in system:masters), RBAC, a service-account key pair, a small
  * service CIDR; the controller manager runs only the namespace, garbage-collector and
- * service-account controllers (no kubelet, no scheduler: nothing runs Pods). Everything lives in a
+ * service-account controllers; with {@link ClusterOptions.podsAt} also kube-scheduler and the
+ * controllers of a Deployment's rollout (test/support/real-node.ts then runs the pods). Everything lives in a
  * temporary folder and is stopped by `stop()`, and killed if the test process exits first.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -14,6 +15,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { inNetns } from "./netns";
 
 export const engineBin = path.join(__dirname, "..", "..", ".engine", "bin");
 
@@ -52,10 +54,21 @@ process.once("exit", () => {
     for (const child of children) child.kill("SIGKILL");
 });
 
-/** Starts a binary of test/engine/build.sh in `dir`, logging to `dir/<name>.log`; killed at exit at the latest. */
-export function start(dir: string, name: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+/**
+ * Starts a binary of test/engine/build.sh in `dir`, logging to `dir/<name>.log`, inside network
+ * namespace `netns` when given (nsenter execs it: the child is the binary itself); killed at exit at
+ * the latest.
+ */
+export function start(
+    dir: string,
+    name: string,
+    args: string[],
+    env?: NodeJS.ProcessEnv,
+    netns?: string,
+): ChildProcess {
     const log = openSync(path.join(dir, `${name}.log`), "w");
-    const child = spawn(engineBinary(name), args, { stdio: ["ignore", log, log], cwd: dir, env });
+    const [command, commandArgs] = netns ? inNetns(netns, engineBinary(name), args) : [engineBinary(name), args];
+    const child = spawn(command, commandArgs, { stdio: ["ignore", log, log], cwd: dir, env });
     children.add(child);
     child.once("exit", () => children.delete(child));
     return child;
@@ -92,7 +105,83 @@ export async function waitFor(
     }
 }
 
-export async function startRealCluster(): Promise<RealCluster> {
+export interface ClusterOptions {
+    /**
+     * Run ordinary pods: the API server listens and advertises on this address (the host end of the
+     * test network's veth, test/support/pod-network.ts) instead of 127.0.0.1, so the `kubernetes`
+     * Service has an endpoint pods can reach (Endpoints may not hold a loopback address); and
+     * kube-scheduler and the controllers a Deployment's rollout needs run too.
+     */
+    podsAt?: string;
+}
+
+/** The controllers every cluster here runs, and those only a cluster that runs pods needs. */
+const controllers = {
+    // Namespaces get their `default` ServiceAccount, deleted namespaces are emptied, and foreground
+    // deletion (which the Pulumi Kubernetes provider uses) finishes.
+    always: ["namespace-controller", "garbage-collector-controller", "serviceaccount-controller"],
+    // Deployments roll out through ReplicaSets; every namespace gets `kube-root-ca.crt`, the CA that
+    // the kubelet puts beside each pod's ServiceAccount token; the kubelet registers its Node with the
+    // `node.kubernetes.io/not-ready` taint, which only the node lifecycle controller lifts once it is Ready.
+    pods: [
+        "deployment-controller",
+        "replicaset-controller",
+        "root-ca-certificate-publisher-controller",
+        "node-lifecycle-controller",
+    ],
+};
+
+/**
+ * An audit log of writes to Secrets, ServiceAccounts, Pods and Deployments and of reads of Secrets,
+ * at level Metadata (who, what, when to the microsecond; never a request or response body, so never
+ * a Secret's data): the API server's own record of the order things happened in.
+ */
+function auditFlags(dir: string): string[] {
+    const policy = path.join(dir, "audit-policy.json");
+    const resources = [
+        { group: "", resources: ["secrets", "serviceaccounts", "pods"] },
+        { group: "apps", resources: ["deployments", "replicasets"] },
+    ];
+    writeFileSync(
+        policy,
+        JSON.stringify({
+            apiVersion: "audit.k8s.io/v1",
+            kind: "Policy",
+            omitStages: ["RequestReceived"],
+            rules: [
+                { level: "Metadata", verbs: ["create", "update", "patch", "delete"], resources },
+                { level: "Metadata", verbs: ["get"], resources: [{ group: "", resources: ["secrets"] }] },
+                { level: "None" },
+            ],
+        }),
+    );
+    return [
+        `--audit-policy-file=${policy}`,
+        `--audit-log-path=${path.join(dir, "audit.log")}`,
+        "--audit-log-format=json",
+    ];
+}
+
+/** One entry of the audit log (audit.k8s.io/v1 Event, the fields the tests read). */
+export interface AuditEvent {
+    verb: string;
+    user: { username: string; extra?: Record<string, string[]> };
+    objectRef?: { resource: string; namespace?: string; name?: string };
+    responseStatus?: { code: number };
+    requestReceivedTimestamp: string;
+    stageTimestamp: string;
+}
+
+/** The audit log so far (a cluster started with `podsAt`). */
+export function auditEvents(cluster: RealCluster): AuditEvent[] {
+    return readFileSync(path.join(cluster.dir, "audit.log"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as AuditEvent);
+}
+
+export async function startRealCluster(options: ClusterOptions = {}): Promise<RealCluster> {
+    const address = options.podsAt ?? "127.0.0.1";
     const dir = mkdtempSync(path.join(tmpdir(), "real-cluster-"));
     const started: ChildProcess[] = [];
     const stop = async () => {
@@ -125,8 +214,8 @@ export async function startRealCluster(): Promise<RealCluster> {
         const certDir = path.join(dir, "certs");
         const apiserver = start(dir, "kube-apiserver", [
             `--etcd-servers=${etcdUrl}`,
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
+            `--bind-address=${address}`,
+            `--advertise-address=${address}`,
             `--secure-port=${apiPort}`,
             `--cert-dir=${certDir}`,
             `--token-auth-file=${path.join(dir, "tokens.csv")}`,
@@ -135,12 +224,13 @@ export async function startRealCluster(): Promise<RealCluster> {
             `--service-account-key-file=${path.join(dir, "sa.pub")}`,
             `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
             "--service-cluster-ip-range=10.0.0.0/24",
-            // Endpoints may not hold a loopback address, and 127.0.0.1 is the only one here.
-            "--endpoint-reconciler-type=none",
+            // Endpoints may not hold a loopback address: without pods, 127.0.0.1 is the only one here.
+            ...(options.podsAt ? [] : ["--endpoint-reconciler-type=none"]),
             "--profiling=false",
+            ...(options.podsAt ? auditFlags(dir) : []),
         ]);
         started.push(apiserver);
-        const server = `https://127.0.0.1:${apiPort}`;
+        const server = `https://${address}:${apiPort}`;
         const kubeconfigFor = (certificateAuthority: string) =>
             JSON.stringify({
                 apiVersion: "v1",
@@ -166,19 +256,18 @@ export async function startRealCluster(): Promise<RealCluster> {
         writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
         await waitFor(dir, "kube-apiserver", apiserver, () => readyz(server, token, certificateAuthority));
 
-        const controllers = start(dir, "kube-controller-manager", [
+        const controllerManager = start(dir, "kube-controller-manager", [
             `--kubeconfig=${kubeconfigFile}`,
-            // Namespaces get their `default` ServiceAccount, deleted namespaces are emptied, and
-            // foreground deletion (which the Pulumi Kubernetes provider uses) finishes.
-            "--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller",
+            `--controllers=${[...controllers.always, ...(options.podsAt ? controllers.pods : [])].join(",")}`,
+            `--root-ca-file=${certFile}`,
             "--leader-elect=false",
             "--bind-address=127.0.0.1",
             "--secure-port=0",
             "--use-service-account-credentials=false",
         ]);
-        started.push(controllers);
+        started.push(controllerManager);
         // The controllers are up once the `default` ServiceAccount of `default` exists.
-        await waitFor(dir, "kube-controller-manager", controllers, async () => {
+        await waitFor(dir, "kube-controller-manager", controllerManager, async () => {
             const response = await apiGet(
                 server,
                 token,
@@ -187,6 +276,30 @@ export async function startRealCluster(): Promise<RealCluster> {
             );
             return response.status === 200;
         });
+        if (options.podsAt) {
+            const schedulerPort = await freePort();
+            const scheduler = start(dir, "kube-scheduler", [
+                `--kubeconfig=${kubeconfigFile}`,
+                `--authentication-kubeconfig=${kubeconfigFile}`,
+                `--authorization-kubeconfig=${kubeconfigFile}`,
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                `--secure-port=${schedulerPort}`,
+            ]);
+            started.push(scheduler);
+            // /healthz needs no credentials (--authorization-always-allow-paths); its certificate is self-signed.
+            await waitFor(dir, "kube-scheduler", scheduler, async () => {
+                const status = await new Promise<number>((resolve, reject) =>
+                    https
+                        .get(`https://127.0.0.1:${schedulerPort}/healthz`, { rejectUnauthorized: false }, (answer) => {
+                            answer.resume();
+                            resolve(answer.statusCode ?? 0);
+                        })
+                        .on("error", reject),
+                );
+                return status === 200;
+            });
+        }
         return { kubeconfig, server, token, certificateAuthority, dir, stop };
     } catch (error) {
         await stop();

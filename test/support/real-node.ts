@@ -11,6 +11,7 @@ import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import {
     apiGet,
@@ -24,6 +25,11 @@ import {
 } from "./real-cluster";
 import { mustRun } from "./engine-project";
 import { buildImage } from "./real-registry";
+import { podCidr, podGateway, type PodNetwork } from "./pod-network";
+import type { RouteCheckConfig } from "./route-check-plugin";
+
+/** The CNI reference plugins test/engine/build.sh builds (its `cluster` target). */
+const cniBin = path.join(engineBin, "..", "cni");
 
 /** The image containerd's CRI plugin runs every pod sandbox from (its default `pinned_images.sandbox`). */
 const sandboxImage = "registry.k8s.io/pause:3.10.2";
@@ -38,9 +44,23 @@ export interface RealNode {
     stop(): Promise<void>;
 }
 
-export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
+export interface NodeOptions {
+    /**
+     * Run the node inside this test network (test/support/pod-network.ts): kubelet, containerd and
+     * kube-proxy in its node namespace; pods on the CNI bridge, ending in the route-check gate
+     * (test/support/route-check-plugin.ts); the DNS double as the pods' nameserver. Without it, only
+     * pods on the host's network run.
+     */
+    network?: PodNetwork;
+    /** Labels the kubelet registers its Node with. */
+    labels?: Record<string, string>;
+}
+
+export async function startRealNode(cluster: RealCluster, options: NodeOptions = {}): Promise<RealNode> {
     const dir = mkdtempSync(path.join(tmpdir(), "real-node-"));
     const name = "e2e-node";
+    const network = options.network;
+    const netns = network?.nodeNetns;
     const socket = path.join(dir, "containerd.sock");
     const runcRoot = path.join(dir, "runc");
     const started: ChildProcess[] = [];
@@ -66,17 +86,20 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
                 // (runc: "can't get final child's PID from pipe"); this keeps it at containerd's own.
                 "[plugins.'io.containerd.cri.v1.runtime']",
                 "  restrict_oom_score_adj = true",
+                // Pods' network namespaces under this node's folder, not the machine's /run/netns.
+                "  netns_mounts_under_state_dir = true",
                 "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
                 `  Root = ${JSON.stringify(runcRoot)}`,
                 "[plugins.'io.containerd.cri.v1.runtime'.cni]",
-                `  bin_dirs = [${JSON.stringify(path.join(dir, "cni-bin"))}]`,
+                `  bin_dirs = ${JSON.stringify([cniBin, path.join(dir, "cni-bin")])}`,
                 `  conf_dir = ${JSON.stringify(path.join(dir, "cni-conf"))}`,
                 "",
             ].join("\n"),
         );
         // containerd finds its shim on PATH, the shim finds Debian's runc there.
         const env = { ...process.env, PATH: [engineBin, process.env.PATH, "/usr/sbin", "/sbin"].join(path.delimiter) };
-        const containerd = start(dir, "containerd", ["--config", path.join(dir, "containerd.toml")], env);
+        if (network) writePodNetworkConfig(dir, network);
+        const containerd = start(dir, "containerd", ["--config", path.join(dir, "containerd.toml")], env, netns);
         started.push(containerd);
         const ctr = (...args: string[]) =>
             mustRun(engineBinary("ctr"), ["--address", socket, "--namespace", "k8s.io", ...args], { cwd: dir });
@@ -86,7 +109,7 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
 
         const layout = path.join(dir, "pause-image");
         buildImage(dir, layout, {
-            file: { name: "pause", bytes: readFileSync(engineBinary("pause")), mode: 0o755 },
+            files: [{ name: "pause", bytes: readFileSync(engineBinary("pause")), mode: 0o755 }],
             annotations: { "io.containerd.image.name": sandboxImage },
             entrypoint: ["/pause"],
         });
@@ -100,8 +123,16 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
             JSON.stringify({
                 apiVersion: "kubelet.config.k8s.io/v1beta1",
                 kind: "KubeletConfiguration",
-                address: "127.0.0.1",
-                port: await freePort(),
+                // In the test network the kubelet serves on the node's address, as a node does.
+                address: network?.nodeAddress ?? "127.0.0.1",
+                port: network ? 10250 : await freePort(),
+                ...(network
+                    ? {
+                          clusterDNS: [network.google.dns],
+                          clusterDomain: "cluster.local",
+                          resolvConf: path.join(dir, "resolv.conf"),
+                      }
+                    : {}),
                 readOnlyPort: 0,
                 healthzPort: 0,
                 authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
@@ -130,8 +161,17 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
                 `--root-dir=${path.join(dir, "kubelet-root")}`,
                 `--cert-dir=${path.join(dir, "kubelet-pki")}`,
                 `--hostname-override=${name}`,
+                ...(network ? [`--node-ip=${network.nodeAddress}`] : []),
+                ...(options.labels
+                    ? [
+                          `--node-labels=${Object.entries(options.labels)
+                              .map(([k, v]) => `${k}=${v}`)
+                              .join(",")}`,
+                      ]
+                    : []),
             ],
             env,
+            netns,
         );
         started.push(kubelet);
         await waitFor(dir, "kubelet", kubelet, async () => {
@@ -141,8 +181,24 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
                 cluster.certificateAuthority,
                 `/api/v1/nodes/${name}`,
             );
-            return node.status === 200;
+            // In the test network the node must be Ready: its pod network (CNI) works.
+            return node.status === 200 && (!network || nodeReady(JSON.parse(node.body)));
         });
+        if (network) {
+            const proxy = start(
+                dir,
+                "kube-proxy",
+                [`--config=${writeKubeProxyConfig(dir, name, kubeconfig)}`],
+                env,
+                netns,
+            );
+            started.push(proxy);
+            // kube-proxy answers 200 on /healthz once it has written its rules.
+            await waitFor(dir, "kube-proxy", proxy, async () => {
+                const response = await fetch(`http://${network.nodeAddress}:10256/healthz`);
+                return response.ok;
+            });
+        }
         return {
             name,
             dir,
@@ -165,6 +221,78 @@ export async function startRealNode(cluster: RealCluster): Promise<RealNode> {
         await stop();
         throw error;
     }
+}
+
+function nodeReady(node: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
+    return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+/**
+ * The pods' network: the bridge plugin (with host-local addresses from podCidr, its data under this
+ * node's folder) and then the route-check gate; the node's resolv.conf names only the DNS double.
+ */
+function writePodNetworkConfig(dir: string, network: PodNetwork): void {
+    mkdirSync(path.join(dir, "cni-conf"));
+    mkdirSync(path.join(dir, "cni-bin"));
+    const gate: RouteCheckConfig = {
+        type: "route-check",
+        nameserver: network.google.dns,
+        names: network.googleHosts,
+        addresses: [network.google.metadata],
+        nodeGoogleInterface: network.nodeGoogleInterface,
+        log: path.join(dir, "route-check.log"),
+    };
+    writeFileSync(
+        path.join(dir, "cni-conf", "10-e2e-pods.conflist"),
+        JSON.stringify({
+            cniVersion: "1.0.0",
+            name: "e2e-pods",
+            plugins: [
+                {
+                    type: "bridge",
+                    bridge: "cni0",
+                    isGateway: true,
+                    ipMasq: false,
+                    ipam: {
+                        type: "host-local",
+                        ranges: [[{ subnet: podCidr, gateway: podGateway }]],
+                        routes: [{ dst: "0.0.0.0/0" }],
+                        dataDir: path.join(dir, "cni-ipam"),
+                    },
+                },
+                gate,
+            ],
+        }),
+    );
+    // A CNI plugin is any executable: this one runs the gate's TypeScript with this Node.js and tsx.
+    writeFileSync(
+        path.join(dir, "cni-bin", "route-check"),
+        [
+            "#!/bin/sh",
+            `exec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(pathToFileURL(require.resolve("tsx")).href)} ${JSON.stringify(path.join(__dirname, "route-check-plugin.ts"))}`,
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
+    writeFileSync(path.join(dir, "resolv.conf"), `nameserver ${network.google.dns}\n`);
+}
+
+/** kube-proxy in nftables mode; conntrack sysctls left alone (some are machine-wide, not per namespace). */
+function writeKubeProxyConfig(dir: string, name: string, kubeconfig: string): string {
+    const file = path.join(dir, "kube-proxy.json");
+    writeFileSync(
+        file,
+        JSON.stringify({
+            apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+            kind: "KubeProxyConfiguration",
+            clientConnection: { kubeconfig },
+            mode: "nftables",
+            clusterCIDR: podCidr,
+            hostnameOverride: name,
+            conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
+        }),
+    );
+    return file;
 }
 
 /**

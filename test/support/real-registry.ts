@@ -1,10 +1,10 @@
 /**
- * A real registry for end-to-end pull tests: Debian's `docker-registry` (distribution 2.8) with
- * htpasswd authentication on 127.0.0.1, a tiny image built offline and pushed with skopeo, and
- * `skopeo --authfile` to pull with a `.dockerconfigjson`. skopeo (containers/image) reads only the
- * `auth` field of an authfile (FACTS.md section 2). A missing tool fails the test: CI installs them
- * (.ci/run). distribution 2.8 reads its htpasswd file once, at start: {@link RealRegistry.restart}
- * changes who may pull.
+ * A real registry for end-to-end pull tests: Debian's `docker-registry` (distribution 2.8) with htpasswd
+ * authentication on 127.0.0.1, a tiny image built offline and pushed with skopeo, and `skopeo --authfile` to
+ * pull with a `.dockerconfigjson`. skopeo (containers/image) reads only the `auth` field of an authfile
+ * (docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret). A missing tool fails the test: CI installs
+ * them (.ci/run). distribution 2.8 reads its htpasswd file once, at start: {@link RealRegistry.restart} changes
+ * who may pull.
  */
 import assert from "node:assert/strict";
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -82,35 +82,67 @@ function sha256(bytes: Buffer | string): string {
     return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-/** What a one-file image holds and how it is named in its layout's index. */
-export interface OneFileImage {
-    file: { name: string; bytes: Buffer; mode: number };
+/** A file of an image: its path in the image, its content, its mode. */
+export interface ImageFile {
+    name: string;
+    bytes: Buffer;
+    mode: number;
+}
+
+/** What an image holds and how it is named in its layout's index. */
+export interface ImageContent {
+    files: ImageFile[];
     /** The index entry's annotations: the ref name skopeo copies, the image name containerd imports. */
     annotations: Record<string, string>;
     entrypoint?: string[];
+    /** `NAME=value` entries of the image's environment. */
+    env?: string[];
+    labels?: Record<string, string>;
 }
 
-/** A one-layer OCI image layout holding one file, written by hand: no network, no Docker engine. */
-export function buildImage(work: string, dir: string, image: OneFileImage): void {
+/**
+ * A one-layer OCI image layout, written by hand: no network, no Docker engine. Reproducible: the same
+ * content gives the same digests (sorted entries, owner 0, time 0, every folder 0755).
+ */
+export function buildImage(work: string, dir: string, image: ImageContent): string {
     const rootfs = mkdtempSync(path.join(work, "rootfs-"));
-    writeFileSync(path.join(rootfs, image.file.name), image.file.bytes, { mode: image.file.mode });
+    chmodSync(rootfs, 0o755);
+    for (const file of image.files) {
+        const target = path.join(rootfs, file.name);
+        for (let folder = path.dirname(target); folder !== rootfs; folder = path.dirname(folder)) {
+            mkdirSync(folder, { recursive: true });
+            chmodSync(folder, 0o755);
+        }
+        writeFileSync(target, file.bytes);
+        chmodSync(target, file.mode);
+    }
     const layerPath = `${rootfs}.tar`;
+    const topLevel = [...new Set(image.files.map((file) => file.name.replace(/^\/+/, "").split("/")[0]))].sort();
     mustRun(work, "tar", [
         "--create",
         "--file",
         layerPath,
         "--directory",
         rootfs,
+        "--format=gnu",
+        "--sort=name",
         "--owner=0",
         "--group=0",
+        "--numeric-owner",
         "--mtime=@0",
-        image.file.name,
+        ...topLevel,
     ]);
     const layer = readFileSync(layerPath);
+    rmSync(layerPath);
+    rmSync(rootfs, { recursive: true, force: true });
     const config = JSON.stringify({
         architecture: "amd64",
         os: "linux",
-        config: image.entrypoint ? { Entrypoint: image.entrypoint } : {},
+        config: {
+            ...(image.entrypoint ? { Entrypoint: image.entrypoint } : {}),
+            ...(image.env ? { Env: image.env } : {}),
+            ...(image.labels ? { Labels: image.labels } : {}),
+        },
         rootfs: { type: "layers", diff_ids: [sha256(layer)] },
     });
     const manifest = JSON.stringify({
@@ -142,6 +174,7 @@ export function buildImage(work: string, dir: string, image: OneFileImage): void
             ],
         }),
     );
+    return sha256(manifest);
 }
 
 /** Where skopeo pulls an image from: `host` (`127.0.0.1:PORT`) and the image's name and tag. */
@@ -177,33 +210,41 @@ export class RealRegistry {
         writeFileSync(registry.policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
         const layout = path.join(registry.work, "image");
         buildImage(registry.work, layout, {
-            file: { name: "hello.txt", bytes: Buffer.from(helloText), mode: 0o644 },
+            files: [{ name: "hello.txt", bytes: Buffer.from(helloText), mode: 0o644 }],
             annotations: { "org.opencontainers.image.ref.name": "tiny" },
         });
         await registry.restart(users);
-        const pusher = `${registry.pusher.user}:${registry.pusher.password}`;
-        for (const name of names) {
-            mustRun(registry.work, "skopeo", [
-                "copy",
-                "--policy",
-                registry.policy,
-                "--dest-tls-verify=false",
-                "--dest-creds",
-                pusher,
-                `oci:${layout}:tiny`,
-                `docker://${registry.host}/${name}`,
-            ]);
-        }
         // The same layout pushed the same way: one manifest for every name.
-        registry.pushedManifest = mustRun(registry.work, "skopeo", [
+        for (const name of names) registry.pushedManifest = registry.push(`oci:${layout}:tiny`, name);
+        return registry;
+    }
+
+    /** Pushes an image (a skopeo source) as `reference` (`repository:tag`) and returns the stored manifest. */
+    push(source: string, reference: string): string {
+        const pusher = `${this.pusher.user}:${this.pusher.password}`;
+        mustRun(this.work, "skopeo", [
+            "copy",
+            "--policy",
+            this.policy,
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            pusher,
+            source,
+            `docker://${this.host}/${reference}`,
+        ]);
+        return mustRun(this.work, "skopeo", [
             "inspect",
             "--raw",
             "--tls-verify=false",
             "--creds",
             pusher,
-            `docker://${registry.host}/${names[0]}`,
+            `docker://${this.host}/${reference}`,
         ]);
-        return registry;
+    }
+
+    /** The Authorization header of the registry's own pusher, for a front that reads on others' behalf. */
+    get backendAuthorization(): string {
+        return `Basic ${Buffer.from(`${this.pusher.user}:${this.pusher.password}`).toString("base64")}`;
     }
 
     /** htpasswd lines (bcrypt). htpasswd refuses passwords over 256 bytes; bcrypt reads only 72 of them. */

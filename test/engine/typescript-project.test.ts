@@ -1,24 +1,24 @@
 /**
- * The REAL Pulumi engine (pulumi CLI v3.274.1 and pulumi-resource-kubernetes built from Go modules
- * by test/engine/build.sh) against a REAL kube-apiserver (test/support/real-cluster.ts), driven
- * through the Automation API of a separate project that installed this package from its `npm pack`
- * tarball, as another stack would (test/support/engine-project.ts). Stacks use `credentials`
- * mode: no Google Cloud. The steps run in order on one stack.
+ * A user's own TypeScript project with the REAL engine: a fresh folder that `npm install`ed this
+ * package's `npm pack` tarball and declares the component in its own `index.ts`
+ * (test/fixtures/typescript-project, test/support/engine-project.ts), driven by the `pulumi` CLI as a
+ * user's shell runs it (CLI v3.274.1, its Node.js language host, the Kubernetes provider), against a
+ * REAL kube-apiserver (test/support/real-cluster.ts), a real registry and a real kubelet. Stacks use
+ * `credentials`: no Google Cloud. The steps run in order on one stack.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import type * as automation from "@pulumi/pulumi/automation";
 import {
     assertStateHoldsNone,
+    clusterState,
     dockerConfigOf,
     plannedResources,
-    previewedResources,
-    clusterState,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
-import { installEngineProject, type EngineProject } from "../support/engine-project";
+import { installTypeScriptProject, type TypeScriptProject } from "../support/engine-project";
+import { changed, typeAndName, type PulumiCli } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
 import { image, RealRegistry } from "../support/real-registry";
@@ -38,24 +38,8 @@ let registry: RealRegistry;
 let node: RealNode;
 /** A namespace the component does not target. */
 const outside = "e2e-outside";
-let project: EngineProject;
-let stack: automation.Stack;
-
-/** The program another project writes: the component with its args, the password from stack config. */
-function program(project: EngineProject) {
-    return () => {
-        const pulumi = project.require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const { RegistryPullSecret } = project.require("registry-pull-secret") as typeof import("../../components");
-        const config = new pulumi.Config();
-        const pull = new RegistryPullSecret("regcred", {
-            namespaces,
-            registries: [registry.host],
-            serviceAccounts,
-            credentials: { username, password: config.requireSecret("registryPassword") },
-        });
-        return Promise.resolve({ secretName: pull.secretName });
-    };
-}
+let project: TypeScriptProject;
+let pulumi: PulumiCli;
 
 before(async () => {
     cluster = await startRealCluster();
@@ -69,27 +53,23 @@ before(async () => {
         await core.createNamespace({ body: { metadata: { name: namespace } } });
         await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "builder" } } });
     }
-    project = await installEngineProject();
+    project = installTypeScriptProject();
+    pulumi = project.cli;
+    await pulumi.must(["stack", "init", "e2e"]);
     // A kubeconfig whose current context is wrong: only `kubernetes:context` leads to the cluster.
-    const kubeconfig = withContextLeadingNowhere(cluster.kubeconfig);
-    stack = await project.automation.LocalWorkspace.createOrSelectStack(
-        { stackName: "e2e", projectName: "registry-pull-secret", program: program(project) },
-        {
-            workDir: project.dir,
-            pulumiCommand: project.pulumi,
-            envVars: project.env,
-            projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
-            secretsProvider: "passphrase",
-        },
+    await pulumi.must(
+        ["config", "set", "--secret", "kubernetes:kubeconfig"],
+        withContextLeadingNowhere(cluster.kubeconfig),
     );
-    await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: kubeconfig, secret: true },
-        "kubernetes:context": { value: "real" },
-        // Without it the Kubernetes provider replaces a Secret whose data changes: with a fixed name,
-        // delete and then create, a gap in which pulls fail (pulumi-kubernetes pkg/provider/diff.go).
-        "kubernetes:enableSecretMutable": { value: "true" },
-        registryPassword: { value: firstPassword, secret: true },
-    });
+    await pulumi.must(["config", "set", "kubernetes:context", "real"]);
+    // Without it the Kubernetes provider replaces a Secret whose data changes: with a fixed name,
+    // delete and then create, a gap in which pulls fail (pulumi-kubernetes pkg/provider/diff.go).
+    await pulumi.must(["config", "set", "kubernetes:enableSecretMutable", "true"]);
+    await pulumi.must(["config", "set", "namespaces", JSON.stringify(namespaces)]);
+    await pulumi.must(["config", "set", "--path", "registries[0]", registry.host]);
+    await pulumi.must(["config", "set", "serviceAccounts", JSON.stringify(serviceAccounts)]);
+    await pulumi.must(["config", "set", "registryUsername", username]);
+    await pulumi.must(["config", "set", "--secret", "registryPassword", firstPassword]);
 });
 after(async () => {
     await node?.stop();
@@ -98,7 +78,7 @@ after(async () => {
     project?.remove();
 });
 
-it("preview shows every resource the offline plan shows for the same config (same types and names)", async () => {
+it("pulumi preview shows every resource the offline plan shows for the same config (same types and names)", async () => {
     const stackFile = [
         "config:",
         `  registry-pull-secret:namespaces: ${JSON.stringify(namespaces)}`,
@@ -108,13 +88,12 @@ it("preview shows every resource the offline plan shows for the same config (sam
         `  registry-pull-secret:registryPassword: ${firstPassword}`,
         "",
     ].join("\n");
-    assert.deepEqual(await previewedResources(stack), plannedResources("e2e", stackFile));
+    assert.deepEqual(typeAndName(await pulumi.previewSteps()), plannedResources("e2e", stackFile));
 });
 
-it("up creates the Secrets, which pull from the real registry, and our entries, keeping another owner's entry made before", async () => {
+it("pulumi up --yes creates the Secrets, which pull from the real registry, and our entries, keeping another owner's entry made before", async () => {
     await inCluster.setPullSecrets("e2e-a", "default", ["theirs-before"]);
-    const result = await stack.up();
-    assert.equal(result.summary.result, "succeeded");
+    await pulumi.must(["up", "--yes"]);
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
@@ -132,22 +111,20 @@ it("a real kubelet pulls the image for a pod in a target namespace with what up 
     assert.match((refused as { reason: string }).reason, /authorization failed|unauthorized|401/i);
 });
 
-it("a second up changes nothing, and an entry another owner adds afterwards survives it", async () => {
+it("a second pulumi up --expect-no-changes succeeds, and an entry another owner adds afterwards survives it", async () => {
     await inCluster.setPullSecrets("e2e-b", "default", ["regcred", "theirs-after"]);
-    const result = await stack.up();
-    assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+    await pulumi.must(["up", "--yes", "--expect-no-changes"]);
     assert.deepEqual(await inCluster.pullSecrets("e2e-b", "default"), ["regcred", "theirs-after"]);
 });
 
-it("refresh shows an entry removed by hand, and up puts it back once", async () => {
+it("pulumi refresh --yes shows an entry removed by hand, and pulumi up puts it back once", async () => {
     await inCluster.setPullSecrets("e2e-a", "builder", []);
-    const refreshed = await stack.refresh();
-    assert.equal(refreshed.summary.resourceChanges?.update, 1, JSON.stringify(refreshed.summary.resourceChanges));
-    const restored = await stack.up();
-    assert.equal(restored.summary.resourceChanges?.update, 1, JSON.stringify(restored.summary.resourceChanges));
+    await pulumi.must(["refresh", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 1 });
+    await pulumi.must(["up", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 1 });
     assert.deepEqual(await inCluster.pullSecrets("e2e-a", "builder"), ["regcred"]);
-    const again = await stack.up();
-    assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+    await pulumi.must(["up", "--yes", "--expect-no-changes"]);
 });
 
 it("a new password updates each Secret in place (same object, never deleted), and the written Secret pulls with it (skopeo and the kubelet) while the old one is refused", async () => {
@@ -156,11 +133,9 @@ it("a new password updates each Secret in place (same object, never deleted), an
     // The registry's side of the rotation first, as an operator would: only the new password works now.
     await registry.restart([{ user: username, password: secondPassword }]);
     await registry.assertRefused(oldConfig);
-    await stack.setConfig("registryPassword", { value: secondPassword, secret: true });
-    const result = await stack.up();
-    assert.equal(result.summary.resourceChanges?.update, 2, JSON.stringify(result.summary.resourceChanges));
-    assert.equal(result.summary.resourceChanges?.create, undefined);
-    assert.equal(result.summary.resourceChanges?.delete, undefined);
+    await pulumi.must(["config", "set", "--secret", "registryPassword", secondPassword]);
+    await pulumi.must(["up", "--yes"]);
+    assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 2 }, "updated in place: nothing created or deleted");
     for (const namespace of namespaces) {
         const after = await core.readNamespacedSecret({ name: "regcred", namespace });
         if (namespace === "e2e-a") assert.equal(after.metadata?.uid, before.metadata?.uid, "the same Secret object");
@@ -173,16 +148,15 @@ it("a new password updates each Secret in place (same object, never deleted), an
 });
 
 it("the state file holds no password, docker config or kubeconfig token in plain text", () => {
-    assertStateHoldsNone(project.stateDir, path.join(project.dir, `Pulumi.${stack.name}.yaml`), {
+    assertStateHoldsNone(project.stateDir, path.join(project.dir, "Pulumi.e2e.yaml"), {
         username,
         passwords: [firstPassword, secondPassword],
         others: [cluster.token],
     });
 });
 
-it("destroy removes our Secrets and only our entries", async () => {
-    const result = await stack.destroy();
-    assert.equal(result.summary.result, "succeeded");
+it("pulumi destroy --yes removes our Secrets and only our entries", async () => {
+    await pulumi.must(["destroy", "--yes"]);
     for (const namespace of namespaces) {
         assert.deepEqual(await inCluster.secretNames(namespace), []);
         assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), []);

@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:engine` (root, after `bash test/engine/build.sh`): wall times of `pulumi preview`,
+ * `pulumi up`, a no-op `pulumi up` and `pulumi destroy` with the REAL engine against a REAL
+ * kube-apiserver on this machine, at 10 and 100 namespaces, in one run, side by side:
+ * - the component from a user's TypeScript project (test/fixtures/typescript-project, `credentials`);
+ * - the same objects declared natively (test/fixtures/native-project: a Secret and a
+ *   ServiceAccountPatch per namespace);
+ * - the kubectl recipe in a shell loop (`kubectl create secret docker-registry` and `kubectl patch
+ *   serviceaccount` per namespace; `--dry-run=server` as its preview; `kubectl delete secret` and a
+ *   JSON patch removing the list as its destroy).
+ * Every command exactly as typed (test/support/pulumi-cli.ts). BENCH_RUNS (default 1) runs each
+ * program that many times per size, the programs taking turns; medians. Writes its section of
+ * BENCHMARKS.md (between the engine markers, which `npm run bench` keeps).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import * as path from "node:path";
+import { installTypeScriptProject, mustRun, type TypeScriptProject } from "../test/support/engine-project";
+import { coreApi, engineBinary, startRealCluster, type RealCluster } from "../test/support/real-cluster";
+
+const sizes = [10, 100];
+const runs = Number(process.env.BENCH_RUNS ?? 1);
+const registry = "registry.bench.example:5000";
+const username = "bench-user";
+const password = "bench-password-0f3a9c";
+const commands = ["preview", "up", "no-op up", "destroy"] as const;
+type Command = (typeof commands)[number];
+type Timings = Partial<Record<Command, number>>;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+async function timed(action: () => unknown): Promise<number> {
+    const start = performance.now();
+    await action();
+    return performance.now() - start;
+}
+
+/** A Pulumi project's four commands, as a user types them. */
+async function pulumiRun(project: TypeScriptProject, namespaces: string[]): Promise<Timings> {
+    const { cli } = project;
+    await cli.must(["stack", "select", "--create", `bench-${namespaces.length}`]);
+    await cli.must(["config", "set", "namespaces", JSON.stringify(namespaces)]);
+    await cli.must(["config", "set", "--path", "registries[0]", registry]);
+    await cli.must(["config", "set", "registryUsername", username]);
+    await cli.must(["config", "set", "--secret", "registryPassword", password]);
+    await cli.must(["config", "set", "kubernetes:enableSecretMutable", "true"]);
+    return {
+        preview: await timed(() => cli.must(["preview"])),
+        up: await timed(() => cli.must(["up", "--yes", "--skip-preview"])),
+        "no-op up": await timed(() => cli.must(["up", "--yes", "--skip-preview", "--expect-no-changes"])),
+        destroy: await timed(() => cli.must(["destroy", "--yes", "--skip-preview"])),
+    };
+}
+
+/** The recipe from the README, one shell loop per step, with the cluster in KUBECONFIG. */
+async function kubectlRun(kubeconfig: string, namespaces: string[]): Promise<Timings> {
+    const loop = (body: string) => () =>
+        mustRun("bash", ["-c", `for ns in ${namespaces.join(" ")}; do ${body}; done`], {
+            cwd: tmpdir(),
+            env: { PATH: process.env.PATH, KUBECONFIG: kubeconfig },
+        });
+    const create = (dryRun: string) =>
+        `kubectl create secret docker-registry regcred --docker-server=${registry} --docker-username=${username} --docker-password=${password} -n $ns ${dryRun} >/dev/null && ` +
+        `kubectl patch serviceaccount default -p '{"imagePullSecrets":[{"name":"regcred"}]}' -n $ns ${dryRun} >/dev/null`;
+    return {
+        preview: await timed(loop(create("--dry-run=server"))),
+        up: await timed(loop(create(""))),
+        destroy: await timed(
+            loop(
+                `kubectl delete secret regcred -n $ns >/dev/null && kubectl patch serviceaccount default --type=json -p '[{"op":"remove","path":"/imagePullSecrets"}]' -n $ns >/dev/null`,
+            ),
+        ),
+    };
+}
+
+async function main() {
+    engineBinary("pulumi");
+    const component = installTypeScriptProject("typescript-project");
+    const native = installTypeScriptProject("native-project");
+    const results: { size: number; program: string; timings: Timings }[] = [];
+    for (const size of sizes) {
+        const cluster: RealCluster = await startRealCluster();
+        const work = mkdtempSync(path.join(tmpdir(), "bench-engine-"));
+        try {
+            const core = await coreApi(cluster.kubeconfig);
+            const namespaces = Array.from({ length: size }, (_, i) => `bench-${i}`);
+            for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
+            // Every namespace's `default` ServiceAccount exists before anything is timed.
+            for (const namespace of namespaces) {
+                while ((await core.listNamespacedServiceAccount({ namespace })).items.length === 0) {
+                    await new Promise((done) => setTimeout(done, 100));
+                }
+            }
+            const kubeconfig = path.join(work, "kubeconfig");
+            writeFileSync(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
+            const samples = new Map<string, Timings[]>();
+            const add = (program: string, timings: Timings) =>
+                samples.set(program, [...(samples.get(program) ?? []), timings]);
+            for (let run = 0; run < runs; run++) {
+                for (const [program, project] of [
+                    ["component (TypeScript)", component],
+                    ["native (TypeScript)", native],
+                ] as const) {
+                    project.cli.env.KUBECONFIG = kubeconfig;
+                    add(program, await pulumiRun(project, namespaces));
+                }
+                add("kubectl recipe", await kubectlRun(kubeconfig, namespaces));
+                process.stderr.write(
+                    `${size} namespaces, run ${run + 1}: ${JSON.stringify([...samples].map(([p, t]) => [p, t.at(-1)]))}\n`,
+                );
+            }
+            for (const [program, list] of samples) {
+                const timings: Timings = {};
+                for (const command of commands) {
+                    const values = list.map((t) => t[command]).filter((v): v is number => v !== undefined);
+                    if (values.length > 0) timings[command] = median(values);
+                }
+                results.push({ size, program, timings });
+            }
+        } finally {
+            await cluster.stop();
+            rmSync(work, { recursive: true, force: true });
+        }
+    }
+    component.remove();
+    native.remove();
+    writeSection(results);
+}
+
+const begin = "<!-- engine: written by npm run bench:engine -->";
+const end = "<!-- /engine -->";
+
+function writeSection(results: { size: number; program: string; timings: Timings }[]) {
+    const seconds = (ms: number | undefined) => (ms === undefined ? "—" : (ms / 1000).toFixed(1));
+    const pulumiVersion = spawnSync(engineBinary("pulumi"), ["version"], { encoding: "utf8" }).stdout.trim();
+    const section = [
+        begin,
+        "## Real engine, side by side with the native stack and the kubectl recipe (`npm run bench:engine`)",
+        "",
+        `- Date: ${new Date().toISOString()}; ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load average ${loadavg()
+            .map((n) => n.toFixed(2))
+            .join(
+                " ",
+            )} at the end; ${runs === 1 ? "one run" : `medians of ${runs} runs`} per program and size, the programs taking turns`,
+        `- Pulumi CLI ${pulumiVersion} and its Node.js language host, the Kubernetes provider and kube-apiserver built by test/engine/build.sh; Node ${process.version}; a file backend; every command as typed, wall time in seconds, from process start to exit`,
+        "- One ServiceAccount (`default`) per namespace, `credentials` mode (no Google Cloud). The kubectl recipe has no no-op run: running it again fails (`create` answers AlreadyExists).",
+        "",
+        "| namespaces | program | preview | up | no-op up | destroy |",
+        "|---:|---|---:|---:|---:|---:|",
+        ...results.map(
+            ({ size, program, timings: t }) =>
+                `| ${size} | ${program} | ${seconds(t.preview)} | ${seconds(t.up)} | ${seconds(t["no-op up"])} | ${seconds(t.destroy)} |`,
+        ),
+        end,
+    ].join("\n");
+    const file = path.join(__dirname, "..", "BENCHMARKS.md");
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    const next = text.includes(begin)
+        ? text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length)
+        : `${text.trimEnd()}\n\n${section}\n`;
+    writeFileSync(file, next);
+    process.stderr.write("wrote the engine section of BENCHMARKS.md\n");
+}
+
+void main();
