@@ -9,7 +9,7 @@ import { it } from "node:test";
 import { startMocks } from "./support/mocks";
 const registrations = startMocks({ config: { "kubernetes:enableSecretMutable": "true" } });
 import { RegistryPullSecret, type GoogleCloudCredentialArgs } from "../components";
-import { credentialKinds, type CredentialKind } from "../components/keyless-credential";
+import { CredentialKind } from "../components/args";
 import { serviceAccountKeyFile } from "./support/key-file";
 import { settled } from "./support/mocks";
 import { resourceTypes } from "./support/google-cloud-double/resource-types";
@@ -40,7 +40,7 @@ const variants: Record<CredentialKind, Partial<GoogleCloudCredentialArgs>[]> = {
 
 it("the double's resource types are the gcp types the component registers across every credential kind", async () => {
     let n = 0;
-    for (const kind of credentialKinds) {
+    for (const kind of Object.values(CredentialKind)) {
         assert.ok(variants[kind].length > 0, `a variant of gcp.credential ${kind}`);
         for (const variant of variants[kind]) {
             new RegistryPullSecret(`c${n++}`, {

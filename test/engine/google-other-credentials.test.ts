@@ -412,7 +412,7 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
         sts = await started(
             startStsDouble(Date.now, {
                 audience: `//iam.googleapis.com/${poolName}/providers/eks-prod-oidc`,
-                subjectToken: () => projectedToken,
+                acceptsSubjectToken: (token) => token === projectedToken,
             }),
         );
         // IAM Credentials lets a federated token impersonate the account only while Google's file says its principal may.
@@ -421,7 +421,7 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
                 email: impersonated,
                 trusted: () => {
                     const account = world.google().projects[eks.project].serviceAccounts[impersonated];
-                    return holdsRole(account?.iamPolicy, tokenRoles, principal) ? sts.issued.map((t) => t.token) : [];
+                    return holdsRole(account?.iamPolicy, tokenRoles, principal) ? sts.issued : [];
                 },
             }),
         );

@@ -11,7 +11,7 @@
  *   `artifactregistry.repositories.downloadArtifacts` on the repository the pulled name belongs to.
  *   Refusals: 401 for a credential that proves nothing, 403 DENIED for a member without the role.
  *
- * Which repository a pull reads follows the host the front stands for (FACTS.md section 3):
+ * Which repository a pull reads follows the host the front stands for (docs/facts.md#registries-and-the-reader-role):
  * `gcr.io`, `asia.gcr.io`, `eu.gcr.io`, `us.gcr.io` are repositories named after the host in `us`,
  * `asia`, `europe`, `us`, with names `PROJECT/IMAGE`; `LOCATION-docker.pkg.dev` names
  * `PROJECT/REPOSITORY/IMAGE` in LOCATION. Each host it stands for gets its own port on 127.0.0.1.

@@ -2,7 +2,7 @@
  * A pull as a kubelet makes one with an image pull Secret, in a few milliseconds and without a
  * process per pull, for loops that pull every 100 ms: the docker config's entry for the host gives
  * the Basic credential (its `auth` field, which the kubelet prefers to username and password,
- * FACTS.md section 2); the manifest, then the config and every layer are fetched and each blob's
+ * docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret); the manifest, then the config and every layer are fetched and each blob's
  * digest checked. skopeo and the real kubelet (test/support/real-registry.ts, real-node.ts) make the
  * same requests; this client makes them faster.
  */
