@@ -43,9 +43,11 @@ it("the double's resource types are the gcp types the component registers across
     for (const kind of Object.values(CredentialKind)) {
         assert.ok(variants[kind].length > 0, `a variant of gcp.credential ${kind}`);
         for (const variant of variants[kind]) {
+            // gkeNode declares no Secret, so it takes no namespaces or registries.
+            const targets =
+                kind === CredentialKind.gkeNode ? {} : { namespaces: ["team-a"], registries: ["asia.gcr.io"] };
             new RegistryPullSecret(`c${n++}`, {
-                namespaces: ["team-a"],
-                registries: ["asia.gcr.io"],
+                ...targets,
                 gcp: { project: "example-project", repositories, credential: kind, ...variant },
             });
         }
