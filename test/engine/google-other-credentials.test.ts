@@ -19,6 +19,7 @@ import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type * as automation from "@pulumi/pulumi/automation";
 import type { RegistryPullSecretOptions } from "../../components";
+import { defaultRefresherNamespace } from "../../components/names";
 import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
 import { holdsRole, issueKey } from "../support/google-cloud-double/google-apis";
 import { tokenRoles } from "../support/google-cloud-double/rules";
@@ -248,8 +249,6 @@ describe("gkeNode", () => {
         stack = await upStack(
             "nodes",
             stackFile({
-                namespaces: ["team-a-dev"],
-                registries: Object.values(world.front.hosts),
                 gcpProject: dev,
                 credential: "gkeNode",
                 serviceAccountEmail: nodes,
@@ -299,8 +298,7 @@ const skipRefresherAwait = (): RegistryPullSecretOptions => ({
 });
 
 /** The refresher's objects in the cluster: its namespace's, and its Role and RoleBinding per target. */
-async function refresherObjects(targets: string[]) {
-    const ns = "pull-token-refresher";
+async function refresherObjects(ns: string, targets: string[]) {
     const apps = await import("@kubernetes/client-node").then((k8s) => {
         const config = new k8s.KubeConfig();
         config.loadFromString(cluster.kubeconfig);
@@ -325,7 +323,9 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
     let stack: automation.Stack;
     let metadata: TokenDouble;
     let before: unknown;
-    const principal = `principal://iam.googleapis.com/projects/${gke.number}/locations/global/workloadIdentityPools/${gke.project}.svc.id.goog/subject/ns/pull-token-refresher/sa/token-refresher`;
+    // Pulumi.gke.yaml names no refresher namespace: the component's default, unique per project, stack and component.
+    const refresherNamespace = defaultRefresherNamespace("registry-pull-secret", "gke", "regcred");
+    const principal = `principal://iam.googleapis.com/projects/${gke.number}/locations/global/workloadIdentityPools/${gke.project}.svc.id.goog/subject/ns/${refresherNamespace}/sa/token-refresher`;
 
     it("up grants the refresher's Workload Identity principal and declares the refresher's objects, no key anywhere", async () => {
         before = googleResources(world.google());
@@ -346,7 +346,7 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
             world.google().projects[gke.project].repositories["asia-northeast1/images"].iamPolicy.bindings,
             [{ role: reader, members: [principal] }],
         );
-        const objects = await refresherObjects(["storefront", "batch"]);
+        const objects = await refresherObjects(refresherNamespace, ["storefront", "batch"]);
         assert.equal(objects.deployment, "token-refresher");
         assert.equal(objects.serviceAccount, "token-refresher");
         for (const { rules } of objects.roles) assert.deepEqual(rules?.[0].resourceNames, ["regcred"]);
@@ -377,7 +377,8 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
     let iamCredentials: TokenDouble;
     let before: GoogleCloud;
     const poolName = `projects/${eks.number}/locations/global/workloadIdentityPools/eks-prod`;
-    const principal = `principal://iam.googleapis.com/${poolName}/subject/system:serviceaccount:pull-token-refresher:token-refresher`;
+    // The provider the component declares puts its id into the subject, so no other provider of the pool yields it.
+    const principal = `principal://iam.googleapis.com/${poolName}/subject/eks-prod-oidc:system:serviceaccount:pull-token-refresher:token-refresher`;
     const projectedToken = "projected-serviceaccount-token";
 
     /** An access token for the impersonated account: STS exchange, then generateAccessToken. */
@@ -437,7 +438,9 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
         const home = world.google().projects[eks.project];
         const pool = home.workloadIdentityPools["eks-prod"];
         assert.equal(pool.state, "ACTIVE");
-        assert.deepEqual(pool.providers["eks-prod-oidc"].attributeMapping, { "google.subject": "assertion.sub" });
+        assert.deepEqual(pool.providers["eks-prod-oidc"].attributeMapping, {
+            "google.subject": '"eks-prod-oidc:" + assertion.sub',
+        });
         assert.equal(
             pool.providers["eks-prod-oidc"].attributeCondition,
             'assertion.sub == "system:serviceaccount:pull-token-refresher:token-refresher"',
