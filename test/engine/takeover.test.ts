@@ -3,8 +3,9 @@
  * cluster does it: two namespaces prepared with exactly the recipe's two kubectl commands, then this
  * repository's sample program from a clean checkout, driven by the `pulumi` CLI as the user types it
  * (test/support/pulumi-cli.ts), against a REAL kube-apiserver and Debian's docker-registry. While
- * `pulumi up` takes the namespaces over, a loop reads whatever Secret the cluster holds every 100 ms
- * and pulls with it (skopeo reads the image's manifest): not one pull may fail. `credentials` stacks:
+ * `pulumi up` takes the namespaces over, a loop reads whatever Secret each namespace holds every 100 ms
+ * and pulls the image with it, manifest and blobs, as a kubelet does (test/support/registry-pull.ts):
+ * not one pull may fail. `credentials` stacks:
  * no Google Cloud. The steps run in order on one stack.
  */
 import assert from "node:assert/strict";
@@ -18,7 +19,8 @@ import { clusterState, dockerConfigOf } from "../support/engine-checks";
 import { checkoutRepository, engineEnvironment, kubernetesPluginVersion } from "../support/engine-project";
 import { changed, pulumiCli, runCommand, type PulumiCli } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
-import { RealRegistry } from "../support/real-registry";
+import { image, RealRegistry } from "../support/real-registry";
+import { startPullLoop } from "../support/registry-pull";
 
 const namespaces = ["team-a", "team-b"];
 /** What the recipe was run with: the hand-made credential. */
@@ -134,7 +136,7 @@ it("the recipe's Secrets pull from the real registry, and kube-apiserver records
         const secret = recipeSecrets.get(namespace)!;
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
         assert.equal(userIn(secret), recipeUser.user);
-        assert.ok(await registry.reads(registry.writeAuthfile(`recipe-${namespace}`, dockerConfigOf(secret))));
+        await registry.assertPulls(registry.writeAuthfile(`recipe-${namespace}`, dockerConfigOf(secret)));
         const managers = (secret.metadata!.managedFields ?? []).map((entry) => entry.manager);
         assert.deepEqual(managers, ["kubectl-create"]);
     }
@@ -176,49 +178,31 @@ it("with pulumi config set takeOver true, pulumi preview says what it will take 
     assert.equal(preview.includes(componentUser.password), false);
 });
 
-/** Pull counts of a loop that reads whatever Secret each namespace holds and pulls with it. */
-interface PullCounts {
-    rounds: number;
-    /** Pulls that worked, by the user the Secret named at that moment. */
-    pulled: Record<string, number>;
-    failed: number;
-    failures: string[];
-}
-
-/** Every 100 ms until `stop` resolves: per namespace, read the Secret, pull with it. */
-async function pullLoop(stop: Promise<unknown>): Promise<PullCounts> {
-    const counts: PullCounts = { rounds: 0, pulled: {}, failed: 0, failures: [] };
-    let stopped = false;
-    void stop.finally(() => (stopped = true));
-    while (!stopped) {
-        counts.rounds++;
-        for (const namespace of namespaces) {
-            try {
-                const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
-                const authfile = registry.writeAuthfile(`loop-${namespace}`, dockerConfigOf(secret));
-                if (!(await registry.reads(authfile))) throw new Error(`refused with ${userIn(secret)}`);
-                counts.pulled[userIn(secret)] = (counts.pulled[userIn(secret)] ?? 0) + 1;
-            } catch (error) {
-                counts.failed++;
-                counts.failures.push(`${namespace}: ${(error as Error).message}`);
-            }
-        }
-        await new Promise((done) => setTimeout(done, 100));
+it("pulumi up --yes takes both namespaces over in place while a loop pulls with whatever Secret the cluster holds every 100 ms: zero failed pulls", async (t) => {
+    // Each pull reads the Secret from the API server first: a moment without it would fail that pull.
+    const loop = startPullLoop(
+        namespaces.map((namespace) => ({
+            label: namespace,
+            dockerConfigJson: async () =>
+                dockerConfigOf(await core.readNamespacedSecret({ name: "regcred", namespace })),
+            identify: (config: string) => JSON.parse(config).auths[registry.host].username as string,
+            host: registry.host,
+            image,
+        })),
+    );
+    let result: Awaited<ReturnType<PulumiCli["run"]>>;
+    try {
+        result = await cli.run(["up", "--yes"]);
+    } finally {
+        const attempts = await loop.stop();
+        const count = (user: string) => attempts.filter((a) => a.pulled && a.credential === user).length;
+        const failed = attempts.filter((a) => !a.pulled);
+        const measured = `${attempts.length} pulls during pulumi up (${count(recipeUser.user)} with the recipe's Secret, ${count(componentUser.user)} with the component's), ${failed.length} failed`;
+        t.diagnostic(measured);
+        assert.deepEqual(failed, [], "no pull failed while the Secrets were taken over");
+        assert.ok(count(recipeUser.user) > 0, "the loop pulled with the recipe's Secret before the takeover");
     }
-    return counts;
-}
-
-let measured: PullCounts;
-
-it("pulumi up --yes takes both namespaces over in place while a loop pulls with whatever Secret the cluster holds every 100 ms: zero failed pulls", async () => {
-    const up = cli.run(["up", "--yes"]);
-    measured = await pullLoop(up);
-    const result = await up;
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    console.log(`pull loop during pulumi up: ${JSON.stringify({ ...measured, failures: undefined })}`);
-    assert.deepEqual(measured.failures, []);
-    assert.equal(measured.failed, 0);
-    assert.ok((measured.pulled[recipeUser.user] ?? 0) > 0, "pulls with the recipe's Secret before the takeover");
     const update = changed(await cli.lastUpdate());
     assert.equal(update.delete, undefined, "nothing deleted");
     assert.equal(update.replace, undefined, "nothing replaced");
@@ -233,7 +217,7 @@ it("afterwards each Secret is the same object holding the component's credential
             recipeSecrets.get(namespace)!.metadata!.creationTimestamp?.getTime(),
         );
         assert.equal(userIn(secret), componentUser.user);
-        assert.ok(await registry.reads(registry.writeAuthfile(`after-${namespace}`, dockerConfigOf(secret))));
+        await registry.assertPulls(registry.writeAuthfile(`after-${namespace}`, dockerConfigOf(secret)));
         const account = await core.readNamespacedServiceAccount({ name: "default", namespace });
         const markers = Object.keys(account.metadata!.annotations ?? {}).filter((key) =>
             key.startsWith("registry-pull-secret/entries-"),

@@ -7,13 +7,12 @@
  * who may pull.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { runCommand } from "./pulumi-cli";
 import { freePort } from "./real-cluster";
 
 /** bcrypt reads only the first 72 bytes of a password (Go's x/crypto and Apache's htpasswd alike). */
@@ -29,12 +28,14 @@ export const image = "e2e/tiny:1";
 const helloText = "pulled with the component's .dockerconfigjson\n";
 
 /** skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json. */
-const toolEnvironment = (work: string) => ({
-    PATH: process.env.PATH,
-    HOME: work,
-    XDG_RUNTIME_DIR: path.join(work, "run"),
-    XDG_CONFIG_HOME: path.join(work, "config"),
-});
+function toolEnv(work: string): NodeJS.ProcessEnv {
+    return {
+        PATH: process.env.PATH,
+        HOME: work,
+        XDG_RUNTIME_DIR: path.join(work, "run"),
+        XDG_CONFIG_HOME: path.join(work, "config"),
+    };
+}
 
 /** Runs a tool; a missing tool is an error, never a skip. */
 function run(work: string, tool: string, args: string[], options: { input?: string } = {}) {
@@ -42,7 +43,7 @@ function run(work: string, tool: string, args: string[], options: { input?: stri
         encoding: "utf8",
         input: options.input,
         timeout: 120_000,
-        env: toolEnvironment(work),
+        env: toolEnv(work),
     });
     if (result.error) {
         throw new Error(
@@ -50,6 +51,25 @@ function run(work: string, tool: string, args: string[], options: { input?: stri
         );
     }
     return result;
+}
+
+/**
+ * Runs skopeo without blocking the event loop, so servers in this process (a front such as
+ * test/support/artifact-registry-front.ts, token doubles) can answer it.
+ */
+function runSkopeo(work: string, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        execFile(
+            "skopeo",
+            args,
+            { encoding: "utf8", timeout: 120_000, env: toolEnv(work) },
+            (error, stdout, stderr) => {
+                const code: unknown = (error as { code?: unknown } | null)?.code;
+                if (code === "ENOENT") reject(new Error("skopeo could not run (ENOENT): install it as .ci/run does"));
+                else resolve({ status: error ? (typeof code === "number" ? code : 1) : 0, stdout, stderr });
+            },
+        );
+    });
 }
 
 function mustRun(work: string, tool: string, args: string[], options: { input?: string } = {}): string {
@@ -157,6 +177,12 @@ export function buildImage(work: string, dir: string, image: ImageContent): stri
     return sha256(manifest);
 }
 
+/** Where skopeo pulls an image from: `host` (`127.0.0.1:PORT`) and the image's name and tag. */
+export interface ImageSource {
+    host: string;
+    image: string;
+}
+
 export class RealRegistry {
     /** `127.0.0.1:PORT`, the server key of a docker config. */
     readonly host: string;
@@ -176,8 +202,8 @@ export class RealRegistry {
         this.policy = path.join(work, "policy.json");
     }
 
-    /** Builds the image, starts the registry for `users`, pushes the image. */
-    static async start(users: RegistryUser[]): Promise<RealRegistry> {
+    /** Builds the image, starts the registry for `users`, pushes the image under each of `names`. */
+    static async start(users: RegistryUser[], names: string[] = [image]): Promise<RealRegistry> {
         const registry = new RealRegistry(mkdtempSync(path.join(tmpdir(), "registry-pull-e2e-")), await freePort());
         // Always stop the registry: on success, failure, or an interrupted run.
         process.once("exit", () => registry.registry?.kill("SIGKILL"));
@@ -188,7 +214,8 @@ export class RealRegistry {
             annotations: { "org.opencontainers.image.ref.name": "tiny" },
         });
         await registry.restart(users);
-        registry.pushedManifest = registry.push(`oci:${layout}:tiny`, image);
+        // The same layout pushed the same way: one manifest for every name.
+        for (const name of names) registry.pushedManifest = registry.push(`oci:${layout}:tiny`, name);
         return registry;
     }
 
@@ -294,68 +321,64 @@ export class RealRegistry {
         return file;
     }
 
-    passwordIn(authfile: string): string {
-        return JSON.parse(readFileSync(authfile, "utf8")).auths[this.host].password;
+    passwordIn(authfile: string, host = this.host): string {
+        return JSON.parse(readFileSync(authfile, "utf8")).auths[host].password;
     }
 
     /** Pulls the whole image (manifest, config, layer) with this authfile. */
-    private pull(authfile: string) {
+    private async pull(authfile: string, from: ImageSource) {
         const layout = path.join(this.work, `pulled-${path.basename(authfile, ".json")}`);
         rmSync(layout, { recursive: true, force: true });
-        const result = run(this.work, "skopeo", [
+        const result = await runSkopeo(this.work, [
             "copy",
             "--policy",
             this.policy,
             "--src-tls-verify=false",
             "--src-authfile",
             authfile,
-            `docker://${this.host}/${image}`,
+            `docker://${from.host}/${from.image}`,
             `oci:${layout}:tiny`,
         ]);
         return { ...result, layout };
     }
 
-    private inspectArgs = (authfile: string) => [
-        "inspect",
-        "--raw",
-        "--tls-verify=false",
-        "--authfile",
-        authfile,
-        `docker://${this.host}/${image}`,
-    ];
-
     /** Reads the image's manifest with this authfile. */
-    private inspect(authfile: string) {
-        return run(this.work, "skopeo", this.inspectArgs(authfile));
+    private inspect(authfile: string, from: ImageSource) {
+        return runSkopeo(this.work, [
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--authfile",
+            authfile,
+            `docker://${from.host}/${from.image}`,
+        ]);
     }
 
     /**
-     * Whether skopeo reads the pushed manifest with this authfile, without blocking the event loop
-     * (a pull loop runs beside a `pulumi up`).
+     * Pulls with skopeo and this authfile, from this registry or (`from`) through a front of it such
+     * as test/support/artifact-registry-front.ts, and checks what arrived is what was pushed.
      */
-    async reads(authfile: string): Promise<boolean> {
-        const result = await runCommand("skopeo", this.inspectArgs(authfile), {
-            cwd: this.work,
-            env: toolEnvironment(this.work),
-            timeoutMs: 60_000,
-        });
-        return result.status === 0 && result.stdout === this.pushedManifest;
-    }
-
-    assertPulls(authfile: string): void {
-        const manifest = this.inspect(authfile);
+    async assertPulls(authfile: string, from: ImageSource = { host: this.host, image }): Promise<void> {
+        const manifest = await this.inspect(authfile, from);
         assert.equal(manifest.status, 0, manifest.stderr);
         assert.equal(manifest.stdout, this.pushedManifest, "the registry serves the manifest that was pushed");
-        const result = this.pull(authfile);
+        const result = await this.pull(authfile, from);
         assert.equal(result.status, 0, result.stderr);
         assert.ok(pulledLayer(result.layout).includes(helloText), "the pulled layer holds the file that was pushed");
     }
 
-    assertRefused(authfile: string): void {
-        const result = this.inspect(authfile);
+    /**
+     * skopeo is refused for the credential (401; `because` says otherwise, e.g. a 403 for what an
+     * authenticated caller may not read), not for any other reason (connection, TLS, missing image).
+     */
+    async assertRefused(
+        authfile: string,
+        from: ImageSource = { host: this.host, image },
+        because = /unauthorized|authentication required|401/i,
+    ): Promise<void> {
+        const result = await this.inspect(authfile, from);
         assert.notEqual(result.status, 0, "skopeo must not read the manifest");
-        // Refused for the credential, not for any other reason (connection, TLS, missing image).
-        assert.match(result.stderr, /unauthorized|authentication required|401/i, result.stderr);
+        assert.match(result.stderr, because, result.stderr);
     }
 }
 
