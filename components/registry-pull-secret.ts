@@ -166,10 +166,14 @@ function declareStaticSecrets(
         const secret = new Secret(
             childNames.secret(name, namespace),
             {
-                // The claim's outputs: the Secret waits for it, and a Secret taken over from kubectl is
-                // applied with force (the only manager it takes fields from is the one the claim named).
+                // The claim's outputs: the Secret waits for it, and with takeOver a Secret the claim took
+                // over from kubectl is applied with force (without takeOver a claim never takes anything).
                 metadata: claim
-                    ? { name: claim.secretName, namespace, annotations: forceWhenTakenOver(claim) }
+                    ? {
+                          name: claim.secretName,
+                          namespace,
+                          ...(valid.takeOver ? { annotations: forceWhenTakenOver(claim) } : {}),
+                      }
                     : { name: valid.secretName, namespace },
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
