@@ -39,9 +39,9 @@ export interface MockOptions {
     /** `pulumi preview`: provider-computed outputs stay unknown. */
     preview?: boolean;
     /**
-     * Stack config, `project:key` to the string Pulumi stores, on top of `kubernetes:enableSecretMutable:
-     * "true"`, which the README tells every stack to set (test/offline-plan.test.ts shows the warning
-     * a stack without it gets).
+     * Stack config, `project:key` to the string Pulumi stores. {@link startMocks} puts it on top of
+     * `kubernetes:enableSecretMutable: "true"`, which the README tells every stack to set
+     * (test/offline-plan.test.ts shows the warning a stack without it gets).
      */
     config?: Record<string, string>;
     /** How long the engine takes to create a resource of this type, in ms (default 0). */
@@ -72,15 +72,15 @@ export function startMocks(options: MockOptions = {}): Registration[] {
         unclaimed = recordWarnings().warnings;
         after(() => assert.deepEqual(unclaimed, [], "the program warned and no test claimed it (claimWarning)"));
     }
-    return installMocks(options);
+    return installMocks({ ...options, config: { "kubernetes:enableSecretMutable": "true", ...options.config } });
 }
 
 /**
- * Installs the mocks and returns the live list of registrations, leaving warnings to be printed: for
- * a program run in a process of its own, whose output its test reads.
+ * Installs the mocks with exactly `options.config` and returns the live list of registrations, leaving
+ * warnings to be printed: for a program run in a process of its own, whose output its test reads.
  */
 export function installMocks(options: MockOptions = {}): Registration[] {
-    pulumi.runtime.setAllConfig({ "kubernetes:enableSecretMutable": "true", ...options.config });
+    if (options.config) pulumi.runtime.setAllConfig(options.config);
     pulumi.runtime.setMocks(
         {
             newResource: async (args) => {
