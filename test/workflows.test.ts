@@ -218,6 +218,19 @@ describe("the workflow", () => {
         );
     });
 
+    it("builds the API reference in the test job, where a broken link or an undocumented export fails it", () => {
+        const ciRun = fs.readFileSync(path.join(repo, ".ci/run"), "utf8");
+        assert.match(ciRun, /^npm run docs$/m);
+        assert.ok(ciRun.indexOf("npm run docs") < ciRun.indexOf("run_tests\n"), "before the tests, in every job");
+        const typedoc = JSON.parse(fs.readFileSync(path.join(repo, "typedoc.json"), "utf8"));
+        assert.equal(typedoc.treatWarningsAsErrors, true);
+        assert.deepEqual(
+            [typedoc.validation.invalidLink, typedoc.validation.notDocumented, typedoc.validation.notExported],
+            [true, true, true],
+        );
+        assert.equal(JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")).scripts.docs, "typedoc");
+    });
+
     it("runs the engine suite in the newest Node.js job only, with the Go version test/engine's modules require", () => {
         const newest = Math.max(...jobs.test.strategy.matrix.node);
         const [setupGo, others, engine] = jobs.test.steps.slice(2);
