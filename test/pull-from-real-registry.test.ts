@@ -58,12 +58,12 @@ const passwordIn = (authfile: string) => registry.passwordIn(authfile);
 const assertPulls = (authfile: string) => registry.assertPulls(authfile);
 const assertRefused = (authfile: string) => registry.assertRefused(authfile);
 
-test("the registry refuses a pull that carries no credential at all (the checks below can fail)", () => {
-    assertRefused(writeAuthfile("no-credential", JSON.stringify({ auths: {} })));
+test("the registry refuses a pull that carries no credential at all (the checks below can fail)", async () => {
+    await assertRefused(writeAuthfile("no-credential", JSON.stringify({ auths: {} })));
 });
 
 test("credentials mode: the component's docker config pulls the image", async () => {
-    assertPulls(
+    await assertPulls(
         await authfileFrom("any-registry", {
             credentials: { username: "ci-user", password: pulumi.secret(userPassword) },
         }),
@@ -73,11 +73,15 @@ test("credentials mode: the component's docker config pulls the image", async ()
 test("credentials mode: a wrong password (different within bcrypt's first 72 bytes) is refused", async () => {
     const wrong = (userPassword[0] === "a" ? "b" : "a") + userPassword.slice(1);
     assert.notEqual(wrong.slice(0, bcryptBytes), userPassword.slice(0, bcryptBytes));
-    assertRefused(await authfileFrom("wrong-password", { credentials: { username: "ci-user", password: wrong } }));
+    await assertRefused(
+        await authfileFrom("wrong-password", { credentials: { username: "ci-user", password: wrong } }),
+    );
 });
 
 test("credentials mode: the right password under another username is refused", async () => {
-    assertRefused(await authfileFrom("wrong-user", { credentials: { username: "ci-usr", password: userPassword } }));
+    await assertRefused(
+        await authfileFrom("wrong-user", { credentials: { username: "ci-usr", password: userPassword } }),
+    );
 });
 
 const gcpKey = {
@@ -90,7 +94,7 @@ test("service-account key mode: the created key's docker config (_json_key_base6
     const authfile = await authfileFrom("created-key", { gcp: gcpKey });
     // The registry compares bcrypt's 72 bytes; the rest of the password is checked byte for byte here.
     assert.equal(passwordIn(authfile), keyPassword);
-    assertPulls(authfile);
+    await assertPulls(authfile);
 });
 
 for (const [form, existingKey] of [
@@ -102,7 +106,7 @@ for (const [form, existingKey] of [
             gcp: { project: "example-project", existingKey: pulumi.secret(existingKey) },
         });
         assert.equal(passwordIn(authfile), keyPassword);
-        assertPulls(authfile);
+        await assertPulls(authfile);
     });
 }
 
@@ -112,12 +116,12 @@ test("service-account key mode: another account's key (different within bcrypt's
         gcp: { project: "example-project", existingKey: pulumi.secret(otherKey) },
     });
     assert.notEqual(passwordIn(authfile).slice(0, bcryptBytes), keyPassword.slice(0, bcryptBytes));
-    assertRefused(authfile);
+    await assertRefused(authfile);
 });
 
-test("service-account key mode: the key encoded twice (the classic bug) would be refused", () => {
+test("service-account key mode: the key encoded twice (the classic bug) would be refused", async () => {
     const doubled = Buffer.from(keyPassword).toString("base64");
-    assertRefused(
+    await assertRefused(
         writeAuthfile("double-encoded", dockerConfigJson([{ server: host, username: keyUser, password: doubled }])),
     );
 });

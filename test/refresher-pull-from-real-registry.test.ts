@@ -87,35 +87,35 @@ function authfileFromSecret(name: string): string {
     return registry.writeAuthfile(name, Buffer.from(secret.data![".dockerconfigjson"], "base64").toString("utf8"));
 }
 
-test("the registry refuses the Secret as Pulumi created it (no credential), so the pulls below prove the token", () => {
-    registry.assertRefused(registry.writeAuthfile("empty", '{"auths":{}}'));
+test("the registry refuses the Secret as Pulumi created it (no credential), so the pulls below prove the token", async () => {
+    await registry.assertRefused(registry.writeAuthfile("empty", '{"auths":{}}'));
 });
 
 let firstConfig = "";
-test("the Secret the refresher wrote pulls the image with the token the metadata server double issued", () => {
+test("the Secret the refresher wrote pulls the image with the token the metadata server double issued", async () => {
     assert.equal(metadata.issued[0].token, firstToken);
     firstConfig = authfileFromSecret("first");
     assert.equal(registry.passwordIn(firstConfig), firstToken);
-    registry.assertPulls(firstConfig);
+    await registry.assertPulls(firstConfig);
     assert.equal(refresher.ready(), true);
 });
 
-test("the same token under another username is refused", () => {
+test("the same token under another username is refused", async () => {
     const config = JSON.parse(readFileSync(firstConfig, "utf8"));
     const entry = config.auths[registry.host];
     entry.username = "_json_key";
     entry.auth = Buffer.from(`_json_key:${firstToken}`).toString("base64");
-    registry.assertRefused(registry.writeAuthfile("wrong-user", JSON.stringify(config)));
+    await registry.assertRefused(registry.writeAuthfile("wrong-user", JSON.stringify(config)));
 });
 
 test("once the first token is stale the old config is refused, and the refreshed Secret pulls", async () => {
     // The registry now accepts only the next token, as Artifact Registry refuses an expired one.
     await registry.restart([{ user: tokenUser, password: secondToken }]);
-    registry.assertRefused(firstConfig);
+    await registry.assertRefused(firstConfig);
     clock.advance(clock.nextWakeInMs!);
     await untilWaiting();
     assert.equal(metadata.issued[1].token, secondToken);
     const refreshed = authfileFromSecret("refreshed");
     assert.equal(registry.passwordIn(refreshed), secondToken);
-    registry.assertPulls(refreshed);
+    await registry.assertPulls(refreshed);
 });

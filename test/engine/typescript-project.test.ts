@@ -7,9 +7,6 @@
  * `credentials`: no Google Cloud. The steps run in order on one stack.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
@@ -17,6 +14,7 @@ import {
     assertStateHoldsNone,
     clusterState,
     dockerConfigOf,
+    plannedResources,
     withContextLeadingNowhere,
 } from "../support/engine-checks";
 import { installTypeScriptProject, type TypeScriptProject } from "../support/engine-project";
@@ -25,7 +23,6 @@ import { coreApi, startRealCluster, type RealCluster } from "../support/real-clu
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
 import { image, RealRegistry } from "../support/real-registry";
 
-const repo = path.join(__dirname, "..", "..");
 const namespaces = ["e2e-a", "e2e-b"];
 const serviceAccounts = ["default", "builder"];
 const username = "e2e-user";
@@ -81,46 +78,17 @@ after(async () => {
     project?.remove();
 });
 
-/** `TYPE NAME` of every resource in the offline plan's tree for the same config. */
-function plannedResources(): string[] {
-    const dir = mkdtempSync(path.join(tmpdir(), "plan-project-"));
-    try {
-        writeFileSync(
-            path.join(dir, "Pulumi.yaml"),
-            readFileSync(path.join(repo, "Pulumi.yaml"), "utf8").replace(
-                /^main: .*$/m,
-                `main: ${path.relative(dir, path.join(repo, "index.ts"))}`,
-            ),
-        );
-        writeFileSync(
-            path.join(dir, "Pulumi.e2e.yaml"),
-            [
-                "config:",
-                `  registry-pull-secret:namespaces: ${JSON.stringify(namespaces)}`,
-                `  registry-pull-secret:registries: ${JSON.stringify([registry.host])}`,
-                `  registry-pull-secret:serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
-                `  registry-pull-secret:registryUsername: ${username}`,
-                `  registry-pull-secret:registryPassword: ${firstPassword}`,
-                "",
-            ].join("\n"),
-        );
-        const plan = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "e2e", "--dir", dir], {
-            cwd: repo,
-            encoding: "utf8",
-        });
-        assert.equal(plan.status, 0, plan.stderr);
-        const tree = plan.stdout.split(/^Resources \(\d+\):$/m)[1].split("\n\n")[0];
-        return tree
-            .split("\n")
-            .filter((line) => line.trim() !== "")
-            .map((line) => line.replace(/^[\s├└─│]+/, "").replace(/\s+/, " "));
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
-
 it("pulumi preview shows every resource the offline plan shows for the same config (same types and names)", async () => {
-    assert.deepEqual(typeAndName(await pulumi.previewSteps()), plannedResources().sort());
+    const stackFile = [
+        "config:",
+        `  registry-pull-secret:namespaces: ${JSON.stringify(namespaces)}`,
+        `  registry-pull-secret:registries: ${JSON.stringify([registry.host])}`,
+        `  registry-pull-secret:serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
+        `  registry-pull-secret:registryUsername: ${username}`,
+        `  registry-pull-secret:registryPassword: ${firstPassword}`,
+        "",
+    ].join("\n");
+    assert.deepEqual(typeAndName(await pulumi.previewSteps()), plannedResources("e2e", stackFile));
 });
 
 it("pulumi up --yes creates the Secrets, which pull from the real registry, and our entries, keeping another owner's entry made before", async () => {
@@ -129,7 +97,7 @@ it("pulumi up --yes creates the Secrets, which pull from the real registry, and 
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
-        registry.assertPulls(registry.writeAuthfile(`first-${namespace}`, dockerConfigOf(secret)));
+        await registry.assertPulls(registry.writeAuthfile(`first-${namespace}`, dockerConfigOf(secret)));
         assert.deepEqual(await inCluster.pullSecrets(namespace, "builder"), ["regcred"]);
     }
     assert.deepEqual(await inCluster.pullSecrets("e2e-a", "default"), ["theirs-before", "regcred"]);
@@ -164,7 +132,7 @@ it("a new password updates each Secret in place (same object, never deleted), an
     const oldConfig = registry.writeAuthfile("before-rotation", dockerConfigOf(before));
     // The registry's side of the rotation first, as an operator would: only the new password works now.
     await registry.restart([{ user: username, password: secondPassword }]);
-    registry.assertRefused(oldConfig);
+    await registry.assertRefused(oldConfig);
     await pulumi.must(["config", "set", "--secret", "registryPassword", secondPassword]);
     await pulumi.must(["up", "--yes"]);
     assert.deepEqual(changed(await pulumi.lastUpdate()), { update: 2 }, "updated in place: nothing created or deleted");
@@ -173,7 +141,7 @@ it("a new password updates each Secret in place (same object, never deleted), an
         if (namespace === "e2e-a") assert.equal(after.metadata?.uid, before.metadata?.uid, "the same Secret object");
         const written = registry.writeAuthfile(`after-${namespace}`, dockerConfigOf(after));
         assert.equal(registry.passwordIn(written), secondPassword);
-        registry.assertPulls(written);
+        await registry.assertPulls(written);
     }
     const pulled = await pullByKubelet(core, node, "e2e-b", "after-rotation", `${registry.host}/${image}`);
     assert.deepEqual(pulled, { pulled: true }, "the kubelet pulls with the rotated Secret");

@@ -3,7 +3,9 @@
  * shared so each stack is checked the same way.
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type * as automation from "@pulumi/pulumi/automation";
@@ -11,6 +13,22 @@ import type * as automation from "@pulumi/pulumi/automation";
 /** Reads what the tests check in the cluster, and writes `imagePullSecrets` as another owner would (a full replace). */
 export function clusterState(core: CoreV1Api) {
     return {
+        /** Creates the namespaces and waits for the controller manager to give each its `default` ServiceAccount. */
+        async createNamespaces(names: string[]): Promise<void> {
+            for (const name of names) await core.createNamespace({ body: { metadata: { name } } });
+            for (const namespace of names) {
+                const deadline = Date.now() + 30_000;
+                while (
+                    !(await core.readNamespacedServiceAccount({ name: "default", namespace }).then(
+                        () => true,
+                        () => false,
+                    ))
+                ) {
+                    if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace} after 30 s`);
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+            }
+        },
         async secretNames(namespace: string): Promise<string[]> {
             const secrets = await core.listNamespacedSecret({ namespace });
             return secrets.items.map((secret) => secret.metadata!.name!);
@@ -57,6 +75,39 @@ export async function previewedResources(stack: automation.Stack): Promise<strin
     return previewed.sort();
 }
 
+const repo = path.join(__dirname, "..", "..");
+
+/**
+ * `TYPE NAME` of every resource in the offline plan's tree (`npm run plan`, the sample stack's
+ * index.ts under the mocks) for `stack` with this `Pulumi.<stack>.yaml` content, sorted.
+ */
+export function plannedResources(stack: string, stackFile: string): string[] {
+    const dir = mkdtempSync(path.join(tmpdir(), "plan-project-"));
+    try {
+        writeFileSync(
+            path.join(dir, "Pulumi.yaml"),
+            readFileSync(path.join(repo, "Pulumi.yaml"), "utf8").replace(
+                /^main: .*$/m,
+                `main: ${path.relative(dir, path.join(repo, "index.ts"))}`,
+            ),
+        );
+        writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stackFile);
+        const plan = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", stack, "--dir", dir], {
+            cwd: repo,
+            encoding: "utf8",
+        });
+        assert.equal(plan.status, 0, plan.stderr);
+        const tree = plan.stdout.split(/^Resources \(\d+\):$/m)[1].split("\n\n")[0];
+        return tree
+            .split("\n")
+            .filter((line) => line.trim() !== "")
+            .map((line) => line.replace(/^[\s├└─│]+/, "").replace(/\s+/, " "))
+            .sort();
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 /**
  * Every stack file of a file backend, and the stack's config file, hold none of `others`, nor a
  * password or a registry login made of `username` and one of `passwords` (the `auth` field, base64 of
@@ -89,4 +140,81 @@ export function assertStateHoldsNone(
         }
         assert.equal(text.includes('.dockerconfigjson": "ey'), false, `${file} must not hold a docker config`);
     }
+}
+
+/** A summary's counts of changes, without `same`. */
+export function changesBesidesSame(changes: Record<string, number> | undefined): Record<string, number> {
+    return Object.fromEntries(Object.entries(changes ?? {}).filter(([kind]) => kind !== "same"));
+}
+
+/** The engine's events of one operation, with the sequence numbers that order them. */
+export function eventRecorder() {
+    const events: automation.EngineEvent[] = [];
+    type Step = automation.StepEventMetadata;
+    const steps = (of: "resourcePreEvent" | "resOutputsEvent") =>
+        events.flatMap((e) => (e[of] ? [{ sequence: e.sequence, step: e[of].metadata }] : []));
+    return {
+        onEvent: (event: automation.EngineEvent) => void events.push(event),
+        events,
+        /**
+         * Steps that change something, as they started: `[op, type, name]`, sorted. Provider resources are
+         * left out: the engine "updates" a default provider whose inputs (stack config) changed, which
+         * touches nothing outside Pulumi.
+         */
+        changed: () =>
+            steps("resourcePreEvent")
+                .filter(({ step }) => step.op !== "same" && !step.type.startsWith("pulumi:providers:"))
+                .map(({ step }) => [step.op, step.type, step.urn.split("::").pop()!])
+                .sort(),
+        /** Steps as they started: `[op, type, name]` in order. */
+        started: () => steps("resourcePreEvent").map(({ step }) => [step.op, step.type, step.urn.split("::").pop()!]),
+        /** The sequence number of the step's start (`pre`) or finish (`done`), for the step matching. */
+        at(when: "pre" | "done", match: (step: Step) => boolean): number {
+            const found = steps(when === "pre" ? "resourcePreEvent" : "resOutputsEvent").filter(({ step }) =>
+                match(step),
+            );
+            assert.equal(found.length, 1, `one ${when} event matches`);
+            return found[0].sequence;
+        },
+    };
+}
+
+/**
+ * The `.dockerconfigjson` the Secret `name` holds in each namespace, kept current by a watch on the
+ * API server, as the kubelet's secret manager keeps image pull Secrets (its default change-detection
+ * strategy is Watch). A Secret deleted, or a watch that ended, reads as an error.
+ */
+export async function watchDockerConfigs(kubeconfig: string, namespaces: string[], name: string) {
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    config.loadFromString(kubeconfig);
+    const current = new Map<string, string>();
+    const ended = new Set<string>();
+    const watches = await Promise.all(
+        namespaces.map((namespace) =>
+            new k8s.Watch(config).watch(
+                `/api/v1/namespaces/${namespace}/secrets`,
+                { fieldSelector: `metadata.name=${name}` },
+                (phase: string, secret: V1Secret) => {
+                    if (phase === "DELETED") current.delete(namespace);
+                    else current.set(namespace, dockerConfigOf(secret));
+                },
+                () => ended.add(namespace),
+            ),
+        ),
+    );
+    const deadline = Date.now() + 10_000;
+    while (namespaces.some((namespace) => !current.has(namespace))) {
+        if (Date.now() > deadline) throw new Error(`no Secret ${name} seen in ${namespaces.join(", ")}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return {
+        current(namespace: string): string {
+            const config = current.get(namespace);
+            if (ended.has(namespace)) throw new Error(`the watch of ${namespace} ended`);
+            if (config === undefined) throw new Error(`no Secret ${name} in ${namespace}`);
+            return config;
+        },
+        stop: () => watches.forEach((watch) => watch.abort()),
+    };
 }

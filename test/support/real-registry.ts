@@ -7,7 +7,7 @@
  * who may pull.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,19 +27,23 @@ export interface RegistryUser {
 export const image = "e2e/tiny:1";
 const helloText = "pulled with the component's .dockerconfigjson\n";
 
+/** skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json. */
+function toolEnv(work: string): NodeJS.ProcessEnv {
+    return {
+        PATH: process.env.PATH,
+        HOME: work,
+        XDG_RUNTIME_DIR: path.join(work, "run"),
+        XDG_CONFIG_HOME: path.join(work, "config"),
+    };
+}
+
 /** Runs a tool; a missing tool is an error, never a skip. */
 function run(work: string, tool: string, args: string[], options: { input?: string } = {}) {
     const result = spawnSync(tool, args, {
         encoding: "utf8",
         input: options.input,
         timeout: 120_000,
-        // skopeo must see only the authfile it is given: no ~/.docker/config.json, no auth.json.
-        env: {
-            PATH: process.env.PATH,
-            HOME: work,
-            XDG_RUNTIME_DIR: path.join(work, "run"),
-            XDG_CONFIG_HOME: path.join(work, "config"),
-        },
+        env: toolEnv(work),
     });
     if (result.error) {
         throw new Error(
@@ -47,6 +51,25 @@ function run(work: string, tool: string, args: string[], options: { input?: stri
         );
     }
     return result;
+}
+
+/**
+ * Runs skopeo without blocking the event loop, so servers in this process (a front such as
+ * test/support/artifact-registry-front.ts, token doubles) can answer it.
+ */
+function runSkopeo(work: string, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        execFile(
+            "skopeo",
+            args,
+            { encoding: "utf8", timeout: 120_000, env: toolEnv(work) },
+            (error, stdout, stderr) => {
+                const code: unknown = (error as { code?: unknown } | null)?.code;
+                if (code === "ENOENT") reject(new Error("skopeo could not run (ENOENT): install it as .ci/run does"));
+                else resolve({ status: error ? (typeof code === "number" ? code : 1) : 0, stdout, stderr });
+            },
+        );
+    });
 }
 
 function mustRun(work: string, tool: string, args: string[], options: { input?: string } = {}): string {
@@ -154,6 +177,12 @@ export function buildImage(work: string, dir: string, image: ImageContent): stri
     return sha256(manifest);
 }
 
+/** Where skopeo pulls an image from: `host` (`127.0.0.1:PORT`) and the image's name and tag. */
+export interface ImageSource {
+    host: string;
+    image: string;
+}
+
 export class RealRegistry {
     /** `127.0.0.1:PORT`, the server key of a docker config. */
     readonly host: string;
@@ -173,8 +202,8 @@ export class RealRegistry {
         this.policy = path.join(work, "policy.json");
     }
 
-    /** Builds the image, starts the registry for `users`, pushes the image. */
-    static async start(users: RegistryUser[]): Promise<RealRegistry> {
+    /** Builds the image, starts the registry for `users`, pushes the image under each of `names`. */
+    static async start(users: RegistryUser[], names: string[] = [image]): Promise<RealRegistry> {
         const registry = new RealRegistry(mkdtempSync(path.join(tmpdir(), "registry-pull-e2e-")), await freePort());
         // Always stop the registry: on success, failure, or an interrupted run.
         process.once("exit", () => registry.registry?.kill("SIGKILL"));
@@ -185,7 +214,8 @@ export class RealRegistry {
             annotations: { "org.opencontainers.image.ref.name": "tiny" },
         });
         await registry.restart(users);
-        registry.pushedManifest = registry.push(`oci:${layout}:tiny`, image);
+        // The same layout pushed the same way: one manifest for every name.
+        for (const name of names) registry.pushedManifest = registry.push(`oci:${layout}:tiny`, name);
         return registry;
     }
 
@@ -291,53 +321,64 @@ export class RealRegistry {
         return file;
     }
 
-    passwordIn(authfile: string): string {
-        return JSON.parse(readFileSync(authfile, "utf8")).auths[this.host].password;
+    passwordIn(authfile: string, host = this.host): string {
+        return JSON.parse(readFileSync(authfile, "utf8")).auths[host].password;
     }
 
     /** Pulls the whole image (manifest, config, layer) with this authfile. */
-    private pull(authfile: string) {
+    private async pull(authfile: string, from: ImageSource) {
         const layout = path.join(this.work, `pulled-${path.basename(authfile, ".json")}`);
         rmSync(layout, { recursive: true, force: true });
-        const result = run(this.work, "skopeo", [
+        const result = await runSkopeo(this.work, [
             "copy",
             "--policy",
             this.policy,
             "--src-tls-verify=false",
             "--src-authfile",
             authfile,
-            `docker://${this.host}/${image}`,
+            `docker://${from.host}/${from.image}`,
             `oci:${layout}:tiny`,
         ]);
         return { ...result, layout };
     }
 
     /** Reads the image's manifest with this authfile. */
-    private inspect(authfile: string) {
-        return run(this.work, "skopeo", [
+    private inspect(authfile: string, from: ImageSource) {
+        return runSkopeo(this.work, [
             "inspect",
             "--raw",
             "--tls-verify=false",
             "--authfile",
             authfile,
-            `docker://${this.host}/${image}`,
+            `docker://${from.host}/${from.image}`,
         ]);
     }
 
-    assertPulls(authfile: string): void {
-        const manifest = this.inspect(authfile);
+    /**
+     * Pulls with skopeo and this authfile, from this registry or (`from`) through a front of it such
+     * as test/support/artifact-registry-front.ts, and checks what arrived is what was pushed.
+     */
+    async assertPulls(authfile: string, from: ImageSource = { host: this.host, image }): Promise<void> {
+        const manifest = await this.inspect(authfile, from);
         assert.equal(manifest.status, 0, manifest.stderr);
         assert.equal(manifest.stdout, this.pushedManifest, "the registry serves the manifest that was pushed");
-        const result = this.pull(authfile);
+        const result = await this.pull(authfile, from);
         assert.equal(result.status, 0, result.stderr);
         assert.ok(pulledLayer(result.layout).includes(helloText), "the pulled layer holds the file that was pushed");
     }
 
-    assertRefused(authfile: string): void {
-        const result = this.inspect(authfile);
+    /**
+     * skopeo is refused for the credential (401; `because` says otherwise, e.g. a 403 for what an
+     * authenticated caller may not read), not for any other reason (connection, TLS, missing image).
+     */
+    async assertRefused(
+        authfile: string,
+        from: ImageSource = { host: this.host, image },
+        because = /unauthorized|authentication required|401/i,
+    ): Promise<void> {
+        const result = await this.inspect(authfile, from);
         assert.notEqual(result.status, 0, "skopeo must not read the manifest");
-        // Refused for the credential, not for any other reason (connection, TLS, missing image).
-        assert.match(result.stderr, /unauthorized|authentication required|401/i, result.stderr);
+        assert.match(result.stderr, because, result.stderr);
     }
 }
 

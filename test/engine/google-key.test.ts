@@ -1,0 +1,393 @@
+/**
+ * The seed's own case with the REAL engine: the sample stack's `Pulumi.dev.yaml` (a created service
+ * account, `asia/asia.gcr.io`-style repositories, two namespaces) deployed by the real CLI, the real
+ * Kubernetes provider and API server, from a project that installed the package's tarball, with the
+ * Google Cloud provider DOUBLE (`pulumi-resource-gcp`, test/support/google-cloud-double) installed as
+ * the `gcp` plugin and a JSON file standing for Google (test/support/google-engine.ts). The Secrets
+ * are pulled with through the Artifact Registry front (a double before Debian's real docker-registry)
+ * by skopeo, by a real kubelet, and by a loop every 100 ms while `up` rotates the key. The steps run
+ * in order on one stack.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { after, before, it, type TestContext } from "node:test";
+import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import type * as automation from "@pulumi/pulumi/automation";
+import {
+    assertStateHoldsNone,
+    changesBesidesSame,
+    clusterState,
+    dockerConfigOf,
+    eventRecorder,
+    plannedResources,
+    watchDockerConfigs,
+    previewedResources,
+} from "../support/engine-checks";
+import { mustRun } from "../support/engine-project";
+import { requestedGcpVersion } from "../support/google-cloud-double/install";
+import { startGoogleEngine, type GoogleEngine } from "../support/google-engine";
+import {
+    changeGoogleCloud,
+    googleResources,
+    newProject,
+    newServiceAccount,
+    type GoogleCloud,
+} from "../support/google-cloud-double/state";
+import { coreApi, engineBinary, startRealCluster, type RealCluster } from "../support/real-cluster";
+import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
+import { startPullLoop, type PullAttempt } from "../support/registry-pull";
+
+// What the repository's Pulumi.dev.yaml names.
+const project = "example-project-dev";
+const namespaces = ["team-a-dev", "team-b-dev"];
+const email = `image-puller-dev@${project}.iam.gserviceaccount.com`;
+const reader = "roles/artifactregistry.reader";
+const theirReader = `serviceAccount:ci-reader@${project}.iam.gserviceaccount.com`;
+/** The image under each registry host the stack lists, as Artifact Registry names it there. */
+const images: Record<string, string> = {
+    "asia.gcr.io": `${project}/tiny:1`,
+    "asia-northeast1-docker.pkg.dev": `${project}/images/tiny:1`,
+};
+/** A namespace the stack does not target. */
+const outside = "elsewhere";
+const types = {
+    account: "gcp:serviceaccount/account:Account",
+    grant: "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+    key: "gcp:serviceaccount/key:Key",
+    secret: "kubernetes:core/v1:Secret",
+    entry: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
+};
+
+let cluster: RealCluster;
+let core: CoreV1Api;
+let inCluster: ReturnType<typeof clusterState>;
+let node: RealNode;
+let world: GoogleEngine;
+let stack: automation.Stack;
+/** What the project's `rotationClock` option reads: the program's idea of now. */
+let programNow = new Date("2026-12-01T12:00:00Z");
+/** Google before the first `up`, to compare after `destroy`. */
+let googleBefore: unknown;
+/** Everything the engine printed, for the check that no key material is in it. */
+const engineOutput: string[] = [];
+/** Every key file a Secret held (base64), for the same check. */
+const keysSeen = new Set<string>();
+
+before(async () => {
+    const home = newProject("123456789012", ["asia/asia.gcr.io", "asia-northeast1/images"]);
+    // Another owner's reader on the same repository: non-authoritative grants must leave it.
+    home.serviceAccounts[`ci-reader@${project}.iam.gserviceaccount.com`] = newServiceAccount("CI");
+    home.repositories["asia/asia.gcr.io"].iamPolicy.bindings.push({ role: reader, members: [theirReader] });
+    world = await startGoogleEngine(
+        { projects: { [project]: home }, auditLog: [] },
+        Object.keys(images),
+        Object.values(images),
+    );
+    cluster = await startRealCluster();
+    core = await coreApi(cluster.kubeconfig);
+    inCluster = clusterState(core);
+    node = await startRealNode(cluster);
+    for (const host of Object.values(world.front.hosts)) node.trustPlainHttp(host);
+    await inCluster.createNamespaces([...namespaces, outside]);
+    await inCluster.setPullSecrets("team-a-dev", "default", ["theirs-before"]);
+    stack = await world.stack("dev", world.sampleStackFile("dev"), () => ({ rotationClock: () => programNow }));
+    await stack.setConfig("kubernetes:kubeconfig", { value: cluster.kubeconfig, secret: true });
+    googleBefore = googleResources(world.google());
+});
+after(async () => {
+    await node?.stop();
+    await cluster?.stop();
+    await world?.close();
+});
+
+const google = (): GoogleCloud => world.google();
+const ourKeys = () => Object.keys(google().projects[project].serviceAccounts[email]?.keys ?? {});
+
+async function dockerConfigIn(namespace: string): Promise<string> {
+    return dockerConfigOf(await core.readNamespacedSecret({ name: "regcred", namespace }));
+}
+
+/** The key ids a docker config holds (each `_json_key_base64` password is a key file in base64). */
+function keyIdsIn(dockerConfigJson: string): string[] {
+    const config: { auths: Record<string, { password: string }> } = JSON.parse(dockerConfigJson);
+    return [
+        ...new Set(
+            Object.values(config.auths).map((entry) => {
+                keysSeen.add(entry.password);
+                return JSON.parse(Buffer.from(entry.password, "base64").toString("utf8")).private_key_id as string;
+            }),
+        ),
+    ];
+}
+
+/** The key id each namespace's Secret holds. */
+async function keyIdsInSecrets(): Promise<string[]> {
+    const ids = await Promise.all(namespaces.map(async (namespace) => keyIdsIn(await dockerConfigIn(namespace))));
+    return [...new Set(ids.flat())];
+}
+
+/** Median and longest time between the starts of one source's consecutive pulls, in ms. */
+function cadence(attempts: PullAttempt[]): { median: number; longest: number } {
+    const gaps = Object.values(Object.groupBy(attempts, (a) => a.label)).flatMap((mine) =>
+        mine!.slice(1).map((a, i) => a.atMs - mine![i].atMs),
+    );
+    gaps.sort((a, b) => a - b);
+    return { median: gaps[Math.floor(gaps.length / 2)], longest: gaps[gaps.length - 1] };
+}
+
+/** Runs an engine operation, keeping what it printed and reporting how long it took. */
+async function timed<T extends { stdout: string; stderr: string }>(
+    t: TestContext,
+    what: string,
+    operation: () => Promise<T>,
+): Promise<T> {
+    const started = Date.now();
+    const result = await operation();
+    engineOutput.push(result.stdout, result.stderr);
+    t.diagnostic(`${what}: ${Date.now() - started} ms`);
+    return result;
+}
+
+it("the CLI finds the double as the gcp plugin of the version @pulumi/gcp asks for, and reads its schema", () => {
+    const version = requestedGcpVersion(world.engine.require);
+    const schema = JSON.parse(
+        mustRun(engineBinary("pulumi"), ["package", "get-schema", `gcp@${version}`], {
+            cwd: world.engine.dir,
+            env: world.engine.env,
+        }),
+    );
+    assert.deepEqual([schema.name, schema.version], ["gcp", version]);
+    assert.ok(types.key in schema.resources && types.account in schema.resources && types.grant in schema.resources);
+});
+
+it("preview of the Pulumi.dev.yaml stack shows every resource the offline plan shows for it", async () => {
+    assert.deepEqual(await previewedResources(stack), plannedResources("dev", world.sampleStackFile("dev")));
+});
+
+it("up creates the account, the grants, the key, the Secrets and the entries in the graph's order, beside another owner's grant and entry", async (t) => {
+    const recorded = eventRecorder();
+    const result = await timed(t, "first up", () => stack.up({ onEvent: recorded.onEvent }));
+    assert.equal(result.summary.result, "succeeded");
+    const done = (type: string, name?: string) =>
+        recorded.at(
+            "done",
+            (s) => s.type === type && s.op === "create" && (name === undefined || s.urn.endsWith(`::${name}`)),
+        );
+    const pre = (type: string, name: string) =>
+        recorded.at("pre", (s) => s.type === type && s.urn.endsWith(`::${name}`));
+    const grants = ["regcred-reader-asia-asia.gcr.io", "regcred-reader-asia-northeast1-images"];
+    for (const grant of grants) assert.ok(done(types.account) < pre(types.grant, grant), `the account before ${grant}`);
+    for (const grant of grants)
+        assert.ok(done(types.grant, grant) < pre(types.key, "regcred-key"), `${grant} before the key`);
+    for (const namespace of namespaces) {
+        assert.ok(
+            done(types.key) < pre(types.secret, `regcred-${namespace}`),
+            `the key before the Secret in ${namespace}`,
+        );
+        assert.ok(
+            done(types.secret, `regcred-${namespace}`) < pre(types.entry, `regcred-${namespace}/default`),
+            `the Secret before the entry in ${namespace}`,
+        );
+    }
+
+    const home = google().projects[project];
+    assert.equal(home.serviceAccounts[email].displayName, "Image pulls");
+    assert.deepEqual(home.repositories["asia/asia.gcr.io"].iamPolicy.bindings, [
+        { role: reader, members: [theirReader, `serviceAccount:${email}`] },
+    ]);
+    assert.deepEqual(home.repositories["asia-northeast1/images"].iamPolicy.bindings, [
+        { role: reader, members: [`serviceAccount:${email}`] },
+    ]);
+    assert.deepEqual(await keyIdsInSecrets(), ourKeys(), "both Secrets hold the one key Google has");
+    assert.equal(result.outputs.serviceAccountEmail.value, email);
+    assert.match(
+        result.outputs.keyName.value,
+        new RegExp(`^projects/${project}/serviceAccounts/${email}/keys/${ourKeys()[0]}$`),
+    );
+    assert.equal(result.outputs.dockerConfigJson.secret, true);
+    assert.deepEqual(await inCluster.pullSecrets("team-a-dev", "default"), ["theirs-before", "regcred"]);
+    assert.deepEqual(await inCluster.pullSecrets("team-b-dev", "default"), ["regcred"]);
+});
+
+it("skopeo pulls through the Artifact Registry front with each Secret, from both repositories", async () => {
+    for (const namespace of namespaces) {
+        const authfile = world.registry.writeAuthfile(`up-${namespace}`, await dockerConfigIn(namespace));
+        for (const [host, image] of Object.entries(images))
+            await world.registry.assertPulls(authfile, { host: world.front.hosts[host], image });
+    }
+});
+
+it("a real kubelet pulls through the front for a pod in a target namespace, and is refused in a namespace the stack does not target", async () => {
+    const image = `${world.front.hosts["asia.gcr.io"]}/${images["asia.gcr.io"]}`;
+    assert.deepEqual(await pullByKubelet(core, node, "team-a-dev", "pulls", image), { pulled: true });
+    const refused = await pullByKubelet(core, node, outside, "refused", image);
+    assert.equal(refused.pulled, false);
+    assert.match((refused as { reason: string }).reason, /authorization failed|unauthorized|401/i);
+});
+
+it("a second up changes nothing", async (t) => {
+    const result = await timed(t, "second up", () => stack.up());
+    assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+});
+
+it("refresh shows what was changed in the console (a renamed account, a removed grant), and up puts it back once", async (t) => {
+    changeGoogleCloud(world.stateFile, (g) => {
+        const home = g.projects[project];
+        home.serviceAccounts[email].displayName = "renamed in the console";
+        home.repositories["asia-northeast1/images"].iamPolicy.bindings = [];
+    });
+    const refreshed = await timed(t, "refresh", () => stack.refresh());
+    assert.deepEqual(changesBesidesSame(refreshed.summary.resourceChanges), { update: 1, delete: 1 });
+    const restored = await timed(t, "up after refresh", () => stack.up());
+    assert.deepEqual(changesBesidesSame(restored.summary.resourceChanges), { update: 1, create: 1 });
+    const home = google().projects[project];
+    assert.equal(home.serviceAccounts[email].displayName, "Image pulls");
+    assert.deepEqual(home.repositories["asia-northeast1/images"].iamPolicy.bindings, [
+        { role: reader, members: [`serviceAccount:${email}`] },
+    ]);
+    assert.deepEqual(Object.keys((await timed(t, "up again", () => stack.up())).summary.resourceChanges ?? {}), [
+        "same",
+    ]);
+});
+
+/** What one rotation measured. */
+interface Rotation {
+    attempts: PullAttempt[];
+    upMs: number;
+}
+const rotations: Rotation[] = [];
+
+/**
+ * Replaces the key with `up` while a loop pulls every 100 ms with whatever the Secrets hold (read
+ * through a watch, as the kubelet reads pull Secrets); first
+ * checks that `preview --diff` shows the key replaced and the Secrets updated in place, nothing else.
+ */
+async function rotate(t: TestContext, why: string): Promise<void> {
+    const previewed = eventRecorder();
+    const preview = await timed(t, `preview --diff (${why})`, () =>
+        stack.preview({ diff: true, onEvent: previewed.onEvent }),
+    );
+    // Create-before-delete: the new key first, the Secrets updated in place, the old key deleted last.
+    const rotation = [
+        ["create-replacement", types.key, "regcred-key"],
+        ["delete-replaced", types.key, "regcred-key"],
+        ["replace", types.key, "regcred-key"],
+        ["update", types.secret, "regcred-team-a-dev"],
+        ["update", types.secret, "regcred-team-b-dev"],
+    ];
+    assert.deepEqual(previewed.changed(), rotation);
+    // The CLI's own rendering of that diff: `+-TYPE: (replace)` / `~ TYPE: (update)`, then the id and URN.
+    const step = (sign: string, type: string, op: string, name: string) =>
+        new RegExp(`${sign}${type}: \\(${op}\\)\\s+\\[id=[^\\]]+\\]\\s+\\[urn=[^\\]]+::${name}\\]`);
+    assert.match(preview.stdout, step("\\+-", types.key, "replace", "regcred-key"));
+    assert.match(preview.stdout, /[~+] keepers: \{/);
+    for (const namespace of namespaces) {
+        assert.match(preview.stdout, step("~ ", types.secret, "update", `regcred-${namespace}`));
+    }
+
+    const [oldKey] = ourKeys();
+    const secrets = await watchDockerConfigs(cluster.kubeconfig, namespaces, "regcred");
+    const loop = startPullLoop(
+        namespaces.flatMap((namespace) =>
+            Object.entries(images).map(([host, image]) => ({
+                label: `${namespace} via ${host}`,
+                dockerConfigJson: () => Promise.resolve(secrets.current(namespace)),
+                identify: (config: string) => keyIdsIn(config).join(","),
+                host: world.front.hosts[host],
+                image,
+            })),
+        ),
+    );
+    const recorded = eventRecorder();
+    const started = Date.now();
+    try {
+        await timed(t, `up (${why})`, () => stack.up({ onEvent: recorded.onEvent }));
+    } finally {
+        const attempts = await loop.stop();
+        secrets.stop();
+        rotations.push({ attempts, upMs: Date.now() - started });
+    }
+    const { attempts } = rotations[rotations.length - 1];
+    const failed = attempts.filter((a) => !a.pulled);
+    const { median, longest } = cadence(attempts);
+    const [newKey] = ourKeys();
+    const withOld = attempts.filter((a) => a.credential === oldKey).length;
+    const withNew = attempts.filter((a) => a.credential === newKey).length;
+    t.diagnostic(
+        `pull loop (${why}): ${attempts.length} pulls (${withOld} with the old key, ${withNew} with the new), ${failed.length} failed; one source's pulls start every ${median} ms (median), at most ${longest} ms apart`,
+    );
+    assert.deepEqual(failed, [], "no pull failed while the key was replaced");
+    assert.ok(withOld > 0 && withNew > 0, "the loop pulled with the old key and then with the new one");
+    assert.equal(withOld + withNew, attempts.length, "every pull used the old or the new key");
+    assert.deepEqual(recorded.changed(), rotation);
+
+    const deleted = recorded.at("pre", (s) => s.type === types.key && s.op === "delete-replaced");
+    for (const namespace of namespaces) {
+        const updated = recorded.at("done", (s) => s.urn.endsWith(`::regcred-${namespace}`) && s.op === "update");
+        assert.ok(updated < deleted, `the Secret in ${namespace} held the new key before the old key was deleted`);
+    }
+    assert.deepEqual(ourKeys(), [newKey], "the old key is gone, one key is left");
+    assert.notEqual(newKey, oldKey);
+    assert.deepEqual(await keyIdsInSecrets(), [newKey]);
+    const log = google().auditLog.map((e) => `${e.method} ${e.resource.split("/").pop()}`);
+    assert.ok(
+        log.indexOf(`google.iam.admin.v1.CreateServiceAccountKey ${newKey}`) <
+            log.indexOf(`google.iam.admin.v1.DeleteServiceAccountKey ${oldKey}`),
+        "Google saw the new key created before the old one deleted",
+    );
+}
+
+it("rotation by a raised keyVersion: the key is replaced and the Secrets updated in place with no failed pull", async (t) => {
+    await stack.setConfig("registry-pull-secret:keyVersion", { value: "1" });
+    await rotate(t, "keyVersion 1");
+});
+
+it("rotation by keyRotationDays: a schedule starts with a new key, and crossing a period replaces it again, each without a failed pull", async (t) => {
+    await stack.setConfig("registry-pull-secret:keyRotationDays", { value: "30" });
+    await rotate(t, "keyRotationDays 30");
+    const rotatesAfter = (await stack.outputs()).keyRotatesAfter.value as string;
+    programNow = new Date(Date.parse(rotatesAfter) - 60_000);
+    assert.deepEqual(
+        Object.keys((await timed(t, "up within the period", () => stack.up())).summary.resourceChanges ?? {}),
+        ["same"],
+    );
+    programNow = new Date(rotatesAfter);
+    await rotate(t, "next rotation period");
+});
+
+it("the engine's state, the stack file, everything the engine printed and Google's file hold no private key", () => {
+    assert.ok(keysSeen.size >= 4, `every key the Secrets held (${keysSeen.size})`);
+    const privateKeys = [...keysSeen].map(
+        (base64) => JSON.parse(Buffer.from(base64, "base64").toString("utf8")).private_key as string,
+    );
+    // The PEM's base64 body, line by line: no line of any private key appears anywhere.
+    const keyLines = privateKeys.flatMap((pem) =>
+        pem.split("\n").filter((line) => line.length > 40 && !line.startsWith("-----")),
+    );
+    assertStateHoldsNone(world.engine.stateDir, path.join(world.engine.dir, "Pulumi.dev.yaml"), {
+        username: "_json_key_base64",
+        passwords: [...keysSeen],
+        others: keyLines,
+    });
+    const printed = engineOutput.join("\n");
+    for (const line of keyLines) assert.equal(printed.includes(line), false, "the engine printed no private key");
+    for (const base64 of keysSeen) assert.equal(printed.includes(base64.slice(0, 60)), false, "nor a key file");
+    assert.equal(
+        readFileSync(world.stateFile, "utf8").includes("PRIVATE KEY"),
+        false,
+        "Google's file holds no private key",
+    );
+});
+
+it("destroy leaves Google and the cluster as they were: no account, key or grant of ours; another owner's grant and entry kept", async (t) => {
+    const result = await timed(t, "destroy", () => stack.destroy());
+    assert.equal(result.summary.result, "succeeded");
+    assert.deepEqual(googleResources(google()), googleBefore);
+    for (const namespace of namespaces) assert.deepEqual(await inCluster.secretNames(namespace), []);
+    assert.deepEqual(await inCluster.pullSecrets("team-a-dev", "default"), ["theirs-before"]);
+    assert.deepEqual(await inCluster.pullSecrets("team-b-dev", "default"), []);
+    t.diagnostic(
+        `rotations: ${rotations.map((r) => `${r.attempts.length} pulls / ${r.attempts.filter((a) => !a.pulled).length} failed over ${r.upMs} ms`).join("; ")}`,
+    );
+});

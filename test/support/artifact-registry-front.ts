@@ -1,0 +1,247 @@
+/**
+ * An Artifact Registry FRONT, a double: a small HTTP server before Debian's docker-registry
+ * (test/support/real-registry.ts) that lets a pull through only when Google, as the Google Cloud
+ * double's state file stands for it (test/support/google-cloud-double/state.ts), would:
+ *
+ * - username `_json_key` (password: the key file's JSON) or `_json_key_base64` (its base64): the key's
+ *   account exists and is enabled, the key (`private_key_id`) still exists, and the caller holds its
+ *   private key (a signature made with it verifies against the certificate Google keeps);
+ * - username `oauth2accesstoken`: a token issuer (below) vouches for the token and names its member;
+ * - then the member (`serviceAccount:EMAIL`, `principal://...`) must hold a role with
+ *   `artifactregistry.repositories.downloadArtifacts` on the repository the pulled name belongs to.
+ *   Refusals: 401 for a credential that proves nothing, 403 DENIED for a member without the role.
+ *
+ * Which repository a pull reads follows the host the front stands for (docs/facts.md#registries-and-the-reader-role):
+ * `gcr.io`, `asia.gcr.io`, `eu.gcr.io`, `us.gcr.io` are repositories named after the host in `us`,
+ * `asia`, `europe`, `us`, with names `PROJECT/IMAGE`; `LOCATION-docker.pkg.dev` names
+ * `PROJECT/REPOSITORY/IMAGE` in LOCATION. Each host it stands for gets its own port on 127.0.0.1.
+ *
+ * Token issuers (the API other tests plug their token doubles into): a `TokenIssuer` is a function
+ * from an access token to `{ member }` when that issuer issued it and it has not expired, else
+ * undefined. `issuedBy(double, member, now)` makes one from a double of test/support/google-token-doubles.ts.
+ * Pass them as `tokenIssuers`, or later with `front.addTokenIssuer(issuer)`.
+ *
+ * Not modelled: the Docker token flow Artifact Registry really uses (a Bearer challenge, Basic at its
+ * token endpoint); here the Basic credential is checked on every request instead, so a key deleted
+ * mid-pull stops the very next request. Pushes, project-level grants, IAM conditions. Nothing is
+ * logged; `decisions` records who was let through or refused, never a credential.
+ */
+import http from "node:http";
+import { createHash, createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { findAccount, holdsRole } from "./google-cloud-double/google-apis";
+import { pullRoles } from "./google-cloud-double/rules";
+import { readGoogleCloud, type GoogleCloud } from "./google-cloud-double/state";
+import type { TokenDouble } from "./google-token-doubles";
+
+export type TokenIssuer = (accessToken: string) => { member: string } | undefined;
+
+/** A token issuer for the tokens `double` issued to `member`, each valid until its expiry by `now`. */
+export function issuedBy(double: TokenDouble, member: string, now: () => number = Date.now): TokenIssuer {
+    return (accessToken) => {
+        const issued = double.issued.find((t) => t.token === accessToken);
+        return issued && issued.expiresAtMs > now() ? { member } : undefined;
+    };
+}
+
+/** The repository a pull of `name` reads through a host standing for `registryHost`, or undefined. */
+export function repositoryOfPull(
+    registryHost: string,
+    name: string,
+): { project: string; location: string; repository: string } | undefined {
+    const gcr: Record<string, string> = {
+        "gcr.io": "us",
+        "asia.gcr.io": "asia",
+        "eu.gcr.io": "europe",
+        "us.gcr.io": "us",
+    };
+    const parts = name.split("/");
+    if (gcr[registryHost] !== undefined) {
+        return parts.length >= 2
+            ? { project: parts[0], location: gcr[registryHost], repository: registryHost }
+            : undefined;
+    }
+    const location = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(registryHost)?.[1];
+    if (location === undefined || parts.length < 3) return undefined;
+    return { project: parts[0], location, repository: parts[1] };
+}
+
+/**
+ * Private keys already shown to match their key's certificate, by key id: the proof of possession
+ * is a signature per key, not per request (the key's existence and its account are checked on every
+ * request).
+ */
+const provenKeys = new Map<string, string>();
+
+/** The member a key file proves, or why it proves nothing. */
+export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member: string } | { refused: string } {
+    let file: Record<string, unknown>;
+    try {
+        file = JSON.parse(keyFileJson);
+    } catch {
+        return { refused: "not a key file" };
+    }
+    const { client_email: email, private_key_id: keyId, private_key: privateKey } = file;
+    if (file.type !== "service_account" || typeof email !== "string" || typeof keyId !== "string") {
+        return { refused: "not a service account key file" };
+    }
+    const found = findAccount(google, `projects/-/serviceAccounts/${email}`);
+    if (!found) return { refused: "no such service account" };
+    if (found.account.disabled) return { refused: "service account disabled" };
+    const stored = found.account.keys[keyId];
+    if (!stored) return { refused: "no such key" };
+    // Possession of the private key: what Google checks when a signed JWT is exchanged for a token.
+    const fingerprint = createHash("sha256").update(String(privateKey)).digest("hex");
+    if (provenKeys.get(keyId) !== fingerprint) {
+        const challenge = randomBytes(32);
+        try {
+            const signature = sign("sha256", challenge, String(privateKey));
+            const verifier = createVerify("sha256").update(challenge);
+            if (!verifier.verify(new X509Certificate(stored.publicKeyCertificate).publicKey, signature)) {
+                return { refused: "private key does not match" };
+            }
+        } catch {
+            return { refused: "private key unreadable" };
+        }
+        provenKeys.set(keyId, fingerprint);
+    }
+    return { member: `serviceAccount:${found.email}` };
+}
+
+/** Whether `member` holds a pull role on the repository, in the state as it is now. */
+export function mayPull(
+    google: GoogleCloud,
+    member: string,
+    at: { project: string; location: string; repository: string },
+): boolean {
+    const repository = google.projects[at.project]?.repositories[`${at.location}/${at.repository}`];
+    return holdsRole(repository?.iamPolicy, pullRoles, member);
+}
+
+export interface FrontDecision {
+    registryHost: string;
+    path: string;
+    username: string;
+    member?: string;
+    status: number;
+}
+
+export interface ArtifactRegistryFront {
+    /** `127.0.0.1:PORT` of the front standing for each registry host given. */
+    hosts: Record<string, string>;
+    decisions: FrontDecision[];
+    addTokenIssuer(issuer: TokenIssuer): void;
+    close(): Promise<void>;
+}
+
+const registryError = (code: string, message: string) => JSON.stringify({ errors: [{ code, message }] });
+
+export async function startArtifactRegistryFront(options: {
+    stateFile: string;
+    /** The registry behind the front, and the one user it lets the front in with. */
+    upstream: { host: string; user: string; password: string };
+    /** The hosts the front stands for, e.g. `asia.gcr.io`, `asia-northeast1-docker.pkg.dev`. */
+    standsFor: string[];
+    tokenIssuers?: TokenIssuer[];
+}): Promise<ArtifactRegistryFront> {
+    const issuers = [...(options.tokenIssuers ?? [])];
+    const decisions: FrontDecision[] = [];
+    const upstreamAuth = `Basic ${Buffer.from(`${options.upstream.user}:${options.upstream.password}`).toString("base64")}`;
+
+    function identify(google: GoogleCloud, authorization: string | undefined) {
+        const basic = /^Basic (.+)$/i.exec(authorization ?? "")?.[1];
+        if (basic === undefined) return { username: "" };
+        const text = Buffer.from(basic, "base64").toString("utf8");
+        const colon = text.indexOf(":");
+        const [username, password] = colon < 0 ? [text, ""] : [text.slice(0, colon), text.slice(colon + 1)];
+        if (username === "_json_key" || username === "_json_key_base64") {
+            const json = username === "_json_key" ? password : Buffer.from(password, "base64").toString("utf8");
+            const proved = memberOfKey(google, json);
+            return { username, member: "member" in proved ? proved.member : undefined };
+        }
+        if (username === "oauth2accesstoken") {
+            return { username, member: issuers.map((issuer) => issuer(password)).find((m) => m)?.member };
+        }
+        return { username };
+    }
+
+    function handle(registryHost: string, req: http.IncomingMessage, res: http.ServerResponse) {
+        const path = (req.url ?? "/").split("?")[0];
+        const decide = (status: number, who: { username: string; member?: string }) =>
+            decisions.push({ registryHost, path, username: who.username, member: who.member, status });
+        const google = readGoogleCloud(options.stateFile);
+        const who = identify(google, req.headers.authorization);
+        if (who.member === undefined) {
+            decide(401, who);
+            res.writeHead(401, {
+                "content-type": "application/json",
+                "www-authenticate": `Basic realm="${registryHost}"`,
+                "docker-distribution-api-version": "registry/2.0",
+            }).end(registryError("UNAUTHORIZED", "authentication failed"));
+            return;
+        }
+        const name = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(path)?.[1];
+        if (path !== "/v2/" && name === undefined) {
+            decide(404, who);
+            res.writeHead(404, { "content-type": "application/json" }).end(registryError("NAME_UNKNOWN", "not found"));
+            return;
+        }
+        const at = name === undefined ? undefined : repositoryOfPull(registryHost, name);
+        const allowed = name === undefined || (at !== undefined && mayPull(google, who.member, at));
+        if (!allowed || !["GET", "HEAD"].includes(req.method ?? "")) {
+            decide(403, who);
+            const resource = at
+                ? `projects/${at.project}/locations/${at.location}/repositories/${at.repository}`
+                : name;
+            res.writeHead(403, { "content-type": "application/json" }).end(
+                registryError(
+                    "DENIED",
+                    `Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "${resource}" (or it may not exist)`,
+                ),
+            );
+            return;
+        }
+        decide(200, who);
+        const upstream = http.request(
+            {
+                host: "127.0.0.1",
+                port: Number(options.upstream.host.split(":")[1]),
+                method: req.method,
+                path: req.url,
+                headers: { ...req.headers, host: options.upstream.host, authorization: upstreamAuth },
+            },
+            (answer) => {
+                res.writeHead(answer.statusCode ?? 502, answer.headers);
+                answer.pipe(res);
+            },
+        );
+        upstream.on("error", () => res.writeHead(502).end());
+        req.pipe(upstream);
+    }
+
+    const servers = await Promise.all(
+        options.standsFor.map(async (registryHost) => {
+            const server = http.createServer((req, res) => handle(registryHost, req, res));
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            return { registryHost, server };
+        }),
+    );
+    return {
+        hosts: Object.fromEntries(
+            servers.map(({ registryHost, server }) => [
+                registryHost,
+                `127.0.0.1:${(server.address() as AddressInfo).port}`,
+            ]),
+        ),
+        decisions,
+        addTokenIssuer: (issuer) => void issuers.push(issuer),
+        close: () =>
+            Promise.all(
+                servers.map(({ server }) => {
+                    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+                    server.closeAllConnections();
+                    return closed;
+                }),
+            ).then(() => undefined),
+    };
+}

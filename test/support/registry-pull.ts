@@ -1,0 +1,124 @@
+/**
+ * A pull as a kubelet makes one with an image pull Secret, in a few milliseconds and without a
+ * process per pull, for loops that pull every 100 ms: the docker config's entry for the host gives
+ * the Basic credential (its `auth` field, which the kubelet prefers to username and password,
+ * docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret); the manifest, then the config and every layer are fetched and each blob's
+ * digest checked. skopeo and the real kubelet (test/support/real-registry.ts, real-node.ts) make the
+ * same requests; this client makes them faster.
+ */
+import { createHash } from "node:crypto";
+import http from "node:http";
+
+function get(host: string, path: string, auth: string, accept?: string): Promise<{ status: number; body: Buffer }> {
+    const [hostname, port] = host.split(":");
+    return new Promise((resolve, reject) => {
+        const request = http.get(
+            {
+                host: hostname,
+                port: Number(port),
+                path,
+                agent: false,
+                headers: { authorization: `Basic ${auth}`, ...(accept ? { accept } : {}) },
+            },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+            },
+        );
+        request.on("error", reject);
+    });
+}
+
+const manifestTypes = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/** Pulls `image` (`NAME:TAG`) from `host` with the credential `dockerConfigJson` holds for it. */
+export async function pullWithDockerConfig(
+    dockerConfigJson: string,
+    host: string,
+    image: string,
+): Promise<{ pulled: true } | { pulled: false; status: number; what: string }> {
+    const auth: string | undefined = JSON.parse(dockerConfigJson).auths?.[host]?.auth;
+    if (auth === undefined) return { pulled: false, status: 0, what: `no credential for ${host}` };
+    const [name, tag] = image.split(":");
+    const manifest = await get(host, `/v2/${name}/manifests/${tag}`, auth, manifestTypes);
+    if (manifest.status !== 200) return { pulled: false, status: manifest.status, what: "manifest" };
+    const { config, layers } = JSON.parse(manifest.body.toString("utf8"));
+    for (const { digest } of [config, ...layers] as { digest: string }[]) {
+        const blob = await get(host, `/v2/${name}/blobs/${digest}`, auth);
+        if (blob.status !== 200) return { pulled: false, status: blob.status, what: digest };
+        if (`sha256:${createHash("sha256").update(blob.body).digest("hex")}` !== digest) {
+            return { pulled: false, status: blob.status, what: `${digest} (content differs)` };
+        }
+    }
+    return { pulled: true };
+}
+
+/** One image to pull with the docker config some Secret holds right now. */
+export interface PullSource {
+    /** What the report calls it, e.g. `team-a-dev via asia.gcr.io`. */
+    label: string;
+    dockerConfigJson: () => Promise<string>;
+    host: string;
+    image: string;
+    /** Names the credential a docker config holds (a key's id, never the key), for the report. */
+    identify?: (dockerConfigJson: string) => string;
+}
+
+export interface PullAttempt {
+    atMs: number;
+    /** How long the pull took, reading the Secret included. */
+    tookMs: number;
+    label: string;
+    credential?: string;
+    pulled: boolean;
+    /** Why it failed: an HTTP status and the request, or the error reading the Secret. */
+    failure?: string;
+}
+
+/**
+ * Pulls each source every `everyMs` (or as soon as the previous pull of it finished, if that took
+ * longer), all sources at once, until stopped: whatever credential the cluster holds at that moment,
+ * as kubelets starting pods would.
+ */
+export function startPullLoop(sources: PullSource[], everyMs = 100): { stop(): Promise<PullAttempt[]> } {
+    const attempts: PullAttempt[] = [];
+    let running = true;
+    const pullOnce = async (source: PullSource): Promise<PullAttempt> => {
+        const atMs = Date.now();
+        const attempt = { atMs, label: source.label };
+        try {
+            const config = await source.dockerConfigJson();
+            const credential = source.identify?.(config);
+            const result = await pullWithDockerConfig(config, source.host, source.image);
+            return result.pulled
+                ? { ...attempt, credential, pulled: true, tookMs: Date.now() - atMs }
+                : {
+                      ...attempt,
+                      credential,
+                      pulled: false,
+                      failure: `${result.status} ${result.what}`,
+                      tookMs: Date.now() - atMs,
+                  };
+        } catch (error) {
+            return { ...attempt, pulled: false, failure: (error as Error).message, tookMs: Date.now() - atMs };
+        }
+    };
+    const loops = sources.map(async (source) => {
+        while (running) {
+            const attempt = await pullOnce(source);
+            attempts.push(attempt);
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - attempt.tookMs)));
+        }
+    });
+    return {
+        async stop() {
+            running = false;
+            await Promise.all(loops);
+            return attempts.sort((x, y) => x.atMs - y.atMs);
+        },
+    };
+}
