@@ -217,4 +217,16 @@ export interface RegistryPullSecretArgs {
      * `~/.kube/config`, then in-cluster.
      */
     kubeconfig?: pulumi.Input<string>;
+    /**
+     * Take over what the kubectl recipe made (README, "From the kubectl recipe"): in each namespace, a
+     * `kubernetes.io/dockerconfigjson` Secret of `secretName` that only kubectl wrote becomes the
+     * component's in place (the same object, holding the component's credential from then on; no
+     * moment without it), and an `imagePullSecrets` entry of that name that no component claims
+     * becomes ours; `destroy` then removes both. A Secret of another type, or one a Pulumi program,
+     * another tool or another component wrote, is refused. Previews say what will be taken over.
+     * Without it, a Secret of our name that kubectl made is an error naming it and this option. For
+     * Secrets Pulumi writes (`gcp.credential: "key"` or `credentials`) with `attachMode: "merge"`.
+     * Default: false.
+     */
+    takeOver?: boolean;
 }

@@ -13,6 +13,8 @@ export interface PullSecretAttachmentArgs {
     owner: pulumi.Input<string>;
     /** A kubeconfig for `merge`; default: the stack's Kubernetes connection. */
     kubeconfig?: pulumi.Input<string>;
+    /** `merge` only: an entry of our name that no owner claims becomes ours (the kubectl recipe's). */
+    takeOver?: boolean;
 }
 
 /**
@@ -44,6 +46,7 @@ export function attachPullSecret(
             secretName: args.secretName,
             owner: args.owner,
             kubeconfig: args.kubeconfig,
+            takeOver: args.takeOver,
         },
         opts,
     );

@@ -11,6 +11,8 @@ export const childNames = {
     key: (name: string) => `${name}-key`,
     cluster: (name: string) => `${name}-cluster`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
+    /** The Secret's claim (components/secret-claim.ts): its own type, so its URN never meets another child's. */
+    claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
     /** The token refresher's namespace, ServiceAccount, code and Deployment (`gcp.credential: "accessToken"`). */
     refresher: (name: string) => `${name}-token-refresher`,

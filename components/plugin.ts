@@ -5,6 +5,7 @@ import { ComponentProvider, type ComponentProviderOptions } from "@pulumi/pulumi
 import { servedType } from "./provider-by-name";
 import { provider as pullSecretEntry } from "./pull-secret-entry-provider";
 import { provider as refreshedSecret } from "./refreshed-secret-provider";
+import { provider as secretClaim } from "./secret-claim-provider";
 import { RegistryPullSecret } from "./registry-pull-secret";
 
 /** The folder of the nearest package.json above `dir`: the repository root from components/ and from bin/components/. */
@@ -30,6 +31,7 @@ export const pluginOptions: ComponentProviderOptions = {
 export const servedResources: Record<string, pulumi.dynamic.ResourceProvider> = {
     [servedType("PullSecretEntry")]: pullSecretEntry,
     [servedType("RefreshedSecret")]: refreshedSecret,
+    [servedType("SecretClaim")]: secretClaim,
 };
 
 type Properties = Record<string, unknown>;
@@ -67,6 +69,16 @@ export function pluginProvider(
         version: components.version,
         getSchema: () => components.getSchema(),
         construct: (name, type, inputs, opts) => components.construct(name, type, inputs, opts),
+        // Without its own `check`, a served resource's inputs are taken as they are, as the dynamic-provider host does.
+        check: async (urn, olds: Properties, news: Properties) => {
+            const check = of(urn).check;
+            if (!check) return { inputs: news };
+            const checked: { inputs?: Properties; failures?: { property: string; reason: string }[] } = await check(
+                plain(olds),
+                plain(news),
+            );
+            return { inputs: secretAsIn(checked.inputs ?? plain(news), news), failures: checked.failures };
+        },
         diff: (id, urn, olds: Properties, news: Properties) => of(urn).diff!(id, plain(olds), plain(news)),
         create: async (urn, inputs: Properties) => {
             const created: { id: string; outs?: Properties } = await of(urn).create(plain(inputs));

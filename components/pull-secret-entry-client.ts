@@ -106,7 +106,8 @@ async function patch(api: CoreV1Api, target: EntryTarget, body: object[]): Promi
 
 /**
  * Lists our Secret name once, as `owner`'s; says whether somebody else listed it before us (then
- * nothing was changed). `ours`: the state says we added it (before markers existed).
+ * nothing was changed). `ours`: the state says we added it (before markers existed). `takeOver`: an
+ * entry of our name that no owner claims becomes ours (the kubectl recipe's).
  */
 export async function attachEntry(
     api: CoreV1Api,
@@ -114,8 +115,9 @@ export async function attachEntry(
     owner: string,
     timing: EntryTiming = defaultTiming,
     ours = false,
+    takeOver = false,
 ): Promise<boolean> {
-    return applyPlan(api, target, timing, (account) => planAttach(account, target.secretName, owner, ours));
+    return applyPlan(api, target, timing, (account) => planAttach(account, target.secretName, owner, ours, takeOver));
 }
 
 /** Hands `from`'s marker on this ServiceAccount to `to` (a component whose owner id changed). */

@@ -85,14 +85,23 @@ const staleClaims = (account: LiveServiceAccount, name: string, owner: string): 
 /**
  * Appends our name and records it in our marker, unless the name is listed already: then it is ours
  * when our marker lists it (our own earlier write) or when the caller knows it is (`ours`: the state of
- * an entry we added before markers existed; the marker is written now), and somebody else's otherwise
- * (we record that and change nothing).
+ * an entry we added before markers existed; the marker is written now), or when the user asked to take
+ * it over (`takeOver`: the kubectl recipe's entry) and no other owner's marker claims it; somebody
+ * else's otherwise (we record that and change nothing).
  */
-export function planAttach(account: LiveServiceAccount, secretName: string, owner: string, ours = false): AttachPlan {
+export function planAttach(
+    account: LiveServiceAccount,
+    secretName: string,
+    owner: string,
+    ours = false,
+    takeOver = false,
+): AttachPlan {
     const marked = entriesOwnedBy(account, owner) ?? [];
     const marker = markerOperations(account, owner, [...marked, secretName]);
     if (names(account).includes(secretName)) {
-        if (!ours && !marked.includes(secretName)) return { listedBefore: true, operations: [] };
+        const claimedByOthers = ownersOfEntry(account, secretName).some((claimant) => claimant !== owner);
+        const taken = takeOver && !claimedByOthers;
+        if (!ours && !taken && !marked.includes(secretName)) return { listedBefore: true, operations: [] };
         return { listedBefore: false, operations: marker.length > 0 ? [guard(account), ...marker] : [] };
     }
     return {

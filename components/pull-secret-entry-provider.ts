@@ -42,7 +42,8 @@ export interface EntryState extends EntryTarget, ClusterConnection {
     present: boolean;
 }
 
-export type EntryInputs = EntryTarget & ClusterConnection & { entry: string; owner: string };
+/** `takeOver`: an entry of our name that is listed already and no owner claims becomes ours (absent: false). */
+export type EntryInputs = EntryTarget & ClusterConnection & { entry: string; owner: string; takeOver?: boolean };
 
 const entryLabel = (t: EntryTarget) => `${t.namespace}/${t.serviceAccount}: ${t.secretName}`;
 const describe = (t: EntryTarget) => `imagePullSecrets entry "${entryLabel(t)}"`;
@@ -79,13 +80,22 @@ export function entryProvider(
                 olds.secretName !== news.secretName ||
                 olds.owner !== news.owner ||
                 connectionChanged(olds, news) ||
-                !olds.present;
+                !olds.present ||
+                // Taking over an entry recorded as somebody else's (found listed before takeOver was set).
+                (news.takeOver === true && olds.listedBefore);
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },
         create: (inputs: EntryInputs) =>
             guarded(describe(inputs), async () => {
                 const owner = requireOwner(inputs.owner);
-                const listedBefore = await attachEntry(await client(inputs), targetOf(inputs), owner, timing);
+                const listedBefore = await attachEntry(
+                    await client(inputs),
+                    targetOf(inputs),
+                    owner,
+                    timing,
+                    false,
+                    inputs.takeOver === true,
+                );
                 return {
                     id: `${inputs.namespace}/${inputs.serviceAccount}/${inputs.secretName}`,
                     outs: state(inputs, listedBefore, true),
@@ -115,6 +125,7 @@ export function entryProvider(
                               news.owner,
                               timing,
                               ours && olds.secretName === news.secretName,
+                              news.takeOver === true,
                           );
                 return { outs: state(news, listedBefore, true) };
             }),

@@ -17,6 +17,8 @@ export interface PullSecretEntryArgs {
     owner: pulumi.Input<string>;
     /** A kubeconfig document or path; default: the stack's Kubernetes connection. A secret. */
     kubeconfig?: pulumi.Input<string>;
+    /** An entry of our name listed already, which no owner's marker claims, becomes ours. Default: false. */
+    takeOver?: boolean;
 }
 
 const providerText = providerByName("pull-secret-entry-provider", implementation);
@@ -40,6 +42,8 @@ export class PullSecretEntry extends PackageResource {
             entry: pulumi.interpolate`${args.namespace}/${args.serviceAccount}: ${args.secretName}`,
             owner: args.owner,
             kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
+            // Left out unless set, so the inputs of every entry declared without it stay as they were.
+            takeOver: args.takeOver === true ? true : undefined,
             listedBefore: undefined,
             present: undefined,
         };

@@ -10,6 +10,7 @@ import {
 } from "./credential";
 import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless-credential";
 import { ownerIdOf } from "./ownership";
+import { SecretClaim } from "./secret-claim";
 import { declareTokenRefresher } from "./token-refresher-deployment";
 import { dockerConfigJson } from "./docker-config";
 import { childNames } from "./names";
@@ -145,11 +146,35 @@ function declareStaticSecrets(
         dockerConfig.apply((json) => ({ ".dockerconfigjson": Buffer.from(json, "utf8").toString("base64") })),
     );
 
+    const claims = claimsReachCluster(parent, valid);
     for (const namespace of valid.namespaces) {
+        const claim = claims
+            ? new SecretClaim(
+                  childNames.claim(name, namespace),
+                  {
+                      namespace,
+                      secretName: valid.secretName,
+                      owner,
+                      takeOver: valid.takeOver,
+                      serviceAccounts: valid.serviceAccounts,
+                      kubeconfig: valid.kubeconfig,
+                  },
+                  cluster,
+              )
+            : undefined;
+        if (claim) sayWhatIsTakenOver(claim, parent);
         const secret = new Secret(
             childNames.secret(name, namespace),
             {
-                metadata: { name: valid.secretName, namespace },
+                // The claim's outputs: the Secret waits for it, and with takeOver a Secret the claim took
+                // over from kubectl is applied with force (without takeOver a claim never takes anything).
+                metadata: claim
+                    ? {
+                          name: claim.secretName,
+                          namespace,
+                          ...(valid.takeOver ? { annotations: forceWhenTakenOver(claim) } : {}),
+                      }
+                    : { name: valid.secretName, namespace },
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
             },
@@ -165,6 +190,7 @@ function declareStaticSecrets(
                     mode: valid.attachMode,
                     owner,
                     kubeconfig: valid.kubeconfig,
+                    takeOver: valid.takeOver,
                 },
                 cluster,
             );
@@ -178,6 +204,41 @@ function declareStaticSecrets(
         keyRotatesAfter: credential.keyRotatesAfter,
         dockerConfigJson: dockerConfig,
     };
+}
+
+/**
+ * Claims (components/secret-claim.ts) read the cluster through `kubeconfig` or the stack's connection,
+ * like "merge" attachments: with an explicit Kubernetes provider and no `kubeconfig` they would read
+ * another cluster than the Secrets go to, so none is declared then, and `takeOver` needs `kubeconfig`.
+ */
+function claimsReachCluster(component: pulumi.Resource, valid: ValidArgs): boolean {
+    if (valid.kubeconfig !== undefined || component.getProvider("kubernetes::") === undefined) return true;
+    if (valid.takeOver) {
+        throw invalid(
+            "kubeconfig",
+            "must be given with takeOver when a Kubernetes provider reaches the component (its provider, providers or a parent's): what is taken over is read through kubeconfig; pass the kubeconfig the provider was made from",
+        );
+    }
+    return false;
+}
+
+/**
+ * `pulumi.com/patchForce` makes the Kubernetes provider's server-side apply take the fields another
+ * manager set (pulumi-kubernetes provider/pkg/await/await.go `patchForce`): the same object, new data,
+ * never deleted and created again. Set only on a Secret whose claim takes it over from kubectl; a claim
+ * without a verdict (an engine that runs no provider: mocks, the offline plan) takes nothing over.
+ */
+function forceWhenTakenOver(claim: SecretClaim): pulumi.Output<Record<string, string>> {
+    return claim.takesOverFrom.apply(
+        (from) => ((from ?? []).length > 0 ? { "pulumi.com/patchForce": "true" } : undefined) as Record<string, string>,
+    );
+}
+
+/** A preview says what `takeOver` will take over (the claim's sentence exists only then). */
+function sayWhatIsTakenOver(claim: SecretClaim, component: pulumi.Resource): void {
+    claim.plannedTakeover.apply((sentence) => {
+        if (sentence) void pulumi.log.warn(sentence, component);
+    });
 }
 
 /**
@@ -330,6 +391,7 @@ interface ValidArgs {
     credential: CredentialSource;
     attachMode: AttachMode;
     kubeconfig?: pulumi.Input<string>;
+    takeOver: boolean;
 }
 
 /**
@@ -356,6 +418,7 @@ function validateArgs(name: string, args: RegistryPullSecretArgs): ValidArgs {
     const secretName = checkInput("secretName", args.secretName ?? "regcred", objectNameProblem);
     const email = args.email === undefined ? undefined : checkInput("email", args.email, emailProblem);
     const credential = checkCredentialSource(args, name);
+    const attachMode = checkChoice("attachMode", args.attachMode, Object.values(AttachMode), AttachMode.merge);
     if (credential.mode === "accessToken" && namespaces.includes(credential.gcp.refresher.namespace)) {
         throw invalid(
             "gcp.refresher.namespace",
@@ -369,9 +432,35 @@ function validateArgs(name: string, args: RegistryPullSecretArgs): ValidArgs {
         secretName,
         email,
         credential,
-        attachMode: checkChoice("attachMode", args.attachMode, Object.values(AttachMode), AttachMode.merge),
+        attachMode,
         kubeconfig: args.kubeconfig,
+        takeOver: checkTakeOver(args.takeOver, credential, attachMode),
     };
+}
+
+/**
+ * `takeOver` is a plain boolean (it decides what the Secrets' claims may do), for the Secrets Pulumi
+ * writes: the refresher's Secrets (`"accessToken"`) are created by their own provider, `"gkeNode"`
+ * declares none, and a `"patch"` attachment shares the recipe's list with `kubectl-patch` instead of
+ * taking the entry over, so destroy would not remove it.
+ */
+function checkTakeOver(value: unknown, credential: CredentialSource, attachMode: AttachMode): boolean {
+    if (value === undefined || value === false) return false;
+    if (value !== true)
+        throw invalid("takeOver", "must be true or false, as a plain boolean known when the program runs");
+    if (credential.mode === "gkeNode" || credential.mode === "accessToken") {
+        throw invalid(
+            "takeOver",
+            `cannot be used with gcp.credential "${credential.mode}": it takes over Secrets that Pulumi writes (gcp.credential "key", or credentials); ${credential.mode === "gkeNode" ? "gkeNode declares no Secret" : "the refresher's Secrets are never taken over"}. Delete the kubectl recipe's Secret first (README, "From the kubectl recipe")`,
+        );
+    }
+    if (attachMode === AttachMode.patch) {
+        throw invalid(
+            "takeOver",
+            'cannot be used with attachMode "patch": the recipe\'s list stays shared with kubectl, so destroy would not remove the entry; use attachMode "merge" (the default)',
+        );
+    }
+    return true;
 }
 
 /** `gcp.credential: "gkeNode"` takes no namespaces and no registries: absent or empty, else refused. */

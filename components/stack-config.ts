@@ -30,6 +30,7 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
         serviceAccounts: config.getObject<string[]>("serviceAccounts"),
         attachMode: choice<AttachMode>("attachMode"),
         email: optional("email"),
+        takeOver: config.getBoolean("takeOver") || undefined,
         gcp:
             project === undefined
                 ? undefined

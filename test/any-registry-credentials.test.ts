@@ -19,7 +19,7 @@ function args(overrides: Partial<RegistryPullSecretArgs> = {}): RegistryPullSecr
     };
 }
 
-test("credentials declare only the Secrets and attachments: no Google Cloud resource at all", async () => {
+test("credentials declare only the Secrets (each after its claim) and attachments: no Google Cloud resource at all", async () => {
     const registrations = startMocks();
     new RegistryPullSecret("regcred", args());
     await settled();
@@ -27,9 +27,11 @@ test("credentials declare only the Secrets and attachments: no Google Cloud reso
         registrations.map((r) => [r.type, r.name]).sort(),
         [
             ["registry-pull-secret:index:RegistryPullSecret", "regcred"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred-team-a-claim"],
             ["kubernetes:core/v1:Secret", "regcred-team-a"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-a/default"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-a/builder"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred-team-b-claim"],
             ["kubernetes:core/v1:Secret", "regcred-team-b"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-b/default"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-b/builder"],

@@ -9,6 +9,7 @@ const types = {
     account: "gcp:serviceaccount/account:Account",
     grant: "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
     key: "gcp:serviceaccount/key:Key",
+    claim: "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
     secret: "kubernetes:core/v1:Secret",
     attachment: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
 };
@@ -20,7 +21,7 @@ const byName = (children: { name: string }[], name: string) => {
 };
 
 describe("RegistryPullSecret graph", () => {
-    it("registers account, grant, key, Secret and attachment, each a child named after the component", async () => {
+    it("registers account, grant, key, the Secret's claim, Secret and attachment, each a child named after the component", async () => {
         const component = new RegistryPullSecret("one", sampleArgs());
         const { component: own, children } = await registeredBy(component, registrations);
         assert.equal(own.type, "registry-pull-secret:index:RegistryPullSecret");
@@ -28,6 +29,7 @@ describe("RegistryPullSecret graph", () => {
             children.map((c) => [c.type, c.name]),
             [
                 [types.account, "one-account"],
+                [types.claim, "one-team-a-claim"],
                 [types.grant, "one-reader-asia-asia.gcr.io"],
                 [types.key, "one-key"],
                 [types.secret, "one-team-a"],
@@ -52,7 +54,8 @@ describe("RegistryPullSecret graph", () => {
             "many-c/default",
             "many-c/deployer",
         ]);
-        assert.equal(children.length, 1 + 1 + 1 + 3 + 6);
+        assert.deepEqual(names(types.claim), ["many-a-claim", "many-b-claim", "many-c-claim"]);
+        assert.equal(children.length, 1 + 1 + 1 + 3 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
             const [namespace, serviceAccount] = attachment.name.slice("many-".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
@@ -68,7 +71,7 @@ describe("RegistryPullSecret graph", () => {
         }
     });
 
-    it("orders the graph by data flow: account -> grant -> key -> Secret -> attachment, namespaces independent", async () => {
+    it("orders the graph by data flow: account -> grant -> key -> Secret (after its claim) -> attachment, namespaces independent", async () => {
         const component = new RegistryPullSecret("chain", sampleArgs({ namespaces: ["a", "b"] }));
         const { children } = await registeredBy(component, registrations);
         const urn = (name: string) => byName(children, name).urn;
@@ -79,11 +82,13 @@ describe("RegistryPullSecret graph", () => {
         assert.ok(key.dependencies.includes(grant.urn), "the key waits for the grant");
         for (const namespace of ["a", "b"]) {
             const secret = byName(children, `chain-${namespace}`);
+            const claim = byName(children, `chain-${namespace}-claim`);
             assert.deepEqual(secret.propertyDependencies.data, [urn("chain-key")]);
+            assert.deepEqual(claim.dependencies, [], "a claim waits for nothing");
             assert.deepEqual(
-                secret.dependencies,
-                [urn("chain-key")],
-                "a Secret depends on the key only, not on other namespaces",
+                [...secret.dependencies].sort(),
+                [urn("chain-key"), claim.urn].sort(),
+                "a Secret depends on the key and its own claim only, not on other namespaces",
             );
             const attachment = byName(children, `chain-${namespace}/default`);
             assert.deepEqual(attachment.dependencies, [secret.urn]);

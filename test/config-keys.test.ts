@@ -30,7 +30,10 @@ async function leafPaths(value: unknown, at = ""): Promise<Array<[string, unknow
 describe("configKeyForArgument", async () => {
     // The project's own keys; `kubernetes:...` values set for the Kubernetes provider are not args.
     const keys = Object.keys(projectFile.config).filter((key) => !key.includes(":"));
-    /** A value only this key holds: a number for integer keys, `true` for the one boolean key, a string otherwise. */
+    /**
+     * A value only this key holds: a number for integer keys, a string for others, and `true` for a
+     * boolean key, which is set alone (the others `false`) so its `true` lands only where it goes.
+     */
     const marker = (key: string) =>
         projectFile.config[key].type === "integer"
             ? 1000 + keys.indexOf(key)
@@ -44,12 +47,22 @@ describe("configKeyForArgument", async () => {
         const element = key === "repositories" ? `${marker(key)}/${marker(key)}` : marker(key);
         config[`${project}:${key}`] = isList ? JSON.stringify([element]) : String(element);
     }
-    pulumi.runtime.setAllConfig(config);
-    const landed = await leafPaths(argsFromConfig(new pulumi.Config(project)));
+    const booleans = keys.filter((key) => projectFile.config[key].type === "boolean");
+    const landedWith = async (trueKey?: string) => {
+        for (const key of booleans) config[`${project}:${key}`] = String(key === trueKey);
+        pulumi.runtime.setAllConfig(config);
+        return leafPaths(argsFromConfig(new pulumi.Config(project)));
+    };
+    const landed = new Map<string, Array<[string, unknown]>>();
+    const allFalse = await landedWith();
+    for (const key of keys) landed.set(key, booleans.includes(key) ? await landedWith(key) : allFalse);
 
     for (const key of keys) {
         it(`maps every argument fed by ${project}:${key} back to that key`, () => {
-            const paths = landed.filter(([, value]) => value === marker(key)).map(([p]) => p);
+            const paths = landed
+                .get(key)!
+                .filter(([, value]) => value === marker(key))
+                .map(([p]) => p);
             assert.ok(paths.length > 0, `no component argument receives ${key}`);
             const isList = projectFile.config[key].type === "array";
             for (const argumentPath of paths) {

@@ -113,6 +113,8 @@ test("in a preview the key's account and key name are already known (they come f
         "kubernetes:core/v1:Secret",
         "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
         "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
+        "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
+        "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
         "registry-pull-secret:index:RegistryPullSecret",
     ]);
 });

@@ -1,6 +1,6 @@
 /**
  * No error of the component's own resources quotes what it was given or what it received: every
- * path of both dynamic providers (PullSecretEntry, RefreshedSecret), and of the plugin serving them,
+ * path of the dynamic providers (PullSecretEntry, RefreshedSecret, SecretClaim), and of the plugin serving them,
  * with a malformed kubeconfig (the YAML parser quotes the lines around a fault: token and client key
  * included), a kubeconfig whose context does not exist, a token given where a kubeconfig path goes,
  * and an API server that cannot be reached. Pulumi prints these errors (and their stacks) to the
@@ -11,6 +11,7 @@ import { describe, it } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
 import { entryProvider } from "../components/pull-secret-entry-provider";
 import { refreshedSecretProvider } from "../components/refreshed-secret-provider";
+import { secretClaimProvider } from "../components/secret-claim-provider";
 import { pluginOptions, pluginProvider } from "../components/plugin";
 import { servedType } from "../components/provider-by-name";
 import { ownerIdOf } from "../components/ownership";
@@ -125,6 +126,17 @@ const secret = (c: { kubeconfig: string; context?: string }) => ({
     ...c,
 });
 
+const claim = (c: { kubeconfig: string; context?: string }) => ({
+    namespace: "team-a",
+    secretName: "regcred",
+    owner,
+    takeOver: true,
+    serviceAccounts: ["default"],
+    ...c,
+});
+// Only create reaches the cluster for good (check's read is best effort: see the test below).
+const claimSteps: Record<string, Step> = { create: (p, c) => p.create(claim(c)) };
+
 const entrySteps: Record<string, Step> = {
     create: (p, c) => p.create(entry(c)),
     read: (p, c) => p.read!("id", entryState(c)),
@@ -143,6 +155,7 @@ describe("errors quote no kubeconfig, credential or answer", async () => {
     const providers: [string, pulumi.dynamic.ResourceProvider, Record<string, Step>][] = [
         ["PullSecretEntry", entryProvider(undefined, fast), entrySteps],
         ["RefreshedSecret", refreshedSecretProvider(), secretSteps],
+        ["SecretClaim", secretClaimProvider(), claimSteps],
     ];
     for (const [name, provider, steps] of providers) {
         for (const [step, run] of Object.entries(steps)) {
@@ -155,6 +168,13 @@ describe("errors quote no kubeconfig, credential or answer", async () => {
                 });
             }
         }
+    }
+
+    for (const connection of bad) {
+        it(`SecretClaim check with ${connection.what} leaves the decision to create, reporting no failure`, async () => {
+            const checked = await secretClaimProvider().check!({}, claim(connection));
+            assert.deepEqual(checked, { inputs: claim(connection) });
+        });
     }
 
     // The plugin (a component hosted for Python, Go, .NET or YAML) serves the same providers; the

@@ -55,9 +55,11 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the resource tree with every child under the component", () => {
-        assert.deepEqual(section("Resources (9):"), [
+        assert.deepEqual(section("Resources (11):"), [
             "  registry-pull-secret:index:RegistryPullSecret  regcred",
             "  ├─ gcp:serviceaccount/account:Account  regcred-account",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-a-dev-claim",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-b-dev-claim",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images",
             "  ├─ gcp:serviceaccount/key:Key  regcred-key",
@@ -69,13 +71,15 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the dependency order the engine receives: account, grants, key, Secrets, attachments", () => {
-        assert.deepEqual(section("Dependency order (8 resources in 5 steps; one step's resources go in parallel):"), [
+        assert.deepEqual(section("Dependency order (10 resources in 5 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
+            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-a-dev-claim",
+            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-b-dev-claim",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io  (after Account regcred-account)",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images  (after Account regcred-account)",
             "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred-reader-asia-asia.gcr.io, RepositoryIamMember regcred-reader-asia-northeast1-images)",
-            "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after Key regcred-key)",
-            "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after Key regcred-key)",
+            "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after Key regcred-key, SecretClaim regcred-team-a-dev-claim)",
+            "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after Key regcred-key, SecretClaim regcred-team-b-dev-claim)",
             "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default  (after Secret regcred-team-a-dev)",
             "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default  (after Secret regcred-team-b-dev)",
         ]);
@@ -163,11 +167,12 @@ describe("npm run plan -- --stack prod", () => {
                 .matchAll(/ (\S+:\S+:\S+)  /g),
         ].map((m) => m[1]);
         const count = (type: string) => types.filter((t) => t === type).length;
-        assert.equal(types.length, 14);
+        assert.equal(types.length, 17);
         assert.equal(count("gcp:serviceaccount/account:Account"), 0);
         assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), 3);
         assert.equal(count("gcp:serviceaccount/key:Key"), 1);
         assert.equal(count("kubernetes:core/v1:Secret"), 3);
+        assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim"), 3);
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"), 6);
         assert.match(
             stdout,

@@ -47,6 +47,7 @@ const inputs: Record<string, Shape> = {
     email: optional(string),
     attachMode: optional(plainEnum("AttachMode")),
     kubeconfig: optional(string),
+    takeOver: optional({ type: "boolean", plain: true }),
 };
 /** `GoogleCloudCredentialArgs`: one line per argument. */
 const gcpInputs: Record<string, Shape> = {

@@ -113,6 +113,31 @@ describe("planning one imagePullSecrets entry", () => {
         );
     });
 
+    it("takeOver makes an entry of our name listed already ours (the kubectl recipe's), unless another owner's marker claims it; detach then removes it and keeps the rest", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                fc.pre(names(live).includes(name));
+                const claimedByOther = ownersOfEntry(live, name).includes(other);
+                const plan = planAttach(live, name, owner, false, true);
+                assert.equal(plan.listedBefore, claimedByOther);
+                const taken = apply(live, plan.operations);
+                assert.deepEqual(names(taken), names(live), "taking over lists nothing new");
+                if (claimedByOther) {
+                    assert.deepEqual(taken, live);
+                    return;
+                }
+                assert.deepEqual(entriesOwnedBy(taken, owner), [name]);
+                const detached = apply(taken, planDetach(taken, name, owner, !plan.listedBefore));
+                const removed = names(live).lastIndexOf(name);
+                assert.deepEqual(names(detached), [
+                    ...names(live).slice(0, removed),
+                    ...names(live).slice(removed + 1),
+                ]);
+                assert.deepEqual(detached.metadata.annotations, live.metadata.annotations);
+            }),
+        );
+    });
+
     it("detach of an entry from before markers (the state says ours) removes one entry with our name, the last", () => {
         fc.assert(
             fc.property(account, secretName, (live, name) => {

@@ -211,13 +211,36 @@ export function refreshedSecrets(registrations: Registration[]): string[] {
     });
 }
 
+/** A `SecretClaim`: what is under the Secret's name in a namespace, read from the cluster by preview and up. */
+function isSecretClaim(r: Registration): boolean {
+    return r.type.endsWith(":SecretClaim");
+}
+
+/**
+ * The Secret names the stack claims, one line each (`namespace/name  takeOver`): whether a Secret of
+ * that name exists, and whose it is, only the cluster can say (components/secret-claim-plan.ts).
+ */
+export function secretClaims(registrations: Registration[]): string[] {
+    return registrations.filter(isSecretClaim).map((r) => {
+        const { namespace, secretName, takeOver } = display(r.inputs) as Record<string, unknown>;
+        return `${String(namespace)}/${String(secretName)}  ${takeOver === true ? "takes over the kubectl recipe's Secret and entries, if there" : "must be free or already this stack's"}`;
+    });
+}
+
 /**
  * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
  * the provider is asked to create, with what it computes still unknown.
  */
 export function cloudResourceInputs(registrations: Registration[]): string[] {
     return registrations
-        .filter((r) => r.custom && !r.type.startsWith("kubernetes:") && !isPullSecretEntry(r) && !isRefreshedSecret(r))
+        .filter(
+            (r) =>
+                r.custom &&
+                !r.type.startsWith("kubernetes:") &&
+                !isPullSecretEntry(r) &&
+                !isRefreshedSecret(r) &&
+                !isSecretClaim(r),
+        )
         .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
 }
 
@@ -242,6 +265,7 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
     const cloud = cloudResourceInputs(registrations);
     const entries = pullSecretEntries(registrations);
     const refreshed = refreshedSecrets(registrations);
+    const claims = secretClaims(registrations);
     const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
     return [
         `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
@@ -267,6 +291,13 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
         `imagePullSecrets entries (${entries.length}; each added alone by a guarded JSON patch, other entries kept):`,
         ...entries.map((line) => `  ${line}`),
         "",
+        ...(claims.length
+            ? [
+                  `Secret names claimed (${claims.length}; preview and up read each namespace: a Secret of that name must be free, this stack's, or with takeOver the kubectl recipe's):`,
+                  ...claims.map((line) => `  ${line}`),
+                  "",
+              ]
+            : []),
         ...(refreshed.length
             ? [
                   `Secrets the token refresher writes (${refreshed.length}; Pulumi creates each with an empty docker config and never writes its data):`,

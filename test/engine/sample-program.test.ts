@@ -67,11 +67,12 @@ it("pulumi stack init and pulumi config set [--path] [--secret] write the stack 
 
 const expected = [
     "registry-pull-secret:index:RegistryPullSecret regcred",
+    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred-${ns}-claim`),
     ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred-${ns}`),
     ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry regcred-${ns}/default`),
 ].sort();
 
-it("pulumi preview --diff shows the component, a Secret per namespace and our entry per namespace, and no password", async () => {
+it("pulumi preview --diff shows the component, a Secret and its claim per namespace and our entry per namespace, and no password", async () => {
     const preview = await cli.must(["preview", "--diff"]);
     for (const line of expected) assert.match(preview, new RegExp(`\\+ ${line.split(" ")[0]}: \\(create\\)`));
     assert.equal(preview.includes(password), false);
@@ -126,7 +127,7 @@ it("the pull-request preview (the workflow's command, in the repository's root, 
         );
     }
     assert.equal(preview.match(/~ \.dockerconfigjson: \[secret\] => \[secret\]/g)?.length, namespaces.length);
-    assert.match(preview, /~ 2 to update\n\s+4 unchanged/);
+    assert.match(preview, /~ 2 to update\n\s+6 unchanged/);
     assert.doesNotMatch(preview, /replace|delete/i);
     assert.equal(preview.includes(password) || preview.includes("a-new-password-0d4c2e"), false);
     await cli.must(["config", "set", "--secret", "registryPassword", password]);
