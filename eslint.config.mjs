@@ -3,10 +3,12 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
+    // docs/api is what npm run docs generates.
     // The consumer fixture is compiled and run inside an installed consumer project (test/installed-package.test.ts).
     {
         ignores: [
             "bin/**",
+            "docs/api/**",
             "node_modules/**",
             "eslint.config.mjs",
             "test/fixtures/consumer/**",

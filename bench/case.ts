@@ -7,8 +7,8 @@
  */
 import { Session } from "node:inspector/promises";
 import { writeFileSync } from "node:fs";
-import { reveal, settled, startMocks, type Registration } from "../test/support/mocks";
-const registrations = startMocks();
+import { reveal, settled, installMocks, type Registration } from "../test/support/mocks";
+const registrations = installMocks();
 
 export interface Case {
     program: "component" | "naive" | "floor";
@@ -44,7 +44,7 @@ export function longestChain(registered: Registration[]): number {
 }
 
 async function run(spec: Case): Promise<CaseResult> {
-    // Required after startMocks: ES imports are hoisted, and the SDK must see the mocks first.
+    // Required after installMocks: ES imports are hoisted, and the SDK must see the mocks first.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const programs = require("./programs") as typeof import("./programs");
     const shape = {

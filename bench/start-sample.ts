@@ -2,12 +2,12 @@
  * The sample program (index.ts) from process start to every resource registered, under the mocks
  * with the dev stack's config. Prints the time spent importing it (imports included) as JSON.
  */
-import { settled, startMocks } from "../test/support/mocks";
+import { settled, installMocks } from "../test/support/mocks";
 import { stackConfig } from "../test/support/stack-config";
-startMocks({ config: stackConfig("dev") });
+installMocks({ config: stackConfig("dev") });
 
 const start = performance.now();
-// Required after startMocks: the program registers its resources while it loads.
+// Required after installMocks: the program registers its resources while it loads.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require("../index");
 const loadedMs = performance.now() - start;

@@ -9,9 +9,13 @@
 
 /** One registry's credential, as kubectl's `--docker-server/-username/-password/-email` flags. */
 export interface DockerRegistryEntry {
+    /** The registry host as the kubelet matches it: `host` or `host:port`, globs allowed (`*.gcr.io`). */
     server: string;
+    /** The registry user (`_json_key_base64` with a Google service-account key, `oauth2accesstoken` with an access token). */
     username: string;
+    /** Written as given, and with the username base64-encoded in `auth`. */
     password: string;
+    /** Written into the entry like `--docker-email`; left out when empty. */
     email?: string;
 }
 

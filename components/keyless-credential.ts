@@ -20,7 +20,7 @@ import {
     projectNumberProblem,
     workloadIdentityIdProblem,
 } from "./rules";
-import { defaultRefresherImage, refresherNames } from "./token-refresher-deployment";
+import { defaultRefresherImage, refresherNames, type RefresherIdentityInput } from "./token-refresher-deployment";
 import { check, checkChoice, checkInput, invalid } from "./validate";
 
 /**
@@ -208,10 +208,6 @@ export function declareNodeAccess(
 ) {
     return grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
 }
-
-/** How the refresher gets its Google identity (the audience may be known only after the provider exists). */
-export type RefresherIdentityInput =
-    { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
 
 /** What the refresher needs from Google Cloud, declared. */
 export interface TokenIdentity {

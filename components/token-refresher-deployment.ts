@@ -17,12 +17,15 @@ import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
 import { childNames } from "./names";
 import { RefreshedSecret } from "./refreshed-secret";
-import type { RefresherIdentityInput } from "./keyless-credential";
 import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 
 /** The refresher's Kubernetes names inside its namespace. */
 export const refresherNames = { serviceAccount: "token-refresher", deployment: "token-refresher" };
 export const defaultRefresherImage = "node:24-alpine";
+
+/** How the refresher gets its Google identity (the audience may be known only after the provider exists). */
+export type RefresherIdentityInput =
+    { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
 /** The files the container runs: the refresher, and the encoder and ownership rules it shares with the component. */
 const codeFiles = ["token-refresher.js", "docker-config.js", "ownership.js"];
 const codeDir = "/refresher";

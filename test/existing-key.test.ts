@@ -154,8 +154,8 @@ test("no key material appears in any plain input: the key file, its base64 and i
  */
 function runProgram(gcp: string): { status: number | null; stderr: string } {
     const program = `
-        const { startMocks } = require("./test/support/mocks");
-        startMocks();
+        const { installMocks } = require("./test/support/mocks");
+        installMocks();
         const pulumi = require("@pulumi/pulumi");
         const { serviceAccountKeyFile } = require("./test/support/key-file");
         const { RegistryPullSecret } = require("./components");

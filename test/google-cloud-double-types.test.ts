@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { startMocks } from "./support/mocks";
-const registrations = startMocks({ config: { "kubernetes:enableSecretMutable": "true" } });
+import { claimWarning, startMocks } from "./support/mocks";
+const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs } from "../components";
 import { CredentialKind } from "../components/args";
 import { serviceAccountKeyFile } from "./support/key-file";
@@ -55,4 +55,9 @@ it("the double's resource types are the gcp types the component registers across
     await settled();
     const registered = new Set(registrations.map((r) => r.type).filter((type) => type.startsWith("gcp:")));
     assert.deepEqual([...registered].sort(), Object.keys(resourceTypes).sort());
+    // The keyless variants' preview warnings (their text is asserted in keyless-graph.test.ts).
+    claimWarning(/^gcp\.credential "gkeNode"/);
+    claimWarning(/^gcp\.credential "accessToken" on GKE/);
+    claimWarning(/^gcp\.federation\.existing/);
+    for (let i = 0; i < variants.accessToken.length; i++) claimWarning(/^gcp\.refresher\.image "node:24-alpine"/);
 });

@@ -6,6 +6,8 @@
  * the dynamic-provider host loads it, creates and deletes the entry on the API-server DOUBLE.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
 import {
@@ -46,6 +48,17 @@ describe("the package installed from its npm tarball", () => {
         return JSON.parse(run.stdout) as Registered[];
     };
     const host = (provider: string, call: unknown[]) => consumer.node(["host.js", JSON.stringify(call)], provider);
+
+    it("ships its LICENSE, README and CHANGELOG, as the repository has them", () => {
+        const installed = path.join(consumer.dir, "node_modules", "registry-pull-secret");
+        for (const file of ["LICENSE", "README.md", "CHANGELOG.md"]) {
+            assert.equal(
+                fs.readFileSync(path.join(installed, file), "utf8"),
+                fs.readFileSync(path.join(__dirname, "..", file), "utf8"),
+                file,
+            );
+        }
+    });
 
     /** A consumer's program that picks a credential and an attachment mode, as written in its source. */
     const choosing = (credential: string, attachMode: string) =>

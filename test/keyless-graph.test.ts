@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { resolve, startMocks, type Registration } from "./support/mocks";
+import { claimWarning, resolve, startMocks, type Registration } from "./support/mocks";
 const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../components";
 import type { RefresherConfig } from "../components/token-refresher";
@@ -106,7 +106,16 @@ describe('gcp.credential "gkeNode"', () => {
         assert.deepEqual((await resolve(component.registries)).value, []);
         assert.equal((await resolve(component.dockerConfigJson)).value, "");
     });
+
+    it("warns that every pod on those nodes can pull, in any namespace", () => {
+        claimWarning(
+            /^gcp\.credential "gkeNode": EVERY pod on the nodes that run as gcp\.serviceAccountEmail can pull/,
+        );
+    });
 });
+
+/** The warning a preview shows for the default refresher image (README, "Supply chain"). */
+const unpinnedImage = /^gcp\.refresher\.image "node:24-alpine" is not pinned by digest/;
 
 describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => {
     const { component, children: list } = await children(
@@ -305,6 +314,15 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         assert.equal((await resolve(component.serviceAccountEmail)).value, "");
         assert.equal((await resolve(component.secretName)).value, "regcred");
     });
+
+    it("warns that every GKE cluster of the project shares the refresher's principal, and that its image is not pinned", () => {
+        claimWarning(
+            new RegExp(
+                `^gcp\\.credential "accessToken" on GKE: .*namespace "${refresherNamespace}".* names no cluster`,
+            ),
+        );
+        claimWarning(unpinnedImage);
+    });
 });
 
 describe('gcp.credential "accessToken" with Workload Identity Federation', () => {
@@ -387,6 +405,11 @@ describe('gcp.credential "accessToken" with Workload Identity Federation', () =>
         );
         const config = JSON.parse((one(list, types.configMap).inputs.data as any)["config.json"]) as RefresherConfig;
         assert.equal((config.identity as { audience: string }).audience, `${pools}/shared-pool/providers/aks-oidc`);
+        // Every provider of that pool that maps google.subject = assertion.sub yields the same principal.
+        claimWarning(
+            /^gcp\.federation\.existing: .*"system:serviceaccount:aks-pull-tokens:token-refresher".*pool "shared-pool"/,
+        );
+        claimWarning(unpinnedImage);
     });
 
     it("with serviceAccountEmail: the principal may impersonate it (workloadIdentityUser), the repositories are granted to the account", async () => {
@@ -416,6 +439,8 @@ describe('gcp.credential "accessToken" with Workload Identity Federation', () =>
         const config = JSON.parse((one(list, types.configMap).inputs.data as any)["config.json"]) as RefresherConfig;
         assert.equal(config.impersonate, email);
         assert.equal((await resolve(component.serviceAccountEmail)).value, email);
+        claimWarning(/^gcp\.credential "accessToken" on GKE: .*namespace "imp-tokens"/);
+        claimWarning(unpinnedImage);
     });
 });
 

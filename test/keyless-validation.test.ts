@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { settled, startMocks } from "./support/mocks";
+import { claimWarning, settled, startMocks } from "./support/mocks";
 import { describeRefusals, type Refusal } from "./support/refusals";
 const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../components";
@@ -223,6 +223,7 @@ describe("keyless validation before anything registers: what is accepted", () =>
                 ),
         );
         await settled();
+        for (let i = 0; i < 2; i++) claimWarning(/^gcp\.refresher\.image "node:24-alpine" is not pinned by digest/);
     });
 
     const leftOut: [string, Partial<RegistryPullSecretArgs>][] = [
@@ -233,6 +234,7 @@ describe("keyless validation before anything registers: what is accepted", () =>
         it(`accepts gkeNode with namespaces and registries ${what}: it declares nothing in the cluster`, async () => {
             assert.doesNotThrow(() => new RegistryPullSecret(`node-${what.replace(" ", "-")}`, node({}, cluster)));
             await settled();
+            claimWarning(/^gcp\.credential "gkeNode": EVERY pod on the nodes/);
         });
     }
 

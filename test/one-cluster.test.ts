@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { startMocks, settled, isSecretValue, reveal, type Registration } from "./support/mocks";
+import { claimWarning, startMocks, settled, isSecretValue, reveal, type Registration } from "./support/mocks";
 const registrations = startMocks();
 import { Provider } from "@pulumi/kubernetes/provider";
 import { RegistryPullSecret, type RegistryPullSecretArgs } from "../components";
@@ -157,5 +157,7 @@ describe('gcp.credential "accessToken": the refresher and its Secrets on the sam
         assert.equal(secrets.length, 1);
         assert.equal(reveal(secrets[0].inputs.kubeconfig), kubeconfig);
         assert.equal(secrets[0].provider, "", "it reaches the cluster through kubeconfig, not the provider");
+        claimWarning(/^gcp\.credential "accessToken" on GKE: .*names no cluster/);
+        claimWarning(/^gcp\.refresher\.image "node:24-alpine" is not pinned by digest/);
     });
 });

@@ -13,8 +13,21 @@ function evaluate(stack: string) {
     return JSON.parse(run.stdout) as {
         registrations: any[];
         outputs: Record<string, { value: unknown; secret: boolean }>;
+        warnings: string[];
     };
 }
+
+/** What a preview of each stack warns about, in order (README, "Keyless pulls" and "Supply chain"). */
+const expectedWarnings: Record<string, RegExp[]> = {
+    dev: [],
+    prod: [],
+    gke: [
+        /^gcp\.credential "accessToken" on GKE: the refresher's principal .* names no cluster/,
+        /^gcp\.refresher\.image "node:24-alpine" is not pinned by digest/,
+    ],
+    eks: [/^gcp\.refresher\.image "node:24-alpine" is not pinned by digest/],
+    "gke-node": [/^gcp\.credential "gkeNode": EVERY pod on the nodes/],
+};
 
 const stacks = readdirSync(".").flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
 
@@ -26,7 +39,9 @@ describe("the sample stack program", () => {
         it(`evaluates with Pulumi.${stack}.yaml into one Secret per namespace and one attachment per ServiceAccount`, () => {
             const config = stackConfig(stack);
             const list = (key: string) => JSON.parse(config[`registry-pull-secret:${key}`]) as string[];
-            const { registrations, outputs } = evaluate(stack);
+            const { registrations, outputs, warnings } = evaluate(stack);
+            assert.equal(warnings.length, expectedWarnings[stack].length, warnings.join("\n"));
+            expectedWarnings[stack].forEach((pattern, i) => assert.match(warnings[i], pattern));
             const count = (type: string) => registrations.filter((r) => r.type === type).length;
             // Access tokens: the refresher writes the Secrets; Pulumi holds no docker config.
             const tokens = config["registry-pull-secret:credential"] === "accessToken";

@@ -88,8 +88,11 @@ describe("the workflow", () => {
         }
     });
 
-    it("runs on pull requests to main and on pushes to main", () => {
-        assert.deepEqual(workflow.on, { pull_request: { branches: ["main"] }, push: { branches: ["main"] } });
+    it("runs on pull requests to main, on pushes to main and on version tags", () => {
+        assert.deepEqual(workflow.on, {
+            pull_request: { branches: ["main"] },
+            push: { branches: ["main"], tags: ["v*"] },
+        });
     });
 
     it("lists exactly the stacks that have a Pulumi.<stack>.yaml", () => {
@@ -121,10 +124,68 @@ describe("the workflow", () => {
             "${{ github.event_name == 'push' && matrix.stack || format('{0}-preview', matrix.stack) }}",
         );
         assert.match(workflow.on.push.branches.join(), /^main$/);
+        // A tag push is a push too: it must deploy nothing.
         assert.equal(
             jobs.stack.if,
-            "github.event_name == 'push' || github.event.pull_request.head.repo.full_name == github.repository",
+            "github.ref == 'refs/heads/main' || github.event.pull_request.head.repo.full_name == github.repository",
         );
+    });
+
+    it("publishes to npm on a v* tag only, after the tests passed on every Node.js version, with provenance", () => {
+        const release = jobs.release;
+        assert.equal(release.if, "startsWith(github.ref, 'refs/tags/v')");
+        assert.deepEqual(release.needs, ["test"]);
+        assert.equal(jobs.test.if, undefined, "the tests run on tags too");
+        // OIDC for npm's trusted publishing and for the provenance statement; nothing else.
+        assert.deepEqual(release.permissions, { contents: "read", "id-token": "write" });
+        assert.equal(release.environment, "npm");
+        const runs = release.steps.filter((s: any) => s.run !== undefined).map((s: any) => s.run);
+        assert.deepEqual(
+            release.steps.filter((s: any) => s.uses !== undefined).map((s: any) => named(s.uses)),
+            ["actions/checkout@v4", "actions/setup-node@v4"],
+        );
+        assert.equal(step("release", "actions/setup-node").with["node-version"], 24);
+        assert.equal(runs[0], "npm ci --no-audit --no-fund");
+        assert.equal(runs.at(-1), "npm publish --provenance --access public");
+        assert.equal(runs.filter((run: string) => /npm publish/.test(run)).length, 1);
+        assert.doesNotMatch(JSON.stringify(release), /NODE_AUTH_TOKEN|NPM_TOKEN|secrets\./);
+    });
+
+    it("publishes only the version the tag names, with package.json naming the repository that published it", () => {
+        const runs: string[] = jobs.release.steps.filter((s: any) => s.run !== undefined).map((s: any) => s.run);
+        const check = runs.find((run) => run.includes("GITHUB_REF_NAME"))!;
+        const version = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")).version;
+        const passes = (tag: string) => {
+            try {
+                execFileSync("bash", ["-euo", "pipefail", "-c", check], {
+                    cwd: repo,
+                    env: { ...process.env, GITHUB_REF_NAME: tag },
+                    stdio: "ignore",
+                });
+                return true;
+            } catch {
+                return false;
+            }
+        };
+        assert.deepEqual([passes(`v${version}`), passes(`v${version}.1`), passes(version)], [true, false, false]);
+
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "release-"));
+        fs.copyFileSync(path.join(repo, "package.json"), path.join(dir, "package.json"));
+        const metadata = runs.find((run) => run.startsWith("npm pkg set"))!;
+        execFileSync("bash", ["-euo", "pipefail", "-c", metadata], {
+            cwd: dir,
+            env: { ...process.env, GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "owner/repo" },
+        });
+        const published = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+        assert.deepEqual(
+            { repository: published.repository, homepage: published.homepage, bugs: published.bugs },
+            {
+                repository: { type: "git", url: "git+https://github.com/owner/repo.git" },
+                homepage: "https://github.com/owner/repo#readme",
+                bugs: { url: "https://github.com/owner/repo/issues" },
+            },
+        );
+        fs.rmSync(dir, { recursive: true });
     });
 
     it("takes credentials only through OIDC and GitHub's own token, never from the repository", () => {
@@ -155,6 +216,19 @@ describe("the workflow", () => {
                 'sudo env "PATH=$PATH" "GOCACHE=$(go env GOCACHE)" "GOMODCACHE=$(go env GOMODCACHE)" NODE_VERSIONS= .ci/run',
             ],
         );
+    });
+
+    it("builds the API reference in the test job, where a broken link or an undocumented export fails it", () => {
+        const ciRun = fs.readFileSync(path.join(repo, ".ci/run"), "utf8");
+        assert.match(ciRun, /^npm run docs$/m);
+        assert.ok(ciRun.indexOf("npm run docs") < ciRun.indexOf("run_tests\n"), "before the tests, in every job");
+        const typedoc = JSON.parse(fs.readFileSync(path.join(repo, "typedoc.json"), "utf8"));
+        assert.equal(typedoc.treatWarningsAsErrors, true);
+        assert.deepEqual(
+            [typedoc.validation.invalidLink, typedoc.validation.notDocumented, typedoc.validation.notExported],
+            [true, true, true],
+        );
+        assert.equal(JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")).scripts.docs, "typedoc");
     });
 
     it("runs the engine suite in the newest Node.js job only, with the Go version test/engine's modules require", () => {

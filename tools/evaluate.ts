@@ -6,7 +6,14 @@
  */
 import { inspect } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { recordRegistrations, secretValue, settled, unknownValue, type Registration } from "./recording-monitor";
+import {
+    recordRegistrations,
+    recordWarnings,
+    secretValue,
+    settled,
+    unknownValue,
+    type Registration,
+} from "./recording-monitor";
 import type { StackConfig } from "./stack-config-files";
 
 export interface Evaluation {
@@ -27,9 +34,6 @@ export interface Evaluation {
 const computedSecretStandIns: Record<string, Record<string, string>> = {
     "gcp:serviceaccount/key:Key": { privateKey: "stand-in for the key Google Cloud creates during pulumi up" },
 };
-
-/** How the SDK prints `pulumi.log.warn` when no engine takes it (the mocks have none; @pulumi/pulumi log/index.js). */
-const runtimeWarning = "warning: [runtime] ";
 
 /**
  * Evaluates `programPath` (a module that declares resources when loaded) with `stack`'s config.
@@ -58,13 +62,7 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
         laterError ??= error;
     };
     process.on("unhandledRejection", onRejection);
-    const warnings: string[] = [];
-    const warn = console.warn;
-    console.warn = (...parts: unknown[]) => {
-        const text = parts.map(String).join(" ");
-        if (text.startsWith(runtimeWarning)) warnings.push(text.slice(runtimeWarning.length));
-        else warn(...parts);
-    };
+    const { warnings, stop } = recordWarnings();
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(programPath) as Record<string, unknown>;
@@ -75,7 +73,7 @@ export async function evaluateProgram(programPath: string, stack: StackConfig): 
         if (laterError !== undefined) throw laterError instanceof Error ? laterError : new Error(inspect(laterError));
         return { registrations, outputs, warnings };
     } finally {
-        console.warn = warn;
+        stop();
         process.off("unhandledRejection", onRejection);
     }
 }

@@ -103,3 +103,22 @@ export async function settled(): Promise<void> {
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();
 }
+
+/** How the SDK prints `pulumi.log.warn` when no engine takes it (the mocks have none; @pulumi/pulumi log/index.js). */
+const runtimeWarning = "warning: [runtime] ";
+
+/**
+ * Collects what the program logs with `pulumi.log.warn` from now on instead of printing it: under the
+ * mocks there is no engine to send it to, so the SDK prints it with `console.warn`. Anything else
+ * written with `console.warn` still prints. Returns the live list and a function that stops collecting.
+ */
+export function recordWarnings(): { warnings: string[]; stop: () => void } {
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...parts: unknown[]) => {
+        const text = parts.map(String).join(" ");
+        if (text.startsWith(runtimeWarning)) warnings.push(text.slice(runtimeWarning.length));
+        else warn(...parts);
+    };
+    return { warnings, stop: () => (console.warn = warn) };
+}

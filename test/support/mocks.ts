@@ -3,8 +3,10 @@
  * parent, dependencies, property dependencies and `additionalSecretOutputs` are only visible there
  * (docs/facts.md#pulumi-behaviours-the-tests-rely-on). Import this before any module that creates resources.
  */
+import assert from "node:assert/strict";
+import { after } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { recordRegistrations, type Registration } from "../../tools/recording-monitor";
+import { recordRegistrations, recordWarnings, type Registration } from "../../tools/recording-monitor";
 import { serviceAccountKeyFile } from "./key-file";
 
 export { isSecretValue, reveal, settled, type Registration } from "../../tools/recording-monitor";
@@ -36,14 +38,48 @@ function providerState(type: string, inputs: Record<string, any>): Record<string
 export interface MockOptions {
     /** `pulumi preview`: provider-computed outputs stay unknown. */
     preview?: boolean;
-    /** Stack config, `project:key` to the string Pulumi stores. */
+    /**
+     * Stack config, `project:key` to the string Pulumi stores. {@link startMocks} puts it on top of
+     * `kubernetes:enableSecretMutable: "true"`, which the README tells every stack to set
+     * (test/offline-plan.test.ts shows the warning a stack without it gets).
+     */
     config?: Record<string, string>;
     /** How long the engine takes to create a resource of this type, in ms (default 0). */
     createMs?: (type: string) => number;
 }
 
-/** Installs the mocks and returns the live list of registrations. */
+/** The program's warnings not yet claimed by a test; the file fails when some are left at its end. */
+let unclaimed: string[] | undefined;
+
+/**
+ * Removes and returns the first warning the program logged (`pulumi.log.warn`) that matches `pattern`:
+ * a test that expects a warning claims it; one no test claims fails the test file, so none is merely
+ * printed. Fails when no warning matches.
+ */
+export function claimWarning(pattern: RegExp): string {
+    if (unclaimed === undefined) throw new Error("startMocks() first");
+    const index = unclaimed.findIndex((warning) => pattern.test(warning));
+    assert.notEqual(index, -1, `no warning matches ${pattern}; unclaimed: ${JSON.stringify(unclaimed)}`);
+    return unclaimed.splice(index, 1)[0];
+}
+
+/**
+ * Installs the mocks in a test file and returns the live list of registrations; from the first call
+ * on, the program's warnings are collected for {@link claimWarning}.
+ */
 export function startMocks(options: MockOptions = {}): Registration[] {
+    if (unclaimed === undefined) {
+        unclaimed = recordWarnings().warnings;
+        after(() => assert.deepEqual(unclaimed, [], "the program warned and no test claimed it (claimWarning)"));
+    }
+    return installMocks({ ...options, config: { "kubernetes:enableSecretMutable": "true", ...options.config } });
+}
+
+/**
+ * Installs the mocks with exactly `options.config` and returns the live list of registrations, leaving
+ * warnings to be printed: for a program run in a process of its own, whose output its test reads.
+ */
+export function installMocks(options: MockOptions = {}): Registration[] {
     if (options.config) pulumi.runtime.setAllConfig(options.config);
     pulumi.runtime.setMocks(
         {
