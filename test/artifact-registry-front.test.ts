@@ -3,7 +3,8 @@
  * docker-registry, with skopeo pulling through it: a key pulls only while it exists, its account is
  * enabled and holds the reader role on the repository the pulled name belongs to; a forged key file
  * (the right key id, another private key) proves nothing; an access token pulls only while a token
- * double vouches for it. The state file is edited here as the Google Cloud double would change it.
+ * double vouches for it; with no credential, only a repository `allUsers` may read. The state file
+ * is edited here as the Google Cloud double would change it.
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
@@ -13,6 +14,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { dockerConfigJson } from "../components";
 import {
+    allUsers,
     issuedBy,
     repositoryOfPull,
     startArtifactRegistryFront,
@@ -177,5 +179,28 @@ describe("access tokens", () => {
         await registry.assertRefused(authfile("made-up", "oauth2accesstoken", "ya29.made-up"), gcr());
         clock.advance(3600 * 1000);
         await registry.assertRefused(file, gcr());
+    });
+});
+
+describe("public repositories", () => {
+    it("with allUsers as reader, a pull without any credential goes through; elsewhere it gets the 401 challenge", async () => {
+        const anonymous = registry.writeAuthfile("anonymous", JSON.stringify({ auths: {} }));
+        await registry.assertRefused(anonymous, pkg());
+        changeGoogleCloud(stateFile, (g) =>
+            addMember(g.projects[project].repositories["asia-northeast1/images"].iamPolicy, reader, allUsers),
+        );
+        await registry.assertPulls(anonymous, pkg());
+        await registry.assertRefused(anonymous, gcr());
+        const challenge = await fetch(`http://${gcr().host}/v2/${gcrImage.replace(":", "/manifests/")}`);
+        assert.equal(challenge.status, 401);
+        assert.match(challenge.headers.get("www-authenticate") ?? "", /^Basic realm=/);
+        const anonymousLetThrough = front.decisions.filter((d) => d.member === allUsers && d.status === 200);
+        assert.ok(anonymousLetThrough.length > 0);
+        assert.ok(anonymousLetThrough.every((d) => d.registryHost === "asia-northeast1-docker.pkg.dev"));
+        changeGoogleCloud(stateFile, (g) => {
+            const policy = g.projects[project].repositories["asia-northeast1/images"].iamPolicy;
+            for (const binding of policy.bindings) binding.members = binding.members.filter((m) => m !== allUsers);
+        });
+        await registry.assertRefused(anonymous, pkg());
     });
 });

@@ -1,26 +1,29 @@
 /**
  * The other Google credentials with the REAL engine against the Google Cloud provider DOUBLE, as in
- * test/engine/google-key.test.ts: `existingKey` (a key someone else issued), `gkeNode` (grants only),
- * and `accessToken` from the repository's own `Pulumi.gke.yaml` (GKE Workload Identity) and
- * `Pulumi.eks.yaml` (a pool and an OIDC provider, impersonating an existing reader account). One
- * project, one stack each, each brought up, checked and destroyed in turn.
+ * test/engine/google-key.test.ts: the repository's sample program in a checkout after `npm ci`, each
+ * stack made with `pulumi stack init` and driven by the `pulumi` CLI as a user types it:
+ * `existingKey` (a key someone else issued, set with `pulumi config set --secret existingKey <
+ * key.json`), `gkeNode` (grants only), and `accessToken` from the repository's own `Pulumi.gke.yaml`
+ * (GKE Workload Identity) and `Pulumi.eks.yaml` (a pool and an OIDC provider, impersonating an
+ * existing reader account). One stack each, each brought up, checked and destroyed in turn.
  *
  * The grants are proven by pulling through the Artifact Registry front with what each identity
  * would really present: the key itself, a node's metadata-server token, the refresher's token from
  * the GKE metadata server, or an STS token exchanged for an impersonated one (the token doubles of
  * test/support/google-token-doubles.ts, the IAM Credentials double trusting only principals that
  * hold a token role on the account in Google's file). The refresher's pod itself does not run here
- * (its image cannot be pulled offline; test/engine tests of the refresher run it): its Deployment is
- * marked `pulumi.com/skipAwait` by this program's transformation, so `up` does not wait for it.
+ * (this cluster runs no pods; test/engine/refresher-in-cluster.test.ts runs it): `pulumi up` would
+ * wait for its Deployment to turn ready and fail. So the two `accessToken` stacks are previewed and
+ * destroyed with the CLI, and brought up through the Automation API, the one way to give the
+ * sample program a transformation that marks the Deployment `pulumi.com/skipAwait`.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import type * as automation from "@pulumi/pulumi/automation";
 import type { RegistryPullSecretOptions } from "../../components";
 import { defaultRefresherNamespace } from "../../components/names";
-import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
+import { assertStateHoldsNone, clusterState, dockerConfigOf, plannedResources } from "../support/engine-checks";
 import { holdsRole, issueKey } from "../support/google-cloud-double/google-apis";
 import { tokenRoles } from "../support/google-cloud-double/rules";
 import { googleResources, newProject, newServiceAccount, type GoogleCloud } from "../support/google-cloud-double/state";
@@ -32,6 +35,7 @@ import {
     startStsDouble,
     type TokenDouble,
 } from "../support/google-token-doubles";
+import { changed, typeAndName } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
 const reader = "roles/artifactregistry.reader";
@@ -95,10 +99,15 @@ function seed(): GoogleCloud {
 }
 
 before(async () => {
-    world = await startGoogleEngine(seed(), Object.keys(images), [...Object.values(images), gkeImage, eksImage]);
     cluster = await startRealCluster();
     core = await coreApi(cluster.kubeconfig);
     inCluster = clusterState(core);
+    world = await startGoogleEngine({
+        seed: seed(),
+        standsFor: Object.keys(images),
+        images: [...Object.values(images), gkeImage, eksImage],
+        kubeconfig: cluster.kubeconfig,
+    });
     await inCluster.createNamespaces(["team-a-dev", "storefront", "batch"]);
 });
 after(async () => {
@@ -107,13 +116,18 @@ after(async () => {
     await world?.close();
 });
 
-/** The stack's resources by type, from its state. */
-async function resourceTypes(stack: automation.Stack): Promise<string[]> {
-    const state = await stack.exportStack();
-    return (state.deployment.resources as { type: string }[])
+/** The Google resources of the selected stack by type, as `pulumi stack export` shows them. */
+async function resourceTypes(): Promise<string[]> {
+    return (await world.cli.exportedResources())
         .map((r) => r.type)
         .filter((t) => t.startsWith("gcp:"))
         .sort();
+}
+
+/** `pulumi destroy --yes` of the selected stack, and that it changed something. */
+async function destroy(): Promise<void> {
+    await world.cli.must(["destroy", "--yes"]);
+    assert.ok((changed(await world.cli.lastUpdate()).delete ?? 0) > 0);
 }
 
 /** A stack file in the shape of the repository's (keys declared in Pulumi.yaml). */
@@ -127,12 +141,6 @@ function stackFile(lines: Record<string, string | string[]>): string {
         ),
         "",
     ].join("\n");
-}
-
-async function upStack(name: string, file: string, options?: () => RegistryPullSecretOptions) {
-    const stack = await world.stack(name, file, options);
-    await stack.setConfig("kubernetes:kubeconfig", { value: cluster.kubeconfig, secret: true });
-    return stack;
 }
 
 /** An authfile for every front host with this username and password. */
@@ -153,7 +161,7 @@ describe("a key where the organization forbids keys", () => {
     let before: unknown;
     it("up fails creating the key with FAILED_PRECONDITION naming the constraint; no Secret holds anything", async () => {
         before = googleResources(world.google());
-        const stack = await upStack(
+        await world.initStack(
             "secure",
             stackFile({
                 namespaces: ["team-a-dev"],
@@ -163,29 +171,27 @@ describe("a key where the organization forbids keys", () => {
                 repositories: ["asia-northeast1/images"],
             }),
         );
-        await assert.rejects(stack.up(), (error: Error) => {
-            assert.match(error.message, /regcred-key/);
-            assert.match(
-                error.message,
-                /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam\.disableServiceAccountKeyCreation\), failedPrecondition/,
-            );
-            return true;
-        });
+        const up = await world.cli.run(["up", "--yes"]);
+        assert.notEqual(up.status, 0, "pulumi up fails");
+        assert.match(up.stdout, /regcred-key/);
+        assert.match(
+            up.stdout,
+            /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam\.disableServiceAccountKeyCreation\), failedPrecondition/,
+        );
         const home = world.google().projects[secure];
         assert.deepEqual(Object.keys(home.serviceAccounts), [`image-puller-secure@${secure}.iam.gserviceaccount.com`]);
         assert.deepEqual(home.serviceAccounts[`image-puller-secure@${secure}.iam.gserviceaccount.com`].keys, {});
         assert.deepEqual(await inCluster.secretNames("team-a-dev"), []);
-        assert.equal((await stack.destroy()).summary.result, "succeeded");
+        await destroy();
         assert.deepEqual(googleResources(world.google()), before, "destroy removes the account and grant it made");
     });
 });
 
 describe("existingKey", () => {
-    let stack: automation.Stack;
     let before: unknown;
     it("up grants the key's own account and writes the key as it was issued, creating no account and no key", async () => {
         before = googleResources(world.google());
-        stack = await upStack(
+        await world.initStack(
             "existing",
             stackFile({
                 namespaces: ["team-a-dev"],
@@ -194,10 +200,11 @@ describe("existingKey", () => {
                 repositories: ["asia/asia.gcr.io"],
             }),
         );
-        await stack.setConfig("registry-pull-secret:existingKey", { value: legacyKey, secret: true });
-        const result = await stack.up();
-        assert.equal(result.summary.result, "succeeded");
-        assert.deepEqual(await resourceTypes(stack), [types.grant]);
+        // The README's `pulumi config set --secret existingKey < key.json`: the key file as it was downloaded.
+        const keyFile = Buffer.from(legacyKey, "base64").toString("utf8");
+        await world.cli.must(["config", "set", "--secret", "existingKey"], keyFile);
+        await world.cli.must(["up", "--yes"]);
+        assert.deepEqual(await resourceTypes(), [types.grant]);
         assert.ok(
             holdsRole(
                 world.google().projects[dev].repositories["asia/asia.gcr.io"].iamPolicy,
@@ -214,19 +221,20 @@ describe("existingKey", () => {
             dockerConfigOf(await core.readNamespacedSecret({ name: "regcred", namespace: "team-a-dev" })),
         );
         for (const entry of Object.values<{ username: string; password: string }>(config.auths)) {
-            assert.deepEqual([entry.username, entry.password], ["_json_key_base64", legacyKey]);
+            assert.equal(entry.username, "_json_key_base64");
+            assert.deepEqual(JSON.parse(Buffer.from(entry.password, "base64").toString("utf8")), JSON.parse(keyFile));
         }
         await world.registry.assertPulls(world.registry.writeAuthfile("existing", JSON.stringify(config)), gcrSource());
         const privateKey: string = JSON.parse(Buffer.from(legacyKey, "base64").toString("utf8")).private_key;
-        assertStateHoldsNone(world.engine.stateDir, path.join(world.engine.dir, "Pulumi.existing.yaml"), {
+        assertStateHoldsNone(world.stateDir, path.join(world.checkout, "Pulumi.existing.yaml"), {
             username: "_json_key_base64",
-            passwords: [legacyKey],
+            passwords: [legacyKey, ...Object.values<{ password: string }>(config.auths).map((entry) => entry.password)],
             others: privateKey.split("\n").filter((line) => line.length > 40 && !line.startsWith("-----")),
         });
     });
 
     it("destroy removes our grant and Secret; the key and its account stay, as their issuer left them", async () => {
-        assert.equal((await stack.destroy()).summary.result, "succeeded");
+        await destroy();
         assert.deepEqual(googleResources(world.google()), before);
         assert.deepEqual(await inCluster.secretNames("team-a-dev"), []);
         await world.registry.assertRefused(
@@ -238,7 +246,6 @@ describe("existingKey", () => {
 });
 
 describe("gkeNode", () => {
-    let stack: automation.Stack;
     let metadata: TokenDouble;
     let before: unknown;
     it("up grants only the node pool's account (both repositories), warns that every pod on those nodes can pull, writes no Secret", async () => {
@@ -246,7 +253,7 @@ describe("gkeNode", () => {
         metadata = await started(startMetadataServerDouble(Date.now));
         // The nodes' metadata server: its tokens are the node pool account's.
         world.front.addTokenIssuer(issuedBy(metadata, `serviceAccount:${nodes}`));
-        stack = await upStack(
+        await world.initStack(
             "nodes",
             stackFile({
                 gcpProject: dev,
@@ -255,9 +262,9 @@ describe("gkeNode", () => {
                 repositories: ["asia/asia.gcr.io", "asia-northeast1/images"],
             }),
         );
-        const result = await stack.up();
-        assert.match(result.stdout, /EVERY pod on the nodes that run as gcp.serviceAccountEmail can pull/);
-        assert.deepEqual(await resourceTypes(stack), [types.grant, types.grant]);
+        const up = await world.cli.must(["up", "--yes"]);
+        assert.match(up, /EVERY pod on the nodes that run as gcp.serviceAccountEmail can pull/);
+        assert.deepEqual(await resourceTypes(), [types.grant, types.grant]);
         assert.deepEqual(await inCluster.secretNames("team-a-dev"), []);
         const token = (await (
             await fetch(`${metadata.url}/computeMetadata/v1/instance/service-accounts/default/token`, {
@@ -270,7 +277,7 @@ describe("gkeNode", () => {
     });
 
     it("destroy removes the grants: the node's token is denied", async () => {
-        assert.equal((await stack.destroy()).summary.result, "succeeded");
+        await destroy();
         assert.deepEqual(googleResources(world.google()), before);
         const token = metadata.issued[0].token;
         await world.registry.assertRefused(
@@ -297,6 +304,18 @@ const skipRefresherAwait = (): RegistryPullSecretOptions => ({
     ],
 });
 
+/**
+ * The repository's `Pulumi.<name>.yaml` of an `accessToken` stack: `pulumi stack init` and `pulumi
+ * preview` through the CLI, which must show what the offline plan shows; then `up` through the
+ * Automation API with the transformation above, which the CLI cannot give (see the header).
+ */
+async function upAccessTokenStack(name: string): Promise<void> {
+    await world.initStack(name, world.sampleStackFile(name));
+    assert.deepEqual(typeAndName(await world.cli.previewSteps()), plannedResources(name, world.sampleStackFile(name)));
+    const stack = await world.automationStack(name, skipRefresherAwait);
+    assert.equal((await stack.up()).summary.result, "succeeded");
+}
+
 /** The refresher's objects in the cluster: its namespace's, and its Role and RoleBinding per target. */
 async function refresherObjects(ns: string, targets: string[]) {
     const apps = await import("@kubernetes/client-node").then((k8s) => {
@@ -320,7 +339,6 @@ async function refresherObjects(ns: string, targets: string[]) {
 }
 
 describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
-    let stack: automation.Stack;
     let metadata: TokenDouble;
     let before: unknown;
     // Pulumi.gke.yaml names no refresher namespace: the component's default, unique per project, stack and component.
@@ -339,9 +357,8 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
         const file = authfile("gke-token", "oauth2accesstoken", token.access_token);
         await world.registry.assertRefused(file, pkgSource(gkeImage), denied);
 
-        stack = await upStack("gke", world.sampleStackFile("gke"), skipRefresherAwait);
-        assert.equal((await stack.up()).summary.result, "succeeded");
-        assert.deepEqual(await resourceTypes(stack), [types.grant]);
+        await upAccessTokenStack("gke");
+        assert.deepEqual(await resourceTypes(), [types.grant]);
         assert.deepEqual(
             world.google().projects[gke.project].repositories["asia-northeast1/images"].iamPolicy.bindings,
             [{ role: reader, members: [principal] }],
@@ -360,7 +377,7 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
     });
 
     it("destroy removes the grant and the refresher's objects: the principal's token is denied", async () => {
-        assert.equal((await stack.destroy()).summary.result, "succeeded");
+        await destroy();
         assert.deepEqual(googleResources(world.google()), before);
         for (const namespace of ["storefront", "batch"]) assert.deepEqual(await inCluster.secretNames(namespace), []);
         await world.registry.assertRefused(
@@ -372,7 +389,6 @@ describe("accessToken on GKE (the repository's Pulumi.gke.yaml)", () => {
 });
 
 describe("accessToken with Workload Identity Federation and impersonation (the repository's Pulumi.eks.yaml)", () => {
-    let stack: automation.Stack;
     let sts: TokenDouble;
     let iamCredentials: TokenDouble;
     let before: GoogleCloud;
@@ -429,12 +445,8 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
         world.front.addTokenIssuer(issuedBy(iamCredentials, `serviceAccount:${impersonated}`));
         assert.equal((await impersonatedToken()).status, 401, "no impersonation before up");
 
-        stack = await upStack("eks", world.sampleStackFile("eks"), skipRefresherAwait);
-        assert.equal((await stack.up()).summary.result, "succeeded");
-        assert.deepEqual(
-            await resourceTypes(stack),
-            [types.grant, types.impersonation, types.pool, types.provider].sort(),
-        );
+        await upAccessTokenStack("eks");
+        assert.deepEqual(await resourceTypes(), [types.grant, types.impersonation, types.pool, types.provider].sort());
         const home = world.google().projects[eks.project];
         const pool = home.workloadIdentityPools["eks-prod"];
         assert.equal(pool.state, "ACTIVE");
@@ -465,7 +477,7 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
     });
 
     it("destroy removes the grants and the impersonation; the pool and provider are soft-deleted, as Google keeps them 30 days", async () => {
-        assert.equal((await stack.destroy()).summary.result, "succeeded");
+        await destroy();
         assert.equal((await impersonatedToken()).status, 401, "no impersonation after destroy");
         const after = world.google();
         const pool = after.projects[eks.project].workloadIdentityPools["eks-prod"];

@@ -4,9 +4,11 @@
  * package; the refresher's Deployment, unchanged, is scheduled on the test node
  * (test/support/pod-cluster.ts), pulls the refresher image built here, gets tokens from the GKE
  * metadata server double at 169.254.169.254 inside the test's network, writes them, and turns ready;
- * the kubelet pulls with them through the Artifact Registry front double, which accepts only live
- * tokens of Google's doubles. Google Cloud itself is the gcp provider plugin double
- * (test/support/gcp-provider-double.ts). The steps run in order on one stack.
+ * the kubelet pulls with them through the Artifact Registry front double, which lets a token through
+ * only while the double that issued it vouches for it and its principal holds the reader role on the
+ * repository in Google's file. Google Cloud itself is the gcp provider plugin double
+ * (test/support/google-cloud-double), which writes the component's grants into that file. The steps
+ * run in order on one stack.
  */
 import assert from "node:assert/strict";
 import https from "node:https";
@@ -17,13 +19,16 @@ import { after, before, it } from "node:test";
 import type { AppsV1Api, V1Pod } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type * as automation from "@pulumi/pulumi/automation";
 import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
-import { installEngineProject, mustRun, type EngineProject } from "../support/engine-project";
-import { gcpDoubleLauncher, googleState } from "../support/gcp-provider-double";
+import { defaultRefresherNamespace } from "../../components/names";
+import { issuedBy } from "../support/artifact-registry-front";
+import { installEngineProject, type EngineProject } from "../support/engine-project";
+import { holdsRole } from "../support/google-cloud-double/google-apis";
+import { installGoogleCloudDouble, requestedGcpVersion } from "../support/google-cloud-double/install";
+import { googleResources, newProject, readGoogleCloud, type GoogleCloud } from "../support/google-cloud-double/state";
 import { verifiedClaims } from "../support/google-network";
 import { routeChecks, startPodCluster, type PodCluster } from "../support/pod-cluster";
-import { auditEvents, engineBinary, type AuditEvent } from "../support/real-cluster";
+import { auditEvents, type AuditEvent } from "../support/real-cluster";
 import { pullByKubelet } from "../support/real-node";
-import { image } from "../support/real-registry";
 
 /** Short tokens, so several refreshes and an expiry fit in a test: the refresher renews at a third. */
 const lifetimeSeconds = 90;
@@ -37,9 +42,8 @@ let pods: PodCluster;
 let apps: AppsV1Api;
 let project: EngineProject;
 let stack: automation.Stack;
-let googleFile: string;
-/** The version of the gcp plugin the project's @pulumi/gcp asks for (the double is installed as it). */
-let gcpVersion: string;
+/** Google's file as the cluster started (the seed and the refresher image's public project). */
+let googleAtStart: GoogleCloud;
 let inCluster: ReturnType<typeof clusterState>;
 const engineOutput: string[] = [];
 
@@ -48,7 +52,7 @@ function program(targets: () => string[], federated = false) {
         const { RegistryPullSecret } = project.require("registry-pull-secret") as typeof import("../../components");
         const pull = new RegistryPullSecret("regcred", {
             namespaces: targets(),
-            registries: [pods.front.host],
+            registries: [pods.frontHost],
             gcp: {
                 credential: "accessToken",
                 project: "e2e-project",
@@ -65,6 +69,19 @@ let targets = namespaces;
 
 /** The federation step's provider, and what its STS double saw: the claims of each subject token. */
 const pool = { id: "e2e-pool", provider: "e2e-provider", namespace: "federated-refresher" };
+
+/** Google as the test starts: the project and the repository the image is pulled from. */
+const googleBefore: GoogleCloud = { projects: { "e2e-project": newProject("123456789012", ["us/e2e"]) }, auditLog: [] };
+/** The image the kubelet pulls with the refreshed tokens, as Artifact Registry names it in `us`. */
+const image = "e2e-project/e2e/tiny:1";
+const reader = "roles/artifactregistry.reader";
+/**
+ * Who GKE's metadata server vouches for in the refresher's pod: its ServiceAccount's Workload Identity
+ * principal (docs/facts.md#workload-identity-principals), in the namespace the component makes by default.
+ */
+const gkePrincipal = `principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/e2e-project.svc.id.goog/subject/ns/${defaultRefresherNamespace("registry-pull-secret", "e2e", "regcred")}/sa/token-refresher`;
+/** Who STS's federated tokens stand for: the subject the declared provider maps, its id first. */
+const federatedPrincipal = `principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${pool.id}/subject/${pool.provider}:system:serviceaccount:${pool.namespace}:token-refresher`;
 const audience = `//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${pool.id}/providers/${pool.provider}`;
 const issuer = "https://kubernetes.default.svc.cluster.local";
 const subjects: Record<string, unknown>[] = [];
@@ -89,10 +106,19 @@ function acceptsSubjectToken(token: string): boolean {
 before(async () => {
     pods = await startPodCluster({
         google: { lifetimeSeconds, federation: { audience, acceptsSubjectToken } },
+        googleCloud: googleBefore,
+        images: [image],
         // GKE labels nodes that run its metadata server so; the refresher's Deployment selects them.
         nodeLabels: { "iam.gke.io/gke-metadata-server-enabled": "true" },
     });
     console.log("start-up, seconds:", JSON.stringify(pods.timings));
+    googleAtStart = readGoogleCloud(pods.googleFile);
+    // The front trusts a token while the double that issued it vouches for it (every metadata server
+    // started, also after a restart), as the principal it was issued to.
+    pods.front.addTokenIssuer((token) =>
+        pods.google.metadataServers.map((metadata) => issuedBy(metadata, gkePrincipal)(token)).find(Boolean),
+    );
+    pods.front.addTokenIssuer((token) => issuedBy(pods.google.sts!, federatedPrincipal)(token));
     const k8s = await import("@kubernetes/client-node");
     const config = new k8s.KubeConfig();
     config.loadFromString(pods.cluster.kubeconfig);
@@ -102,13 +128,11 @@ before(async () => {
         await pods.core.createNamespace({ body: { metadata: { name: namespace } } });
     }
     project = await installEngineProject();
-    googleFile = path.join(mkdtempSync(path.join(tmpdir(), "google-double-")), "google.json");
-    gcpVersion = JSON.parse(readFileSync(project.require.resolve("@pulumi/gcp/package.json"), "utf8")).pulumi.version;
-    mustRun(
-        engineBinary("pulumi"),
-        ["plugin", "install", "resource", "gcp", gcpVersion, "--file", gcpDoubleLauncher(path.dirname(googleFile))],
-        { cwd: project.dir, env: project.env },
-    );
+    installGoogleCloudDouble(project.env, {
+        work: mkdtempSync(path.join(tmpdir(), "google-cloud-double-")),
+        version: requestedGcpVersion(project.require),
+        stateFile: pods.googleFile,
+    });
     stack = await newStack(
         "e2e",
         program(() => targets),
@@ -122,7 +146,7 @@ async function newStack(stackName: string, run: automation.PulumiFn): Promise<au
         {
             workDir: project.dir,
             pulumiCommand: project.pulumi,
-            envVars: { ...project.env, GCP_DOUBLE_STATE: googleFile, GCP_DOUBLE_VERSION: gcpVersion },
+            envVars: project.env,
             projectSettings: { name: "registry-pull-secret", runtime: "nodejs" },
             secretsProvider: "passphrase",
         },
@@ -154,7 +178,7 @@ async function tokenExpiry(namespace: string): Promise<number> {
 
 async function passwordIn(namespace: string): Promise<string> {
     const secret = await pods.core.readNamespacedSecret({ name: secretName, namespace });
-    return JSON.parse(dockerConfigOf(secret)).auths[pods.front.host].password;
+    return JSON.parse(dockerConfigOf(secret)).auths[pods.frontHost].password;
 }
 
 /** An audit timestamp (RFC 3339 with microseconds) in microseconds. */
@@ -211,12 +235,17 @@ it("up schedules and starts the refresher, waits until it has written every Secr
         `first token written ${firstTokenAt.stageTimestamp}, ${(Date.parse(firstTokenAt.stageTimestamp) - started) / 1000} s after up started`,
     );
 
-    assert.deepEqual(await pullByKubelet(pods.core, pods.node, "e2e-a", "pulls", `${pods.front.host}/${image}`), {
+    assert.deepEqual(await pullByKubelet(pods.core, pods.node, "e2e-a", "pulls", `${pods.frontHost}/${image}`), {
         pulled: true,
     });
-    const refused = await pullByKubelet(pods.core, pods.node, outside, "refused", `${pods.front.host}/${image}`);
+    const refused = await pullByKubelet(pods.core, pods.node, outside, "refused", `${pods.frontHost}/${image}`);
     assert.equal(refused.pulled, false, "a namespace the component does not target has no token");
-    assert.ok(pods.front.requests.some((r) => r.repository === "e2e/tiny" && r.why === "live token"));
+    assert.ok(
+        pods.front.decisions.some(
+            (d) => d.path.startsWith("/v2/e2e-project/e2e/tiny/") && d.member === gkePrincipal && d.status === 200,
+        ),
+        "the front let the refresher's principal through, as the grant in Google's file allows",
+    );
 });
 
 /** A request to the API server as the refresher's ServiceAccount (a token the API server issues for it). */
@@ -287,7 +316,7 @@ it("tokens are replaced before they expire, and a pod started after several refr
             .map((s, i) => (s.seenAt - seen[i].seenAt) / 1000)
             .join(", ")}`,
     );
-    assert.deepEqual(await pullByKubelet(pods.core, pods.node, "e2e-b", "pulls-later", `${pods.front.host}/${image}`), {
+    assert.deepEqual(await pullByKubelet(pods.core, pods.node, "e2e-b", "pulls-later", `${pods.frontHost}/${image}`), {
         pulled: true,
     });
 });
@@ -429,7 +458,11 @@ it("destroy removes the refresher, its RBAC, its Secrets and our entries only", 
         () => true,
     );
     assert.ok(gone, "the refresher's namespace is gone or going");
-    assert.deepEqual(googleState(googleFile), [], "nothing left in the Google double's state");
+    assert.deepEqual(
+        googleResources(readGoogleCloud(pods.googleFile)),
+        googleResources(googleAtStart),
+        "Google is as it was",
+    );
 });
 
 async function rbacApi() {
@@ -458,19 +491,13 @@ it("federation: the refresher's projected token carries the provider's audience,
         "the Secret holds the token STS issued",
     );
     assert.deepEqual(
-        await pullByKubelet(pods.core, pods.node, "e2e-a", "pulls-federated", `${pods.front.host}/${image}`),
+        await pullByKubelet(pods.core, pods.node, "e2e-a", "pulls-federated", `${pods.frontHost}/${image}`),
         { pulled: true },
     );
-    assert.deepEqual(
-        googleState(googleFile)
-            .map((r) => r.type)
-            .sort(),
-        [
-            "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
-            "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
-            "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
-        ],
-    );
+    const google = readGoogleCloud(pods.googleFile).projects["e2e-project"];
+    assert.ok(holdsRole(google.repositories["us/e2e"].iamPolicy, [reader], federatedPrincipal));
+    assert.equal(google.workloadIdentityPools[pool.id].state, "ACTIVE");
+    assert.equal(google.workloadIdentityPools[pool.id].providers[pool.provider].state, "ACTIVE");
     const logs = podLogs();
     const output = engineOutput.join("");
     for (const token of [...subjectTokens, ...sts.issued.map((t) => t.token)]) {
@@ -479,5 +506,10 @@ it("federation: the refresher's projected token carries the provider's audience,
     }
     const destroyed = await federated.destroy({ onOutput });
     assert.equal(destroyed.summary.result, "succeeded");
-    assert.deepEqual(googleState(googleFile), []);
+    // Google keeps a deleted pool and its providers 30 days; everything else is as it was.
+    const after = readGoogleCloud(pods.googleFile);
+    const deleted = after.projects["e2e-project"].workloadIdentityPools[pool.id];
+    assert.deepEqual([deleted.state, deleted.providers[pool.provider].state], ["DELETED", "DELETED"]);
+    delete after.projects["e2e-project"].workloadIdentityPools[pool.id];
+    assert.deepEqual(googleResources(after), googleResources(googleAtStart));
 });

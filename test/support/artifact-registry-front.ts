@@ -10,6 +10,9 @@
  * - then the member (`serviceAccount:EMAIL`, `principal://...`) must hold a role with
  *   `artifactregistry.repositories.downloadArtifacts` on the repository the pulled name belongs to.
  *   Refusals: 401 for a credential that proves nothing, 403 DENIED for a member without the role.
+ * - no credential at all: the pull goes through only where `allUsers` holds such a role (a public
+ *   repository, docs/facts.md#registries-and-the-reader-role), else 401 with the challenge, so a
+ *   client that holds a credential sends it (containerd asks anonymously first).
  *
  * Which repository a pull reads follows the host the front stands for (docs/facts.md#registries-and-the-reader-role):
  * `gcr.io`, `asia.gcr.io`, `eu.gcr.io`, `us.gcr.io` are repositories named after the host in `us`,
@@ -23,8 +26,10 @@
  *
  * Not modelled: the Docker token flow Artifact Registry really uses (a Bearer challenge, Basic at its
  * token endpoint); here the Basic credential is checked on every request instead, so a key deleted
- * mid-pull stops the very next request. Pushes, project-level grants, IAM conditions. Nothing is
- * logged; `decisions` records who was let through or refused, never a credential.
+ * mid-pull stops the very next request. Pushes, project-level grants, IAM conditions,
+ * `allAuthenticatedUsers`. Nothing is logged; `decisions` records who was let through or refused,
+ * never a credential. It listens on 127.0.0.1, or on `address` (a test network's host end, which a
+ * node's pods reach).
  */
 import http from "node:http";
 import { createHash, createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
@@ -108,14 +113,17 @@ export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member:
     return { member: `serviceAccount:${found.email}` };
 }
 
-/** Whether `member` holds a pull role on the repository, in the state as it is now. */
+/** The member IAM names "anyone on the internet, with or without credentials". */
+export const allUsers = "allUsers";
+
+/** Whether `member` (or anyone, through `allUsers`) holds a pull role on the repository, in the state as it is now. */
 export function mayPull(
     google: GoogleCloud,
     member: string,
     at: { project: string; location: string; repository: string },
 ): boolean {
-    const repository = google.projects[at.project]?.repositories[`${at.location}/${at.repository}`];
-    return holdsRole(repository?.iamPolicy, pullRoles, member);
+    const policy = google.projects[at.project]?.repositories[`${at.location}/${at.repository}`]?.iamPolicy;
+    return holdsRole(policy, pullRoles, member) || holdsRole(policy, pullRoles, allUsers);
 }
 
 export interface FrontDecision {
@@ -127,7 +135,7 @@ export interface FrontDecision {
 }
 
 export interface ArtifactRegistryFront {
-    /** `127.0.0.1:PORT` of the front standing for each registry host given. */
+    /** `ADDRESS:PORT` of the front standing for each registry host given. */
     hosts: Record<string, string>;
     decisions: FrontDecision[];
     addTokenIssuer(issuer: TokenIssuer): void;
@@ -143,17 +151,23 @@ export async function startArtifactRegistryFront(options: {
     /** The hosts the front stands for, e.g. `asia.gcr.io`, `asia-northeast1-docker.pkg.dev`. */
     standsFor: string[];
     tokenIssuers?: TokenIssuer[];
+    /** The address to listen on; 127.0.0.1 unless given. */
+    address?: string;
 }): Promise<ArtifactRegistryFront> {
+    const address = options.address ?? "127.0.0.1";
     const issuers = [...(options.tokenIssuers ?? [])];
     const decisions: FrontDecision[] = [];
     const upstreamAuth = `Basic ${Buffer.from(`${options.upstream.user}:${options.upstream.password}`).toString("base64")}`;
 
     function identify(google: GoogleCloud, authorization: string | undefined) {
-        const basic = /^Basic (.+)$/i.exec(authorization ?? "")?.[1];
+        if (authorization === undefined) return { username: "", member: allUsers };
+        const basic = /^Basic (.+)$/i.exec(authorization)?.[1];
         if (basic === undefined) return { username: "" };
         const text = Buffer.from(basic, "base64").toString("utf8");
         const colon = text.indexOf(":");
         const [username, password] = colon < 0 ? [text, ""] : [text.slice(0, colon), text.slice(colon + 1)];
+        // What skopeo answers a Basic challenge with when it holds no credential for the host.
+        if (username === "" && password === "") return { username, member: allUsers };
         if (username === "_json_key" || username === "_json_key_base64") {
             const json = username === "_json_key" ? password : Buffer.from(password, "base64").toString("utf8");
             const proved = memberOfKey(google, json);
@@ -171,15 +185,15 @@ export async function startArtifactRegistryFront(options: {
             decisions.push({ registryHost, path, username: who.username, member: who.member, status });
         const google = readGoogleCloud(options.stateFile);
         const who = identify(google, req.headers.authorization);
-        if (who.member === undefined) {
+        const challenge = (message: string) => {
             decide(401, who);
             res.writeHead(401, {
                 "content-type": "application/json",
                 "www-authenticate": `Basic realm="${registryHost}"`,
                 "docker-distribution-api-version": "registry/2.0",
-            }).end(registryError("UNAUTHORIZED", "authentication failed"));
-            return;
-        }
+            }).end(registryError("UNAUTHORIZED", message));
+        };
+        if (who.member === undefined) return challenge("authentication failed");
         const name = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(path)?.[1];
         if (path !== "/v2/" && name === undefined) {
             decide(404, who);
@@ -187,7 +201,9 @@ export async function startArtifactRegistryFront(options: {
             return;
         }
         const at = name === undefined ? undefined : repositoryOfPull(registryHost, name);
-        const allowed = name === undefined || (at !== undefined && mayPull(google, who.member, at));
+        const allowed =
+            at !== undefined ? mayPull(google, who.member, at) : name === undefined && who.member !== allUsers;
+        if (!allowed && who.member === allUsers) return challenge("authentication required");
         if (!allowed || !["GET", "HEAD"].includes(req.method ?? "")) {
             decide(403, who);
             const resource = at
@@ -222,7 +238,7 @@ export async function startArtifactRegistryFront(options: {
     const servers = await Promise.all(
         options.standsFor.map(async (registryHost) => {
             const server = http.createServer((req, res) => handle(registryHost, req, res));
-            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            await new Promise<void>((resolve) => server.listen(0, address, resolve));
             return { registryHost, server };
         }),
     );
@@ -230,7 +246,7 @@ export async function startArtifactRegistryFront(options: {
         hosts: Object.fromEntries(
             servers.map(({ registryHost, server }) => [
                 registryHost,
-                `127.0.0.1:${(server.address() as AddressInfo).port}`,
+                `${address}:${(server.address() as AddressInfo).port}`,
             ]),
         ),
         decisions,

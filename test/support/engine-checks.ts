@@ -62,19 +62,6 @@ export function withContextLeadingNowhere(kubeconfig: string): string {
     return JSON.stringify(document);
 }
 
-/** `TYPE NAME` of every resource a preview announces, without the stack and providers. */
-export async function previewedResources(stack: automation.Stack): Promise<string[]> {
-    const previewed: string[] = [];
-    await stack.preview({
-        onEvent: (event) => {
-            const pre = event.resourcePreEvent?.metadata;
-            if (!pre || pre.type === "pulumi:pulumi:Stack" || pre.type.startsWith("pulumi:providers:")) return;
-            previewed.push(`${pre.type} ${pre.urn.split("::").pop()}`);
-        },
-    });
-    return previewed.sort();
-}
-
 const repo = path.join(__dirname, "..", "..");
 
 /**
@@ -142,19 +129,19 @@ export function assertStateHoldsNone(
     }
 }
 
-/** A summary's counts of changes, without `same`. */
-export function changesBesidesSame(changes: Record<string, number> | undefined): Record<string, number> {
-    return Object.fromEntries(Object.entries(changes ?? {}).filter(([kind]) => kind !== "same"));
-}
-
-/** The engine's events of one operation, with the sequence numbers that order them. */
-export function eventRecorder() {
-    const events: automation.EngineEvent[] = [];
+/**
+ * The engine's events of one operation, with the sequence numbers that order them: what `pulumi up
+ * --json` (and `refresh`, `destroy`) prints, one JSON event a line.
+ */
+export function engineEvents(jsonOutput: string) {
+    const events: automation.EngineEvent[] = jsonOutput
+        .split("\n")
+        .filter((line) => line.startsWith('{"sequence":'))
+        .map((line) => JSON.parse(line));
     type Step = automation.StepEventMetadata;
     const steps = (of: "resourcePreEvent" | "resOutputsEvent") =>
         events.flatMap((e) => (e[of] ? [{ sequence: e.sequence, step: e[of].metadata }] : []));
     return {
-        onEvent: (event: automation.EngineEvent) => void events.push(event),
         events,
         /**
          * Steps that change something, as they started: `[op, type, name]`, sorted. Provider resources are
@@ -182,7 +169,11 @@ export function eventRecorder() {
 /**
  * The `.dockerconfigjson` the Secret `name` holds in each namespace, kept current by a watch on the
  * API server, as the kubelet's secret manager keeps image pull Secrets (its default change-detection
- * strategy is Watch). A Secret deleted, or a watch that ended, reads as an error.
+ * strategy is Watch). A watch that ends is started again, as client-go's reflector does
+ * (`tools/cache/reflector.go` watches again after a watch closes), keeping the last value meanwhile:
+ * client-node ends a watch that saw nothing for 30 s (`Watch.requestTimeoutMs`), which a long `up`
+ * reaches before it updates a Secret. A Secret deleted, or a watch that cannot be started again,
+ * reads as an error.
  */
 export async function watchDockerConfigs(kubeconfig: string, namespaces: string[], name: string) {
     const k8s = await import("@kubernetes/client-node");
@@ -190,19 +181,23 @@ export async function watchDockerConfigs(kubeconfig: string, namespaces: string[
     config.loadFromString(kubeconfig);
     const current = new Map<string, string>();
     const ended = new Set<string>();
-    const watches = await Promise.all(
-        namespaces.map((namespace) =>
-            new k8s.Watch(config).watch(
-                `/api/v1/namespaces/${namespace}/secrets`,
-                { fieldSelector: `metadata.name=${name}` },
-                (phase: string, secret: V1Secret) => {
-                    if (phase === "DELETED") current.delete(namespace);
-                    else current.set(namespace, dockerConfigOf(secret));
-                },
-                () => ended.add(namespace),
-            ),
-        ),
-    );
+    const watches = new Map<string, AbortController>();
+    let stopped = false;
+    const follow = async (namespace: string): Promise<void> => {
+        const watch = await new k8s.Watch(config).watch(
+            `/api/v1/namespaces/${namespace}/secrets`,
+            { fieldSelector: `metadata.name=${name}` },
+            (phase: string, secret: V1Secret) => {
+                if (phase === "DELETED") current.delete(namespace);
+                else current.set(namespace, dockerConfigOf(secret));
+            },
+            () => {
+                if (!stopped) follow(namespace).catch(() => ended.add(namespace));
+            },
+        );
+        watches.set(namespace, watch);
+    };
+    await Promise.all(namespaces.map(follow));
     const deadline = Date.now() + 10_000;
     while (namespaces.some((namespace) => !current.has(namespace))) {
         if (Date.now() > deadline) throw new Error(`no Secret ${name} seen in ${namespaces.join(", ")}`);
@@ -215,6 +210,9 @@ export async function watchDockerConfigs(kubeconfig: string, namespaces: string[
             if (config === undefined) throw new Error(`no Secret ${name} in ${namespace}`);
             return config;
         },
-        stop: () => watches.forEach((watch) => watch.abort()),
+        stop: () => {
+            stopped = true;
+            watches.forEach((watch) => watch.abort());
+        },
     };
 }

@@ -1,25 +1,32 @@
 /**
  * The whole test cluster that runs ordinary pods, in the order its pieces need each other, with
  * timings: the test network (pod-network.ts), Google's doubles in it (google-network.ts), the
- * control plane listening on the veth's host end (real-cluster.ts), the registry behind its
- * Artifact Registry front, the refresher image built and pushed, and the node (real-node.ts).
- * `stop()` undoes all of it, also after a failure half-way.
+ * control plane listening on the veth's host end (real-cluster.ts), Google's state file
+ * (google-cloud-double/state.ts, which the gcp plugin double changes and the front reads), the
+ * registry behind the Artifact Registry front (artifact-registry-front.ts, standing for
+ * `us-docker.pkg.dev` on the veth's host end), the refresher image built and pushed into a public
+ * repository (`allUsers` may read it: the refresher's pod has no pull Secret), and the node
+ * (real-node.ts). `stop()` undoes all of it, also after a failure half-way.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { allUsers, startArtifactRegistryFront, type ArtifactRegistryFront } from "./artifact-registry-front";
+import { addMember } from "./google-cloud-double/google-apis";
+import { newProject, writeGoogleCloud, type GoogleCloud } from "./google-cloud-double/state";
 import { startGoogleSide, type GoogleSide, type GoogleSideOptions } from "./google-network";
 import { startPodNetwork, type PodNetwork } from "./pod-network";
 import { coreApi, startRealCluster, type RealCluster } from "./real-cluster";
 import { startRealNode, type RealNode } from "./real-node";
 import { RealRegistry } from "./real-registry";
 import { buildRefresherImage } from "./refresher-image";
-import { startRegistryFront, type RegistryFront } from "./registry-front";
 
-/** The public repository the refresher image is pulled from (no pull secret needed). */
-export const refresherRepository = "public/token-refresher";
+/** The registry host the front stands for: Artifact Registry's `us` location. */
+export const registryHost = "us-docker.pkg.dev";
+/** The public repository (`us/public` of its own project) the refresher image is pulled from. */
+const refresherRepository = { project: "e2e-refresher-images", repository: "public", image: "token-refresher" };
 
 export interface PodCluster {
     network: PodNetwork;
@@ -28,7 +35,11 @@ export interface PodCluster {
     core: CoreV1Api;
     node: RealNode;
     registry: RealRegistry;
-    front: RegistryFront;
+    front: ArtifactRegistryFront;
+    /** The front's `ADDRESS:PORT` standing for {@link registryHost}: the registry a docker config names. */
+    frontHost: string;
+    /** The file that stands for Google: the test's projects, and the refresher image's. */
+    googleFile: string;
     /** The refresher image as a pod names it: `FRONT/public/token-refresher@sha256:...`. */
     refresherImage: string;
     /** The digest of the image's manifest as built (before the registry compressed its layer). */
@@ -40,7 +51,10 @@ export interface PodCluster {
 
 export interface PodClusterOptions {
     google: GoogleSideOptions;
-    /** Registry users beside the front's token check (none needed for the refresher's path). */
+    /** Google as the test starts (none of its projects unless given); the refresher image's public project is added. */
+    googleCloud?: GoogleCloud;
+    /** Images the registry holds beside the refresher's, as Artifact Registry names them in `us` (`PROJECT/REPOSITORY/IMAGE:TAG`). */
+    images?: string[];
     nodeLabels?: Record<string, string>;
 }
 
@@ -69,15 +83,31 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
         stops.push(() => google.stop());
         const cluster = await timed("control plane", () => startRealCluster({ podsAt: network.hostAddress }));
         stops.push(() => cluster.stop());
-        const registry = await timed("registry", () => RealRegistry.start([]));
+        const work = mkdtempSync(path.join(tmpdir(), "pod-cluster-google-"));
+        stops.push(() => rmSync(work, { recursive: true, force: true }));
+        const googleFile = path.join(work, "google.json");
+        const images = newProject("345678901234", [`us/${refresherRepository.repository}`]);
+        addMember(
+            images.repositories[`us/${refresherRepository.repository}`].iamPolicy,
+            "roles/artifactregistry.reader",
+            allUsers,
+        );
+        const seed = options.googleCloud ?? { projects: {}, auditLog: [] };
+        writeGoogleCloud(googleFile, {
+            ...seed,
+            projects: { ...seed.projects, [refresherRepository.project]: images },
+        });
+        const frontUser = { user: "artifact-registry-front", password: randomBytes(12).toString("hex") };
+        const registry = await timed("registry", () => RealRegistry.start([frontUser], options.images ?? []));
         stops.push(() => registry.remove());
-        const front = await startRegistryFront({
+        const front = await startArtifactRegistryFront({
+            stateFile: googleFile,
+            upstream: { host: registry.host, ...frontUser },
+            standsFor: [registryHost],
             address: network.hostAddress,
-            backend: registry,
-            publicRepositories: [refresherRepository],
-            isLiveToken: google.isLiveToken,
         });
         stops.push(() => front.close());
+        const frontHost = front.hosts[registryHost];
         let builtDigest = "";
         const refresherImage = await timed("refresher image", () => {
             const work = mkdtempSync(path.join(tmpdir(), "refresher-image-"));
@@ -85,17 +115,32 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
                 const layout = path.join(work, "layout");
                 builtDigest = buildRefresherImage(work, layout, google.ca);
                 // The registry stores the layer compressed (skopeo), so the pushed manifest has its own digest.
-                const manifest = registry.push(`oci:${layout}:refresher`, `${refresherRepository}:e2e`);
-                return `${front.host}/${refresherRepository}@sha256:${createHash("sha256").update(manifest).digest("hex")}`;
+                const name = `${refresherRepository.project}/${refresherRepository.repository}/${refresherRepository.image}`;
+                const manifest = registry.push(`oci:${layout}:refresher`, `${name}:e2e`);
+                return `${frontHost}/${name}@sha256:${createHash("sha256").update(manifest).digest("hex")}`;
             } finally {
                 rmSync(work, { recursive: true, force: true });
             }
         });
         const node = await timed("node", () => startRealNode(cluster, { network, labels: options.nodeLabels }));
         stops.push(() => node.stop());
-        node.trustPlainHttp(front.host);
+        node.trustPlainHttp(frontHost);
         const core = await coreApi(cluster.kubeconfig);
-        return { network, google, cluster, core, node, registry, front, refresherImage, builtDigest, timings, stop };
+        return {
+            network,
+            google,
+            cluster,
+            core,
+            node,
+            registry,
+            front,
+            frontHost,
+            googleFile,
+            refresherImage,
+            builtDigest,
+            timings,
+            stop,
+        };
     } catch (error) {
         await stop();
         throw error;

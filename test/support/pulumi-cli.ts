@@ -50,6 +50,12 @@ export interface PulumiCli {
     previewSteps(): Promise<PreviewStep[]>;
     /** The stack's resources, as `pulumi stack export` prints them. */
     exportedResources(): Promise<{ urn: string; type: string; provider?: string; outputs?: Record<string, unknown> }[]>;
+    /**
+     * The same CLI on another day: each command run as `faketime -f "@DAY" pulumi ...` (libfaketime,
+     * Debian's faketime), which starts the clock of every process it loads into (the program, Node.js
+     * plugins) at `day`; the Go binaries read the clock without libc and keep the real one.
+     */
+    onDay(day: Date): PulumiCli;
 }
 
 /** Runs `command` in `cwd`; resolves with its exit status and output. */
@@ -78,9 +84,21 @@ export function runCommand(
  * folder goes first on the PATH, as after installing the CLI, and the Node.js running the tests next:
  * the language host starts `node` from the PATH for the program and for plugins.
  */
-export function pulumiCli(cwd: string, env: Record<string, string>): PulumiCli {
+export function pulumiCli(cwd: string, env: Record<string, string>, day?: Date): PulumiCli {
     const shellEnv = { ...env, PATH: [engineBin, path.dirname(process.execPath), env.PATH].join(path.delimiter) };
-    const run = (args: string[], input?: string) => runCommand("pulumi", args, { cwd, env: shellEnv, input });
+    // faketime reads the day in the local time zone: UTC, so the ISO time means what it says.
+    const run = (args: string[], input?: string) =>
+        day
+            ? runCommand(
+                  "faketime",
+                  ["-f", `@${day.toISOString().slice(0, 19).replace("T", " ")}`, "pulumi", ...args],
+                  {
+                      cwd,
+                      env: { ...shellEnv, TZ: "UTC" },
+                      input,
+                  },
+              )
+            : runCommand("pulumi", args, { cwd, env: shellEnv, input });
     const must = async (args: string[], input?: string) => {
         const result = await run(args, input);
         if (result.status !== 0) {
@@ -114,6 +132,7 @@ export function pulumiCli(cwd: string, env: Record<string, string>): PulumiCli {
         async exportedResources() {
             return JSON.parse(await must(["stack", "export"])).deployment.resources ?? [];
         },
+        onDay: (other) => pulumiCli(cwd, env, other),
     };
 }
 
