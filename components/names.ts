@@ -11,7 +11,7 @@ export const childNames = {
     key: (name: string) => `${name}-key`,
     cluster: (name: string) => `${name}-cluster`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
-    /** The Secret's claim (components/secret-claim.ts): its own type, so its URN never meets another child's. */
+    /** The Secret's claim (components/claim/secret-claim.ts): its own type, so its URN never meets another child's. */
     claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
     /** The token refresher's namespace, ServiceAccount, code and Deployment (`gcp.credential: "accessToken"`). */
@@ -29,7 +29,7 @@ export const childNames = {
  * GKE project never grant the same Workload Identity principal (the principal names the namespace and
  * no cluster); stable, so the same stack keeps its namespace. The name part is folded to an RFC 1123
  * label (lowercase letters, digits, '-') and cut to 32 characters: at most 51 in all, which leaves
- * room for a 32-character provider id in a federated subject (components/keyless-credential.ts).
+ * room for a 32-character provider id in a federated subject (components/keyless/keyless-credential.ts).
  */
 export function defaultRefresherNamespace(project: string, stack: string, component: string): string {
     const hash = createHash("sha256").update(`${project}/${stack}/${component}`).digest("hex").slice(0, 8);

@@ -1,18 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { attachPullSecret } from "./attachment";
+import { attachPullSecret } from "./attachment/attachment";
 import {
     checkCredentialSource,
     declareCredential,
     type CredentialSource,
     type StaticCredentialSource,
-} from "./credential";
-import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless-credential";
-import { ownerIdOf } from "./ownership";
-import { SecretClaim } from "./secret-claim";
-import { declareTokenRefresher } from "./token-refresher-deployment";
-import { dockerConfigJson } from "./docker-config";
+} from "./credential/credential";
+import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless/keyless-credential";
+import { ownerIdOf } from "./rules/ownership";
+import { SecretClaim } from "./claim/secret-claim";
+import { declareTokenRefresher } from "./refresher/token-refresher-deployment";
+import { dockerConfigJson } from "./rules/docker-config";
 import { childNames } from "./names";
 import {
     emailProblem,
@@ -21,11 +21,11 @@ import {
     namespaceNameProblem,
     objectNameProblem,
     registryHostProblem,
-} from "./rules";
+} from "./rules/rules";
 import { check, checkChoice, checkInput, checkPlainList, invalid, whenKnown, type Rule } from "./validate";
 import { AttachMode, type RegistryPullSecretArgs } from "./args";
 
-export { keyUsername, readerRole } from "./credential";
+export { keyUsername, readerRole } from "./credential/credential";
 
 /**
  * Options only a TypeScript program can pass (the schema other languages see is inferred from the
@@ -207,7 +207,7 @@ function declareStaticSecrets(
 }
 
 /**
- * Claims (components/secret-claim.ts) read the cluster through `kubeconfig` or the stack's connection,
+ * Claims (components/claim/secret-claim.ts) read the cluster through `kubeconfig` or the stack's connection,
  * like "merge" attachments: with an explicit Kubernetes provider and no `kubeconfig` they would read
  * another cluster than the Secrets go to, so none is declared then, and `takeOver` needs `kubeconfig`.
  */
@@ -395,7 +395,7 @@ interface ValidArgs {
 }
 
 /**
- * The component's owner id (components/ownership.ts), from its URN. The URN is taken as a value, not
+ * The component's owner id (components/rules/ownership.ts), from its URN. The URN is taken as a value, not
  * as an output carrying the component: a dependency on a component waits for its children, and the
  * resources that record the owner are among them. URNs are known in previews too.
  */

@@ -8,7 +8,7 @@
 import { startApiServerDouble } from "./support/api-server-double";
 import { describeEntryCases, type EntryCluster } from "./support/entry-cases";
 import { forwardTo, serveWithFaults } from "./support/fault-injection";
-import type { EntryTiming } from "../components/pull-secret-entry-client";
+import type { EntryTiming } from "../components/attachment/pull-secret-entry-client";
 
 const fast: EntryTiming = { appearTimeoutMs: 300, initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 6 };
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { basicAuth, dockerConfigJson, type DockerRegistryEntry } from "../components/docker-config";
+import { basicAuth, dockerConfigJson, type DockerRegistryEntry } from "../components/rules/docker-config";
 
 /** What `kubectl create secret docker-registry --dry-run=client -o json` stores, decoded. */
 function kubectlDockerConfig(entry: DockerRegistryEntry): string {

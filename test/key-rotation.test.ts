@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { keyRotationDaysProblem } from "../components/rotation";
+import { keyRotationDaysProblem } from "../components/credential/rotation";
 import { checkNumberInput } from "../components/validate";
 import { resolve, reveal, settled, startMocks, type Registration } from "./support/mocks";
 import type { RegistryPullSecret as Component, RegistryPullSecretArgs } from "../components";

@@ -12,9 +12,9 @@ import { describe, it } from "node:test";
 import { claimWarning, resolve, startMocks, type Registration } from "./support/mocks";
 const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../components";
-import type { RefresherConfig } from "../components/token-refresher";
+import type { RefresherConfig } from "../components/refresher/token-refresher";
 import { defaultRefresherNamespace } from "../components/names";
-import { ownerIdOf } from "../components/ownership";
+import { ownerIdOf } from "../components/rules/ownership";
 import { registeredBy } from "./support/component";
 
 const types = {
@@ -258,17 +258,17 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
             name: `token-refresher-${digest.slice(0, 10)}`,
             namespace: refresherNamespace,
         });
-        for (const file of ["token-refresher.js", "docker-config.js", "ownership.js"]) {
+        for (const file of ["refresher/token-refresher.js", "rules/docker-config.js", "rules/ownership.js"]) {
             const shipped = fs.readFileSync(path.join(repo, "bin/components", file), "utf8");
             assert.equal(
-                data[file],
+                data[path.basename(file)],
                 shipped.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n"),
                 `${file} is the compiled file`,
             );
         }
         assert.match(
             data["token-refresher.js"],
-            /require\("\.\/docker-config"\)/,
+            /require\("\.\.\/rules\/docker-config"\)/,
             "the refresher uses the one encoder",
         );
         const config = JSON.parse(data["config.json"]) as RefresherConfig;
@@ -295,13 +295,22 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         assert.deepEqual(pod.nodeSelector, { "iam.gke.io/gke-metadata-server-enabled": "true" });
         const [container] = pod.containers;
         assert.equal(container.image, "node:24-alpine");
-        assert.deepEqual(container.command, ["node", "/refresher/token-refresher.js"]);
+        assert.deepEqual(container.command, ["node", "/refresher/refresher/token-refresher.js"]);
         assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "readiness" });
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
         assert.equal(pod.securityContext.runAsNonRoot, true);
+        // The ConfigMap's flat keys go back to the paths the compiled requires name (../rules/...).
         assert.deepEqual(pod.volumes[0], {
             name: "code",
-            configMap: { name: (one(list, types.configMap).inputs.metadata as any).name },
+            configMap: {
+                name: (one(list, types.configMap).inputs.metadata as any).name,
+                items: [
+                    { key: "token-refresher.js", path: "refresher/token-refresher.js" },
+                    { key: "docker-config.js", path: "rules/docker-config.js" },
+                    { key: "ownership.js", path: "rules/ownership.js" },
+                    { key: "config.json", path: "config.json" },
+                ],
+            },
         });
     });
 
@@ -445,7 +454,7 @@ describe('gcp.credential "accessToken" with Workload Identity Federation', () =>
 });
 
 describe("the shipped refresher", () => {
-    it("is compiled from the current source (bin/components matches components/*.ts)", async () => {
+    it("is compiled from the current source (bin/components matches components/)", async () => {
         const ts = (await import("typescript")).default;
         const parsed = ts.getParsedCommandLineOfConfigFile(
             path.join(repo, "tsconfig.build.json"),
@@ -455,7 +464,7 @@ describe("the shipped refresher", () => {
                 onUnRecoverableConfigFileDiagnostic: () => undefined,
             },
         )!;
-        for (const file of ["token-refresher", "docker-config", "ownership"]) {
+        for (const file of ["refresher/token-refresher", "rules/docker-config", "rules/ownership"]) {
             const source = fs.readFileSync(path.join(repo, "components", `${file}.ts`), "utf8");
             const { outputText } = ts.transpileModule(source, {
                 compilerOptions: { ...parsed.options, sourceMap: false, declaration: false },

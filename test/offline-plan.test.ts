@@ -472,7 +472,10 @@ describe("npm run plan for the keyless stacks", () => {
 
     const shipped = (file: string) =>
         fs
-            .readFileSync(path.join(repo, "bin/components", file), "utf8")
+            .readFileSync(
+                path.join(repo, "bin/components", file === "token-refresher.js" ? "refresher" : "rules", file),
+                "utf8",
+            )
             .replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
     const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 

@@ -1,6 +1,6 @@
 /**
  * The provider text a dynamic resource stores names a module of this package instead of copying it
- * (components/provider-by-name.ts). Here, in this repository, the name resolves by Node's
+ * (components/cluster/provider-by-name.ts). Here, in this repository, the name resolves by Node's
  * self-reference: to the TypeScript source under `npm test` (the `registry-pull-secret-source`
  * condition) and to the build in bin/ without it, as in the sample stack's dynamic-provider process.
  * test/installed-package.test.ts runs the same text from a project that installed the package.
@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
-import { packageName, providerByName } from "../components/provider-by-name";
-import { provider as implementation } from "../components/pull-secret-entry-provider";
+import { packageName, providerByName } from "../components/cluster/provider-by-name";
+import { provider as implementation } from "../components/attachment/pull-secret-entry-provider";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => { handler(): unknown };
@@ -67,10 +67,10 @@ describe("a dynamic provider loaded by package name", () => {
         assert.equal(packageJson.name, packageName);
         assert.equal(
             resolveIn("--conditions=registry-pull-secret-source"),
-            `${process.cwd()}/components/${subpath}.ts`,
+            `${process.cwd()}/components/attachment/${subpath}.ts`,
         );
-        assert.equal(resolveIn(), `${process.cwd()}/bin/components/${subpath}.js`);
-        assert.ok(existsSync(`bin/components/${subpath}.js`), "npm ci builds bin/ (prepare)");
+        assert.equal(resolveIn(), `${process.cwd()}/bin/components/attachment/${subpath}.js`);
+        assert.ok(existsSync(`bin/components/attachment/${subpath}.js`), "npm ci builds bin/ (prepare)");
         assert.match(packageJson.scripts.test, /--conditions=registry-pull-secret-source /);
     });
 });

@@ -10,8 +10,8 @@ import {
     planSwap,
     type LiveServiceAccount,
     type PatchOperation,
-} from "../components/pull-secret-entry-plan";
-import { entriesOwnedBy, ownerIdOf, ownersOfEntry, ownershipKeys } from "../components/ownership";
+} from "../components/attachment/pull-secret-entry-plan";
+import { entriesOwnedBy, ownerIdOf, ownersOfEntry, ownershipKeys } from "../components/rules/ownership";
 
 const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::ours");
 const other = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::theirs");

@@ -15,9 +15,9 @@ import {
     refreshedSecretProvider,
     type RefreshedSecretInputs,
     type RefreshedSecretState,
-} from "../components/refreshed-secret-provider";
-import { ownerIdOf, ownershipKeys } from "../components/ownership";
-import { providerByName } from "../components/provider-by-name";
+} from "../components/refresher/refreshed-secret-provider";
+import { ownerIdOf, ownershipKeys } from "../components/rules/ownership";
+import { providerByName } from "../components/cluster/provider-by-name";
 
 const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::regcred");
 const otherOwner = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::regcred");

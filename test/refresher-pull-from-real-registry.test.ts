@@ -1,5 +1,5 @@
 /**
- * End to end for `gcp.credential: "accessToken"`: the token refresher (components/token-refresher.ts)
+ * End to end for `gcp.credential: "accessToken"`: the token refresher (components/refresher/token-refresher.ts)
  * writes a Secret through the API-server double with a token the metadata server double issued; that
  * Secret's `.dockerconfigjson` pulls an image from a real registry (test/support/real-registry.ts)
  * that accepts user `oauth2accesstoken` with the current token, as Artifact Registry does. Once the
@@ -12,8 +12,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startRefresher, type Refresher } from "../components/token-refresher";
-import { ownerIdOf, ownershipKeys } from "../components/ownership";
+import { startRefresher, type Refresher } from "../components/refresher/token-refresher";
+import { ownerIdOf, ownershipKeys } from "../components/rules/ownership";
 import { startApiServerDouble, type ApiServerDouble } from "./support/api-server-double";
 import { doubleToken, ManualClock, startMetadataServerDouble, type TokenDouble } from "./support/google-token-doubles";
 import { RealRegistry } from "./support/real-registry";

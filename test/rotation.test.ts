@@ -8,7 +8,7 @@ import {
     keyVersionProblem,
     maxKeyRotationDays,
     rotationPeriod,
-} from "../components/rotation";
+} from "../components/credential/rotation";
 
 const dayMs = 86_400_000;
 /** Moments from 1970 to 2200, to the millisecond. */

@@ -12,7 +12,7 @@ import {
     repositoryIdProblem,
     repositoryLocationProblem,
     serviceAccountIdProblem,
-} from "../components/rules";
+} from "../components/rules/rules";
 import { defaultRefresherNamespace } from "../components/names";
 
 const alnum = "abcdefghijklmnopqrstuvwxyz0123456789".split("");

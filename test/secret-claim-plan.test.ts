@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ownerIdOf, ownershipKeys } from "../components/ownership";
+import { ownerIdOf, ownershipKeys } from "../components/rules/ownership";
 import {
     claimSecret,
     dataManagers,
     entriesToTakeOver,
     type LiveSecretMetadata,
     type SecretClaimTarget,
-} from "../components/secret-claim-plan";
+} from "../components/claim/secret-claim-plan";
 
 const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::ours");
 const other = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::theirs");

@@ -12,7 +12,7 @@ const kubeconfig = "apiVersion: v1\nkind: Config\n";
 const registrations = startMocks({
     config: { "kubernetes:kubeconfig": kubeconfig, "kubernetes:context": "stack-context" },
 });
-import { serveFromPlugin } from "../components/provider-by-name";
+import { serveFromPlugin } from "../components/cluster/provider-by-name";
 serveFromPlugin("1.2.3");
 import { RegistryPullSecret } from "../components";
 import { pluginProvider } from "../components/plugin";

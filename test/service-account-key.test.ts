@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { readServiceAccountKey, serviceAccountKeyName } from "../components/service-account-key";
+import { readServiceAccountKey, serviceAccountKeyName } from "../components/credential/service-account-key";
 import { serviceAccountKeyFile } from "./support/key-file";
 
 /** The reason `text` is not a service-account key file, or `undefined`. */

@@ -1,5 +1,5 @@
 /**
- * The token refresher (components/token-refresher.ts) run in this test process against DOUBLES: of
+ * The token refresher (components/refresher/token-refresher.ts) run in this test process against DOUBLES: of
  * the metadata server, STS and IAM Credentials (test/support/google-token-doubles.ts) and of the
  * Kubernetes API server (test/support/api-server-double.ts). Time is a manual clock: the refresher
  * waits on it between rounds, so "an hour later" is one call, not a sleep. The readiness endpoint is
@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, afterEach, describe, it } from "node:test";
-import { dockerConfigJson } from "../components/docker-config";
+import { dockerConfigJson } from "../components/rules/docker-config";
 import {
     artifactRegistryScope,
     isReady,
@@ -27,8 +27,8 @@ import {
     type LogFields,
     type Refresher,
     type RefresherConfig,
-} from "../components/token-refresher";
-import { ownerIdOf, ownershipKeys } from "../components/ownership";
+} from "../components/refresher/token-refresher";
+import { ownerIdOf, ownershipKeys } from "../components/rules/ownership";
 import { startApiServerDouble, type ApiServerDouble, type EventObject } from "./support/api-server-double";
 import {
     ManualClock,

@@ -4,10 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
-import type { ArtifactRegistryRepository } from "./args";
-import { childNames } from "./names";
-import { firstDuplicateIndex, repositoryIdProblem, repositoryLocationProblem } from "./rules";
-import { check, invalid } from "./validate";
+import type { ArtifactRegistryRepository } from "../args";
+import { childNames } from "../names";
+import { firstDuplicateIndex, repositoryIdProblem, repositoryLocationProblem } from "../rules/rules";
+import { check, invalid } from "../validate";
 
 /** Least privilege for pulling (docs/facts.md#registries-and-the-reader-role). */
 export const readerRole = "roles/artifactregistry.reader";

@@ -3,7 +3,7 @@
  * Pure: no Pulumi. Reasons never quote the input or a parser's message, which could echo key material.
  */
 
-import { emailProblem } from "./rules";
+import { emailProblem } from "../rules/rules";
 
 /** What the component needs from a key file; none of it is key material. */
 export interface ServiceAccountKeyIdentity {

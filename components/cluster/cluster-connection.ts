@@ -7,7 +7,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { isOwnerId } from "./ownership";
+import { isOwnerId } from "../rules/ownership";
 
 /** Where the cluster is: a kubeconfig (contents or a path) and a context, each optional. */
 export interface ClusterConnection {
@@ -69,7 +69,7 @@ export function describeFailure(error: unknown): string {
     return `the request failed (${error instanceof Error ? error.name : "unknown error"})`;
 }
 
-/** Refuses to write without a valid owner id (components/ownership.ts): what we write must say whose it is. */
+/** Refuses to write without a valid owner id (components/rules/ownership.ts): what we write must say whose it is. */
 export function requireOwner(owner: unknown): string {
     if (!isOwnerId(owner)) throw new ClusterError("owner must be the component's owner id (16 hex digits)");
     return owner;
@@ -139,7 +139,7 @@ export async function connect(connection: ClusterConnection): Promise<CoreV1Api>
  * `kubernetes:kubeconfig` and `kubernetes:context` (Pulumi's dynamic-provider host passes the stack
  * config), and `client` connects with a resource's own kubeconfig and context, else that stack config
  * (then the defaults `connect` falls back to). A resource the plugin serves carries both itself
- * (components/provider-by-name.ts): a plugin's `configure` receives only its own package's config.
+ * (components/cluster/provider-by-name.ts): a plugin's `configure` receives only its own package's config.
  */
 export function stackCluster(connectTo: (connection: ClusterConnection) => Promise<CoreV1Api> = connect) {
     const stack: ClusterConnection = {};

@@ -2,11 +2,12 @@
  * The token refresher: the program that runs in the cluster for `gcp.credential: "accessToken"`.
  * It obtains a short-lived Google access token and writes it, as username `oauth2accesstoken`
  * (docs/facts.md#access-tokens), into each target namespace's `kubernetes.io/dockerconfigjson` Secret with the
- * kubectl-identical encoder of ./docker-config, well before the token expires.
+ * kubectl-identical encoder of ../rules/docker-config, well before the token expires.
  *
- * It ships compiled (bin/components/token-refresher.js, docker-config.js and ownership.js) in a
- * ConfigMap and runs on the official Node.js image with Node built-ins only: nothing is installed when
- * it starts. No Pulumi import may appear here. The container runs {@link main}; tests run
+ * It ships compiled (bin/components/refresher/token-refresher.js, rules/docker-config.js and
+ * rules/ownership.js) in a ConfigMap and runs on the official Node.js image with Node built-ins only:
+ * nothing is installed when it starts. No Pulumi import may appear here, nor in what it imports
+ * (test/refresher/refresher-imports.test.ts). The container runs {@link main}; tests run
  * {@link startRefresher} with doubles of Google's endpoints and of the API server. Endpoints can be
  * chosen only through that function, never through the environment, a flag or the ConfigMap: a
  * changed config cannot send a token anywhere but Google and the cluster's own API server.
@@ -33,8 +34,8 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
-import { dockerConfigJson } from "./docker-config";
-import { isSecretOwnedBy, ownershipKeys } from "./ownership";
+import { dockerConfigJson } from "../rules/docker-config";
+import { isSecretOwnedBy, ownershipKeys } from "../rules/ownership";
 
 /** One Secret the refresher keeps fresh. */
 export interface RefresherTarget {
@@ -59,7 +60,7 @@ export interface RefresherConfig {
     impersonate?: string;
     /** The port of the readiness endpoint (`GET /readyz`, `GET /status`). */
     port: number;
-    /** The owner id of the component (components/ownership.ts): only Secrets carrying it are written. */
+    /** The owner id of the component (components/rules/ownership.ts): only Secrets carrying it are written. */
     owner: string;
     /** The refresher's own Deployment: Kubernetes Events about broken Secrets are reported on it. */
     deployment: { namespace: string; name: string };

@@ -3,11 +3,11 @@
  * read the ServiceAccount, send the planned JSON patch, and on a lost race (422 from a failed `test`,
  * 409), a transient answer (429, 5xx) or no answer at all (a reset connection) read again and retry
  * with backoff. A retry plans again from the fresh read: when the lost patch did apply, the read shows
- * our entry with our owner's marker beside it (components/pull-secret-entry-plan.ts), so ownership
+ * our entry with our owner's marker beside it (components/attachment/pull-secret-entry-plan.ts), so ownership
  * carries across retries, and across an interrupted `pulumi up`, through the cluster itself.
  */
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { ClusterError, describeFailure, networkCodeOf, statusOf } from "./cluster-connection";
+import { ClusterError, describeFailure, networkCodeOf, statusOf } from "../cluster/cluster-connection";
 import {
     planAttach,
     planDetach,

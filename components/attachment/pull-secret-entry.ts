@@ -2,10 +2,10 @@
  * `PullSecretEntry`: a Pulumi dynamic resource that owns exactly one `imagePullSecrets` entry
  * (namespace, ServiceAccount, Secret name) and nothing else of the atomic list
  * (docs/facts.md#imagepullsecrets-is-an-atomic-list).
- * Its provider lives in components/pull-secret-entry-provider.ts and is loaded by package name.
+ * Its provider lives in components/attachment/pull-secret-entry-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource, providerByName } from "./provider-by-name";
+import { PackageResource, providerByName } from "../cluster/provider-by-name";
 import { provider as implementation } from "./pull-secret-entry-provider";
 
 /** The arguments of a {@link PullSecretEntry}. */
@@ -13,7 +13,7 @@ export interface PullSecretEntryArgs {
     namespace: pulumi.Input<string>;
     serviceAccount: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
-    /** The owner id of the component the entry belongs to (components/ownership.ts `ownerIdOf`). */
+    /** The owner id of the component the entry belongs to (components/rules/ownership.ts `ownerIdOf`). */
     owner: pulumi.Input<string>;
     /** A kubeconfig document or path; default: the stack's Kubernetes connection. A secret. */
     kubeconfig?: pulumi.Input<string>;

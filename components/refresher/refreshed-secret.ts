@@ -1,17 +1,17 @@
 /**
  * `RefreshedSecret`: a `kubernetes.io/dockerconfigjson` Secret whose content the token refresher owns;
  * Pulumi creates and deletes it but never holds or writes its data (the reasons are in
- * components/refreshed-secret-provider.ts, its provider).
+ * components/refresher/refreshed-secret-provider.ts, its provider).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource, providerByName } from "./provider-by-name";
+import { PackageResource, providerByName } from "../cluster/provider-by-name";
 import { provider as implementation } from "./refreshed-secret-provider";
 
 export interface RefreshedSecretArgs {
     namespace: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
     writer: pulumi.Input<string>;
-    /** The owner id of the component (components/ownership.ts), recorded as a label on the Secret. */
+    /** The owner id of the component (components/rules/ownership.ts), recorded as a label on the Secret. */
     owner: pulumi.Input<string>;
     /** A kubeconfig document or path; default: the stack's Kubernetes connection. A secret. */
     kubeconfig?: pulumi.Input<string>;

@@ -1,18 +1,18 @@
 /**
  * `SecretClaim`: before the component's Secret is created in a namespace, what is there under its name
  * decides whether it may be written, and whether `takeOver` takes over the kubectl recipe's Secret and
- * `imagePullSecrets` entries (components/secret-claim-plan.ts). Its provider lives in
- * components/secret-claim-provider.ts and is loaded by package name.
+ * `imagePullSecrets` entries (components/claim/secret-claim-plan.ts). Its provider lives in
+ * components/claim/secret-claim-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource, providerByName } from "./provider-by-name";
+import { PackageResource, providerByName } from "../cluster/provider-by-name";
 import { provider as implementation } from "./secret-claim-provider";
 
 /** The arguments of a {@link SecretClaim}. */
 export interface SecretClaimArgs {
     namespace: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
-    /** The owner id of the component (components/ownership.ts `ownerIdOf`). */
+    /** The owner id of the component (components/rules/ownership.ts `ownerIdOf`). */
     owner: pulumi.Input<string>;
     /** Take over a Secret only kubectl wrote, and entries of its name no owner claims. */
     takeOver: boolean;

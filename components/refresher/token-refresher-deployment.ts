@@ -5,7 +5,7 @@
  * namespace a Role to read its Deployment and report Events; the code and config in an immutable
  * ConfigMap named after their digest (a change is a new ConfigMap, never an edit of the running one);
  * and a one-replica Deployment that turns ready once every Secret Pulumi created holds its first
- * token (components/token-refresher.ts says exactly when), so Pulumi waits for it before anything
+ * token (components/refresher/token-refresher.ts says exactly when), so Pulumi waits for it before anything
  * lists the Secrets in `imagePullSecrets`.
  */
 import { createHash } from "node:crypto";
@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1";
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
-import { childNames } from "./names";
+import { childNames } from "../names";
 import { RefreshedSecret } from "./refreshed-secret";
 import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 
@@ -26,26 +26,36 @@ export const defaultRefresherImage = "node:24-alpine";
 /** How the refresher gets its Google identity (the audience may be known only after the provider exists). */
 export type RefresherIdentityInput =
     { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
-/** The files the container runs: the refresher, and the encoder and ownership rules it shares with the component. */
-const codeFiles = ["token-refresher.js", "docker-config.js", "ownership.js"];
+/**
+ * The files the container runs, by their path under bin/components: the refresher, and the encoder and
+ * ownership rules it shares with the component. Exactly what refresher/token-refresher.ts imports,
+ * directly or not (test/refresher/refresher-imports.test.ts). In the ConfigMap each is a key named
+ * after the file (keys hold no '/'); the volume puts it back at this path under {@link codeDir}, so the
+ * compiled `require("../rules/docker-config")` finds its file.
+ */
+export const refresherFiles = ["refresher/token-refresher.js", "rules/docker-config.js", "rules/ownership.js"];
 const codeDir = "/refresher";
 const federationTokenDir = "/var/run/secrets/google-federation";
 const readinessPort = 8080;
 
 /**
- * The compiled refresher (`npm run build` writes bin/components): read from beside this file when it
- * runs compiled, from ../bin/components when it runs from source (tests, `npm run plan`).
+ * The compiled refresher (`npm run build` writes bin/components), keyed by file name: read from the
+ * bin/components this file runs in when it runs compiled, from the repository's bin/components when it
+ * runs from source (tests, `npm run plan`).
  */
 export function refresherCode(): Record<string, string> {
+    const components = path.dirname(__dirname);
     const compiled =
-        path.basename(path.dirname(__dirname)) === "bin" ? __dirname : path.join(__dirname, "..", "bin", "components");
+        path.basename(path.dirname(components)) === "bin"
+            ? components
+            : path.join(components, "..", "bin", "components");
     return Object.fromEntries(
-        codeFiles.map((file) => {
+        refresherFiles.map((file) => {
             const location = path.join(compiled, file);
             if (!fs.existsSync(location)) throw new Error(`${location} is missing: run npm run build`);
             // The source map is not shipped; its reference would only point nowhere.
             const text = fs.readFileSync(location, "utf8").replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
-            return [file, text];
+            return [path.basename(file), text];
         }),
     );
 }
@@ -252,7 +262,7 @@ export function declareTokenRefresher(
                             {
                                 name: "refresher",
                                 image: args.image,
-                                command: ["node", `${codeDir}/token-refresher.js`],
+                                command: ["node", `${codeDir}/refresher/token-refresher.js`],
                                 ports: [{ name: "readiness", containerPort: readinessPort }],
                                 readinessProbe: {
                                     httpGet: { path: "/readyz", port: "readiness" },
@@ -277,7 +287,16 @@ export function declareTokenRefresher(
                             },
                         ],
                         volumes: [
-                            { name: "code", configMap: { name: code.metadata.name } },
+                            {
+                                name: "code",
+                                configMap: {
+                                    name: code.metadata.name,
+                                    items: [
+                                        ...refresherFiles.map((file) => ({ key: path.basename(file), path: file })),
+                                        { key: "config.json", path: "config.json" },
+                                    ],
+                                },
+                            },
                             ...(args.identity.source === "federation"
                                 ? [
                                       {

@@ -1,7 +1,7 @@
 /**
  * Who owns what the component writes into a cluster: every label and annotation key it sets, in one
  * place, and the pure rules that read them. Node built-ins only and no Pulumi import: the token
- * refresher ships this file beside its own (components/token-refresher-deployment.ts).
+ * refresher ships this file beside its own (components/refresher/token-refresher-deployment.ts).
  *
  * An owner is one component instance, named by {@link ownerIdOf} its URN: stable across runs (an
  * interrupted `pulumi up` finds its own earlier writes), different for two components (another stack,

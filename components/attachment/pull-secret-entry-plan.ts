@@ -7,11 +7,11 @@
  * (the API server answers 422, handlers/patch.go) instead of being overwritten.
  *
  * Ownership: the same patch that adds our entry records it in our owner's marker annotation
- * (components/ownership.ts). A name is ours when our marker lists it, so a read after a lost answer
+ * (components/rules/ownership.ts). A name is ours when our marker lists it, so a read after a lost answer
  * (the patch applied, the 504 or reset came back) or after an interrupted `pulumi up` (no state at
  * all) recognizes our own write instead of taking it for somebody else's.
  */
-import { entriesOwnedBy, ownersOfEntry, ownershipKeys } from "./ownership";
+import { entriesOwnedBy, ownersOfEntry, ownershipKeys } from "../rules/ownership";
 
 /** The parts of a ServiceAccount a plan reads. */
 export interface LiveServiceAccount {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Account, Key } from "@pulumi/gcp/serviceaccount";
-import type { GoogleCloudCredentialArgs, RegistryCredentialsArgs } from "./args";
+import type { GoogleCloudCredentialArgs, RegistryCredentialsArgs } from "../args";
 import { checkRepositories, grantReader, type GoogleCloudProject } from "./grants";
 import {
     checkAccessToken,
@@ -8,8 +8,8 @@ import {
     checkGkeNode,
     checkNoKeylessArgs,
     type AccessTokenSource,
-} from "./keyless-credential";
-import { childNames } from "./names";
+} from "../keyless/keyless-credential";
+import { childNames } from "../names";
 import { keyKeepers, keyRotatesAfter, keyRotationDaysProblem, keyVersionProblem, type KeySchedule } from "./rotation";
 import {
     emailProblem,
@@ -17,9 +17,9 @@ import {
     registryPasswordProblem,
     registryUsernameProblem,
     serviceAccountIdProblem,
-} from "./rules";
+} from "../rules/rules";
 import { readServiceAccountKey, serviceAccountKeyName, type ServiceAccountKey } from "./service-account-key";
-import { checkInput, checkNumberInput, invalid, whenKnown } from "./validate";
+import { checkInput, checkNumberInput, invalid, whenKnown } from "../validate";
 
 export { readerRole } from "./grants";
 

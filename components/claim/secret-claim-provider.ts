@@ -1,14 +1,14 @@
 /**
- * The provider of `SecretClaim` (components/secret-claim.ts), loaded by package name in Pulumi's
- * dynamic-provider process (components/provider-by-name.ts): before the component's Secret is created
+ * The provider of `SecretClaim` (components/claim/secret-claim.ts), loaded by package name in Pulumi's
+ * dynamic-provider process (components/cluster/provider-by-name.ts): before the component's Secret is created
  * in a namespace, it reads what is there under the Secret's name and decides, by the rules of
- * components/secret-claim-plan.ts, whether the Secret may be written and whose fields it takes over.
+ * components/claim/secret-claim-plan.ts, whether the Secret may be written and whose fields it takes over.
  *
  * It decides when the claim is created: in `check`, so `pulumi preview` already fails with the clear
  * error (or says what `takeOver` will take over), and again in `create`, which is what `pulumi up`
  * records. A claim that exists keeps its verdict: the Secret is the stack's own from then on. It owns
  * nothing in the cluster; delete does nothing. Only a Secret's type and metadata are read into the
- * rules, never its data, and no error quotes what the API server sent (components/cluster-connection.ts).
+ * rules, never its data, and no error quotes what the API server sent (components/cluster/cluster-connection.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
@@ -21,7 +21,7 @@ import {
     stackCluster,
     statusOf,
     type ClusterConnection,
-} from "./cluster-connection";
+} from "../cluster/cluster-connection";
 import { claimSecret, entriesToTakeOver, type LiveAccountEntries, type LiveSecretMetadata } from "./secret-claim-plan";
 
 export interface SecretClaimInputs extends ClusterConnection {

@@ -7,9 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadIdentityPool, WorkloadIdentityPoolProvider } from "@pulumi/gcp/iam";
 import { IAMMember } from "@pulumi/gcp/serviceaccount";
-import { CredentialKind, type GoogleCloudCredentialArgs } from "./args";
-import { checkRepositories, grantReader, type GoogleCloudProject } from "./grants";
-import { childNames, defaultRefresherNamespace } from "./names";
+import { CredentialKind, type GoogleCloudCredentialArgs } from "../args";
+import { checkRepositories, grantReader, type GoogleCloudProject } from "../credential/grants";
+import { childNames, defaultRefresherNamespace } from "../names";
 import {
     containerImageProblem,
     emailProblem,
@@ -19,9 +19,13 @@ import {
     projectIdProblem,
     projectNumberProblem,
     workloadIdentityIdProblem,
-} from "./rules";
-import { defaultRefresherImage, refresherNames, type RefresherIdentityInput } from "./token-refresher-deployment";
-import { check, checkChoice, checkInput, invalid } from "./validate";
+} from "../rules/rules";
+import {
+    defaultRefresherImage,
+    refresherNames,
+    type RefresherIdentityInput,
+} from "../refresher/token-refresher-deployment";
+import { check, checkChoice, checkInput, invalid } from "../validate";
 
 /**
  * Lets the principal mint tokens for the impersonated account: `iam.serviceAccounts.getAccessToken`

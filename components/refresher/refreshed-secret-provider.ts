@@ -1,6 +1,6 @@
 /**
- * The provider of `RefreshedSecret` (components/refreshed-secret.ts), loaded by package name in
- * Pulumi's dynamic-provider process (components/provider-by-name.ts): a Pulumi dynamic resource for a Secret whose content the token refresher owns.
+ * The provider of `RefreshedSecret` (components/refresher/refreshed-secret.ts), loaded by package name in
+ * Pulumi's dynamic-provider process (components/cluster/provider-by-name.ts): a Pulumi dynamic resource for a Secret whose content the token refresher owns.
  *
  * Pulumi creates the Secret (the refresher gets no `create` permission: RBAC cannot limit `create` to
  * one name, docs/facts.md#rbac) and deletes it on destroy, but its inputs and state hold NO data: not
@@ -14,7 +14,7 @@
  * It is created holding `{"auths":{}}`, a valid docker config with no credential (the API server
  * requires valid JSON); no ServiceAccount lists it before the refresher has written a token (the
  * `imagePullSecrets` entries wait for the refresher's readiness). It carries the managed-by label and
- * the owner label of its component (components/ownership.ts), which the refresher checks before
+ * the owner label of its component (components/rules/ownership.ts), which the refresher checks before
  * writing. A Secret of that name that already exists is adopted only when it is this component's own
  * (an interrupted create or destroy): same owner, and no label or annotation the component does not
  * write. Another component's, or one a tenant pre-created with our labels, is refused; delete removes
@@ -31,8 +31,8 @@ import {
     stackCluster,
     statusOf,
     type ClusterConnection,
-} from "./cluster-connection";
-import { ownerOfSecret, ownershipKeys } from "./ownership";
+} from "../cluster/cluster-connection";
+import { ownerOfSecret, ownershipKeys } from "../rules/ownership";
 
 export interface RefreshedSecretInputs extends ClusterConnection {
     namespace: string;
@@ -40,7 +40,7 @@ export interface RefreshedSecretInputs extends ClusterConnection {
     /** `namespace/deployment` of the refresher that writes it, recorded as an annotation. */
     writer: string;
     /**
-     * The owner id of the component (components/ownership.ts), recorded as a label. Absent from the
+     * The owner id of the component (components/rules/ownership.ts), recorded as a label. Absent from the
      * state of a Secret created before owners were recorded.
      */
     owner: string;

@@ -1,7 +1,7 @@
 /**
  * Pure rules for the Secret name the component is about to create in a namespace: is it free, is it a
  * Secret the kubectl recipe made (which `takeOver` takes over in place), or is it somebody else's?
- * Nothing here reads the cluster or knows Pulumi; components/secret-claim-provider.ts reads the live
+ * Nothing here reads the cluster or knows Pulumi; components/claim/secret-claim-provider.ts reads the live
  * Secret and applies these rules.
  *
  * Who wrote a Secret is recorded by the API server itself, in `metadata.managedFields`: one entry per
@@ -12,7 +12,7 @@
  * with server-side apply and `pulumi-kubernetes` without (pulumi-kubernetes provider/pkg/provider/provider.go
  * `fieldManagerName`).
  */
-import { ownerOfSecret, ownersOfEntry, type OwnedMetadata } from "./ownership";
+import { ownerOfSecret, ownersOfEntry, type OwnedMetadata } from "../rules/ownership";
 
 /** The `type` of every pull Secret, the recipe's and the component's. */
 export const pullSecretType = "kubernetes.io/dockerconfigjson";
@@ -30,7 +30,7 @@ export interface LiveSecretMetadata extends OwnedMetadata {
 export interface SecretClaimTarget {
     namespace: string;
     secretName: string;
-    /** The component's owner id (components/ownership.ts). */
+    /** The component's owner id (components/rules/ownership.ts). */
     owner: string;
     /** Whether the user opted in to taking over a Secret the kubectl recipe made. */
     takeOver: boolean;
@@ -140,8 +140,8 @@ export interface LiveAccountEntries extends OwnedMetadata {
 
 /**
  * The ServiceAccounts whose `imagePullSecrets` list `secretName` already while no owner's marker
- * claims it (components/ownership.ts): the recipe's `kubectl patch` entries, which `takeOver` makes
- * ours (components/pull-secret-entry-plan.ts `planAttach`). Sorted.
+ * claims it (components/rules/ownership.ts): the recipe's `kubectl patch` entries, which `takeOver` makes
+ * ours (components/attachment/pull-secret-entry-plan.ts `planAttach`). Sorted.
  */
 export function entriesToTakeOver(accounts: LiveAccountEntries[], secretName: string): string[] {
     return accounts

@@ -1,9 +1,9 @@
 /**
- * The provider of `PullSecretEntry` (components/pull-secret-entry.ts): owns exactly one
+ * The provider of `PullSecretEntry` (components/attachment/pull-secret-entry.ts): owns exactly one
  * `imagePullSecrets` entry (namespace, ServiceAccount, Secret name) and nothing else of the atomic
  * list (docs/facts.md#imagepullsecrets-is-an-atomic-list). This module is the package subpath
  * `registry-pull-secret/pull-secret-entry-provider`:
- * Pulumi's dynamic-provider process loads it by that name (components/provider-by-name.ts).
+ * Pulumi's dynamic-provider process loads it by that name (components/cluster/provider-by-name.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
@@ -14,7 +14,7 @@ import {
     requireOwner,
     stackCluster,
     type ClusterConnection,
-} from "./cluster-connection";
+} from "../cluster/cluster-connection";
 import {
     attachEntry,
     changeOwner,
@@ -34,7 +34,7 @@ import {
 export interface EntryState extends EntryTarget, ClusterConnection {
     /** `namespace/serviceAccount: secretName`, so previews say which entry is added or removed. */
     entry: string;
-    /** The owner id of the component (components/ownership.ts): its marker on the ServiceAccount names our entry. */
+    /** The owner id of the component (components/rules/ownership.ts): its marker on the ServiceAccount names our entry. */
     owner?: string;
     /** Somebody else listed the name before us: we changed nothing and will remove nothing. */
     listedBefore: boolean;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceAccountPatch } from "@pulumi/kubernetes/core/v1";
-import type { AttachMode } from "./args";
+import type { AttachMode } from "../args";
 import { PullSecretEntry } from "./pull-secret-entry";
 
 /** One ServiceAccount that should list the pull Secret in its `imagePullSecrets`. */
@@ -9,7 +9,7 @@ export interface PullSecretAttachmentArgs {
     serviceAccount: string;
     secretName: pulumi.Input<string>;
     mode: AttachMode;
-    /** The component's owner id, recorded beside a `merge` entry (components/ownership.ts). */
+    /** The component's owner id, recorded beside a `merge` entry (components/rules/ownership.ts). */
     owner: pulumi.Input<string>;
     /** A kubeconfig for `merge`; default: the stack's Kubernetes connection. */
     kubeconfig?: pulumi.Input<string>;
