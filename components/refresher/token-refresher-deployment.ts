@@ -15,13 +15,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1";
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
-import { childNames } from "../names";
+import { childNames, refresherNames } from "../names";
 import { RefreshedSecret } from "./refreshed-secret";
 import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
-
-/** The refresher's Kubernetes names inside its namespace. */
-export const refresherNames = { serviceAccount: "token-refresher", deployment: "token-refresher" };
-export const defaultRefresherImage = "node:24-alpine";
 
 /** How the refresher gets its Google identity (the audience may be known only after the provider exists). */
 export type RefresherIdentityInput =
