@@ -1,7 +1,7 @@
 /**
  * The `PullSecretEntry` provider's cases (create, read, update, delete, diff through
  * @kubernetes/client-node), written once and run against any cluster that offers this interface:
- * the API-server DOUBLE (test/attachment-keeps-other-entries.test.ts) and a REAL kube-apiserver
+ * the API-server DOUBLE (test/attachment/attachment-keeps-other-entries.test.ts) and a REAL kube-apiserver
  * behind a fault-injecting proxy (test/engine/real-api-server.test.ts).
  */
 import assert from "node:assert/strict";
