@@ -3,6 +3,10 @@
  * `pulumi up`, a no-op `pulumi up` and `pulumi destroy` with the REAL engine against a REAL
  * kube-apiserver on this machine, at 10 and 100 namespaces, in one run, side by side:
  * - the component from a user's TypeScript project (test/fixtures/typescript-project, `credentials`);
+ * - the component from Python: examples/python in a checkout after `pulumi package add ../..` and
+ *   `pulumi install` (the real Python and Node.js language hosts; test/support/python-example.ts);
+ * - the component from a YAML program (the YAML host, the plugin through the Node.js run-plugin double
+ *   of test/support/nodejs-run-plugin-double.ts, since this YAML host cannot start the real Node.js host);
  * - the same objects declared natively (test/fixtures/native-project: a Secret and a
  *   ServiceAccountPatch per namespace);
  * - the kubectl recipe in a shell loop (`kubectl create secret docker-registry` and `kubectl patch
@@ -13,10 +17,18 @@
  * BENCHMARKS.md (between the engine markers, which `npm run bench` keeps).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
-import { installTypeScriptProject, mustRun, type TypeScriptProject } from "../test/support/engine-project";
+import {
+    engineEnvironment,
+    installTypeScriptProject,
+    kubernetesPluginVersion,
+    mustRun,
+} from "../test/support/engine-project";
+import { writeNodejsRunPluginDouble } from "../test/support/nodejs-run-plugin-double";
+import { pulumiCli, type PulumiCli } from "../test/support/pulumi-cli";
+import { preparePythonExample } from "../test/support/python-example";
 import { coreApi, engineBinary, startRealCluster, type RealCluster } from "../test/support/real-cluster";
 
 const sizes = [10, 100];
@@ -35,15 +47,84 @@ async function timed(action: () => unknown): Promise<number> {
     return performance.now() - start;
 }
 
-/** A Pulumi project's four commands, as a user types them. */
-async function pulumiRun(project: TypeScriptProject, namespaces: string[]): Promise<Timings> {
-    const { cli } = project;
-    await cli.must(["stack", "select", "--create", `bench-${namespaces.length}`]);
+/** A Pulumi program: its CLI, how a stack of it is configured for `namespaces`, and its cleanup. */
+interface Program {
+    cli: PulumiCli;
+    configure: (namespaces: string[]) => Promise<void>;
+    remove: () => void;
+}
+
+/** The config the TypeScript and Python programs read: the same keys, set as their READMEs say. */
+const configByKeys = (cli: PulumiCli) => async (namespaces: string[]) => {
     await cli.must(["config", "set", "namespaces", JSON.stringify(namespaces)]);
     await cli.must(["config", "set", "--path", "registries[0]", registry]);
     await cli.must(["config", "set", "registryUsername", username]);
     await cli.must(["config", "set", "--secret", "registryPassword", password]);
     await cli.must(["config", "set", "kubernetes:enableSecretMutable", "true"]);
+};
+
+function typeScriptProgram(program: "typescript-project" | "native-project"): Program {
+    const project = installTypeScriptProject(program);
+    return { cli: project.cli, configure: configByKeys(project.cli), remove: () => project.remove() };
+}
+
+/** examples/python after `pulumi package add ../..` and `pulumi install`, as its README runs them. */
+async function pythonProgram(): Promise<Program> {
+    const work = mkdtempSync(path.join(tmpdir(), "bench-python-"));
+    const { example, env } = preparePythonExample(work);
+    const cli = pulumiCli(example, env);
+    await cli.must(["package", "add", "../.."]);
+    await cli.must(["install"]);
+    return { cli, configure: configByKeys(cli), remove: () => rmSync(work, { recursive: true, force: true }) };
+}
+
+/** A YAML program in its own folder, its namespaces written in the program as a YAML user writes them. */
+function yamlProgram(): Program {
+    const repo = path.join(__dirname, "..");
+    mustRun("npm", ["run", "--silent", "build"], { cwd: repo });
+    const work = mkdtempSync(path.join(tmpdir(), "bench-yaml-"));
+    const [program, stateDir, launcher] = ["program", "state", "launcher"].map((name) => path.join(work, name));
+    for (const folder of [program, stateDir, launcher]) mkdirSync(folder);
+    const plugin = writeNodejsRunPluginDouble(launcher, repo);
+    const cli = pulumiCli(program, engineEnvironment(work, stateDir, kubernetesPluginVersion(repo)));
+    const writeProgram = (namespaces: string[]) =>
+        writeFileSync(
+            path.join(program, "Pulumi.yaml"),
+            [
+                "name: pull-secret-yaml",
+                "runtime: yaml",
+                "packages:",
+                `  registry-pull-secret: ${plugin}`,
+                "config:",
+                "  kubernetes:enableSecretMutable:",
+                "    value: true",
+                "  registryPassword:",
+                "    type: string",
+                "resources:",
+                "  regcred:",
+                "    type: registry-pull-secret:index:RegistryPullSecret",
+                "    properties:",
+                `      namespaces: ${JSON.stringify(namespaces)}`,
+                `      registries: ${JSON.stringify([registry])}`,
+                "      credentials:",
+                `        username: ${username}`,
+                "        password: ${registryPassword}",
+                "",
+            ].join("\n"),
+        );
+    // A project file before the first stack is selected; each size writes its own namespaces.
+    writeProgram([]);
+    const configure = async (namespaces: string[]) => {
+        writeProgram(namespaces);
+        await cli.must(["config", "set", "--secret", "registryPassword", password]);
+    };
+    return { cli, configure, remove: () => rmSync(work, { recursive: true, force: true }) };
+}
+
+/** A Pulumi program's four commands, as a user types them. */
+async function pulumiRun({ cli, configure }: Program, namespaces: string[]): Promise<Timings> {
+    await cli.must(["stack", "select", "--create", `bench-${namespaces.length}`]);
+    await configure(namespaces);
     return {
         preview: await timed(() => cli.must(["preview"])),
         up: await timed(() => cli.must(["up", "--yes", "--skip-preview"])),
@@ -75,8 +156,12 @@ async function kubectlRun(kubeconfig: string, namespaces: string[]): Promise<Tim
 
 async function main() {
     engineBinary("pulumi");
-    const component = installTypeScriptProject("typescript-project");
-    const native = installTypeScriptProject("native-project");
+    const programs: [string, Program][] = [
+        ["component (TypeScript)", typeScriptProgram("typescript-project")],
+        ["component (Python)", await pythonProgram()],
+        ["component (YAML)", yamlProgram()],
+        ["native (TypeScript)", typeScriptProgram("native-project")],
+    ];
     const results: { size: number; program: string; timings: Timings }[] = [];
     for (const size of sizes) {
         const cluster: RealCluster = await startRealCluster();
@@ -97,12 +182,9 @@ async function main() {
             const add = (program: string, timings: Timings) =>
                 samples.set(program, [...(samples.get(program) ?? []), timings]);
             for (let run = 0; run < runs; run++) {
-                for (const [program, project] of [
-                    ["component (TypeScript)", component],
-                    ["native (TypeScript)", native],
-                ] as const) {
-                    project.cli.env.KUBECONFIG = kubeconfig;
-                    add(program, await pulumiRun(project, namespaces));
+                for (const [name, program] of programs) {
+                    program.cli.env.KUBECONFIG = kubeconfig;
+                    add(name, await pulumiRun(program, namespaces));
                 }
                 add("kubectl recipe", await kubectlRun(kubeconfig, namespaces));
                 process.stderr.write(
@@ -122,8 +204,7 @@ async function main() {
             rmSync(work, { recursive: true, force: true });
         }
     }
-    component.remove();
-    native.remove();
+    for (const [, program] of programs) program.remove();
     writeSection(results);
 }
 

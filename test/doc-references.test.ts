@@ -1,8 +1,10 @@
 /**
  * Comments and documents cite the repository's own docs as `docs/<page>.md#<heading>`, and markdown
- * pages link to their own headings as `(#heading)`. These tests resolve every such reference in the
- * files git knows (tracked, or new and not ignored), so a renamed heading or a moved page fails here
- * instead of leaving a reader at a dead end. Anchors are computed as GitHub computes them.
+ * pages link to their own headings as `(#heading)` and to other files by relative paths
+ * (`(keyless.md#accesstoken)`, `(../README.md)`, `(components/README.md)`). These tests resolve every
+ * such reference in the files git knows (tracked, or new and not ignored), so a renamed heading or a
+ * moved page or file fails here instead of leaving a reader at a dead end. Anchors are computed as
+ * GitHub computes them.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -51,8 +53,10 @@ function headingAnchors(markdown: string): Set<string> {
 interface Reference {
     /** Where the reference is written, `file:line`. */
     at: string;
+    /** The file it names, from the repository's root. */
     page: string;
-    anchor: string;
+    /** The heading it names in that page, if any. */
+    anchor?: string;
 }
 
 /** `docs/<page>.md#<anchor>` anywhere, and `](#anchor)` inside markdown pages (the page itself). */
@@ -65,8 +69,14 @@ function references(files: { file: string; text: string }[]): Reference[] {
                 found.push({ at, page: match[1], anchor: match[2] });
             }
             if (file.endsWith(".md")) {
-                for (const match of line.matchAll(/\]\(#([^)\s]+)\)/g))
-                    found.push({ at, page: file, anchor: match[1] });
+                // `[text](target)`: a heading of this page, or a file relative to this page's folder.
+                for (const match of line.matchAll(/\]\(([^)\s]*)\)/g)) {
+                    const [target, anchor] = match[1].split("#");
+                    if (/^[a-z]+:/i.test(target)) continue;
+                    const page =
+                        target === "" ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), target));
+                    found.push({ at, page, anchor });
+                }
             }
         });
     }
@@ -106,16 +116,18 @@ describe("references to the repository's own docs", () => {
         const pages = new Set(cited.map((r) => r.page));
         assert.ok(pages.has("docs/facts.md"), "code cites docs/facts.md");
         assert.ok(pages.has("README.md"), "README links to its own headings");
+        assert.ok(pages.has("docs/keyless.md"), "pages link to each other by relative paths");
         assert.ok(cited.filter((r) => r.page === "docs/facts.md").length >= 15);
     });
 
-    it("every cited docs page exists and has a heading for every cited anchor", () => {
+    it("every cited page or file exists and has a heading for every cited anchor", () => {
         const broken = cited.filter(({ page, anchor }) => {
             const file = path.join(repo, page);
-            return !fs.existsSync(file) || !headingAnchors(fs.readFileSync(file, "utf8")).has(anchor);
+            if (!fs.existsSync(file)) return true;
+            return anchor !== undefined && !headingAnchors(fs.readFileSync(file, "utf8")).has(anchor);
         });
         assert.deepEqual(
-            broken.map(({ at, page, anchor }) => `${at}: ${page}#${anchor}`),
+            broken.map(({ at, page, anchor }) => `${at}: ${page}${anchor === undefined ? "" : `#${anchor}`}`),
             [],
         );
     });

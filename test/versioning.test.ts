@@ -1,5 +1,5 @@
 /**
- * The README's "Versioning" section promises the children's names and types: Pulumi keeps a resource
+ * The Versioning page (docs/versioning.md) promises the children's names and types: Pulumi keeps a resource
  * by its URN (name and types), so a child renamed or retyped is replaced in every user's stack. Here
  * the component runs under Pulumi's mocks with every credential and attach mode, in a TypeScript
  * program and as the plugin serves it to other languages, and what it registers must be exactly the
@@ -16,14 +16,11 @@ import { serveFromPlugin } from "../components/cluster/provider-by-name";
 import { registeredBy } from "./support/component";
 import { serviceAccountKeyFile } from "./support/key-file";
 
-const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-
-/** The section's text, up to the next `## ` heading. */
+/** The page that promises them, docs/versioning.md. */
 function versioningSection(): string {
-    const start = readme.indexOf("\n## Versioning\n");
-    assert.notEqual(start, -1, "README has a Versioning section");
-    const end = readme.indexOf("\n## ", start + 1);
-    return readme.slice(start, end === -1 ? undefined : end);
+    const page = fs.readFileSync(path.join(__dirname, "..", "docs", "versioning.md"), "utf8");
+    assert.match(page, /^# Versioning\n/, "docs/versioning.md is the Versioning page");
+    return page;
 }
 
 /** `name pattern <tab> type` for each type of each row of the section's table of children. */
@@ -86,7 +83,7 @@ async function declaredChildren(name: string, args: RegistryPullSecretArgs): Pro
     });
 }
 
-describe("the names and types the README's Versioning section promises", () => {
+describe("the names and types the Versioning page promises", () => {
     it("names the component's type token", () => {
         assert.ok(versioningSection().includes("`registry-pull-secret:index:RegistryPullSecret`"));
     });

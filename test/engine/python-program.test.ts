@@ -10,16 +10,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
-import { checkoutRepository, engineEnvironment, kubernetesPluginVersion } from "../support/engine-project";
-import { installGoogleCloudDouble, requestedGcpVersion } from "../support/google-cloud-double/install";
-import { readGoogleCloud, writeGoogleCloud } from "../support/google-cloud-double/state";
+import { readGoogleCloud } from "../support/google-cloud-double/state";
 import { changed, pulumiCli, type PulumiCli } from "../support/pulumi-cli";
+import { preparePythonExample } from "../support/python-example";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
 const namespaces = ["py-a", "py-b"];
@@ -42,22 +40,9 @@ before(async () => {
     for (const namespace of namespaces) await core.createNamespace({ body: { metadata: { name: namespace } } });
 
     work = mkdtempSync(path.join(tmpdir(), "python-program-"));
-    const checkout = path.join(work, "registry-pull-secret");
-    const stateDir = path.join(work, "state");
-    for (const folder of [checkout, stateDir, path.join(work, ".kube")]) mkdirSync(folder);
-    checkoutRepository(checkout);
-    example = path.join(checkout, "examples", "python");
-    const env = engineEnvironment(work, stateDir, kubernetesPluginVersion(checkout));
-    // package add asks the engine for every plugin the package depends on, gcp included (even for a
-    // stack without Google Cloud): the Google Cloud double stands in for it, as an air-gapped user's
-    // `pulumi plugin install resource gcp ... --file` would.
-    googleFile = path.join(work, "google.json");
-    writeGoogleCloud(googleFile, { projects: {}, auditLog: [] });
-    installGoogleCloudDouble(env, {
-        work,
-        version: requestedGcpVersion(createRequire(path.join(checkout, "package.json"))),
-        stateFile: googleFile,
-    });
+    let env: Record<string, string>;
+    ({ example, env, googleFile } = preparePythonExample(work));
+    mkdirSync(path.join(work, ".kube"));
     env.KUBECONFIG = path.join(work, ".kube", "config");
     writeFileSync(env.KUBECONFIG, cluster.kubeconfig, { mode: 0o600 });
     pulumi = pulumiCli(example, env);

@@ -21,7 +21,7 @@
  * program's folder. Everything after that is Pulumi's.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
@@ -33,6 +33,7 @@ import {
     withContextLeadingNowhere,
 } from "../support/engine-checks";
 import { engineEnvironment, kubernetesPluginVersion, mustRun } from "../support/engine-project";
+import { writeNodejsRunPluginDouble } from "../support/nodejs-run-plugin-double";
 import { changed, pulumiCli, typeAndName, type PulumiCli } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
@@ -100,17 +101,7 @@ before(async () => {
     // The ambient kubeconfig leads nowhere: only the stack's kubernetes: config reaches the cluster.
     env.KUBECONFIG = path.join(work, "no-such-kubeconfig");
 
-    const runPlugin = require.resolve("@pulumi/pulumi/cmd/run-plugin", { paths: [repo] });
-    writeFileSync(
-        path.join(launcher, "pulumi-resource-registry-pull-secret"),
-        [
-            "#!/bin/sh",
-            "# A double of pulumi-language-nodejs RunPlugin for the plugin folder below (see the test's header).",
-            `exec node ${JSON.stringify(path.dirname(runPlugin))} ${JSON.stringify(repo)} "$@"`,
-            "",
-        ].join("\n"),
-    );
-    chmodSync(path.join(launcher, "pulumi-resource-registry-pull-secret"), 0o755);
+    writeNodejsRunPluginDouble(launcher, repo);
     writeFileSync(path.join(program, "Pulumi.yaml"), programYaml(launcher));
     pulumi = pulumiCli(program, env);
     await pulumi.must(["stack", "init", "yaml"]);
