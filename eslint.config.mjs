@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     // docs/api is what npm run docs generates.
-    // The consumer fixture is compiled and run inside an installed consumer project (test/installed-package.test.ts).
+    // The consumer fixture is compiled and run inside an installed consumer project (test/package/installed-package.test.ts).
     {
         ignores: [
             "bin/**",

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { pluginProvider } from "./components/plugin";
-import { serveFromPlugin } from "./components/provider-by-name";
+import { serveFromPlugin } from "./components/cluster/provider-by-name";
 
 const provider = pluginProvider();
 serveFromPlugin(provider.version);

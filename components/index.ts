@@ -8,4 +8,4 @@ export type {
     WorkloadIdentityFederationArgs,
 } from "./args";
 export { RegistryPullSecret, keyUsername, readerRole, type RegistryPullSecretOptions } from "./registry-pull-secret";
-export { basicAuth, dockerConfigJson, type DockerRegistryEntry } from "./docker-config";
+export { basicAuth, dockerConfigJson, type DockerRegistryEntry } from "./rules/docker-config";

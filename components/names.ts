@@ -11,7 +11,7 @@ export const childNames = {
     key: (name: string) => `${name}-key`,
     cluster: (name: string) => `${name}-cluster`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
-    /** The Secret's claim (components/secret-claim.ts): its own type, so its URN never meets another child's. */
+    /** The Secret's claim (components/claim/secret-claim.ts): its own type, so its URN never meets another child's. */
     claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
     /** The token refresher's namespace, ServiceAccount, code and Deployment (`gcp.credential: "accessToken"`). */
@@ -23,13 +23,21 @@ export const childNames = {
     impersonation: (name: string) => `${name}-impersonation`,
 };
 
+/** The token refresher's Kubernetes names inside its namespace. */
+export const refresherNames = { serviceAccount: "token-refresher", deployment: "token-refresher" };
+
+/** The federated subject of the refresher: the provider (one per cluster) before the token's `sub`. */
+export function federatedSubject(providerId: string, namespace: string): string {
+    return `${providerId}:system:serviceaccount:${namespace}:${refresherNames.serviceAccount}`;
+}
+
 /**
  * The default namespace of a component's token refresher: `<component name>-refresher-<8 hex digits>`,
  * the hash over project, stack and component name. Unique per component, so that two stacks sharing a
  * GKE project never grant the same Workload Identity principal (the principal names the namespace and
  * no cluster); stable, so the same stack keeps its namespace. The name part is folded to an RFC 1123
  * label (lowercase letters, digits, '-') and cut to 32 characters: at most 51 in all, which leaves
- * room for a 32-character provider id in a federated subject (components/keyless-credential.ts).
+ * room for a 32-character provider id in a federated subject ({@link federatedSubject}).
  */
 export function defaultRefresherNamespace(project: string, stack: string, component: string): string {
     const hash = createHash("sha256").update(`${project}/${stack}/${component}`).digest("hex").slice(0, 8);

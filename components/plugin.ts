@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider, type ComponentProviderOptions } from "@pulumi/pulumi/provider/experimental";
-import { servedType } from "./provider-by-name";
-import { provider as pullSecretEntry } from "./pull-secret-entry-provider";
-import { provider as refreshedSecret } from "./refreshed-secret-provider";
-import { provider as secretClaim } from "./secret-claim-provider";
+import { servedType } from "./cluster/provider-by-name";
+import { provider as pullSecretEntry } from "./attachment/pull-secret-entry-provider";
+import { provider as refreshedSecret } from "./refresher/refreshed-secret-provider";
+import { provider as secretClaim } from "./claim/secret-claim-provider";
 import { RegistryPullSecret } from "./registry-pull-secret";
 
 /** The folder of the nearest package.json above `dir`: the repository root from components/ and from bin/components/. */
@@ -26,7 +26,7 @@ export const pluginOptions: ComponentProviderOptions = {
 
 /**
  * The resources the plugin serves besides constructing the component: the same provider objects
- * Pulumi's dynamic-provider host runs in a TypeScript program (components/provider-by-name.ts).
+ * Pulumi's dynamic-provider host runs in a TypeScript program (components/cluster/provider-by-name.ts).
  */
 export const servedResources: Record<string, pulumi.dynamic.ResourceProvider> = {
     [servedType("PullSecretEntry")]: pullSecretEntry,

@@ -9,12 +9,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
-import { entryProvider } from "../components/pull-secret-entry-provider";
-import { refreshedSecretProvider } from "../components/refreshed-secret-provider";
-import { secretClaimProvider } from "../components/secret-claim-provider";
+import { entryProvider } from "../components/attachment/pull-secret-entry-provider";
+import { refreshedSecretProvider } from "../components/refresher/refreshed-secret-provider";
+import { secretClaimProvider } from "../components/claim/secret-claim-provider";
 import { pluginOptions, pluginProvider } from "../components/plugin";
-import { servedType } from "../components/provider-by-name";
-import { ownerIdOf } from "../components/ownership";
+import { servedType } from "../components/cluster/provider-by-name";
+import { ownerIdOf } from "../components/rules/ownership";
 import { freePort } from "./support/real-cluster";
 import { secretValue } from "../tools/recording-monitor";
 

@@ -46,7 +46,7 @@ for (const stack of ["dev", "prod", "gke", "eks", "gke-node"]) {
                 const deployment = registrations.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
                 assert.match(
                     JSON.stringify(deployment.inputs.spec),
-                    /"configMap":\{"name":"token-refresher-[0-9a-f]{10}"\}/,
+                    /"configMap":\{"items":\[[^\]]*\],"name":"token-refresher-[0-9a-f]{10}"\}/,
                 );
             });
             return;

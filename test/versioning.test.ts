@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import { claimWarning, startMocks } from "./support/mocks";
 const registrations = startMocks();
 import { RegistryPullSecret, type RegistryPullSecretArgs } from "../components";
-import { serveFromPlugin } from "../components/provider-by-name";
+import { serveFromPlugin } from "../components/cluster/provider-by-name";
 import { registeredBy } from "./support/component";
 import { serviceAccountKeyFile } from "./support/key-file";
 

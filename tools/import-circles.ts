@@ -3,13 +3,30 @@
  * import resolved as `tsc` resolves it, `import type` and `export ... from` included: a type-only
  * import still ties two modules' designs together), and the import circles in it. A module that
  * imports, directly or through others, a module that imports it cannot be read, tested or moved on
- * its own; test/import-circles.test.ts keeps the graph free of them.
+ * its own; test/import-circles.test.ts keeps the graph free of them. Also what one module loads
+ * through all its imports: test/refresher/refresher-imports.test.ts keeps the in-cluster token
+ * refresher on Node built-ins.
  */
 import * as path from "node:path";
 import ts from "typescript";
 
+/** What one module imports: project files (absolute paths) and, as written, every other specifier. */
+export interface ModuleImports {
+    project: string[];
+    /** Packages and Node built-ins (`@pulumi/pulumi`, `node:fs`), and specifiers that resolve to nothing. */
+    external: string[];
+}
+
 /** Each project file (absolute path) to the project files it imports; modules in node_modules are left out. */
 export function importGraph(tsconfigPath: string): Map<string, string[]> {
+    return new Map([...moduleImports(tsconfigPath)].map(([file, { project }]) => [file, project]));
+}
+
+/**
+ * Each project file (absolute path) to what it imports: static imports, `export ... from`,
+ * `import type`, `import()` and `require()`.
+ */
+export function moduleImports(tsconfigPath: string): Map<string, ModuleImports> {
     const config = ts.getParsedCommandLineOfConfigFile(
         tsconfigPath,
         {},
@@ -21,16 +38,41 @@ export function importGraph(tsconfigPath: string): Map<string, string[]> {
         },
     );
     if (config === undefined) throw new Error(`${tsconfigPath} cannot be read`);
-    const graph = new Map<string, string[]>();
+    const imports = new Map<string, ModuleImports>();
     for (const file of config.fileNames) {
         const { importedFiles } = ts.preProcessFile(ts.sys.readFile(file) ?? "", true, true);
-        const imports = importedFiles
-            .map(({ fileName }) => ts.resolveModuleName(fileName, file, config.options, ts.sys).resolvedModule)
-            .filter((module) => module !== undefined && !module.isExternalLibraryImport)
-            .map((module) => path.resolve(module!.resolvedFileName));
-        graph.set(path.resolve(file), [...new Set(imports)]);
+        const project = new Set<string>();
+        const external = new Set<string>();
+        for (const { fileName } of importedFiles) {
+            const module = ts.resolveModuleName(fileName, file, config.options, ts.sys).resolvedModule;
+            if (module === undefined || module.isExternalLibraryImport) external.add(fileName);
+            else project.add(path.resolve(module.resolvedFileName));
+        }
+        imports.set(path.resolve(file), { project: [...project], external: [...external] });
     }
-    return graph;
+    return imports;
+}
+
+/**
+ * Everything `entry` loads, directly or through other project files: those files (`entry` included)
+ * and the specifiers they import from outside the project, each sorted.
+ */
+export function reachableImports(
+    imports: ReadonlyMap<string, ModuleImports>,
+    entry: string,
+): { files: string[]; external: string[] } {
+    const files = new Set<string>();
+    const external = new Set<string>();
+    const visit = (file: string): void => {
+        if (files.has(file)) return;
+        files.add(file);
+        const module = imports.get(file);
+        if (module === undefined) throw new Error(`${file} is not a file of the project`);
+        module.external.forEach((specifier) => external.add(specifier));
+        module.project.forEach(visit);
+    };
+    visit(entry);
+    return { files: [...files].sort(), external: [...external].sort() };
 }
 
 /**

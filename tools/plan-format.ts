@@ -218,7 +218,7 @@ function isSecretClaim(r: Registration): boolean {
 
 /**
  * The Secret names the stack claims, one line each (`namespace/name  takeOver`): whether a Secret of
- * that name exists, and whose it is, only the cluster can say (components/secret-claim-plan.ts).
+ * that name exists, and whose it is, only the cluster can say (components/claim/secret-claim-plan.ts).
  */
 export function secretClaims(registrations: Registration[]): string[] {
     return registrations.filter(isSecretClaim).map((r) => {

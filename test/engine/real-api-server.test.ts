@@ -23,9 +23,9 @@ import { describeEntryCases, type EntryCluster } from "../support/entry-cases";
 import { forwardTo, serveWithFaults } from "../support/fault-injection";
 import { startRealCluster, type RealCluster } from "../support/real-cluster";
 import * as YAML from "yaml";
-import type { EntryTiming } from "../../components/pull-secret-entry-client";
-import { refreshedSecretProvider } from "../../components/refreshed-secret-provider";
-import { startRefresher, type RefresherConfig } from "../../components/token-refresher";
+import type { EntryTiming } from "../../components/attachment/pull-secret-entry-client";
+import { refreshedSecretProvider } from "../../components/refresher/refreshed-secret-provider";
+import { startRefresher, type RefresherConfig } from "../../components/refresher/token-refresher";
 import { ManualClock, startMetadataServerDouble } from "../support/google-token-doubles";
 
 const repo = path.join(__dirname, "..", "..");

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { entriesOwnedBy } from "../../components/ownership";
+import { entriesOwnedBy } from "../../components/rules/ownership";
 import { clusterState, dockerConfigOf } from "../support/engine-checks";
 import { checkoutRepository, engineEnvironment, kubernetesPluginVersion } from "../support/engine-project";
 import { changed, pulumiCli, runCommand, type PulumiCli } from "../support/pulumi-cli";

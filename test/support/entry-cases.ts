@@ -1,14 +1,18 @@
 /**
  * The `PullSecretEntry` provider's cases (create, read, update, delete, diff through
  * @kubernetes/client-node), written once and run against any cluster that offers this interface:
- * the API-server DOUBLE (test/attachment-keeps-other-entries.test.ts) and a REAL kube-apiserver
+ * the API-server DOUBLE (test/attachment/attachment-keeps-other-entries.test.ts) and a REAL kube-apiserver
  * behind a fault-injecting proxy (test/engine/real-api-server.test.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { entryProvider, type EntryInputs, type EntryState } from "../../components/pull-secret-entry-provider";
-import type { EntryTiming } from "../../components/pull-secret-entry-client";
-import { entriesOwnedBy, ownerIdOf, ownersOfEntry, ownershipKeys } from "../../components/ownership";
+import {
+    entryProvider,
+    type EntryInputs,
+    type EntryState,
+} from "../../components/attachment/pull-secret-entry-provider";
+import type { EntryTiming } from "../../components/attachment/pull-secret-entry-client";
+import { entriesOwnedBy, ownerIdOf, ownersOfEntry, ownershipKeys } from "../../components/rules/ownership";
 import type { LostAnswer } from "./fault-injection";
 
 /** What the cases need from a cluster: seed and read ServiceAccounts, inject faults, see requests. */
@@ -37,7 +41,7 @@ export interface EntryCluster {
     close(): Promise<void>;
 }
 
-/** Owner ids of two components (components/ownership.ts), as the component computes them from its URN. */
+/** Owner ids of two components (components/rules/ownership.ts), as the component computes them from its URN. */
 const owners = {
     ours: ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::regcred"),
     other: ownerIdOf("urn:pulumi:prod::other-app::registry-pull-secret:index:RegistryPullSecret::regcred"),

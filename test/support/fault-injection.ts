@@ -3,7 +3,7 @@
  * can be forced statuses, a write can run between a PATCH's arrival and its handling (a concurrent
  * writer), the answer to a PATCH that was handled can be lost (a gateway's 504, or the connection
  * reset), and every request is logged. {@link forwardTo} makes it a proxy: in front of the API-server
- * double (test/attachment-keeps-other-entries.test.ts) and of the real API server (test/engine).
+ * double (test/attachment/attachment-keeps-other-entries.test.ts) and of the real API server (test/engine).
  */
 import http from "node:http";
 import https from "node:https";

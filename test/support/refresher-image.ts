@@ -8,7 +8,7 @@
  * - one CA certificate the test made for its Google doubles, trusted through NODE_EXTRA_CA_CERTS
  *   in the image's environment (as an organization bakes its own CA into its images): the refresher's
  *   endpoints and its Deployment stay exactly as the component declares them.
- * The component runs `node /refresher/token-refresher.js` as user 1000 with the code from its
+ * The component runs `node /refresher/refresher/token-refresher.js` as user 1000 with the code from its
  * ConfigMap: nothing else is in the image. Same inputs, same digest (test/support/real-registry.ts
  * `buildImage`).
  */

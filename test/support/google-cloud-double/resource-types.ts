@@ -1,6 +1,6 @@
 /**
  * The Google Cloud resource types the provider double implements: every `gcp:` type the component
- * registers in any mode (test/google-cloud-double-types.test.ts derives that set from the component
+ * registers in any mode (test/doubles/google-cloud-double-types.test.ts derives that set from the component
  * and compares). Each type is a table of its properties, named and typed as the @pulumi/gcp 9.37.0
  * declarations in node_modules/@pulumi/gcp say (`*.d.ts`: Args for inputs, the class for outputs,
  * `additionalSecretOutputs` in `*.js` for secrets), with the Terraform schema's Required, Optional,

@@ -1,0 +1,209 @@
+/**
+ * Pure planning for one `imagePullSecrets` entry: from the live ServiceAccount and what we want,
+ * the RFC 6902 operations to send. The list is atomic (docs/facts.md#imagepullsecrets-is-an-atomic-list),
+ * so the only way to touch
+ * one entry without owning the list is a JSON patch; every plan starts with a `test` of the
+ * `resourceVersion`, so a writer who changed the account after our read makes the patch fail
+ * (the API server answers 422, handlers/patch.go) instead of being overwritten.
+ *
+ * Ownership: the same patch that adds our entry records it in our owner's marker annotation
+ * (components/rules/ownership.ts). A name is ours when our marker lists it, so a read after a lost answer
+ * (the patch applied, the 504 or reset came back) or after an interrupted `pulumi up` (no state at
+ * all) recognizes our own write instead of taking it for somebody else's.
+ */
+import { entriesOwnedBy, ownersOfEntry, ownershipKeys } from "../rules/ownership";
+
+/** The parts of a ServiceAccount a plan reads. */
+export interface LiveServiceAccount {
+    metadata: { resourceVersion: string; annotations?: Record<string, string> };
+    imagePullSecrets?: { name?: string }[];
+}
+
+/** One RFC 6902 operation, as the API server accepts them with `application/json-patch+json`. */
+export type PatchOperation =
+    | { op: "test"; path: string; value: unknown }
+    | { op: "add"; path: string; value: unknown }
+    | { op: "remove"; path: string }
+    | { op: "replace"; path: string; value: unknown };
+
+/** What attaching found: whether the name was listed by somebody else before us, and the patch. */
+export interface AttachPlan {
+    listedBefore: boolean;
+    operations: PatchOperation[];
+}
+
+const names = (account: LiveServiceAccount): (string | undefined)[] =>
+    (account.imagePullSecrets ?? []).map((entry) => entry.name);
+
+const guard = (account: LiveServiceAccount): PatchOperation => ({
+    op: "test",
+    path: "/metadata/resourceVersion",
+    value: account.metadata.resourceVersion,
+});
+
+/** RFC 6901: `~` and `/` in a member name are escaped. */
+const pointer = (member: string) => member.replace(/~/g, "~0").replace(/\//g, "~1");
+
+/**
+ * The operations that make `owner`'s marker list exactly `wanted` (sorted, each once); none when it
+ * does already. An empty list removes the annotation. `add` replaces a member that exists (RFC 6902
+ * section 4.1); the `resourceVersion` test guarding the whole patch makes that safe.
+ */
+function markerOperations(account: LiveServiceAccount, owner: string, wanted: string[]): PatchOperation[] {
+    const key = ownershipKeys.entries(owner);
+    const annotations = account.metadata.annotations;
+    const value = wanted.length === 0 ? undefined : JSON.stringify([...new Set(wanted)].sort());
+    if (annotations?.[key] === value) return [];
+    const path = `/metadata/annotations/${pointer(key)}`;
+    if (value === undefined) return [{ op: "remove", path }];
+    if (annotations === undefined) return [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
+    return [{ op: "add", path, value }];
+}
+
+const append = (account: LiveServiceAccount, name: string): PatchOperation =>
+    // `add /imagePullSecrets/-` needs the list to exist; the API server omits an empty list (omitempty).
+    account.imagePullSecrets === undefined
+        ? { op: "add", path: "/imagePullSecrets", value: [{ name }] }
+        : { op: "add", path: "/imagePullSecrets/-", value: { name } };
+
+/**
+ * When we list a name nobody lists, another owner's marker that still names it is stale (its entry
+ * was removed by hand): the name leaves that marker in the same patch, so no two owners ever claim
+ * one entry.
+ */
+const staleClaims = (account: LiveServiceAccount, name: string, owner: string): PatchOperation[] =>
+    ownersOfEntry(account, name)
+        .filter((claimant) => claimant !== owner)
+        .flatMap((claimant) =>
+            markerOperations(
+                account,
+                claimant,
+                (entriesOwnedBy(account, claimant) ?? []).filter((n) => n !== name),
+            ),
+        );
+
+/**
+ * Appends our name and records it in our marker, unless the name is listed already: then it is ours
+ * when our marker lists it (our own earlier write) or when the caller knows it is (`ours`: the state of
+ * an entry we added before markers existed; the marker is written now), or when the user asked to take
+ * it over (`takeOver`: the kubectl recipe's entry) and no other owner's marker claims it; somebody
+ * else's otherwise (we record that and change nothing).
+ */
+export function planAttach(
+    account: LiveServiceAccount,
+    secretName: string,
+    owner: string,
+    ours = false,
+    takeOver = false,
+): AttachPlan {
+    const marked = entriesOwnedBy(account, owner) ?? [];
+    const marker = markerOperations(account, owner, [...marked, secretName]);
+    if (names(account).includes(secretName)) {
+        const claimedByOthers = ownersOfEntry(account, secretName).some((claimant) => claimant !== owner);
+        const taken = takeOver && !claimedByOthers;
+        if (!ours && !taken && !marked.includes(secretName)) return { listedBefore: true, operations: [] };
+        return { listedBefore: false, operations: marker.length > 0 ? [guard(account), ...marker] : [] };
+    }
+    return {
+        listedBefore: false,
+        operations: [
+            guard(account),
+            append(account, secretName),
+            ...staleClaims(account, secretName, owner),
+            ...marker,
+        ],
+    };
+}
+
+/**
+ * Moves `from`'s marker to `to` (a component whose owner id changed: a renamed stack or project), so
+ * its entries stay its own; nothing when `from` has no marker here.
+ */
+export function planOwnerChange(account: LiveServiceAccount, from: string, to: string): PatchOperation[] {
+    const moved = entriesOwnedBy(account, from);
+    if (moved === undefined || from === to) return [];
+    const kept = entriesOwnedBy(account, to) ?? [];
+    return [
+        guard(account),
+        ...markerOperations(account, from, []),
+        ...markerOperations(account, to, [...kept, ...moved]),
+    ];
+}
+
+/**
+ * Removes our entries and our marker. Ours: what the marker lists; with no marker (an entry from before
+ * markers existed), `secretName` when the state says we added it. One entry per name goes, the last
+ * (ours was appended); a list left empty is removed as a whole, which is what the API server stores
+ * for an empty list anyway (omitempty). Nothing to do when nothing of ours is left.
+ */
+export function planDetach(
+    account: LiveServiceAccount,
+    secretName: string,
+    owner: string | undefined,
+    addedByUs: boolean,
+): PatchOperation[] {
+    const marked = owner === undefined ? undefined : entriesOwnedBy(account, owner);
+    const ours = marked ?? (addedByUs ? [secretName] : []);
+    const list = names(account);
+    const indices = [...new Set(ours.map((name) => list.lastIndexOf(name)).filter((i) => i >= 0))].sort(
+        (a, b) => b - a,
+    );
+    const marker = owner === undefined ? [] : markerOperations(account, owner, []);
+    if (indices.length === 0 && marker.length === 0) return [];
+    const entries = account.imagePullSecrets ?? [];
+    const removals: PatchOperation[] =
+        indices.length > 0 && indices.length === entries.length
+            ? [
+                  { op: "test", path: "/imagePullSecrets", value: entries },
+                  { op: "remove", path: "/imagePullSecrets" },
+              ]
+            : indices.flatMap((index): PatchOperation[] => [
+                  { op: "test", path: `/imagePullSecrets/${index}`, value: entries[index] },
+                  { op: "remove", path: `/imagePullSecrets/${index}` },
+              ]);
+    return [guard(account), ...removals, ...marker];
+}
+
+/**
+ * A new Secret name takes our old entry's place, so the order others see does not change, and our
+ * marker follows. Our old entry: the marker lists it, or there is no marker and the state says we
+ * added it (the caller only swaps then). When it is gone, or not ours, this is an attach; when the new
+ * name is listed already, our old entry goes and the new one is ours only if our marker lists it (a
+ * swap whose answer was lost), else somebody else's.
+ */
+export function planSwap(account: LiveServiceAccount, oldName: string, newName: string, owner: string): AttachPlan {
+    const marked = entriesOwnedBy(account, owner);
+    const after = (marked ?? []).filter((name) => name !== oldName);
+    const list = names(account);
+    const index = list.lastIndexOf(oldName);
+    const newListed = list.includes(newName);
+    const newIsOurs = !newListed || after.includes(newName);
+    const marker = markerOperations(account, owner, newIsOurs ? [...after, newName] : after);
+    if (index < 0 || (marked !== undefined && !marked.includes(oldName))) {
+        // No old entry of ours to swap: attach the new name (or find it listed), and drop the old from the marker.
+        const operations = newListed
+            ? marker
+            : [append(account, newName), ...staleClaims(account, newName, owner), ...marker];
+        return { listedBefore: !newIsOurs, operations: operations.length > 0 ? [guard(account), ...operations] : [] };
+    }
+    const path = `/imagePullSecrets/${index}`;
+    return {
+        listedBefore: !newIsOurs,
+        operations: [
+            guard(account),
+            { op: "test", path, value: account.imagePullSecrets![index] },
+            ...(newListed
+                ? [{ op: "remove", path } as const]
+                : [
+                      { op: "replace", path, value: { name: newName } } as const,
+                      ...staleClaims(account, newName, owner),
+                  ]),
+            ...marker,
+        ],
+    };
+}
+
+/** True when the name is listed: what `pulumi refresh` reports as our entry being present. */
+export function isListed(account: LiveServiceAccount, secretName: string): boolean {
+    return names(account).includes(secretName);
+}

@@ -1,0 +1,158 @@
+/**
+ * How a dynamic provider in this package reaches the cluster (shared by every one of them), and what
+ * its errors may say. Pulumi prints a provider's error to the terminal, to CI logs and into the
+ * backend's operation log, so no error leaving these providers carries anything it did not write
+ * itself: not a kubeconfig's text (the YAML parser quotes the lines around a fault, token or client
+ * key included), not a file path (a misplaced token would be taken for one), not a response body.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { isOwnerId } from "../rules/ownership";
+
+/** Where the cluster is: a kubeconfig (contents or a path) and a context, each optional. */
+export interface ClusterConnection {
+    kubeconfig?: string;
+    context?: string;
+}
+
+/** An error whose whole message was written here: it names what failed and quotes nothing it received. */
+export class ClusterError extends Error {
+    override name = "ClusterError";
+}
+
+/** Whether a resource now reaches the cluster another way (a diff of either half is a change to apply). */
+export const connectionChanged = (olds: ClusterConnection, news: ClusterConnection): boolean =>
+    olds.kubeconfig !== news.kubeconfig || olds.context !== news.context;
+
+/** The HTTP status of a client-node error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === "number" ? code : undefined;
+}
+
+/**
+ * The system error code of a request that got no answer (client-node's fetch fails with a
+ * `TypeError` whose `cause` carries it: `ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET` ...), or
+ * `undefined` when the error is not a network failure.
+ */
+export function networkCodeOf(error: unknown): string | undefined {
+    if (!(error instanceof Error) || statusOf(error) !== undefined) return undefined;
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    const code = typeof cause?.code === "string" ? cause.code : (error as { code?: unknown }).code;
+    if (typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
+    return error.name === "TypeError" && error.message === "fetch failed" ? "network" : undefined;
+}
+
+/** The `reason` of a Kubernetes `Status` body (`Forbidden`, `Invalid`), never its message. */
+function reasonOf(error: unknown): string | undefined {
+    let body = (error as { body?: unknown } | null)?.body;
+    if (typeof body === "string") {
+        try {
+            body = JSON.parse(body);
+        } catch {
+            return undefined;
+        }
+    }
+    const reason = (body as { reason?: unknown } | null)?.reason;
+    return typeof reason === "string" && /^[A-Za-z]{1,40}$/.test(reason) ? reason : undefined;
+}
+
+/** What went wrong, in words that quote nothing the error carried. */
+export function describeFailure(error: unknown): string {
+    const status = statusOf(error);
+    if (status !== undefined) {
+        const reason = reasonOf(error);
+        return `the API server answered ${status}${reason ? ` (${reason})` : ""}`;
+    }
+    const network = networkCodeOf(error);
+    if (network !== undefined) return `the API server could not be reached (${network})`;
+    return `the request failed (${error instanceof Error ? error.name : "unknown error"})`;
+}
+
+/** Refuses to write without a valid owner id (components/rules/ownership.ts): what we write must say whose it is. */
+export function requireOwner(owner: unknown): string {
+    if (!isOwnerId(owner)) throw new ClusterError("owner must be the component's owner id (16 hex digits)");
+    return owner;
+}
+
+/** Runs one provider step; an error it did not write itself becomes one that names `what` and quotes nothing. */
+export async function guarded<T>(what: string, step: () => Promise<T>): Promise<T> {
+    try {
+        return await step();
+    } catch (error) {
+        if (error instanceof ClusterError) throw error;
+        throw new ClusterError(`${what}: ${describeFailure(error)}`);
+    }
+}
+
+/**
+ * Why a kubeconfig was refused: client-node's own "clusters[0].cluster.server is missing" as it is,
+ * a YAML or JSON parser's error by line only (js-yaml's `mark.line` counts from 0): its message quotes
+ * the document.
+ */
+function parseFailure(error: unknown): ClusterError {
+    const message = error instanceof Error ? error.message : "";
+    if (/^(clusters|users|contexts)\[\d+\]\.[a-z.]+ is missing$/.test(message)) {
+        return new ClusterError(`kubeconfig is not a valid kubeconfig document: ${message}`);
+    }
+    const line = (error as { mark?: { line?: unknown } } | null)?.mark?.line;
+    const where = typeof line === "number" ? ` (a syntax error at line ${line + 1})` : "";
+    return new ClusterError(`kubeconfig is not a valid kubeconfig document${where}`);
+}
+
+/**
+ * A client for the cluster, found the way the default Kubernetes provider finds it: the given
+ * kubeconfig (the component arg, else `kubernetes:kubeconfig` stack config), else `KUBECONFIG`, else
+ * `~/.kube/config`, else in-cluster (client-node `loadFromDefault`); `kubernetes:context` picks the context.
+ */
+export async function connect(connection: ClusterConnection): Promise<CoreV1Api> {
+    // Loaded when used: client-node is an ES module, and only the dynamic-provider process needs it.
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    const { kubeconfig, context } = connection;
+    try {
+        // Like pulumi-kubernetes, `kubernetes:kubeconfig` may hold the document itself or a path to it.
+        if (kubeconfig === undefined || kubeconfig === "") config.loadFromDefault();
+        else if (/[\n{]/.test(kubeconfig)) config.loadFromString(kubeconfig);
+        else config.loadFromFile(kubeconfig);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+            throw new ClusterError(`kubeconfig: the file it names cannot be read (${code})`);
+        }
+        throw parseFailure(error);
+    }
+    if (context) {
+        if (config.getContextObject(context) === null) {
+            throw new ClusterError(`kubernetes context "${context}" is not in the kubeconfig`);
+        }
+        config.setCurrentContext(context);
+    }
+    if (config.getCurrentCluster() === null) {
+        throw new ClusterError("the kubeconfig's current context names no cluster");
+    }
+    return config.makeApiClient(k8s.CoreV1Api);
+}
+
+/**
+ * What every provider here does with the cluster: `configure` keeps the stack's
+ * `kubernetes:kubeconfig` and `kubernetes:context` (Pulumi's dynamic-provider host passes the stack
+ * config), and `client` connects with a resource's own kubeconfig and context, else that stack config
+ * (then the defaults `connect` falls back to). A resource the plugin serves carries both itself
+ * (components/cluster/provider-by-name.ts): a plugin's `configure` receives only its own package's config.
+ */
+export function stackCluster(connectTo: (connection: ClusterConnection) => Promise<CoreV1Api> = connect) {
+    const stack: ClusterConnection = {};
+    return {
+        configure: (req: pulumi.dynamic.ConfigureRequest): Promise<void> => {
+            stack.kubeconfig = req.config.get("kubernetes:kubeconfig");
+            stack.context = req.config.get("kubernetes:context");
+            return Promise.resolve();
+        },
+        client: (resource: ClusterConnection) =>
+            connectTo({
+                kubeconfig: resource.kubeconfig ?? stack.kubeconfig,
+                context: resource.context ?? stack.context,
+            }),
+    };
+}

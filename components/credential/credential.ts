@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Account, Key } from "@pulumi/gcp/serviceaccount";
+import { childNames } from "../names";
+import type { CreateKeyCredential, ExistingKeyCredential, StaticCredential } from "../parse";
+import { grantReader } from "./grants";
+import { keyKeepers, keyRotatesAfter, type KeySchedule } from "./rotation";
+import { serviceAccountKeyName } from "./service-account-key";
+
+export { readerRole } from "./grants";
+
+/**
+ * Artifact Registry accepts `_json_key_base64` with the key file in base64, and the provider's
+ * `privateKey` is exactly that: it goes in as it is, so nothing decodes or re-encodes key material.
+ */
+export const keyUsername = "_json_key_base64";
+
+/** What the Secret and the component's outputs need from wherever the credential comes from. */
+export interface RegistryCredential {
+    username: pulumi.Output<string>;
+    /** Always a secret. */
+    password: pulumi.Output<string>;
+    /** The service account the key belongs to; `""` for `credentials`. */
+    serviceAccountEmail: pulumi.Output<string>;
+    /** The key's resource name (not its material); `""` for `credentials`. */
+    keyName: pulumi.Output<string>;
+    /** RFC 3339 time of the next scheduled key rotation; `""` when nothing rotates on a schedule. */
+    keyRotatesAfter: pulumi.Output<string>;
+}
+
+/**
+ * Declares the credential's part of the graph as children of `parent` (so their URNs stay what they
+ * were before this module existed): service account -> repository grants -> key, an existing key
+ * behind the grants, or nothing for plain credentials.
+ */
+export function declareCredential(
+    name: string,
+    source: StaticCredential,
+    opts: { parent: pulumi.Resource; now: Date },
+): RegistryCredential {
+    switch (source.mode) {
+        case "createKey":
+            return createKey(name, source.gcp, opts);
+        case "existingKey":
+            return existingKey(name, source.gcp, opts.parent);
+        case "credentials":
+            return {
+                username: pulumi.output(source.username),
+                password: source.password,
+                serviceAccountEmail: pulumi.output(""),
+                keyName: pulumi.output(""),
+                keyRotatesAfter: pulumi.output(""),
+            };
+    }
+}
+
+function createKey(
+    name: string,
+    gcp: CreateKeyCredential["gcp"],
+    { parent, now }: { parent: pulumi.Resource; now: Date },
+): RegistryCredential {
+    const account =
+        gcp.serviceAccountId === undefined
+            ? undefined
+            : new Account(
+                  childNames.serviceAccount(name),
+                  {
+                      project: gcp.project,
+                      accountId: gcp.serviceAccountId,
+                      displayName: "Image pulls",
+                      description: `Pulls images for the Kubernetes Secret of Pulumi component ${name}.`,
+                  },
+                  { parent },
+              );
+    const serviceAccountEmail = account
+        ? account.email
+        : pulumi.output(gcp.serviceAccountEmail as pulumi.Input<string>);
+    const member = account ? account.member : pulumi.interpolate`serviceAccount:${serviceAccountEmail}`;
+    const grants = grantReader(name, gcp, member, parent);
+
+    const schedule: pulumi.Output<KeySchedule> = pulumi
+        .all([gcp.keyRotationDays, gcp.keyVersion])
+        .apply(([rotationDays, keyVersion]) => ({ now, rotationDays, keyVersion }));
+    // Changed keepers replace the key; Pulumi creates the new key, updates the Secrets that read its
+    // privateKey in place, and deletes the old key last (create-before-replace, the default: no
+    // deleteBeforeReplace here), so pulls never lack a valid key and at most two keys of ours exist.
+    // The key waits for the grants so that no Secret ever holds a credential that cannot pull yet.
+    const key = new Key(
+        childNames.key(name),
+        { serviceAccountId: account ? account.name : serviceAccountEmail, keepers: schedule.apply(keyKeepers) },
+        { parent, dependsOn: grants },
+    );
+    return {
+        username: pulumi.output(keyUsername),
+        password: pulumi.secret(key.privateKey),
+        serviceAccountEmail,
+        keyName: key.name,
+        keyRotatesAfter: schedule.apply(keyRotatesAfter),
+    };
+}
+
+function existingKey(name: string, gcp: ExistingKeyCredential["gcp"], parent: pulumi.Resource): RegistryCredential {
+    const { existingKey: key, identity, serviceAccountEmail } = gcp;
+    const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${serviceAccountEmail}`, parent);
+    return {
+        username: pulumi.output(keyUsername),
+        // Reading the checked email and the grants' ids makes every Secret wait for them (and fail
+        // with a key that belongs to another account), as Secrets wait for a created key.
+        password: pulumi.secret(
+            pulumi.all([key, serviceAccountEmail, grants.map((grant) => grant.id)]).apply(([read]) => read.base64),
+        ),
+        serviceAccountEmail,
+        keyName: identity.apply(serviceAccountKeyName),
+        keyRotatesAfter: pulumi.output(""),
+    };
+}

@@ -1,0 +1,209 @@
+/** The pure planner, with every planned patch applied by a real RFC 6902 implementation (fast-json-patch). */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import jsonpatch, { type Operation } from "fast-json-patch";
+import {
+    planAttach,
+    planDetach,
+    planOwnerChange,
+    planSwap,
+    type LiveServiceAccount,
+    type PatchOperation,
+} from "../../components/attachment/pull-secret-entry-plan";
+import { entriesOwnedBy, ownerIdOf, ownersOfEntry, ownershipKeys } from "../../components/rules/ownership";
+
+const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::ours");
+const other = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::theirs");
+const secretName = fc.constantFrom("regcred", "a", "b", "c", "theirs", "regcred-2");
+/**
+ * Accounts as others leave them: any list, sometimes another owner's marker (naming some of the
+ * listed names, as that owner's writes leave it) and an unrelated annotation.
+ */
+const account = fc
+    .record({
+        list: fc.option(fc.array(secretName, { maxLength: 6 }), { nil: undefined }),
+        rv: fc.nat().map(String),
+        otherPicks: fc.option(fc.array(fc.nat(), { maxLength: 2 }), { nil: undefined }),
+        unrelated: fc.boolean(),
+    })
+    .map(({ list, rv, otherPicks, unrelated }): LiveServiceAccount => {
+        const otherMarker =
+            otherPicks === undefined || !list?.length
+                ? undefined
+                : [...new Set(otherPicks.map((i) => list[i % list.length]))];
+        const annotations: Record<string, string> = {
+            ...(otherMarker === undefined ? {} : { [ownershipKeys.entries(other)]: JSON.stringify(otherMarker) }),
+            ...(unrelated ? { "example.com/note": "kept" } : {}),
+        };
+        return {
+            metadata: { resourceVersion: rv, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+            ...(list === undefined || list.length === 0 ? {} : { imagePullSecrets: list.map((name) => ({ name })) }),
+        };
+    });
+
+/** Applies like the API server: test ops must hold, an empty list or map is not stored (omitempty), the version moves. */
+function apply(live: LiveServiceAccount, operations: PatchOperation[]): LiveServiceAccount {
+    if (operations.length === 0) return live;
+    const result = jsonpatch.applyPatch(structuredClone(live), operations as Operation[], true, false).newDocument;
+    if (result.imagePullSecrets?.length === 0) delete result.imagePullSecrets;
+    if (result.metadata.annotations && Object.keys(result.metadata.annotations).length === 0) {
+        delete result.metadata.annotations;
+    }
+    result.metadata.resourceVersion = `${result.metadata.resourceVersion}+`;
+    return result;
+}
+const names = (a: LiveServiceAccount) => (a.imagePullSecrets ?? []).map((e) => e.name);
+const without = (list: (string | undefined)[], name: string) => list.filter((n) => n !== name);
+const othersAnnotations = (a: LiveServiceAccount) =>
+    Object.fromEntries(
+        Object.entries(a.metadata.annotations ?? {}).filter(([key]) => key !== ownershipKeys.entries(owner)),
+    );
+
+describe("planning one imagePullSecrets entry", () => {
+    it("attach lists our name exactly once, records it in our marker, and keeps others' entries, order and annotations", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                const plan = planAttach(live, name, owner);
+                const after = apply(live, plan.operations);
+                assert.equal(plan.listedBefore, names(live).includes(name));
+                if (plan.listedBefore) assert.deepEqual(after, live);
+                else {
+                    assert.deepEqual(names(after), [...names(live), name]);
+                    assert.deepEqual(entriesOwnedBy(after, owner), [name]);
+                }
+                assert.deepEqual(without(names(after), name), without(names(live), name));
+                assert.deepEqual(othersAnnotations(after), othersAnnotations(live));
+            }),
+        );
+    });
+
+    it("after a lost answer (our patch applied), planning again finds the entry ours and changes nothing; for another owner it is not theirs", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                fc.pre(!names(live).includes(name));
+                const applied = apply(live, planAttach(live, name, owner).operations);
+                assert.deepEqual(planAttach(applied, name, owner), { listedBefore: false, operations: [] });
+                assert.equal(planAttach(applied, name, other).listedBefore, true);
+                assert.deepEqual(ownersOfEntry(applied, name), [owner]);
+            }),
+        );
+    });
+
+    it("attach then detach restores the list and the annotations exactly", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                fc.pre(!names(live).includes(name));
+                const attached = apply(live, planAttach(live, name, owner).operations);
+                const detached = apply(attached, planDetach(attached, name, owner, true));
+                assert.deepEqual(detached.imagePullSecrets, live.imagePullSecrets);
+                assert.deepEqual(detached.metadata.annotations, live.metadata.annotations);
+            }),
+        );
+    });
+
+    it("detach removes nothing of others: a name listed before us, with or without another owner's marker, stays", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                const plan = planAttach(live, name, owner);
+                fc.pre(plan.listedBefore);
+                const attached = apply(live, plan.operations);
+                assert.deepEqual(planDetach(attached, name, owner, false), []);
+            }),
+        );
+    });
+
+    it("takeOver makes an entry of our name listed already ours (the kubectl recipe's), unless another owner's marker claims it; detach then removes it and keeps the rest", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                fc.pre(names(live).includes(name));
+                const claimedByOther = ownersOfEntry(live, name).includes(other);
+                const plan = planAttach(live, name, owner, false, true);
+                assert.equal(plan.listedBefore, claimedByOther);
+                const taken = apply(live, plan.operations);
+                assert.deepEqual(names(taken), names(live), "taking over lists nothing new");
+                if (claimedByOther) {
+                    assert.deepEqual(taken, live);
+                    return;
+                }
+                assert.deepEqual(entriesOwnedBy(taken, owner), [name]);
+                const detached = apply(taken, planDetach(taken, name, owner, !plan.listedBefore));
+                const removed = names(live).lastIndexOf(name);
+                assert.deepEqual(names(detached), [
+                    ...names(live).slice(0, removed),
+                    ...names(live).slice(removed + 1),
+                ]);
+                assert.deepEqual(detached.metadata.annotations, live.metadata.annotations);
+            }),
+        );
+    });
+
+    it("detach of an entry from before markers (the state says ours) removes one entry with our name, the last", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                const after = names(apply(live, planDetach(live, name, owner, true)));
+                const before = names(live);
+                const removed = before.lastIndexOf(name);
+                assert.deepEqual(
+                    after,
+                    removed < 0 ? before : [...before.slice(0, removed), ...before.slice(removed + 1)],
+                );
+            }),
+        );
+    });
+
+    it("swap puts the new name in our entry's place and moves our marker, others untouched; a lost swap answer plans nothing more", () => {
+        fc.assert(
+            fc.property(account, secretName, secretName, (live, oldName, newName) => {
+                fc.pre(oldName !== newName && !names(live).includes(oldName) && !names(live).includes(newName));
+                const attached = apply(live, planAttach(live, oldName, owner).operations);
+                const swapped = apply(attached, planSwap(attached, oldName, newName, owner).operations);
+                assert.deepEqual(names(swapped), [...names(live), newName]);
+                assert.deepEqual(entriesOwnedBy(swapped, owner), [newName]);
+                assert.deepEqual(othersAnnotations(swapped), othersAnnotations(live));
+                const again = planSwap(swapped, oldName, newName, owner);
+                assert.deepEqual(again, { listedBefore: false, operations: [] });
+            }),
+        );
+    });
+
+    it("an owner change moves the marker, so the entry stays ours under the new id", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                fc.pre(!names(live).includes(name));
+                const renamed = ownerIdOf(
+                    "urn:pulumi:renamed::app::registry-pull-secret:index:RegistryPullSecret::ours",
+                );
+                const attached = apply(live, planAttach(live, name, owner).operations);
+                const moved = apply(attached, planOwnerChange(attached, owner, renamed));
+                assert.equal(entriesOwnedBy(moved, owner), undefined);
+                assert.deepEqual(planAttach(moved, name, renamed), { listedBefore: false, operations: [] });
+            }),
+        );
+    });
+
+    it("a stale claim (another owner's marker naming an entry removed by hand) is dropped when we list the name, so no two owners claim one entry", () => {
+        const live: LiveServiceAccount = {
+            metadata: { resourceVersion: "7", annotations: { [ownershipKeys.entries(other)]: '["regcred","b"]' } },
+            imagePullSecrets: [{ name: "b" }],
+        };
+        const attached = apply(live, planAttach(live, "regcred", owner).operations);
+        assert.deepEqual(ownersOfEntry(attached, "regcred"), [owner]);
+        assert.deepEqual(entriesOwnedBy(attached, other), ["b"]);
+        assert.deepEqual(names(attached), ["b", "regcred"]);
+    });
+
+    it("every write is guarded: a patch planned on a stale read fails its test instead of overwriting", () => {
+        fc.assert(
+            fc.property(account, secretName, (live, name) => {
+                const plan = planAttach(live, name, owner);
+                fc.pre(plan.operations.length > 0);
+                const changed = {
+                    ...live,
+                    metadata: { ...live.metadata, resourceVersion: `${live.metadata.resourceVersion}1` },
+                };
+                assert.throws(() => apply(changed, plan.operations), { name: "TEST_OPERATION_FAILED" });
+            }),
+        );
+    });
+});
