@@ -218,7 +218,7 @@ export interface RegistryPullSecretArgs {
      */
     kubeconfig?: pulumi.Input<string>;
     /**
-     * Take over what the kubectl recipe made (README, "From the kubectl recipe"): in each namespace, a
+     * Take over what the kubectl recipe made (docs/takeover.md#from-the-kubectl-recipe): in each namespace, a
      * `kubernetes.io/dockerconfigjson` Secret of `secretName` that only kubectl wrote becomes the
      * component's in place (the same object, holding the component's credential from then on; no
      * moment without it), and an `imagePullSecrets` entry of that name that no component claims

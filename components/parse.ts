@@ -234,7 +234,7 @@ function checkTakeOver(value: unknown, credential: ParsedCredential, attachMode:
     if (credential.mode === "gkeNode" || credential.mode === "accessToken") {
         throw invalid(
             "takeOver",
-            `cannot be used with gcp.credential "${credential.mode}": it takes over Secrets that Pulumi writes (gcp.credential "key", or credentials); ${credential.mode === "gkeNode" ? "gkeNode declares no Secret" : "the refresher's Secrets are never taken over"}. Delete the kubectl recipe's Secret first (README, "From the kubectl recipe")`,
+            `cannot be used with gcp.credential "${credential.mode}": it takes over Secrets that Pulumi writes (gcp.credential "key", or credentials); ${credential.mode === "gkeNode" ? "gkeNode declares no Secret" : "the refresher's Secrets are never taken over"}. Delete the kubectl recipe's Secret first (docs/takeover.md#from-the-kubectl-recipe)`,
         );
     }
     if (attachMode === AttachMode.patch) {

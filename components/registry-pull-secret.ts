@@ -223,8 +223,8 @@ function sayWhatIsTakenOver(claim: SecretClaim, component: pulumi.Resource): voi
 /**
  * Secrets on the stack's default Kubernetes provider are REPLACED when their data changes (a rotated
  * key, a new password) unless the stack sets `kubernetes:enableSecretMutable`: with a fixed name that
- * is delete, then create, a gap in which pulls fail (pulumi-kubernetes pkg/provider/diff.go; shown by
- * test/engine/real-engine.test.ts). The child provider made from `kubeconfig` sets it; an explicit
+ * is delete, then create, a gap in which pulls fail (pulumi-kubernetes pkg/provider/diff.go; with it,
+ * test/engine/typescript-project.test.ts shows the same Secret object updated). The child provider made from `kubeconfig` sets it; an explicit
  * provider's settings cannot be read from here, so only the default provider is checked.
  */
 function warnIfSecretsAreReplaced(component: pulumi.Resource, cluster: pulumi.CustomResourceOptions): void {
@@ -272,7 +272,7 @@ function declareRefreshedSecrets(
     void whenKnown(source.gcp.refresher.image, (image) => {
         if (!isPinnedByDigest(image)) {
             void pulumi.log.warn(
-                `gcp.refresher.image "${image}" is not pinned by digest: whoever can move that tag chooses the code that holds the refresher's Google identity and writes every pull Secret. Pin it (name@sha256:...), ideally in a registry you control (see README, "Supply chain").`,
+                `gcp.refresher.image "${image}" is not pinned by digest: whoever can move that tag chooses the code that holds the refresher's Google identity and writes every pull Secret. Pin it (name@sha256:...), ideally in a registry you control (see docs/security.md#supply-chain).`,
                 parent,
             );
         }
@@ -345,7 +345,8 @@ function oneCluster(component: RegistryPullSecret, name: string, parsed: ParsedA
         childNames.cluster(name),
         // Secrets change in place when their data changes (a rotated key or password): by default the
         // provider replaces them, and with a fixed name that is delete, then create, a gap in which pulls
-        // fail (pulumi-kubernetes pkg/provider/diff.go; shown by test/engine/real-engine.test.ts).
+        // fail (pulumi-kubernetes pkg/provider/diff.go; test/engine/kubeconfig-argument.test.ts shows this
+        // provider updating them in place).
         { kubeconfig: pulumi.secret(parsed.kubeconfig), enableSecretMutable: true },
         { parent: component },
     );

@@ -325,7 +325,7 @@ describe("npm run plan with bad config", () => {
         assert.match(stderr, /config registry-pull-secret:repositories\[0\] must be LOCATION\/REPOSITORY/);
     });
 
-    it("a typo that replaces namespaces (the README's example) warns with the fix before the component's error", () => {
+    it("a typo that replaces namespaces (docs/previews.md's example) warns with the fix before the component's error", () => {
         const { code, stdout, stderr } = fails(validConfig.replace("namespaces:", "namespace:"));
         assert.equal(code, 1);
         assert.equal(stdout, "");

@@ -17,7 +17,7 @@ function evaluate(stack: string) {
     };
 }
 
-/** What a preview of each stack warns about, in order (README, "Keyless pulls" and "Supply chain"). */
+/** What a preview of each stack warns about, in order (docs/keyless.md#keyless-pulls-gcpcredential and docs/security.md#supply-chain). */
 const expectedWarnings: Record<string, RegExp[]> = {
     dev: [],
     prod: [],

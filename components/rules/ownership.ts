@@ -6,7 +6,7 @@
  * An owner is one component instance, named by {@link ownerIdOf} its URN: stable across runs (an
  * interrupted `pulumi up` finds its own earlier writes), different for two components (another stack,
  * another project, another name). It is derived from names, not a secret: it keeps components apart,
- * it does not authenticate anyone (README, "Security model").
+ * it does not authenticate anyone (docs/security.md#security-model).
  */
 import { createHash } from "node:crypto";
 

@@ -396,7 +396,7 @@ it("the engine's state, the stack file, everything the engine printed but the SD
         shown.filter(({ line }) => line.includes(material)).map(({ command }) => command);
     for (const line of keyLines) assert.deepEqual(printedBy(line), [], "no command printed a private key's line");
     for (const base64 of keysSeen) assert.deepEqual(printedBy(base64.slice(0, 60)), [], "nor a key file");
-    // The one place a key file does appear (README, "Against a Google Cloud double"): the SDK's debug
+    // The one place a key file does appear (docs/testing.md#against-a-google-cloud-double): the SDK's debug
     // diagnostic of the key's registration, in each `up` that created a key.
     const quotingKeys = debug.filter(({ message }) => [...keysSeen].some((k) => message.includes(k.slice(0, 60))));
     t.diagnostic(`debug diagnostics that quote a key file: ${quotingKeys.length}, all of regcred-key's registration`);

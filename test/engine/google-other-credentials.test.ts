@@ -200,7 +200,7 @@ describe("existingKey", () => {
                 repositories: ["asia/asia.gcr.io"],
             }),
         );
-        // The README's `pulumi config set --secret existingKey < key.json`: the key file as it was downloaded.
+        // docs/rotation.md's `pulumi config set --secret existingKey < key.json`: the key file as it was downloaded.
         const keyFile = Buffer.from(legacyKey, "base64").toString("utf8");
         await world.cli.must(["config", "set", "--secret", "existingKey"], keyFile);
         await world.cli.must(["up", "--yes"]);

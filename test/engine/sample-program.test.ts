@@ -114,11 +114,11 @@ function workflowPreviewArgs(stack: string): string[] {
     return ["preview", "--diff", "--stack", `organization/${stack}`, "--non-interactive"];
 }
 
-it("the pull-request preview (the workflow's command, in the repository's root, with the environment the workflow sets) shows what the README says reviewers see", async () => {
+it("the pull-request preview (the workflow's command, in the repository's root, with the environment the workflow sets) shows what docs/previews.md says reviewers see", async () => {
     await cli.must(["config", "set", "--secret", "registryPassword", "a-new-password-0d4c2e"]);
     const workflow = pulumiCli(checkout, { ...cli.env, CI: "true", GITHUB_ACTIONS: "true" });
     const preview = await workflow.must(workflowPreviewArgs("e2e"));
-    // README "Pull-request previews": each Secret whose data changes, as an update of the same object,
+    // docs/previews.md#pull-request-previews-and-gated-deployments: each Secret whose data changes, as an update of the same object,
     // its content masked; nothing replaced; no password old or new.
     for (const namespace of namespaces) {
         assert.match(

@@ -1,5 +1,5 @@
 /**
- * From the kubectl recipe to the component (README, "From the kubectl recipe"), as a user moving a
+ * From the kubectl recipe to the component (docs/takeover.md#from-the-kubectl-recipe), as a user moving a
  * cluster does it: two namespaces prepared with exactly the recipe's two kubectl commands, then this
  * repository's sample program from a clean checkout, driven by the `pulumi` CLI as the user types it
  * (test/support/pulumi-cli.ts), against a REAL kube-apiserver and Debian's docker-registry. While

@@ -114,7 +114,7 @@ describe('gcp.credential "gkeNode"', () => {
     });
 });
 
-/** The warning a preview shows for the default refresher image (README, "Supply chain"). */
+/** The warning a preview shows for the default refresher image (docs/security.md#supply-chain). */
 const unpinnedImage = /^gcp\.refresher\.image "node:24-alpine" is not pinned by digest/;
 
 describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => {

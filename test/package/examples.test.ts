@@ -1,7 +1,7 @@
 /**
  * The examples for other languages against the schema the plugin serves, without the engine: every
  * property they set exists, every required one is set. (They also run for real through the Pulumi CLI
- * in the engine suite: test/engine/other-languages.test.ts.)
+ * in the engine suite: test/engine/python-program.test.ts and test/engine/yaml-program.test.ts.)
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
