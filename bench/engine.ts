@@ -29,6 +29,7 @@ import {
 import { writeNodejsRunPluginDouble } from "../test/support/nodejs-run-plugin-double";
 import { pulumiCli, type PulumiCli } from "../test/support/pulumi-cli";
 import { preparePythonExample } from "../test/support/python-example";
+import { registryPullSecretYaml } from "../test/support/yaml-program";
 import { coreApi, engineBinary, startRealCluster, type RealCluster } from "../test/support/real-cluster";
 
 const sizes = [10, 100];
@@ -90,27 +91,7 @@ function yamlProgram(): Program {
     const writeProgram = (namespaces: string[]) =>
         writeFileSync(
             path.join(program, "Pulumi.yaml"),
-            [
-                "name: pull-secret-yaml",
-                "runtime: yaml",
-                "packages:",
-                `  registry-pull-secret: ${plugin}`,
-                "config:",
-                "  kubernetes:enableSecretMutable:",
-                "    value: true",
-                "  registryPassword:",
-                "    type: string",
-                "resources:",
-                "  regcred:",
-                "    type: registry-pull-secret:index:RegistryPullSecret",
-                "    properties:",
-                `      namespaces: ${JSON.stringify(namespaces)}`,
-                `      registries: ${JSON.stringify([registry])}`,
-                "      credentials:",
-                `        username: ${username}`,
-                "        password: ${registryPassword}",
-                "",
-            ].join("\n"),
+            registryPullSecretYaml(plugin, { namespaces, registry, username, serviceAccounts: ["default"] }),
         );
     // A project file before the first stack is selected; each size writes its own namespaces.
     writeProgram([]);

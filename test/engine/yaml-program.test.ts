@@ -34,6 +34,7 @@ import {
 } from "../support/engine-checks";
 import { engineEnvironment, kubernetesPluginVersion, mustRun } from "../support/engine-project";
 import { writeNodejsRunPluginDouble } from "../support/nodejs-run-plugin-double";
+import { registryPullSecretYaml } from "../support/yaml-program";
 import { changed, pulumiCli, typeAndName, type PulumiCli } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
@@ -53,33 +54,9 @@ let env: Record<string, string>;
 let program: string;
 let pulumi: PulumiCli;
 
-/** The program, as a user writes it after `pulumi package add` (registry-pull-secret's schema names). */
+/** The program, as a user writes it after `pulumi package add`, with `plugin` as its package. */
 const programYaml = (plugin: string) =>
-    [
-        "name: pull-secret-yaml",
-        "runtime: yaml",
-        "packages:",
-        `  registry-pull-secret: ${plugin}`,
-        "config:",
-        "  kubernetes:enableSecretMutable:",
-        "    value: true",
-        "  registryPassword:",
-        "    type: string",
-        "resources:",
-        "  regcred:",
-        "    type: registry-pull-secret:index:RegistryPullSecret",
-        "    properties:",
-        `      namespaces: ${JSON.stringify(namespaces)}`,
-        `      registries: ${JSON.stringify([registry])}`,
-        `      serviceAccounts: ${JSON.stringify(serviceAccounts)}`,
-        "      attachMode: merge",
-        "      credentials:",
-        `        username: ${username}`,
-        "        password: ${registryPassword}",
-        "outputs:",
-        "  secretName: ${regcred.secretName}",
-        "",
-    ].join("\n");
+    registryPullSecretYaml(plugin, { namespaces, registry, username, serviceAccounts });
 
 before(async () => {
     cluster = await startRealCluster();
