@@ -3,6 +3,7 @@
 # (gitignored). Go's own module and build caches make a second run a no-op (Go skips a link whose
 # output already carries the same build ID).
 # Usage: test/engine/build.sh [k8s] [pulumi] [hosts] [provider] [yaml] [containerd] [cluster] (all by default)
+#        [provider_v4_25] (only when named: the older Kubernetes provider, see provider_v4_25)
 # RESOLVE_ONLY=1: each target only downloads and locates every module and package it needs, compiling
 # nothing: what an empty module cache must get right (test/engine/cold-build.test.ts runs it that way).
 set -euo pipefail
@@ -90,27 +91,63 @@ pulumi() {
 }
 
 provider() {
+	# Pulumi's Kubernetes provider v4.32.0, the create semantics users of @pulumi/kubernetes 4.34 get
+	# (since v4.29.0 a create is a plain create: an existing object answers AlreadyExists unless the
+	# provider sets upsertExistingObjects). The proxy refuses every module version from v4.29 on, so it
+	# builds from the source in shared/third_party (its README lists the changes), copied into
+	# .engine/src (never into this repository). The main package embeds a schema the mirror lacks: the
+	# served v4.25 module's schema.json stands in (same resource types), versioned by its generate.go.
 	# Not next to the pulumi binary: the CLI would take it from there for any version (with a warning)
 	# instead of the copy `pulumi plugin install --file` puts in PULUMI_HOME for the SDK's version.
-	local v=4.25.0 mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src
+	local v=4.32.0 src="${KUBERNETES_PROVIDER_SRC:-$root/../shared/third_party/pulumi-kubernetes-provider}"
+	local old=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
+	[ -d "$src/provider/cmd/pulumi-resource-kubernetes" ] || {
+		echo "Kubernetes provider source missing at $src (set KUBERNETES_PROVIDER_SRC)" >&2
+		return 1
+	}
+	local work="$root/.engine/src/pulumi-kubernetes-provider-$v" schema
+	schema="$(module_dir "$old")/cmd/pulumi-resource-kubernetes/schema.json"
+	stamp "pulumi-resource-kubernetes $v from $src, its schema from $schema"
+	rm -rf "$work"
+	mkdir -p "$work"
+	cp -r "$src/provider/." "$work/"
+	chmod -R u+w "$work"
+	cp "$schema" "$work/cmd/pulumi-resource-kubernetes/schema.json"
+	chmod u+w "$work/cmd/pulumi-resource-kubernetes/schema.json"
 	mkdir -p "$root/.engine/plugins"
+	cd "$work"
+	kubernetes_plugin "$v" github.com/pulumi/pulumi-kubernetes/provider/v4 "$root/.engine/plugins"
+}
+
+provider_v4_25() {
+	# The v4.25.0 plugin (the newest the proxy serves), whose create upserts: for runs against what
+	# users of @pulumi/kubernetes before 4.29 get (ENGINE_KUBERNETES_PROVIDER=v4.25, docs/testing.md).
+	# Not built by default.
+	local v=4.25.0 mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src
 	cd "$root/test/engine/provider"
 	src="$(module_dir "$mod")"
 	stamp "pulumi-resource-kubernetes $v from $src"
 	rm -rf pulumi-resource-kubernetes
 	cp -r "$src/cmd/pulumi-resource-kubernetes" .
 	chmod -R u+w pulumi-resource-kubernetes
+	mkdir -p "$root/.engine/plugins/v4.25"
+	kubernetes_plugin "$v" "$mod" "$root/.engine/plugins/v4.25" ./pulumi-resource-kubernetes
+}
+
+# Builds the Kubernetes provider's main package ($4, default its usual folder) at version $1 of module
+# $2 into folder $3, its two embedded files generated first (with RESOLVE_ONLY: the generator's imports
+# listed, then the files standing in as copies of their sources, which does not change what the
+# package imports).
+kubernetes_plugin() {
+	local v=$1 mod=$2 into=$3 pkg=${4:-./cmd/pulumi-resource-kubernetes}
 	if [ -n "${RESOLVE_ONLY:-}" ]; then
-		# The generator's imports; then the plugin's, with its two generated files standing in as copies
-		# of their sources (what they hold does not change what the package imports).
-		go list -deps ./pulumi-resource-kubernetes/generate.go >/dev/null
-		cp pulumi-resource-kubernetes/schema.json pulumi-resource-kubernetes/schema-embed.json
-		cp pulumi-resource-kubernetes/terraform-mapping.json pulumi-resource-kubernetes/terraform-mapping-embed.json
+		go list -deps "$pkg/generate.go" >/dev/null
+		cp "$pkg/schema.json" "$pkg/schema-embed.json"
+		cp "$pkg/terraform-mapping.json" "$pkg/terraform-mapping-embed.json"
 	else
-		(cd pulumi-resource-kubernetes && VERSION=$v go run ./generate.go)
+		(cd "$pkg" && VERSION=$v go run ./generate.go)
 	fi
-	gobuild -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$v" \
-		-o "$root/.engine/plugins/pulumi-resource-kubernetes" -- ./pulumi-resource-kubernetes
+	gobuild -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$v" -o "$into/pulumi-resource-kubernetes" -- "$pkg"
 }
 
 yaml() {
