@@ -94,6 +94,14 @@ export const timing = {
      * token about to expire (docs/facts.md#access-tokens), and asking again shortly gets a fresh one.
      */
     minimumLifetimeMs: 60_000,
+    /**
+     * A token is taken to live at most this long, whatever its issuer says: Google's access tokens live
+     * an hour, at most 12 hours where an organization allows longer ones
+     * (`constraints/iam.allowServiceAccountCredentialLifetimeExtension`, IAM Credentials
+     * `generateAccessToken`). A longer answer (a broken or hostile metadata server) must not schedule a
+     * refresh past what a timer can hold: Node.js runs a `setTimeout` above 2^31-1 ms after 1 ms.
+     */
+    maximumLifetimeMs: 12 * 3_600_000,
     /** First pause after a failure; doubled each time up to `maxRetryMs`. */
     firstRetryMs: 1_000,
     maxRetryMs: 60_000,
@@ -177,6 +185,9 @@ export interface Clock {
     sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/** The longest delay a Node.js timer holds; a longer one fires after 1 ms. */
+const maxTimerMs = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
     now: () => Date.now(),
     sleep: (ms, signal) =>
@@ -187,7 +198,7 @@ export const systemClock: Clock = {
                 signal.removeEventListener("abort", wake);
                 resolve();
             };
-            const timer = setTimeout(wake, ms);
+            const timer = setTimeout(wake, Math.min(Math.max(0, ms), maxTimerMs));
             signal.addEventListener("abort", wake, { once: true });
         }),
 };
@@ -319,9 +330,26 @@ function fromIssuerClock(issuerExpiresAtMs: number, answer: Answer, nowMs: numbe
     return Number.isFinite(issuerNow) ? nowMs + (issuerExpiresAtMs - issuerNow) : issuerExpiresAtMs;
 }
 
+/**
+ * An answer's body as a JSON object; anything else (`null`, a list, a number, text) is a malformed
+ * answer of `step`, which the loop retries like any failed request.
+ */
+function jsonObject(step: string, body: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(body);
+    } catch {
+        throw new StepError(step, 200, "malformed_answer");
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new StepError(step, 200, "malformed_answer");
+    }
+    return parsed as Record<string, unknown>;
+}
+
 /** `{access_token, expires_in}` as the metadata server and STS answer it (`expires_in`: seconds from the answer). */
 function oauthToken(step: string, answer: Answer, nowMs: number): GoogleToken {
-    const parsed = JSON.parse(answer.body) as { access_token?: unknown; expires_in?: unknown };
+    const parsed = jsonObject(step, answer.body);
     if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
         throw new StepError(step, 200, "no_access_token");
     }
@@ -329,7 +357,7 @@ function oauthToken(step: string, answer: Answer, nowMs: number): GoogleToken {
         throw new StepError(step, 200, "no_expires_in");
     }
     const issuerNow = answer.date === undefined ? NaN : Date.parse(answer.date);
-    const lifetimeMs = parsed.expires_in * 1000;
+    const lifetimeMs = Math.min(parsed.expires_in * 1000, timing.maximumLifetimeMs);
     return {
         token: parsed.access_token,
         expiresAtMs: nowMs + lifetimeMs,
@@ -433,17 +461,19 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
                 body: JSON.stringify({ scope: [artifactRegistryScope], lifetime: "3600s" }),
             },
         );
-        const parsed = JSON.parse(answer.body) as { accessToken?: unknown; expireTime?: unknown };
+        const parsed = jsonObject("iam-credentials", answer.body);
         // An RFC 3339 time on Google's clock: the only expiry this API reports.
         const issuerExpiresAtMs = typeof parsed.expireTime === "string" ? Date.parse(parsed.expireTime) : NaN;
         if (typeof parsed.accessToken !== "string" || parsed.accessToken === "") {
             throw new StepError("iam-credentials", 200, "no_accessToken");
         }
         if (!Number.isFinite(issuerExpiresAtMs)) throw new StepError("iam-credentials", 200, "no_expireTime");
+        const nowMs = clock.now();
+        const latestMs = nowMs + timing.maximumLifetimeMs;
         return {
             token: parsed.accessToken,
-            expiresAtMs: fromIssuerClock(issuerExpiresAtMs, answer, clock.now()),
-            issuerExpiresAt: new Date(issuerExpiresAtMs).toISOString(),
+            expiresAtMs: Math.min(fromIssuerClock(issuerExpiresAtMs, answer, nowMs), latestMs),
+            issuerExpiresAt: new Date(Math.min(issuerExpiresAtMs, latestMs)).toISOString(),
         };
     }
 
@@ -469,7 +499,7 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/secrets/${encodeURIComponent(target.secretName)}`;
         const where = { namespace: target.namespace, secret: target.secretName };
         try {
-            const current = JSON.parse((await kubernetes.get("get-secret", path)).body) as {
+            const current = jsonObject("get-secret", (await kubernetes.get("get-secret", path)).body) as {
                 type?: string;
                 metadata?: { labels?: Record<string, string> };
             };
@@ -521,7 +551,8 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
                     "get-deployment",
                     `/apis/apps/v1/namespaces/${ns}/deployments/${encodeURIComponent(name)}`,
                 );
-                deploymentUid = (JSON.parse(read.body) as { metadata?: { uid?: string } }).metadata?.uid;
+                const uid = (jsonObject("get-deployment", read.body).metadata as { uid?: unknown } | null)?.uid;
+                deploymentUid = typeof uid === "string" ? uid : undefined;
             }
             const now = new Date(clock.now()).toISOString();
             await kubernetes.send("create-event", "POST", `/api/v1/namespaces/${ns}/events`, "application/json", {

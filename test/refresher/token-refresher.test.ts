@@ -22,6 +22,7 @@ import {
     refreshDelayMs,
     retryDelayMs,
     startRefresher,
+    systemClock,
     timing,
     type Endpoints,
     type LogFields,
@@ -213,6 +214,19 @@ async function setup(options: {
     };
 }
 
+describe("the refresher's system clock", () => {
+    it("sleeps a delay longer than a Node.js timer holds (2^31-1 ms) as long as a timer can, not for 1 ms", async () => {
+        const stop = new AbortController();
+        let woke = false;
+        const sleeping = systemClock.sleep(2 ** 32, stop.signal).then(() => (woke = true));
+        await new Promise((done) => setTimeout(done, 50));
+        assert.equal(woke, false);
+        stop.abort();
+        await sleeping;
+        assert.equal(woke, true);
+    });
+});
+
 describe("token refresher rules", () => {
     it("refreshes at a third of the token's remaining lifetime", () => {
         assert.equal(refreshDelayMs(3_600_000), 1_200_000);
@@ -353,6 +367,32 @@ describe("token refresher on GKE (metadata server double)", () => {
         assert.equal(s.cluster.read("team-a", "regcred")!.config, '{"auths":{}}');
         assert.equal(s.refresher.ready(), false);
         assert.equal(s.clock.nextWakeInMs, 4_000);
+    });
+
+    it("takes a JSON answer that is not an object (null, a list, a number) for a malformed one: retried, the loop goes on, and a good answer is written", async () => {
+        const answers = ["null", "[]", "42"];
+        const garbage = http.createServer((_req, res) =>
+            res.writeHead(200).end(answers.shift() ?? '{"access_token":"ya29.after-garbage","expires_in":3600}'),
+        );
+        await new Promise<void>((done) => garbage.listen(0, "127.0.0.1", done));
+        running.push({ stop: () => new Promise<void>((done) => garbage.close(() => done())) });
+        const url = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}`;
+        const s = await setup({ endpoints: { metadataServer: url } });
+        for (let i = 0; i < 3; i++) await s.nextRound();
+        assert.deepEqual(
+            s.events.filter((e) => e.event === "token-failed").map((e) => e.fields.code),
+            ["malformed_answer", "malformed_answer", "malformed_answer"],
+        );
+        assert.equal(s.tokenIn("team-a", "regcred"), "ya29.after-garbage");
+        assert.equal(s.refresher.ready(), true);
+    });
+
+    it("takes a token said to live 100 days for one of 12 hours: the next refresh is due in 4 hours, not a timer that overflows to 1 ms", async () => {
+        const clock = new ManualClock();
+        const metadata = await startMetadataServerDouble(clock.now, 100 * 86_400);
+        const s = await setup({ clock, metadata });
+        assert.equal(s.tokenIn("team-a", "regcred"), metadata.issued[0].token);
+        assert.equal(s.clock.nextWakeInMs, 4 * 3_600_000);
     });
 
     it("gives up a request at its overall deadline: a server sending a byte every 100 ms cannot hold a round", async () => {
