@@ -54,8 +54,14 @@ export function registryHostProblem(value: string): string | undefined {
     }
     if (host.length > 253) return `host must be at most 253 characters, got ${host.length}`;
     if (host !== host.toLowerCase()) return "host must be lowercase";
-    if (!host.split(".").every((label) => label.length <= 63 && hostLabel.test(label))) {
+    const labels = host.split(".");
+    if (!labels.every((label) => label.length <= 63 && hostLabel.test(label))) {
         return "host must be dot-separated labels of lowercase letters, digits, '-' and the globs '*' and '?'";
+    }
+    // The kubelet offers the credential to every host a pattern matches: a glob may narrow one registry
+    // domain (`*.gcr.io`), never stand for the domain itself (`*.*`, `*.io`, `gcr.*`).
+    if (/[*?]/.test(host) && (labels.length < 3 || labels.slice(-2).some((label) => /[*?]/.test(label)))) {
+        return "host may use globs only left of a registry domain written out in full (e.g. '*.gcr.io'): a pattern like '*.*' or '*.io' would hand the credential to any host it matches";
     }
     return undefined;
 }

@@ -94,6 +94,14 @@ describe("registry hosts (kubelet keyring keys)", () => {
         assert.match(registryHostProblem("gcr..io")!, /dot-separated labels/);
         assert.match(registryHostProblem("")!, /must not be empty/);
     });
+    it("refuses globs broader than one registry domain: the credential would go to any host they match", () => {
+        for (const host of ["*", "*.*", "*.io", "gcr.*", "*.*.io", "asia.gcr.*", "?.io", "*:5000"]) {
+            assert.match(registryHostProblem(host) ?? "", /globs only left of a registry domain/, host);
+        }
+        for (const host of ["*.gcr.io", "*.pkg.dev", "asia-*.pkg.dev", "*.*.gcr.io"]) {
+            assert.equal(registryHostProblem(host), undefined, host);
+        }
+    });
 });
 
 describe("Google Cloud identifiers", () => {
