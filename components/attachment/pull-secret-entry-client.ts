@@ -8,9 +8,11 @@
  */
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { ClusterError, describeFailure, networkCodeOf, statusOf } from "../cluster/cluster-connection";
+import { isSecretOwnedBy } from "../rules/ownership";
 import {
     planAttach,
     planDetach,
+    unconfirmedMarkerNames,
     planOwnerChange,
     planSwap,
     isListed,
@@ -162,8 +164,26 @@ async function applyPlan(
 }
 
 /**
- * Removes `owner`'s entries and marker (with no marker, our Secret name when `addedByUs`); a namespace
- * or account already gone is not an error.
+ * The names among `candidates` whose Secret in the namespace carries `owner`'s owner label: Secrets
+ * this component made (components/rules/ownership.ts). A tenant who can patch the ServiceAccount
+ * cannot make another team's Secret carry it.
+ */
+async function ownSecrets(api: CoreV1Api, namespace: string, candidates: string[], owner: string): Promise<string[]> {
+    const confirmed: string[] = [];
+    for (const name of candidates) {
+        try {
+            const { metadata } = await api.readNamespacedSecret({ name, namespace });
+            if (isSecretOwnedBy({ metadata }, owner)) confirmed.push(name);
+        } catch (error) {
+            if (statusOf(error) !== 404) throw error;
+        }
+    }
+    return confirmed;
+}
+
+/**
+ * Removes our entry (our Secret name when `addedByUs`, and a name our marker lists whose Secret carries
+ * our owner label) and our marker; a namespace or account already gone is not an error.
  */
 export async function detachEntry(
     api: CoreV1Api,
@@ -174,7 +194,10 @@ export async function detachEntry(
 ): Promise<void> {
     await withRetries(target, timing, async () => {
         const account = await readAccount(api, target);
-        const operations = account ? planDetach(account, target.secretName, owner, addedByUs) : [];
+        const candidates = account ? unconfirmedMarkerNames(account, target.secretName, owner) : [];
+        const confirmed =
+            owner && candidates.length > 0 ? await ownSecrets(api, target.namespace, candidates, owner) : [];
+        const operations = account ? planDetach(account, target.secretName, owner, addedByUs, confirmed) : [];
         if (operations.length === 0) return;
         try {
             await patch(api, target, operations);

@@ -131,19 +131,26 @@ export function planOwnerChange(account: LiveServiceAccount, from: string, to: s
 }
 
 /**
- * Removes our entries and our marker. Ours: what the marker lists; with no marker (an entry from before
- * markers existed), `secretName` when the state says we added it. One entry per name goes, the last
- * (ours was appended); a list left empty is removed as a whole, which is what the API server stores
- * for an empty list anyway (omitempty). Nothing to do when nothing of ours is left.
+ * Removes our entries and our marker. Ours: `secretName` when the state says we added it (`addedByUs`),
+ * and the names in `confirmed`: names our marker lists whose Secret, read by the caller, carries our
+ * owner label (a swap whose update was interrupted, so the state still names the old Secret). Never a
+ * name only our marker lists: a marker is anybody's to write (whoever may patch the ServiceAccount), so
+ * a marker forged under our owner id, naming other teams' entries, removes none of theirs, and one naming
+ * only theirs does not keep ours. Nor a name another owner's marker claims now. Our marker itself always
+ * goes. One entry per name goes, the last (ours was appended); a list left empty is removed as a whole,
+ * which is what the API server stores for an empty list anyway (omitempty). Nothing to do when nothing of
+ * ours is left.
  */
 export function planDetach(
     account: LiveServiceAccount,
     secretName: string,
     owner: string | undefined,
     addedByUs: boolean,
+    confirmed: string[] = [],
 ): PatchOperation[] {
-    const marked = owner === undefined ? undefined : entriesOwnedBy(account, owner);
-    const ours = marked ?? (addedByUs ? [secretName] : []);
+    const ours = [...(addedByUs ? [secretName] : []), ...confirmed].filter(
+        (name) => !ownersOfEntry(account, name).some((claimant) => claimant !== owner),
+    );
     const list = names(account);
     const indices = [...new Set(ours.map((name) => list.lastIndexOf(name)).filter((i) => i >= 0))].sort(
         (a, b) => b - a,
@@ -162,6 +169,18 @@ export function planDetach(
                   { op: "remove", path: `/imagePullSecrets/${index}` },
               ]);
     return [guard(account), ...removals, ...marker];
+}
+
+/** The names `owner`'s marker lists besides `secretName`: candidates the caller confirms by their Secret's owner label. */
+export function unconfirmedMarkerNames(
+    account: LiveServiceAccount,
+    secretName: string,
+    owner: string | undefined,
+): string[] {
+    if (owner === undefined) return [];
+    return (entriesOwnedBy(account, owner) ?? []).filter(
+        (name) => name !== secretName && names(account).includes(name),
+    );
 }
 
 /**

@@ -12,7 +12,10 @@ import { createHash } from "node:crypto";
 
 /** The label and annotation keys the component and its refresher write. */
 export const ownershipKeys = {
-    /** Label on each Secret created for the token refresher; the refresher writes no Secret without it. */
+    /**
+     * Label on each pull Secret the component creates (a static one, or one for the token refresher);
+     * the refresher writes no Secret without it.
+     */
     managedBy: { key: "app.kubernetes.io/managed-by", value: "registry-pull-secret" },
     /** Label on each of those Secrets: the owner id of the component that created it. */
     secretOwner: "registry-pull-secret/owner",
@@ -72,7 +75,7 @@ export function ownersOfEntry(account: OwnedMetadata, secretName: string): strin
 }
 
 /**
- * The owner id of a Secret the component created for the refresher; `undefined` when it does not
+ * The owner id of a Secret the component created; `undefined` when it does not
  * carry the managed-by label, and `""` when it carries that label but no owner (created before owners
  * were recorded).
  */

@@ -18,6 +18,14 @@ async function doubleBehindProxy(): Promise<EntryCluster> {
     return {
         kubeconfig: double.kubeconfig.replace(double.url, proxy.url),
         put: (namespace, name, pullSecrets) => double.put(namespace, name, pullSecrets),
+        putSecret: (namespace, name, labels) =>
+            double.putSecret({
+                metadata: { name, namespace, labels },
+                type: "kubernetes.io/dockerconfigjson",
+                data: { ".dockerconfigjson": Buffer.from('{"auths":{}}').toString("base64") },
+            }),
+        forgeAnnotation: (namespace, name, annotationKey, value) =>
+            double.annotate(namespace, name, annotationKey, value),
         pullSecrets: (namespace, name) => double.pullSecrets(namespace, name),
         annotations: (namespace, name) => double.annotations(namespace, name),
         deleteNamespace: (namespace) => double.deleteNamespace(namespace),

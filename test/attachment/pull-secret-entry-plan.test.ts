@@ -138,12 +138,54 @@ describe("planning one imagePullSecrets entry", () => {
         );
     });
 
-    it("detach of an entry from before markers (the state says ours) removes one entry with our name, the last", () => {
+    it("a marker forged under our owner id naming another team's entry: detach removes only ours, theirs stays", () => {
+        const live: LiveServiceAccount = { metadata: { resourceVersion: "3" }, imagePullSecrets: [{ name: "team-b" }] };
+        const attached = apply(live, planAttach(live, "regcred", owner).operations);
+        const forged = {
+            ...attached,
+            metadata: {
+                ...attached.metadata,
+                annotations: { [ownershipKeys.entries(owner)]: '["regcred","team-b"]' },
+            },
+        };
+        const detached = apply(forged, planDetach(forged, "regcred", owner, true));
+        assert.deepEqual(names(detached), ["team-b"]);
+        assert.deepEqual(detached.metadata.annotations ?? {}, {});
+    });
+
+    it("a forged marker naming only another team's entry: detach still removes ours (the state says we added it) and none of theirs", () => {
+        fc.assert(
+            fc.property(
+                account,
+                secretName,
+                fc.array(secretName, { minLength: 1, maxLength: 3 }),
+                (live, name, theirs) => {
+                    fc.pre(!names(live).includes(name) && !theirs.includes(name));
+                    const attached = apply(live, planAttach(live, name, owner).operations);
+                    const forged = {
+                        ...attached,
+                        metadata: {
+                            ...attached.metadata,
+                            annotations: {
+                                ...attached.metadata.annotations,
+                                [ownershipKeys.entries(owner)]: JSON.stringify([...new Set(theirs)].sort()),
+                            },
+                        },
+                    };
+                    const detached = apply(forged, planDetach(forged, name, owner, true));
+                    assert.deepEqual(names(detached), names(live), "ours removed, every other entry kept");
+                },
+            ),
+        );
+    });
+
+    it("detach of an entry from before markers (the state says ours) removes one entry with our name, the last, unless another owner's marker claims it now", () => {
         fc.assert(
             fc.property(account, secretName, (live, name) => {
                 const after = names(apply(live, planDetach(live, name, owner, true)));
                 const before = names(live);
-                const removed = before.lastIndexOf(name);
+                const claimed = ownersOfEntry(live, name).some((claimant) => claimant !== owner);
+                const removed = claimed ? -1 : before.lastIndexOf(name);
                 assert.deepEqual(
                     after,
                     removed < 0 ? before : [...before.slice(0, removed), ...before.slice(removed + 1)],

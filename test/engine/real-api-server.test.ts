@@ -117,6 +117,24 @@ async function proxiedCluster(): Promise<EntryCluster> {
     return {
         kubeconfig: JSON.stringify(kubeconfig),
         put,
+        putSecret: async (namespace, name, labels) => {
+            await ensureNamespace(namespace);
+            await core.createNamespacedSecret({
+                namespace,
+                body: {
+                    metadata: { name, namespace, labels },
+                    type: "kubernetes.io/dockerconfigjson",
+                    data: { ".dockerconfigjson": Buffer.from('{"auths":{}}').toString("base64") },
+                },
+            });
+        },
+        forgeAnnotation: async (namespace, name, annotationKey, value) => {
+            const k8s = await import("@kubernetes/client-node");
+            await core.patchNamespacedServiceAccount(
+                { name, namespace, body: { metadata: { annotations: { [annotationKey]: value } } } },
+                k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+            );
+        },
         pullSecrets,
         annotations,
         deleteNamespace,

@@ -62,6 +62,8 @@ export interface ApiServerDouble {
     pullSecrets(namespace: string, name: string): string[] | undefined;
     /** The account's annotations now (`{}` when none), `undefined` when the account does not exist. */
     annotations(namespace: string, name: string): Record<string, string> | undefined;
+    /** Sets one annotation of an existing ServiceAccount (as a tenant with patch rights would), bumping its resourceVersion. */
+    annotate(namespace: string, name: string, annotationKey: string, value: string): void;
     /** Removes a namespace and everything in it. */
     deleteNamespace(namespace: string): void;
     /** Requests seen, as `METHOD path status`. */
@@ -267,6 +269,12 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                 metadata: { name, namespace, resourceVersion: "" },
                 ...(pullSecrets ? { imagePullSecrets: pullSecrets.map((n) => ({ name: n })) } : {}),
             });
+        },
+        annotate(namespace, name, annotationKey, value) {
+            const account = structuredClone(accounts.get(key(namespace, name)));
+            if (!account) throw new Error(`no ServiceAccount ${namespace}/${name}`);
+            account.metadata.annotations = { ...account.metadata.annotations, [annotationKey]: value };
+            store(account);
         },
         pullSecrets: (namespace, name) => {
             const account = accounts.get(key(namespace, name));

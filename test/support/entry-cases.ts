@@ -21,6 +21,8 @@ export interface EntryCluster {
     kubeconfig: string;
     /** Creates or replaces a ServiceAccount (as another writer would), bumping its resourceVersion. */
     put(namespace: string, name: string, pullSecrets?: string[]): void | Promise<void>;
+    /** Creates a pull Secret with these labels (the component's Secret carries its owner's). */
+    putSecret(namespace: string, name: string, labels: Record<string, string>): void | Promise<void>;
     /** The names listed now, `undefined` when the account does not exist. */
     pullSecrets(namespace: string, name: string): (string[] | undefined) | Promise<string[] | undefined>;
     /** Removes a namespace and everything in it (returns once it is gone). */
@@ -36,6 +38,8 @@ export interface EntryCluster {
         namespace: string,
         name: string,
     ): (Record<string, string> | undefined) | Promise<Record<string, string> | undefined>;
+    /** Sets one annotation of a ServiceAccount, as a tenant with patch rights would. */
+    forgeAnnotation(namespace: string, name: string, key: string, value: string): void | Promise<void>;
     /** Requests seen, as `METHOD path status`. */
     log: string[];
     close(): Promise<void>;
@@ -46,6 +50,12 @@ const owners = {
     ours: ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::regcred"),
     other: ownerIdOf("urn:pulumi:prod::other-app::registry-pull-secret:index:RegistryPullSecret::regcred"),
 };
+
+/** The labels a component's pull Secret carries (components/rules/ownership.ts). */
+const ownerLabels = (owner: string) => ({
+    [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
+    [ownershipKeys.secretOwner]: owner,
+});
 
 export function describeEntryCases(title: string, startCluster: () => Promise<EntryCluster>, timing: EntryTiming) {
     describe(title, () => {
@@ -271,13 +281,27 @@ export function describeEntryCases(title: string, startCluster: () => Promise<En
             assert.deepEqual(await cluster.pullSecrets("interrupted", "default"), ["theirs"]);
         });
 
-        it("an interrupted swap (the state still names the old Secret) leaks nothing: destroy removes the new name the marker lists", async () => {
+        it("an interrupted swap (the state still names the old Secret) leaks nothing: destroy removes the new name the marker lists, whose Secret carries our owner label", async () => {
             await cluster.put("half-swap", "default", ["theirs"]);
             const state = await create(inputs("half-swap", "old"));
+            // The component's new Secret, created before the entry swaps to it.
+            await cluster.putSecret("half-swap", "new", ownerLabels(owners.ours));
             await provider.update!("id", state, inputs("half-swap", "new"));
             // The engine never recorded that update: destroy runs with the old state.
             await provider.delete!("id", state);
             assert.deepEqual(await cluster.pullSecrets("half-swap", "default"), ["theirs"]);
+        });
+
+        it("a marker forged under our owner id, naming another team's entries, makes destroy remove ours alone", async () => {
+            await cluster.put("forged", "default", ["team-b-dockerhub"]);
+            // Team B's Secret, as labelled as a tenant likes, but not with our owner id.
+            await cluster.putSecret("forged", "team-b-dockerhub", ownerLabels(owners.other));
+            const state = await create(inputs("forged"));
+            const forged = JSON.stringify(["regcred", "team-b-dockerhub"]);
+            await cluster.forgeAnnotation("forged", "default", ownershipKeys.entries(owners.ours), forged);
+            await provider.delete!("id", state);
+            assert.deepEqual(await cluster.pullSecrets("forged", "default"), ["team-b-dockerhub"]);
+            assert.deepEqual(await cluster.annotations("forged", "default"), {});
         });
 
         it("two components listing the same Secret name on one account never take each other's entry", async () => {
