@@ -9,7 +9,11 @@ export const childNames = {
     serviceAccount: (name: string) => `${name}-account`,
     grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
     key: (name: string) => `${name}-key`,
+    /** The replaced key's grace after a rotation (components/credential/key-handover.ts). */
+    keyHandover: (name: string) => `${name}-key-handover`,
     cluster: (name: string) => `${name}-cluster`,
+    /** The Secrets' provider with `takeOver` (components/registry-pull-secret.ts `takeOverProvider`). */
+    takeOver: (name: string) => `${name}-takeover`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
     /** The Secret's claim (components/claim/secret-claim.ts): its own type, so its URN never meets another child's. */
     claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,

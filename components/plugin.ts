@@ -6,6 +6,7 @@ import { servedType } from "./cluster/provider-by-name";
 import { provider as pullSecretEntry } from "./attachment/pull-secret-entry-provider";
 import { provider as refreshedSecret } from "./refresher/refreshed-secret-provider";
 import { provider as secretClaim } from "./claim/secret-claim-provider";
+import { provider as keyHandover } from "./credential/key-handover-provider";
 import { RegistryPullSecret } from "./registry-pull-secret";
 
 /** The folder of the nearest package.json above `dir`: the repository root from components/ and from bin/components/. */
@@ -32,6 +33,7 @@ export const servedResources: Record<string, pulumi.dynamic.ResourceProvider> = 
     [servedType("PullSecretEntry")]: pullSecretEntry,
     [servedType("RefreshedSecret")]: refreshedSecret,
     [servedType("SecretClaim")]: secretClaim,
+    [servedType("KeyHandover")]: keyHandover,
 };
 
 type Properties = Record<string, unknown>;

@@ -17,7 +17,7 @@ import {
 } from "./parse";
 import { declareTokenRefresher } from "./refresher/token-refresher-deployment";
 import { dockerConfigJson } from "./rules/docker-config";
-import { ownerIdOf } from "./rules/ownership";
+import { ownerIdOf, ownershipKeys } from "./rules/ownership";
 import { isPinnedByDigest } from "./rules/rules";
 import { whenKnown } from "./validate";
 
@@ -127,7 +127,8 @@ function declareStaticSecrets(
     now: Date,
 ): Declared {
     const parent = cluster.parent!;
-    warnIfSecretsAreReplaced(parent, cluster);
+    const secrets = parsed.takeOver ? { parent, provider: takeOverProvider(name, parsed, parent) } : cluster;
+    warnIfSecretsAreReplaced(parent, secrets);
     const credential = declareCredential(name, source, { parent, now });
     const owner = ownerOf(parent);
 
@@ -142,6 +143,13 @@ function declareStaticSecrets(
         dockerConfig.apply((json) => ({ ".dockerconfigjson": Buffer.from(json, "utf8").toString("base64") })),
     );
 
+    // Whose Secret it is (components/rules/ownership.ts): a claim refuses another component's, and a
+    // destroy removes an imagePullSecrets entry our marker lists only when its Secret carries our owner.
+    const ownerLabels = {
+        [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
+        [ownershipKeys.secretOwner]: owner,
+    };
+    const declaredSecrets: Secret[] = [];
     for (const namespace of parsed.namespaces) {
         const claim = claims
             ? new SecretClaim(
@@ -167,14 +175,16 @@ function declareStaticSecrets(
                     ? {
                           name: claim.secretName,
                           namespace,
+                          labels: ownerLabels,
                           ...(parsed.takeOver ? { annotations: forceWhenTakenOver(claim) } : {}),
                       }
-                    : { name: parsed.secretName, namespace },
+                    : { name: parsed.secretName, namespace, labels: ownerLabels },
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
             },
-            cluster,
+            secrets,
         );
+        declaredSecrets.push(secret);
         for (const serviceAccount of parsed.serviceAccounts) {
             attachPullSecret(
                 childNames.attachment(name, namespace, serviceAccount),
@@ -191,6 +201,7 @@ function declareStaticSecrets(
             );
         }
     }
+    credential.handOver?.(declaredSecrets);
     return {
         secretName: pulumi.output(parsed.secretName),
         namespaces: pulumi.output(parsed.namespaces),
@@ -210,6 +221,34 @@ function declareStaticSecrets(
 function forceWhenTakenOver(claim: SecretClaim): pulumi.Output<Record<string, string>> {
     return claim.takesOverFrom.apply(
         (from) => ((from ?? []).length > 0 ? { "pulumi.com/patchForce": "true" } : undefined) as Record<string, string>,
+    );
+}
+
+/**
+ * With `takeOver`, the Secrets' own Kubernetes provider. Since pulumi-kubernetes v4.29.0 (PR #4278,
+ * provider/pkg/await/await.go) a create is a plain create, and the recipe's Secret answers AlreadyExists,
+ * unless the provider sets `upsertExistingObjects`: then the create is a server-side apply, which with
+ * `pulumi.com/patchForce` takes the recipe's fields in place. Only the Secrets go through it, each
+ * created only once its claim allowed it (a free name, this component's own, or the recipe's); the
+ * other children keep the stack's provider, which never adopts what exists.
+ *
+ * It reaches the cluster the claims read: `kubeconfig`, else the stack's `kubernetes:kubeconfig` and
+ * `kubernetes:context` (else `KUBECONFIG` or `~/.kube/config`, as the default provider does). Setting or
+ * removing `takeOver` moves the Secrets between this provider and the stack's without replacing them: the
+ * engine asks the new provider's DiffConfig, which replaces only when the active cluster changes
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go `providerChanged`; pulumi-kubernetes
+ * provider/pkg/provider/provider.go `DiffConfig`); test/engine/takeover.test.ts shows both moves.
+ */
+function takeOverProvider(name: string, parsed: ParsedArgs, parent: pulumi.Resource): Provider {
+    const stack = new pulumi.Config("kubernetes");
+    const connection =
+        parsed.kubeconfig !== undefined
+            ? { kubeconfig: pulumi.secret(parsed.kubeconfig) }
+            : { kubeconfig: stack.getSecret("kubeconfig"), context: stack.get("context") };
+    return new Provider(
+        childNames.takeOver(name),
+        { ...connection, upsertExistingObjects: true, enableSecretMutable: true },
+        { parent },
     );
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { isSecretValue, resolve, reveal, startMocks } from "./support/mocks";
 const registrations = startMocks();
 import { RegistryPullSecret } from "../components";
+import { ownerIdOf } from "../components/rules/ownership";
 import { registeredBy, sampleArgs } from "./support/component";
 
 const types = {
@@ -10,6 +11,7 @@ const types = {
     grant: "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
     key: "gcp:serviceaccount/key:Key",
     claim: "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
+    handover: "pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover",
     secret: "kubernetes:core/v1:Secret",
     attachment: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
 };
@@ -33,6 +35,7 @@ describe("RegistryPullSecret graph", () => {
                 [types.grant, "one-reader-asia-asia.gcr.io"],
                 [types.key, "one-key"],
                 [types.secret, "one-team-a"],
+                [types.handover, "one-key-handover"],
                 [types.attachment, "one-team-a/default"],
             ],
         );
@@ -55,7 +58,8 @@ describe("RegistryPullSecret graph", () => {
             "many-c/deployer",
         ]);
         assert.deepEqual(names(types.claim), ["many-a-claim", "many-b-claim", "many-c-claim"]);
-        assert.equal(children.length, 1 + 1 + 1 + 3 + 3 + 6);
+        // account, grant, key, key handover, then per namespace a claim and a Secret, and the attachments.
+        assert.equal(children.length, 1 + 1 + 1 + 1 + 3 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
             const [namespace, serviceAccount] = attachment.name.slice("many-".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
@@ -93,6 +97,11 @@ describe("RegistryPullSecret graph", () => {
             const attachment = byName(children, `chain-${namespace}/default`);
             assert.deepEqual(attachment.dependencies, [secret.urn]);
         }
+        // After every Secret holds the key, the handover; the engine deletes a replaced key after it.
+        const handover = byName(children, "chain-key-handover");
+        assert.deepEqual([...handover.dependencies].sort(), [urn("chain-a"), urn("chain-b"), urn("chain-key")].sort());
+        assert.deepEqual(handover.propertyDependencies.keyName, [urn("chain-key")]);
+        assert.equal(handover.inputs.graceSeconds, 60);
     });
 
     it("keeps key material secret: the key's privateKey, the Secret's data and the dockerConfigJson output", async () => {
@@ -122,10 +131,17 @@ describe("RegistryPullSecret graph", () => {
             "encoding",
             sampleArgs({ registries: ["asia.gcr.io", "gcr.io"], email: "ops@example.com" }),
         );
-        const { children } = await registeredBy(component, registrations);
+        const { children, component: own } = await registeredBy(component, registrations);
         const secret = byName(children, "encoding-team-a");
         assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
-        assert.deepEqual(secret.inputs.metadata, { name: "regcred", namespace: "team-a" });
+        assert.deepEqual(secret.inputs.metadata, {
+            name: "regcred",
+            namespace: "team-a",
+            labels: {
+                "app.kubernetes.io/managed-by": "registry-pull-secret",
+                "registry-pull-secret/owner": ownerIdOf(own.urn),
+            },
+        });
         const data = reveal<Record<string, string>>(secret.inputs.data);
         assert.deepEqual(Object.keys(data), [".dockerconfigjson"]);
         const json = Buffer.from(data[".dockerconfigjson"], "base64").toString("utf8");

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { defaultRefresherNamespace } from "../components/names";
+import { ownerIdOf } from "../components/rules/ownership";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -41,6 +42,14 @@ const validConfig = [
     "",
 ].join("\n");
 
+/** The labels that say whose a pull Secret is: the sample program's component in `stack`. */
+const ownerLabels = (stack: string) => ({
+    "app.kubernetes.io/managed-by": "registry-pull-secret",
+    "registry-pull-secret/owner": ownerIdOf(
+        `urn:pulumi:${stack}::registry-pull-secret::registry-pull-secret:index:RegistryPullSecret::regcred`,
+    ),
+});
+
 describe("npm run plan -- --stack dev", () => {
     const { code, stdout, stderr } = plan("--stack", "dev");
     const section = (title: string) => stdout.split(`\n${title}`)[1].split("\n\n")[0].trimEnd().split("\n").slice(1);
@@ -55,7 +64,7 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the resource tree with every child under the component", () => {
-        assert.deepEqual(section("Resources (11):"), [
+        assert.deepEqual(section("Resources (12):"), [
             "  registry-pull-secret:index:RegistryPullSecret  regcred",
             "  ├─ gcp:serviceaccount/account:Account  regcred-account",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-a-dev-claim",
@@ -65,13 +74,14 @@ describe("npm run plan -- --stack dev", () => {
             "  ├─ gcp:serviceaccount/key:Key  regcred-key",
             "  ├─ kubernetes:core/v1:Secret  regcred-team-a-dev",
             "  ├─ kubernetes:core/v1:Secret  regcred-team-b-dev",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default",
             "  └─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default",
         ]);
     });
 
     it("prints the dependency order the engine receives: account, grants, key, Secrets, attachments", () => {
-        assert.deepEqual(section("Dependency order (10 resources in 5 steps; one step's resources go in parallel):"), [
+        assert.deepEqual(section("Dependency order (11 resources in 5 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
             "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-a-dev-claim",
             "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-b-dev-claim",
@@ -80,6 +90,7 @@ describe("npm run plan -- --stack dev", () => {
             "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred-reader-asia-asia.gcr.io, RepositoryIamMember regcred-reader-asia-northeast1-images)",
             "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after Key regcred-key, SecretClaim regcred-team-a-dev-claim)",
             "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after Key regcred-key, SecretClaim regcred-team-b-dev-claim)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover  (after Key regcred-key, Secret regcred-team-a-dev, Secret regcred-team-b-dev)",
             "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default  (after Secret regcred-team-a-dev)",
             "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default  (after Secret regcred-team-b-dev)",
         ]);
@@ -119,7 +130,7 @@ describe("npm run plan -- --stack dev", () => {
             ["team-a-dev", "team-b-dev"].map((namespace) => ({
                 apiVersion: "v1",
                 kind: "Secret",
-                metadata: { name: "regcred", namespace },
+                metadata: { name: "regcred", namespace, labels: ownerLabels("dev") },
                 data: {
                     ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } },
                 },
@@ -167,7 +178,8 @@ describe("npm run plan -- --stack prod", () => {
                 .matchAll(/ (\S+:\S+:\S+)  /g),
         ].map((m) => m[1]);
         const count = (type: string) => types.filter((t) => t === type).length;
-        assert.equal(types.length, 17);
+        assert.equal(types.length, 18);
+        assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover"), 1);
         assert.equal(count("gcp:serviceaccount/account:Account"), 0);
         assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), 3);
         assert.equal(count("gcp:serviceaccount/key:Key"), 1);
@@ -231,7 +243,7 @@ describe("npm run plan -- --out DIR", () => {
         assert.deepEqual(YAML.parse(secret), {
             apiVersion: "v1",
             kind: "Secret",
-            metadata: { name: "regcred", namespace: "team-b-dev" },
+            metadata: { name: "regcred", namespace: "team-b-dev", labels: ownerLabels("dev") },
             data: { ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } } },
             type: "kubernetes.io/dockerconfigjson",
         });

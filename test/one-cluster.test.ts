@@ -129,6 +129,46 @@ describe("kubeconfig", () => {
     });
 });
 
+describe("takeOver: the Secrets alone go through a provider that upserts (pulumi-kubernetes v4.29+ creates plainly otherwise)", () => {
+    it("with the stack's connection: a takeover provider with upsertExistingObjects for the Secrets; nothing else uses it", async () => {
+        const { children } = await declare("adopt", sampleArgs({ namespaces: ["a", "b"], takeOver: true }));
+        const providers = ofType(children!, providerType);
+        assert.deepEqual(
+            providers.map((p) => p.name),
+            ["adopt-takeover"],
+        );
+        const [takeover] = providers;
+        assert.equal(takeover.inputs.upsertExistingObjects, "true");
+        assert.equal(takeover.inputs.enableSecretMutable, "true", "Secrets are updated in place, never replaced");
+        assert.equal(
+            "kubeconfig" in takeover.inputs,
+            false,
+            "no kubeconfig: the stack's, as the default provider finds it",
+        );
+        const secrets = ofType(children!, secretType);
+        assert.equal(secrets.length, 2);
+        for (const secret of secrets) assert.ok(secret.provider.startsWith(`${takeover.urn}::`), secret.name);
+        const others = children!.filter((c) => c.type !== secretType && c.provider.startsWith(`${takeover.urn}::`));
+        assert.deepEqual(others, [], "only the Secrets upsert");
+    });
+
+    it("with kubeconfig: the takeover provider is made from it too, and the child provider never upserts", async () => {
+        const { children } = await declare("adopt-kc", sampleArgs({ takeOver: true, kubeconfig }));
+        const byName = new Map(ofType(children!, providerType).map((p) => [p.name, p]));
+        const takeover = byName.get("adopt-kc-takeover")!;
+        assert.equal(reveal(takeover.inputs.kubeconfig), kubeconfig);
+        assert.ok(isSecretValue(takeover.inputs.kubeconfig));
+        assert.equal(byName.get("adopt-kc-cluster")!.inputs.upsertExistingObjects, undefined);
+        assert.ok(ofType(children!, secretType)[0].provider.startsWith(`${takeover.urn}::`));
+    });
+
+    it("without takeOver no provider upserts", async () => {
+        const { children } = await declare("plain", sampleArgs({ kubeconfig }));
+        for (const provider of ofType(children!, providerType))
+            assert.equal(provider.inputs.upsertExistingObjects, undefined);
+    });
+});
+
 describe('gcp.credential "accessToken": the refresher and its Secrets on the same one cluster', () => {
     const accessToken = (overrides: Partial<RegistryPullSecretArgs> = {}) =>
         sampleArgs({

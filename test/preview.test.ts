@@ -13,7 +13,7 @@ it("previews the whole graph while the key, the account's email and the Secret d
         sampleArgs({ namespaces: ["a", "b"], serviceAccounts: ["default", "deployer"] }),
     );
     const { children } = await registeredBy(component, registrations);
-    assert.equal(children.length, 1 + 1 + 1 + 2 + 2 + 4); // account, grant, key, claims, Secrets, entries
+    assert.equal(children.length, 1 + 1 + 1 + 1 + 2 + 2 + 4); // account, grant, key, key handover, claims, Secrets, entries
     const config = await resolve(component.dockerConfigJson);
     assert.equal(config.known, false);
     assert.equal(config.secret, true);

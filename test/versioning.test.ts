@@ -59,6 +59,7 @@ const programs: Record<string, RegistryPullSecretArgs> = {
         kubeconfig: "apiVersion: v1\nkind: Config\n",
         credentials: { username: "robot", password: "password" },
     },
+    takeOver: { ...inCluster, takeOver: true, credentials: { username: "robot", password: "password" } },
     gkeNode: { gcp: { project, credential: "gkeNode", serviceAccountEmail: email, repositories } },
     impersonation: { ...inCluster, gcp: { ...accessToken, serviceAccountEmail: email, refresher: { image: pinned } } },
     federation: {

@@ -227,6 +227,19 @@ export function secretClaims(registrations: Registration[]): string[] {
     });
 }
 
+/** A `KeyHandover`: the replaced key's grace after a rotation (components/credential/key-handover.ts). */
+function isKeyHandover(r: Registration): boolean {
+    return r.type.endsWith(":KeyHandover");
+}
+
+/** One line per key handover: how long a replaced key outlives the switch of every Secret. */
+export function keyHandovers(registrations: Registration[]): string[] {
+    return registrations.filter(isKeyHandover).map((r) => {
+        const { graceSeconds } = display(r.inputs) as Record<string, unknown>;
+        return `${r.name}  when the key is replaced, the old key is deleted ${String(graceSeconds)} s after every Secret holds the new one`;
+    });
+}
+
 /**
  * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
  * the provider is asked to create, with what it computes still unknown.
@@ -239,7 +252,8 @@ export function cloudResourceInputs(registrations: Registration[]): string[] {
                 !r.type.startsWith("kubernetes:") &&
                 !isPullSecretEntry(r) &&
                 !isRefreshedSecret(r) &&
-                !isSecretClaim(r),
+                !isSecretClaim(r) &&
+                !isKeyHandover(r),
         )
         .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
 }
@@ -266,6 +280,7 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
     const entries = pullSecretEntries(registrations);
     const refreshed = refreshedSecrets(registrations);
     const claims = secretClaims(registrations);
+    const handovers = keyHandovers(registrations);
     const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
     return [
         `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
@@ -295,6 +310,13 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
             ? [
                   `Secret names claimed (${claims.length}; preview and up read each namespace: a Secret of that name must be free, this stack's, or with takeOver the kubectl recipe's):`,
                   ...claims.map((line) => `  ${line}`),
+                  "",
+              ]
+            : []),
+        ...(handovers.length
+            ? [
+                  `Key handover (${handovers.length}; a rotation waits this long before the engine deletes the old key, so no kubelet pulls with a deleted key):`,
+                  ...handovers.map((line) => `  ${line}`),
                   "",
               ]
             : []),

@@ -3,6 +3,7 @@ import { Account, Key } from "@pulumi/gcp/serviceaccount";
 import { childNames } from "../names";
 import type { CreateKeyCredential, ExistingKeyCredential, StaticCredential } from "../parse";
 import { grantReader } from "./grants";
+import { KeyHandover, keyHandoverSeconds } from "./key-handover";
 import { keyKeepers, keyRotatesAfter, type KeySchedule } from "./rotation";
 import { serviceAccountKeyName } from "./service-account-key";
 
@@ -25,6 +26,11 @@ export interface RegistryCredential {
     keyName: pulumi.Output<string>;
     /** RFC 3339 time of the next scheduled key rotation; `""` when nothing rotates on a schedule. */
     keyRotatesAfter: pulumi.Output<string>;
+    /**
+     * For a created key: declares, after `secrets` (every Secret that holds the key), the grace a
+     * replaced key keeps before the engine deletes it (components/credential/key-handover.ts).
+     */
+    handOver?: (secrets: pulumi.Resource[]) => void;
 }
 
 /**
@@ -82,7 +88,8 @@ function createKey(
         .apply(([rotationDays, keyVersion]) => ({ now, rotationDays, keyVersion }));
     // Changed keepers replace the key; Pulumi creates the new key, updates the Secrets that read its
     // privateKey in place, and deletes the old key last (create-before-replace, the default: no
-    // deleteBeforeReplace here), so pulls never lack a valid key and at most two keys of ours exist.
+    // deleteBeforeReplace here), after the handover's grace, so pulls never lack a valid key and at most
+    // two keys of ours exist.
     // The key waits for the grants so that no Secret ever holds a credential that cannot pull yet.
     const key = new Key(
         childNames.key(name),
@@ -95,6 +102,13 @@ function createKey(
         serviceAccountEmail,
         keyName: key.name,
         keyRotatesAfter: schedule.apply(keyRotatesAfter),
+        handOver: (secrets) => {
+            new KeyHandover(
+                childNames.keyHandover(name),
+                { keyName: key.name, graceSeconds: keyHandoverSeconds },
+                { parent, dependsOn: secrets },
+            );
+        },
     };
 }
 

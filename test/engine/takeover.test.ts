@@ -35,6 +35,7 @@ let registry: RealRegistry;
 let work: string;
 let kubeconfigFile: string;
 let cli: PulumiCli;
+let checkoutDir: string;
 /** The Secrets as the recipe left them, by namespace. */
 const recipeSecrets = new Map<string, V1Secret>();
 
@@ -110,7 +111,7 @@ before(async () => {
         "team-a",
     ]);
 
-    checkoutRepository(checkout);
+    checkoutDir = checkoutRepository(checkout);
     const env = engineEnvironment(work, stateDir, kubernetesPluginVersion(checkout));
     env.KUBECONFIG = kubeconfigFile;
     cli = pulumiCli(checkout, env);
@@ -235,6 +236,52 @@ it("a second pulumi up --expect-no-changes changes nothing", async () => {
     assert.deepEqual(changed(await cli.lastUpdate()), {});
     const preview = await cli.must(["preview"]);
     assert.doesNotMatch(preview, /takes over/, "a takeover is announced once, before it happens");
+});
+
+/** The Secret's uid and resourceVersion in each namespace. */
+async function secretObjects(): Promise<string[]> {
+    const secrets = await Promise.all(
+        namespaces.map((namespace) => core.readNamespacedSecret({ name: "regcred", namespace })),
+    );
+    return secrets.map((secret) => `${secret.metadata!.namespace} ${secret.metadata!.uid}`);
+}
+
+/** The provider each of the stack's Secrets is managed by, as `pulumi stack export` records it. */
+async function secretProviders(): Promise<string[]> {
+    const deployment = JSON.parse(await cli.must(["stack", "export"])).deployment;
+    return (deployment.resources as { type: string; provider?: string }[])
+        .filter((resource) => resource.type === "kubernetes:core/v1:Secret")
+        .map((resource) => resource.provider!.split("::")[3]);
+}
+
+it("pulumi config rm takeOver, then pulumi up: the Secrets move to the stack's provider in place, nothing replaced, the same objects", async () => {
+    const before = await secretObjects();
+    assert.deepEqual(await secretProviders(), ["regcred-takeover", "regcred-takeover"]);
+    await cli.must(["config", "rm", "takeOver"]);
+    await cli.must(["up", "--yes"]);
+    const update = changed(await cli.lastUpdate());
+    assert.equal(update.replace, undefined, JSON.stringify(update));
+    assert.equal(update.create, undefined, JSON.stringify(update));
+    assert.equal(update.delete, 1, `only the takeover provider is deleted: ${JSON.stringify(update)}`);
+    const defaultProvider = `default_${kubernetesPluginVersion(checkoutDir).replaceAll(".", "_")}`;
+    assert.deepEqual(await secretProviders(), [defaultProvider, defaultProvider]);
+    assert.deepEqual(await secretObjects(), before);
+    for (const namespace of namespaces) {
+        const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
+        await registry.assertPulls(registry.writeAuthfile(`moved-${namespace}`, dockerConfigOf(secret)));
+    }
+});
+
+it("takeOver set again on the existing stack: the Secrets move to a takeover provider in place, nothing replaced", async () => {
+    const before = await secretObjects();
+    await cli.must(["config", "set", "takeOver", "true"]);
+    await cli.must(["up", "--yes"]);
+    const update = changed(await cli.lastUpdate());
+    assert.equal(update.replace, undefined, JSON.stringify(update));
+    assert.equal(update.delete, undefined, JSON.stringify(update));
+    assert.equal(update.create, 1, `only the takeover provider is created: ${JSON.stringify(update)}`);
+    assert.deepEqual(await secretProviders(), ["regcred-takeover", "regcred-takeover"]);
+    assert.deepEqual(await secretObjects(), before);
 });
 
 it("pulumi destroy --yes removes the taken-over Secrets and entries, and keeps the other team's entry", async () => {

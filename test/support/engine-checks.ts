@@ -173,9 +173,10 @@ export function engineEvents(jsonOutput: string) {
  * (`tools/cache/reflector.go` watches again after a watch closes), keeping the last value meanwhile:
  * client-node ends a watch that saw nothing for 30 s (`Watch.requestTimeoutMs`), which a long `up`
  * reaches before it updates a Secret. A Secret deleted, or a watch that cannot be started again,
- * reads as an error.
+ * reads as an error. With `lagMs`, every change after the first content is applied that much later: a
+ * kubelet whose cache is behind the API server.
  */
-export async function watchDockerConfigs(kubeconfig: string, namespaces: string[], name: string) {
+export async function watchDockerConfigs(kubeconfig: string, namespaces: string[], name: string, lagMs = 0) {
     const k8s = await import("@kubernetes/client-node");
     const config = new k8s.KubeConfig();
     config.loadFromString(kubeconfig);
@@ -188,8 +189,13 @@ export async function watchDockerConfigs(kubeconfig: string, namespaces: string[
             `/api/v1/namespaces/${namespace}/secrets`,
             { fieldSelector: `metadata.name=${name}` },
             (phase: string, secret: V1Secret) => {
-                if (phase === "DELETED") current.delete(namespace);
-                else current.set(namespace, dockerConfigOf(secret));
+                const apply = () => {
+                    if (phase === "DELETED") current.delete(namespace);
+                    else current.set(namespace, dockerConfigOf(secret));
+                };
+                // The first content is taken at once (a reader that has started); later ones lagMs late.
+                if (lagMs === 0 || !current.has(namespace)) apply();
+                else setTimeout(apply, lagMs);
             },
             () => {
                 if (!stopped) follow(namespace).catch(() => ended.add(namespace));
