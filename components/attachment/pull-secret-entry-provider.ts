@@ -11,6 +11,7 @@ import {
     connect,
     connectionChanged,
     guarded,
+    refuseImport,
     requireOwner,
     stackCluster,
     type ClusterConnection,
@@ -101,11 +102,13 @@ export function entryProvider(
                     outs: state(inputs, listedBefore, true),
                 };
             }),
-        read: (id, props: EntryState) =>
-            guarded(describe(props), async () => {
+        read: async (id, props: EntryState) => {
+            refuseImport("PullSecretEntry", props);
+            return guarded(describe(props), async () => {
                 const present = await readEntry(await client(props), targetOf(props), timing);
                 return { id, props: { ...props, present: present === true } };
-            }),
+            });
+        },
         update: (_id, olds: EntryState, news: EntryInputs) =>
             guarded(describe(news), async () => {
                 requireOwner(news.owner);

@@ -17,6 +17,7 @@ import {
     connect,
     connectionChanged,
     guarded,
+    refuseImport,
     requireOwner,
     stackCluster,
     statusOf,
@@ -157,7 +158,11 @@ export function secretClaimProvider(
                 delete state.plannedTakeover;
                 return { id: `${inputs.namespace}/${inputs.secretName}`, outs: state };
             }),
-        read: (id, props: SecretClaimState) => Promise.resolve({ id, props }),
+        read: (id, props: SecretClaimState) =>
+            guarded("SecretClaim", () => {
+                refuseImport("SecretClaim", props);
+                return Promise.resolve({ id, props });
+            }),
         update: (_id, olds: SecretClaimState, news: SecretClaimInputs) =>
             Promise.resolve({
                 outs: { ...news, takesOverFrom: olds.takesOverFrom, entriesTakenOver: olds.entriesTakenOver },

@@ -20,6 +20,19 @@ export class ClusterError extends Error {
     override name = "ClusterError";
 }
 
+/**
+ * `pulumi import` of one of this package's resources: the engine calls `read` with the id alone, no
+ * state. None of them can be imported, because what makes each one ours is known only to the component
+ * that declares it (its owner id, its Secret's claim, its refresher): refused with what to do instead.
+ * A refresh always has the state, so `props` tells the two apart.
+ */
+export function refuseImport(type: string, props: object | undefined): void {
+    if (props !== undefined && Object.keys(props).length > 0) return;
+    throw new ClusterError(
+        `${type} cannot be imported: the RegistryPullSecret component declares it. Declare the component instead and run pulumi up: it finds what is already in the cluster (an imagePullSecrets entry or Secret of the kubectl recipe with takeOver: true, its own earlier writes by their owner marks) and never overwrites anybody else's (docs/takeover.md)`,
+    );
+}
+
 /** Whether a resource now reaches the cluster another way (a diff of either half is a change to apply). */
 export const connectionChanged = (olds: ClusterConnection, news: ClusterConnection): boolean =>
     olds.kubeconfig !== news.kubeconfig || olds.context !== news.context;

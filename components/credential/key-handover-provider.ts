@@ -11,6 +11,7 @@
  * nothing) and delete return at once.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { refuseImport } from "../cluster/cluster-connection";
 
 export interface KeyHandoverInputs {
     /** The key's resource name (`projects/P/serviceAccounts/E/keys/K`), never its material. */
@@ -31,7 +32,10 @@ export function keyHandoverProvider(wait: (ms: number) => Promise<unknown> = sle
                 deleteBeforeReplace: false,
             }),
         create: (inputs: KeyHandoverInputs) => Promise.resolve({ id: "key-handover", outs: inputs }),
-        read: (id, props: KeyHandoverInputs) => Promise.resolve({ id, props }),
+        read: async (id, props: KeyHandoverInputs) => {
+            refuseImport("KeyHandover", props);
+            return Promise.resolve({ id, props });
+        },
         update: async (_id, olds: KeyHandoverInputs, news: KeyHandoverInputs) => {
             // Only a new key is handed over: a changed grace alone switches nothing.
             if (olds.keyName !== news.keyName) await wait(news.graceSeconds * 1000);

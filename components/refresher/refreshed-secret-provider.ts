@@ -27,6 +27,7 @@ import {
     connect,
     connectionChanged,
     guarded,
+    refuseImport,
     requireOwner,
     stackCluster,
     statusOf,
@@ -145,12 +146,14 @@ export function refreshedSecretProvider(
                 }
                 return { id: `${inputs.namespace}/${inputs.secretName}`, outs: inputs };
             }),
-        read: (id, props: RefreshedSecretState) =>
-            guarded(where(props), async () => {
+        read: async (id, props: RefreshedSecretState) => {
+            refuseImport("RefreshedSecret", props);
+            return guarded(where(props), async () => {
                 const live = await readSecret(await client(props), props);
                 // Gone (or replaced by somebody else's): forget it, so the next `pulumi up` declares it again.
                 return live && isOwn(live, props.owner) ? { id, props } : { id: "", props: {} };
-            }),
+            });
+        },
         update: (_id, olds: RefreshedSecretState, news: RefreshedSecretInputs) =>
             guarded(where(news), async () => {
                 requireOwner(news.owner);
