@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { RegistryPullSecret } from "./components";
 import { argsFromConfig } from "./components/stack-config";
 
-const pullSecret = new RegistryPullSecret("regcred", argsFromConfig(new pulumi.Config()));
+const pullSecret = new RegistryPullSecret("regcred", argsFromConfig(new pulumi.Config()), {
+    argsFromStackConfig: true,
+});
 
 export const secretName = pullSecret.secretName;
 export const namespaces = pullSecret.namespaces;

@@ -4,6 +4,7 @@ import { Provider } from "@pulumi/kubernetes/provider";
 import type { RegistryPullSecretArgs } from "./args";
 import { attachPullSecret } from "./attachment/attachment";
 import { SecretClaim } from "./claim/secret-claim";
+import { takeOverArgument, takeOverStackConfig } from "./claim/secret-claim-plan";
 import { declareCredential } from "./credential/credential";
 import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless/keyless-credential";
 import { childNames } from "./names";
@@ -33,6 +34,11 @@ export interface RegistryPullSecretOptions extends pulumi.ComponentResourceOptio
      * system clock. For tests that prove what happens at period boundaries.
      */
     rotationClock?: () => Date;
+    /**
+     * The arguments come from this repository's sample stack config (index.ts): an error that asks
+     * for a setting names its stack config key instead of the argument.
+     */
+    argsFromStackConfig?: boolean;
 }
 
 /**
@@ -73,7 +79,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegistryPullSecretArgs, opts?: RegistryPullSecretOptions) {
         const parsed = parseArgs(name, args);
-        const { rotationClock, ...componentOpts } = opts ?? {};
+        const { rotationClock, argsFromStackConfig, ...componentOpts } = opts ?? {};
         super("registry-pull-secret:index:RegistryPullSecret", name, {}, componentOpts);
         const credential = parsed.credential;
         const declared =
@@ -87,6 +93,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
                         parsed,
                         oneCluster(this, name, parsed),
                         rotationClock ? rotationClock() : new Date(),
+                        argsFromStackConfig ? takeOverStackConfig : takeOverArgument,
                     );
 
         this.secretName = declared.secretName;
@@ -125,6 +132,7 @@ function declareStaticSecrets(
     parsed: ParsedArgs,
     { cluster, claims }: OneCluster,
     now: Date,
+    takeOverFix: string,
 ): Declared {
     const parent = cluster.parent!;
     const secrets = parsed.takeOver ? { parent, provider: takeOverProvider(name, parsed, parent) } : cluster;
@@ -159,6 +167,8 @@ function declareStaticSecrets(
                       secretName: parsed.secretName,
                       owner,
                       takeOver: parsed.takeOver,
+                      registries: parsed.registries,
+                      takeOverFix,
                       serviceAccounts: parsed.serviceAccounts,
                       kubeconfig: parsed.kubeconfig,
                   },

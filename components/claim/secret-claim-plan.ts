@@ -17,9 +17,11 @@ import { ownerOfSecret, ownersOfEntry, type OwnedMetadata } from "../rules/owner
 /** The `type` of every pull Secret, the recipe's and the component's. */
 export const pullSecretType = "kubernetes.io/dockerconfigjson";
 
-/** The parts of a live Secret the rules read (never its data). */
+/** The parts of a live Secret the rules read: its type, metadata and registry hosts, never its credentials. */
 export interface LiveSecretMetadata extends OwnedMetadata {
     type?: string;
+    /** The hosts its docker config has credentials for (`auths` keys); `undefined`: none readable. */
+    registryHosts?: string[];
     metadata?: OwnedMetadata["metadata"] & {
         managedFields?: { manager?: string; fieldsV1?: Record<string, unknown> }[];
         ownerReferences?: { kind?: string; name?: string }[];
@@ -34,7 +36,19 @@ export interface SecretClaimTarget {
     owner: string;
     /** Whether the user opted in to taking over a Secret the kubectl recipe made. */
     takeOver: boolean;
+    /** The component's registry hosts: only a recipe Secret for these is taken over. */
+    registries: string[];
+    /**
+     * How the user sets `takeOver` in the program they have: the argument, or in this repository's
+     * sample program its stack config key (components/stack-config.ts).
+     */
+    takeOverFix: string;
 }
+
+/** How to set takeOver in a program that passes the component its arguments. */
+export const takeOverArgument = "set the component's argument takeOver to true";
+/** How to set it in this repository's sample program, whose arguments come from stack config. */
+export const takeOverStackConfig = "set takeOver to true (pulumi config set takeOver true)";
 
 /**
  * The verdict: the Secret may be written, and the field managers whose fields the component takes
@@ -53,6 +67,12 @@ export function dataManagers(secret: LiveSecretMetadata): string[] {
     const managers = (secret.metadata?.managedFields ?? [])
         .filter((entry) => entry.fieldsV1 !== undefined && "f:data" in entry.fieldsV1)
         .map((entry) => entry.manager ?? "(unnamed manager)");
+    return [...new Set(managers)].sort();
+}
+
+/** The field managers that wrote any field of the Secret (sorted, each once). */
+export function fieldManagers(secret: LiveSecretMetadata): string[] {
+    const managers = (secret.metadata?.managedFields ?? []).map((entry) => entry.manager ?? "(unnamed manager)");
     return [...new Set(managers)].sort();
 }
 
@@ -106,7 +126,7 @@ export function claimSecret(live: LiveSecretMetadata | undefined, target: Secret
         if (others.length === 0) {
             return refuse(
                 "takeOver",
-                `exists already, written by ${quoted(kubectl)} (the kubectl recipe), not by this stack: set takeOver to true (stack config: pulumi config set takeOver true) to take it over in place (the same object, holding the component's credential from then on; destroy deletes it), or delete it, or choose another secretName`,
+                `exists already, written by ${quoted(kubectl)} (the kubectl recipe), not by this stack: ${target.takeOverFix} to take it over in place (the same object, holding the component's credential from then on; destroy deletes it), or delete it, or choose another secretName`,
             );
         }
         return refuse(
@@ -127,6 +147,23 @@ export function claimSecret(live: LiveSecretMetadata | undefined, target: Secret
         return refuse(
             "takeOver",
             `was written by ${quoted(others)}, not only by kubectl: takeOver takes over only what the kubectl recipe made${elsewhere}`,
+        );
+    }
+    // Any field, not only the data: a label or annotation another tool (or a Pulumi stack) set is theirs.
+    const notKubectl = fieldManagers(live).filter((m) => !isKubectl(m));
+    if (notKubectl.length > 0) {
+        return refuse(
+            "takeOver",
+            `has fields written by ${quoted(notKubectl)}, not only by kubectl: takeOver takes over only what the kubectl recipe made${elsewhere}`,
+        );
+    }
+    // A kubectl-made pull Secret for another registry (a tenant's Docker Hub credential) is theirs too.
+    const hosts = live.registryHosts ?? [];
+    const foreign = hosts.filter((host) => !target.registries.includes(host));
+    if (hosts.length === 0 || foreign.length > 0) {
+        return refuse(
+            "takeOver",
+            `holds credentials for ${hosts.length === 0 ? "no registry it can be read for" : quoted(foreign)}, not only for the component's registries (${quoted(target.registries)}): takeOver takes over only the recipe's Secret for the same registries${elsewhere}`,
         );
     }
     return { ok: true, takesOverFrom: kubectl };

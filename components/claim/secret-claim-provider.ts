@@ -23,6 +23,7 @@ import {
     statusOf,
     type ClusterConnection,
 } from "../cluster/cluster-connection";
+import { registryHostProblem } from "../rules/rules";
 import { claimSecret, entriesToTakeOver, type LiveAccountEntries, type LiveSecretMetadata } from "./secret-claim-plan";
 
 export interface SecretClaimInputs extends ClusterConnection {
@@ -30,6 +31,10 @@ export interface SecretClaimInputs extends ClusterConnection {
     secretName: string;
     owner: string;
     takeOver: boolean;
+    /** The component's registry hosts: only the recipe's Secret for these is taken over. */
+    registries: string[];
+    /** How the user sets `takeOver` in their program (components/claim/secret-claim-plan.ts). */
+    takeOverFix: string;
     /** The ServiceAccounts whose `imagePullSecrets` get the Secret: their entries of its name are reported. */
     serviceAccounts: string[];
 }
@@ -60,11 +65,28 @@ const isUnknownIn = (inputs: object) => JSON.stringify(inputs).includes(unknown)
 const describe = (c: { namespace: string; secretName: string }) =>
     `Secret "${c.secretName}" in namespace "${c.namespace}"`;
 
+/**
+ * The hosts a `.dockerconfigjson` (base64, as the API returns it) has credentials for: its `auths` keys,
+ * each kept only when it reads as a registry host (anything else becomes a placeholder, so no odd text of
+ * the Secret's reaches a message); `undefined` when there is no readable docker config.
+ */
+export function registryHostsOf(data: Record<string, string> | undefined): string[] | undefined {
+    const encoded = data?.[".dockerconfigjson"];
+    if (encoded === undefined) return undefined;
+    try {
+        const auths = (JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as { auths?: unknown }).auths;
+        if (auths === null || typeof auths !== "object" || Array.isArray(auths)) return undefined;
+        return Object.keys(auths).map((host) => (registryHostProblem(host) === undefined ? host : "(not a host name)"));
+    } catch {
+        return undefined;
+    }
+}
+
 async function readSecret(api: CoreV1Api, c: SecretClaimInputs): Promise<LiveSecretMetadata | undefined> {
     try {
-        // Only the type and metadata go on: the data stays in this function.
-        const { type, metadata } = await api.readNamespacedSecret({ name: c.secretName, namespace: c.namespace });
-        return { type, metadata };
+        // Only the type, metadata and registry hosts go on: the credentials stay in this function.
+        const { type, metadata, data } = await api.readNamespacedSecret({ name: c.secretName, namespace: c.namespace });
+        return { type, metadata, registryHosts: registryHostsOf(data) };
     } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;

@@ -16,6 +16,10 @@ export interface SecretClaimArgs {
     owner: pulumi.Input<string>;
     /** Take over a Secret only kubectl wrote, and entries of its name no owner claims. */
     takeOver: boolean;
+    /** The component's registry hosts: only the recipe's Secret for these is taken over. */
+    registries: pulumi.Input<string[]>;
+    /** How the user sets `takeOver` in their program, for the error that asks for it. */
+    takeOverFix: string;
     /** The ServiceAccounts whose entries of the Secret's name are looked at. */
     serviceAccounts: string[];
     /** A kubeconfig document or path; default: the stack's Kubernetes connection. A secret. */
@@ -45,6 +49,8 @@ export class SecretClaim extends PackageResource {
                 secretName: args.secretName,
                 owner: args.owner,
                 takeOver: args.takeOver,
+                registries: args.registries,
+                takeOverFix: args.takeOverFix,
                 serviceAccounts: args.serviceAccounts,
                 kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
                 takesOverFrom: undefined,

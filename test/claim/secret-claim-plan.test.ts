@@ -10,6 +10,8 @@ import { ownerIdOf, ownershipKeys } from "../../components/rules/ownership";
 import {
     claimSecret,
     dataManagers,
+    takeOverArgument,
+    takeOverStackConfig,
     entriesToTakeOver,
     type LiveSecretMetadata,
     type SecretClaimTarget,
@@ -17,11 +19,13 @@ import {
 
 const owner = ownerIdOf("urn:pulumi:dev::app::registry-pull-secret:index:RegistryPullSecret::ours");
 const other = ownerIdOf("urn:pulumi:prod::app::registry-pull-secret:index:RegistryPullSecret::theirs");
-const target = (takeOver: boolean): SecretClaimTarget => ({
+const target = (takeOver: boolean, takeOverFix = takeOverArgument): SecretClaimTarget => ({
     namespace: "team-a",
     secretName: "regcred",
     owner,
     takeOver,
+    registries: ["asia.gcr.io", "asia-northeast1-docker.pkg.dev"],
+    takeOverFix,
 });
 
 const dataFields = { "f:data": { ".": {}, "f:.dockerconfigjson": {} }, "f:type": {} };
@@ -30,6 +34,7 @@ function written(...managers: string[]): LiveSecretMetadata {
     return {
         type: "kubernetes.io/dockerconfigjson",
         metadata: { managedFields: managers.map((manager) => ({ manager, fieldsV1: dataFields })) },
+        registryHosts: ["asia.gcr.io"],
     };
 }
 const recipe = written("kubectl-create");
@@ -46,10 +51,50 @@ describe("claiming the Secret name in a namespace", () => {
         assert.equal(claim.ok, false);
         assert.equal(!claim.ok && claim.property, "takeOver");
         const reason = !claim.ok ? claim.reason : "";
-        for (const part of ['Secret "regcred"', 'namespace "team-a"', '"kubectl-create"', "set takeOver to true"]) {
+        for (const part of [
+            'Secret "regcred"',
+            'namespace "team-a"',
+            '"kubectl-create"',
+            "set the component's argument takeOver to true",
+        ]) {
             assert.ok(reason.includes(part), `${part} in: ${reason}`);
         }
-        assert.match(reason, /pulumi config set takeOver true/);
+        assert.doesNotMatch(reason, /pulumi config set/, "a program like the README's has no takeOver config key");
+    });
+
+    it("in this repository's sample program, whose arguments are stack config, the error names the config key instead", () => {
+        const claim = claimSecret(recipe, target(false, takeOverStackConfig));
+        assert.match(!claim.ok ? claim.reason : "", /set takeOver to true \(pulumi config set takeOver true\)/);
+    });
+
+    it("with takeOver, a kubectl-made Secret for another registry (a tenant's Docker Hub credential) is refused, naming its host", () => {
+        for (const registryHosts of [["docker.io"], ["asia.gcr.io", "ghcr.io"], [], undefined]) {
+            const claim = claimSecret({ ...recipe, registryHosts }, target(true));
+            assert.equal(claim.ok, false, JSON.stringify(registryHosts));
+            assert.match(!claim.ok ? claim.reason : "", /not only for the component's registries/);
+        }
+        const dockerHub = claimSecret({ ...recipe, registryHosts: ["docker.io"] }, target(true));
+        assert.match(!dockerHub.ok ? dockerHub.reason : "", /holds credentials for "docker\.io"/);
+        const both = { ...recipe, registryHosts: ["asia-northeast1-docker.pkg.dev", "asia.gcr.io"] };
+        assert.deepEqual(claimSecret(both, target(true)), { ok: true, takesOverFrom: ["kubectl-create"] });
+    });
+
+    it("with takeOver, a recipe Secret another tool or stack set any field of (a label, an annotation) is refused", () => {
+        const labelled: LiveSecretMetadata = {
+            ...recipe,
+            metadata: {
+                managedFields: [
+                    ...recipe.metadata!.managedFields!,
+                    { manager: "pulumi-kubernetes-4a5b", fieldsV1: { "f:metadata": { "f:labels": { "f:team": {} } } } },
+                ],
+            },
+        };
+        const claim = claimSecret(labelled, target(true));
+        assert.equal(claim.ok, false);
+        assert.match(
+            !claim.ok ? claim.reason : "",
+            /has fields written by "pulumi-kubernetes-4a5b", not only by kubectl/,
+        );
     });
 
     it("with takeOver, a Secret only kubectl wrote (create, edit, apply) is taken over from those managers", () => {

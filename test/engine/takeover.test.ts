@@ -151,7 +151,7 @@ it("without takeOver, pulumi preview and pulumi up fail with an error naming the
         const output = result.stdout + result.stderr;
         assert.notEqual(result.status, 0, output);
         assert.match(output, /Secret "regcred" in namespace "team-(a|b)" exists already, written by "kubectl-create"/);
-        assert.match(output, /set takeOver to true \(stack config: pulumi config set takeOver true\)/);
+        assert.match(output, /set takeOver to true \(pulumi config set takeOver true\)/);
         assert.doesNotMatch(output, /field conflict/i);
         for (const secret of [recipeUser.password, componentUser.password])
             assert.equal(output.includes(secret), false);
