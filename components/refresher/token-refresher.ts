@@ -107,6 +107,13 @@ export const timing = {
     maxRetryMs: 60_000,
     /** The whole of any single HTTP request, answer included: a deadline, not an idle timeout. */
     requestTimeoutMs: 10_000,
+    /**
+     * How many Secrets are written at once, over as many kept-alive connections: memory and the API
+     * server's load stay flat however many namespaces there are (bench/refresher-memory.ts measures it).
+     */
+    concurrentWrites: 8,
+    /** The most of any answer read: a Secret, a token or an error is a few KiB; more is a broken peer. */
+    maxAnswerBytes: 1_048_576,
 };
 
 /** When to get the next token after writing one that lives `lifetimeMs` more: at a third of it. */
@@ -229,15 +236,31 @@ interface Answer {
 
 type RequestOptions = { method: string; headers?: Record<string, string>; body?: string; ca?: string };
 
-/** One request, abandoned when the whole of it (connect, send, answer) takes longer than `deadlineMs`. */
-function request(url: string, options: RequestOptions, deadlineMs: number): Promise<Answer> {
+/** One kept-alive agent per scheme for all of a refresher's requests: one TLS handshake per connection, not per call. */
+interface Agents {
+    http: http.Agent;
+    https: https.Agent;
+}
+
+function keptAlive(): Agents {
+    const options = { keepAlive: true, maxSockets: timing.concurrentWrites };
+    return { http: new http.Agent(options), https: new https.Agent(options) };
+}
+
+/**
+ * One request, abandoned when the whole of it (connect, send, answer) takes longer than `deadlineMs`
+ * or its answer grows past {@link timing}.maxAnswerBytes.
+ */
+function request(url: string, options: RequestOptions, deadlineMs: number, agents: Agents): Promise<Answer> {
     const target = new URL(url);
-    const transport = target.protocol === "https:" ? https : http;
+    const secure = target.protocol === "https:";
+    const transport = secure ? https : http;
     return new Promise((resolve, reject) => {
         const req = transport.request(
             target,
             {
                 method: options.method,
+                agent: secure ? agents.https : agents.http,
                 headers: {
                     ...options.headers,
                     ...(options.body === undefined ? {} : { "content-length": Buffer.byteLength(options.body) }),
@@ -246,7 +269,16 @@ function request(url: string, options: RequestOptions, deadlineMs: number): Prom
             },
             (res) => {
                 const chunks: Buffer[] = [];
-                res.on("data", (chunk: Buffer) => chunks.push(chunk));
+                let size = 0;
+                res.on("data", (chunk: Buffer) => {
+                    size += chunk.length;
+                    if (size > timing.maxAnswerBytes) {
+                        clearTimeout(deadline);
+                        req.destroy(Object.assign(new Error("answer too large"), { code: "answer_too_large" }));
+                        return;
+                    }
+                    chunks.push(chunk);
+                });
                 res.on("end", () => {
                     clearTimeout(deadline);
                     resolve({
@@ -287,11 +319,11 @@ function errorCode(body: string): string {
 /** Sends requests with a deadline; a failure becomes a {@link StepError}. */
 type Call = (step: string, url: string, options: RequestOptions) => Promise<Answer>;
 
-function caller(deadlineMs: number): Call {
+function caller(deadlineMs: number, agents: Agents): Call {
     return async (step, url, options) => {
         let answer: Answer;
         try {
-            answer = await request(url, options, deadlineMs);
+            answer = await request(url, options, deadlineMs, agents);
         } catch (error) {
             throw new StepError(step, undefined, String((error as NodeJS.ErrnoException).code ?? "network"));
         }
@@ -390,12 +422,27 @@ export interface Refresher {
     stop(): Promise<void>;
 }
 
+/** `work` for every item, at most `width` at once, the results in the items' order. */
+export async function inTurns<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array<R>(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await work(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+    return results;
+}
+
 /** Starts the refresh loop and the readiness endpoint. */
 export async function startRefresher(options: RefresherOptions): Promise<Refresher> {
     const { config, endpoints } = options;
     const clock = options.clock ?? systemClock;
     const log = options.log ?? stdoutLog;
-    const call = caller(options.requestTimeoutMs ?? timing.requestTimeoutMs);
+    const agents = keptAlive();
+    const call = caller(options.requestTimeoutMs ?? timing.requestTimeoutMs, agents);
     const key = (t: RefresherTarget) => `${t.namespace}/${t.secretName}`;
     const statuses = new Map<string, TargetStatus>(config.targets.map((t) => [key(t), { state: "pending" }]));
     const ready = () => isReady([...statuses.values()], clock.now());
@@ -658,7 +705,9 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         }
         const token = held;
         const due = config.targets.filter((t) => !holding.has(key(t)));
-        const outcomes = await Promise.all(due.map((target) => writeSecret(target, token.dockerConfig, token)));
+        const outcomes = await inTurns(due, timing.concurrentWrites, (target) =>
+            writeSecret(target, token.dockerConfig, token),
+        );
         for (const [i, target] of due.entries()) {
             if (outcomes[i] === "written") holding.add(key(target));
             await settle(target, outcomes[i], token);
@@ -732,6 +781,8 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
             stopping.abort();
             await loop.catch(() => undefined);
             await new Promise<void>((resolve) => server.close(() => resolve()));
+            agents.http.destroy();
+            agents.https.destroy();
         },
     };
 }

@@ -68,6 +68,8 @@ interface Cluster {
     makeImmutable(namespace: string, name: string): void;
     /** The Events the refresher reported. */
     reported(): EventObject[];
+    /** TCP connections and the most concurrent requests the API server saw. */
+    load(): { connections: number; mostInFlight: number };
 }
 
 async function newCluster(): Promise<Cluster> {
@@ -102,6 +104,7 @@ function doubleCluster(api: ApiServerDouble): Cluster {
         failNext: (namespace, name, ...statuses) => api.failSecretNext(namespace, name, ...statuses),
         makeImmutable: (namespace, name) => api.putSecret({ ...api.secret(namespace, name)!, immutable: true }),
         reported: () => api.events,
+        load: () => ({ connections: api.connections(), mostInFlight: api.mostInFlight() }),
     };
 }
 
@@ -500,6 +503,43 @@ describe("token refresher on GKE (metadata server double)", () => {
         await s.nextRound();
         assert.equal(s.tokenIn("team-a", "regcred"), s.metadata.issued[0].token);
         assert.equal(s.refresher.ready(), true);
+    });
+});
+
+describe("token refresher at scale", () => {
+    it("writes 60 Secrets at most 8 at a time, over a few kept-alive connections, not one connection and burst per Secret", async () => {
+        const many = Array.from({ length: 60 }, (_, i) => ({ namespace: `team-${i}`, secretName: "regcred" }));
+        const cluster = await newCluster();
+        for (const t of many) cluster.declareSecret(t.namespace, t.secretName);
+        const s = await setup({ cluster, config: { targets: many } });
+        for (const t of many) assert.equal(s.tokenIn(t.namespace, t.secretName), s.metadata.issued[0].token);
+        assert.equal(s.refresher.ready(), true);
+        const { connections, mostInFlight } = cluster.load();
+        assert.ok(
+            mostInFlight <= timing.concurrentWrites,
+            `at most ${timing.concurrentWrites} at once, saw ${mostInFlight}`,
+        );
+        // A GET and a PATCH per Secret, plus the Deployment and Events: 120+ requests over <= 8 connections.
+        assert.ok(connections <= timing.concurrentWrites, `${connections} connections`);
+        await s.nextRound();
+        assert.ok(cluster.load().connections <= 2 * timing.concurrentWrites, "the next round reuses them");
+    });
+
+    it("gives up an answer larger than 1 MiB (a broken or hostile peer) as a failed step, and goes on", async () => {
+        const huge = http.createServer((_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(`{"access_token":"${"x".repeat(2 * 1_048_576)}","expires_in":3600}`);
+        });
+        await new Promise<void>((done) => huge.listen(0, "127.0.0.1", done));
+        running.push({ stop: () => new Promise<void>((done) => huge.close(() => done())) });
+        const url = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
+        const s = await setup({ endpoints: { metadataServer: url } });
+        assert.deepEqual(
+            s.events.filter((e) => e.event === "token-failed").map((e) => e.fields.code),
+            ["answer_too_large"],
+        );
+        assert.equal(s.refresher.ready(), false);
+        assert.equal(s.clock.nextWakeInMs, 1_000);
     });
 });
 

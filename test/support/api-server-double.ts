@@ -86,6 +86,10 @@ export interface ApiServerDouble {
     failSecretNext(namespace: string, name: string, ...statuses: number[]): void;
     /** Creates a Deployment (its name and a uid) for GET. */
     putDeployment(namespace: string, name: string, uid: string): void;
+    /** TCP connections accepted so far (a client that keeps them alive opens few). */
+    connections(): number;
+    /** The most requests the double was answering at one time. */
+    mostInFlight(): number;
     /** The Events posted so far. */
     events: EventObject[];
     close(): Promise<void>;
@@ -198,7 +202,12 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
         accounts.set(key(account.metadata.namespace, account.metadata.name), account);
     };
 
+    let connections = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
     const server = http.createServer((req, res) => {
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        res.on("finish", () => inFlight--);
         let body = "";
         req.on("data", (chunk) => (body += chunk));
         req.on("end", () => {
@@ -245,6 +254,7 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
             }
         });
     });
+    server.on("connection", () => connections++);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const kubeconfig = JSON.stringify({
@@ -260,6 +270,8 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
     });
 
     return {
+        connections: () => connections,
+        mostInFlight: () => mostInFlight,
         kubeconfig,
         url: `http://127.0.0.1:${port}`,
         put(namespace, name, pullSecrets) {
