@@ -1,6 +1,6 @@
 /**
  * The token refresher's container has a 96Mi memory limit (components/refresher/token-refresher-deployment.ts).
- * At the documented maximum of target namespaces (docs/keyless.md#the-token-refresher), the shipped
+ * At the documented maximum of target namespaces (docs/keyless.md#accesstoken), the shipped
  * refresher writes every Secret in its first round and its process's peak RSS stays under that limit:
  * writes go 8 at a time over kept-alive connections (test/support/refresher-at-scale.ts runs it).
  * Before, all of them went at once, one TLS connection each, and 400 targets reached the limit.
