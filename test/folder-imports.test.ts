@@ -16,7 +16,14 @@ const components = path.join(root, "components");
 const mayImport: Record<string, { project: string[]; packages: string[] }> = {
     rules: { project: ["rules/"], packages: ["node:"] },
     credential: {
-        project: ["credential/", "rules/", "names.ts", "parse.ts", "cluster/provider-by-name.ts", "cluster/cluster-connection.ts"],
+        project: [
+            "credential/",
+            "rules/",
+            "names.ts",
+            "parse.ts",
+            "cluster/provider-by-name.ts",
+            "cluster/cluster-connection.ts",
+        ],
         packages: ["@pulumi/pulumi", "@pulumi/gcp/"],
     },
     keyless: {
