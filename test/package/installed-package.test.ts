@@ -95,6 +95,23 @@ describe("the package installed from its npm tarball", () => {
         }
     });
 
+    it("type-checks every TypeScript block of README.md and docs/ against the installed package, each alone with its own imports", () => {
+        const repo = path.join(__dirname, "..", "..");
+        const pages = ["README.md", ...fs.readdirSync(path.join(repo, "docs")).map((f) => `docs/${f}`)].filter((f) =>
+            f.endsWith(".md"),
+        );
+        const blocks = pages.flatMap((page) =>
+            [...fs.readFileSync(path.join(repo, page), "utf8").matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map(
+                (match, i) => ({ where: `${page} block ${i + 1}`, source: match[1] }),
+            ),
+        );
+        assert.ok(blocks.length >= 5, `found ${blocks.length} blocks`);
+        for (const [i, block] of blocks.entries()) {
+            const checked = typeCheckConsumerFile(consumer, `doc-block-${i}.ts`, block.source);
+            assert.equal(checked.status, 0, `${block.where}:\n${checked.stdout}${checked.stderr}`);
+        }
+    });
+
     it("refuses a misspelt credential or attachMode at compile time: tsc fails on exactly those two lines", () => {
         const checked = typeCheckConsumerFile(consumer, "typos.ts", choosing('"gke-node"', '"Merge"'));
         assert.notEqual(checked.status, 0);
