@@ -81,7 +81,8 @@ async function badConnections(): Promise<BadConnection[]> {
         {
             what: "an unreachable API server",
             kubeconfig: unreachable,
-            message: /: the API server could not be reached \(ECONNREFUSED\)( after 3 attempt\(s\))?$/,
+            message:
+                /: the API server could not be reached \(ECONNREFUSED at 127\.0\.0\.1:\d+\); check the kubeconfig it was reached through: the component's kubeconfig, else the stack's kubernetes:kubeconfig, else KUBECONFIG or ~\/\.kube\/config( after 2 attempt\(s\))?$/,
         },
     ];
 }

@@ -7,7 +7,7 @@
  * carries across retries, and across an interrupted `pulumi up`, through the cluster itself.
  */
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { ClusterError, describeFailure, networkCodeOf, statusOf } from "../cluster/cluster-connection";
+import { ClusterError, describeFailure, isRefusal, networkCodeOf, statusOf } from "../cluster/cluster-connection";
 import { isSecretOwnedBy } from "../rules/ownership";
 import {
     planAttach,
@@ -62,7 +62,8 @@ async function withRetries<T>(target: EntryTarget, timing: EntryTiming, attempt:
             return await attempt();
         } catch (error) {
             if (error instanceof ClusterError) throw error;
-            if (!(isTransient(error) || isLostRace(statusOf(error))) || n >= timing.maxAttempts) {
+            const attempts = isRefusal(error) ? Math.min(2, timing.maxAttempts) : timing.maxAttempts;
+            if (!(isTransient(error) || isLostRace(statusOf(error))) || n >= attempts) {
                 throw new ClusterError(`${describe(target)}: ${describeFailure(error)} after ${n} attempt(s)`);
             }
             await sleep(delay);

@@ -70,7 +70,26 @@ function reasonOf(error: unknown): string | undefined {
     return typeof reason === "string" && /^[A-Za-z]{1,40}$/.test(reason) ? reason : undefined;
 }
 
-/** What went wrong, in words that quote nothing the error carried. */
+/**
+ * Where a request that got no answer went: the address and port Node.js reports for a refused or
+ * unreachable connection (`127.0.0.1:6443`), checked to be only that; `undefined` otherwise.
+ */
+function addressOf(error: unknown): string | undefined {
+    const cause = (error as { cause?: { address?: unknown; port?: unknown } } | null)?.cause;
+    const address = typeof cause?.address === "string" ? cause.address : undefined;
+    const port = typeof cause?.port === "number" ? cause.port : undefined;
+    if (address === undefined || !/^[0-9a-fA-F.:]{2,45}$/.test(address)) return undefined;
+    return port === undefined ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * No answer, and none soon: nothing listens there (a stopped or wrong cluster), or the name or route
+ * leads nowhere. Asked once more, not a dozen times: a wrong kubeconfig must fail in seconds.
+ */
+export const isRefusal = (error: unknown): boolean =>
+    ["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"].includes(networkCodeOf(error) ?? "");
+
+/** What went wrong, in words that quote nothing the error carried but a checked address. */
 export function describeFailure(error: unknown): string {
     const status = statusOf(error);
     if (status !== undefined) {
@@ -78,7 +97,10 @@ export function describeFailure(error: unknown): string {
         return `the API server answered ${status}${reason ? ` (${reason})` : ""}`;
     }
     const network = networkCodeOf(error);
-    if (network !== undefined) return `the API server could not be reached (${network})`;
+    if (network !== undefined) {
+        const address = addressOf(error);
+        return `the API server could not be reached (${network}${address ? ` at ${address}` : ""}); check the kubeconfig it was reached through: the component's kubeconfig, else the stack's kubernetes:kubeconfig, else KUBECONFIG or ~/.kube/config`;
+    }
     return `the request failed (${error instanceof Error ? error.name : "unknown error"})`;
 }
 
