@@ -52,9 +52,19 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
                               ? undefined
                               : { namespace: optional("refresherNamespace"), image: optional("refresherImage") },
                   },
-        credentials:
-            username === undefined ? undefined : { username, password: config.requireSecret("registryPassword") },
+        credentials: username === undefined ? undefined : { username, password: registryPassword(config) },
     };
+}
+
+/** `registryPassword`, which `registryUsername` needs, read as a secret; missing, the error says the command. */
+function registryPassword(config: pulumi.Config): pulumi.Output<string> {
+    if (!config.get("registryPassword")) {
+        throw invalid(
+            `${config.name}:registryPassword`,
+            "is required with registryUsername: run pulumi config set --secret registryPassword, which asks for it (or pipe it in) so it is stored encrypted",
+        );
+    }
+    return config.requireSecret("registryPassword");
 }
 
 /** The `federation*` keys; `federationPoolId` selects federation (else GKE Workload Identity). */

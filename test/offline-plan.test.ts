@@ -280,25 +280,32 @@ describe("npm run plan with bad config", () => {
         assert.equal(fails(validConfig).code, 0);
     });
 
-    it("an undeclared key of the project warns, naming it and the nearest declared key, and still plans", () => {
-        const { code, stdout, stderr } = fails(`${validConfig}  registry-pull-secret:namespace: [team-b]\n`);
-        assert.equal(code, 0);
-        assert.match(stdout, /team-a/);
-        assert.equal(
-            stderr,
-            "warning: Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?\n",
-        );
-    });
-
-    it("an undeclared key of the project exits 1 with --strict, before planning", () => {
-        const dir = projectWithStack("bad", `${validConfig}  registry-pull-secret:secretname: pull\n`);
-        const { code, stdout, stderr } = plan("--stack", "bad", "--dir", dir, "--strict");
+    it("an undeclared key of the project (a typo of an optional key) exits 1 before planning, naming it and the nearest declared key", () => {
+        const { code, stdout, stderr } = fails(`${validConfig}  registry-pull-secret:keyRotationDay: 30\n`);
         assert.equal(code, 1);
         assert.equal(stdout, "");
         assert.equal(
             stderr,
-            "error: Pulumi.bad.yaml: registry-pull-secret:secretname is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:secretName?\n",
+            "error: Pulumi.bad.yaml: registry-pull-secret:keyRotationDay is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:keyRotationDays?\n",
         );
+    });
+
+    it("a typo in the project's namespace, or in a Kubernetes provider key, exits 1 with the fix", () => {
+        for (const [line, expected] of [
+            [
+                "registry-pul-secret:keyRotationDays: 30",
+                "error: Pulumi.bad.yaml: registry-pul-secret:keyRotationDays is in a config namespace nothing reads; did you mean registry-pull-secret:keyRotationDays?\n",
+            ],
+            [
+                '"kubernetes:enableSecretMutabel": "true"',
+                "error: Pulumi.bad.yaml: kubernetes:enableSecretMutabel is not a config key of the Kubernetes provider, so nothing reads it; did you mean kubernetes:enableSecretMutable?\n",
+            ],
+        ]) {
+            const { code, stdout, stderr } = fails(`${validConfig}  ${line}\n`);
+            assert.equal(code, 1, line);
+            assert.equal(stdout, "");
+            assert.equal(stderr, expected);
+        }
     });
 
     it("a bad namespace exits 1 with the component's rule, naming the config key", () => {
@@ -337,17 +344,13 @@ describe("npm run plan with bad config", () => {
         assert.match(stderr, /config registry-pull-secret:repositories\[0\] must be LOCATION\/REPOSITORY/);
     });
 
-    it("a typo that replaces namespaces (docs/previews.md's example) warns with the fix before the component's error", () => {
+    it("a typo that replaces namespaces (docs/previews.md's example) exits 1 with the fix", () => {
         const { code, stdout, stderr } = fails(validConfig.replace("namespaces:", "namespace:"));
         assert.equal(code, 1);
         assert.equal(stdout, "");
         assert.equal(
             stderr,
-            [
-                "warning: Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?",
-                'error: Pulumi.bad.yaml: config registry-pull-secret:namespaces must name at least one namespace to hold the Secret; it is empty (only registry-pull-secret:credential "gkeNode" takes none) (component argument namespaces)',
-                "",
-            ].join("\n"),
+            "error: Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?\n",
         );
     });
 
@@ -364,18 +367,16 @@ describe("npm run plan with bad config", () => {
         assert.equal(stderr, `${missing}\n`);
     });
 
-    for (const strict of [[], ["--strict"]]) {
-        it(`a typo that replaces a required key names the typo and its fix in the missing-key error${strict.length ? " (--strict)" : ""}`, () => {
-            const dir = projectWithStack("bad", validConfig.replace("namespaces:", "namespace:"), requiringNamespaces);
-            const { code, stdout, stderr } = plan("--stack", "bad", "--dir", dir, ...strict);
-            assert.equal(code, 1);
-            assert.equal(stdout, "");
-            assert.equal(
-                stderr,
-                `${missing}; Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?\n`,
-            );
-        });
-    }
+    it("a typo that replaces a required key names the typo and its fix in the missing-key error", () => {
+        const dir = projectWithStack("bad", validConfig.replace("namespaces:", "namespace:"), requiringNamespaces);
+        const { code, stdout, stderr } = plan("--stack", "bad", "--dir", dir);
+        assert.equal(code, 1);
+        assert.equal(stdout, "");
+        assert.equal(
+            stderr,
+            `${missing}; Pulumi.bad.yaml: registry-pull-secret:namespace is not declared in Pulumi.yaml, so the program never reads it; did you mean registry-pull-secret:namespaces?\n`,
+        );
+    });
 
     it("neither gcpProject nor registryUsername exits 1 naming both config keys", () => {
         const { code, stderr } = fails(validConfig.replace(/.*gcpProject.*\n/, ""));

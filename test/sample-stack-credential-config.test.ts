@@ -71,3 +71,16 @@ test("registryUsername selects plain credentials, with the password as a secret 
         secret: true,
     });
 });
+
+test("registryUsername without registryPassword names the key and the command that stores it encrypted", () => {
+    assert.throws(
+        () => argsFor({ "registry-pull-secret:registryUsername": "octocat" }),
+        (error: Error) => {
+            assert.match(
+                error.message,
+                /registry-pull-secret:registryPassword.*is required with registryUsername: run pulumi config set --secret registryPassword/,
+            );
+            return true;
+        },
+    );
+});

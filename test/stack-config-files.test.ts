@@ -49,9 +49,9 @@ describe("mergeStackConfig", () => {
             "dev",
         );
         assert.deepEqual(undeclared, [
-            { key: "p:name", nearest: "p:names" },
-            { key: "p:lable", nearest: "p:label" },
-            { key: "p:zzzzzzzzzzz", nearest: undefined },
+            { key: "p:name", why: "undeclared", nearest: "p:names" },
+            { key: "p:lable", why: "undeclared", nearest: "p:label" },
+            { key: "p:zzzzzzzzzzz", why: "undeclared", nearest: undefined },
         ]);
         // Still passed on, as the Pulumi CLI would: the program just never reads it.
         assert.equal(config["p:name"], '["b"]');

@@ -5,9 +5,9 @@
  * mode, then prints the resource tree, the dependency order, the cloud resources' inputs and the
  * Kubernetes objects (program code as its size and sha256); `--out DIR` also writes one YAML file per
  * object, code in full. Secrets are masked; a docker config shows its hosts and usernames.
- * A key of the project's config namespace that Pulumi.yaml does not declare is a warning naming the
- * nearest declared key (and part of the error when the key it replaced is missing); `--strict` makes
- * it an error.
+ * A key the stack file sets that nothing reads (not declared in Pulumi.yaml, a typo of the project's
+ * namespace, not a Kubernetes provider key: components/rules/config-keys.ts) is an error naming the
+ * nearest declared key, as in `pulumi preview` of the sample program.
  * Exit status: 0 planned, 1 the config or the program is wrong, 2 the command line is wrong.
  */
 import * as fs from "node:fs";
@@ -18,7 +18,7 @@ import { evaluateProgram } from "./evaluate";
 import { formatPlan, kubernetesObjects } from "./plan-format";
 import { ConfigError, readStackConfig, stackNames, undeclaredKeyProblem, type StackConfig } from "./stack-config-files";
 
-const usage = "usage: npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR] [--strict]";
+const usage = "usage: npm run plan -- --stack <stack> [--out DIR] [--dir PROJECT_DIR]";
 
 interface Options {
     stack: string;
@@ -26,19 +26,12 @@ interface Options {
     out?: string;
     /** The Pulumi project: Pulumi.yaml, the stack files and the program. Default: this repository. */
     dir: string;
-    /** Undeclared keys in the project's namespace fail the plan instead of warning. */
-    strict: boolean;
 }
 
 function parseArguments(argv: string[]): Options {
     const options: Record<string, string> = {};
-    let strict = false;
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
-        if (flag === "--strict") {
-            strict = true;
-            continue;
-        }
         if (!["--stack", "--out", "--dir"].includes(flag)) throw new UsageError(`unknown argument ${flag}`);
         if (argv[i + 1] === undefined || argv[i + 1].startsWith("--")) throw new UsageError(`${flag} needs a value`);
         options[flag.slice(2)] = argv[++i];
@@ -46,7 +39,7 @@ function parseArguments(argv: string[]): Options {
     const dir = path.resolve(options.dir ?? path.join(__dirname, ".."));
     if (options.stack === undefined)
         throw new UsageError(`--stack is required; stacks here: ${stackNames(dir).join(", ")}`);
-    return { stack: options.stack, out: options.out, dir, strict };
+    return { stack: options.stack, out: options.out, dir };
 }
 
 class UsageError extends Error {}
@@ -64,9 +57,9 @@ async function main(): Promise<number> {
     try {
         stack = readStackConfig(options.dir, options.stack);
         for (const undeclared of stack.undeclared) {
-            console.error(`${options.strict ? "error" : "warning"}: ${undeclaredKeyProblem(stack.stack, undeclared)}`);
+            console.error(`error: ${undeclaredKeyProblem(stack.stack, undeclared)}`);
         }
-        if (options.strict && stack.undeclared.length > 0) return 1;
+        if (stack.undeclared.length > 0) return 1;
         const evaluation = await evaluateProgram(path.join(options.dir, stack.main), stack);
         process.stdout.write(formatPlan({ project: stack.project, stack: stack.stack, ...evaluation }));
         if (options.out !== undefined) {

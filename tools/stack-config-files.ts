@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { unreadKeyProblem, unreadKeys, type UnreadKey } from "../components/rules/config-keys";
 
 /** A config problem, naming the config key (`project:key`) it is about. */
 export class ConfigError extends Error {
@@ -26,10 +27,10 @@ export interface StackConfig {
     /** `project:key` to the string the engine stores (arrays and objects as JSON). */
     config: Record<string, string>;
     /**
-     * Keys of the project's own namespace that the stack file sets but Pulumi.yaml does not declare
-     * (a typo falls back to the default silently), each with the nearest declared key.
+     * Keys the stack file sets that nothing reads (components/rules/config-keys.ts: a typo falls back
+     * to the default silently), each with the nearest declared or known key.
      */
-    undeclared: { key: string; nearest: string | undefined }[];
+    undeclared: UnreadKey[];
 }
 
 /** A Pulumi.yaml config entry: a declaration (`type`, `default`, ...) or a value (`value`, or the value itself). */
@@ -56,6 +57,15 @@ export function readStackConfig(dir: string, stack: string): StackConfig {
     const project = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as ProjectDocument;
     const stackDoc = (YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as StackDocument;
     return mergeStackConfig(project, stackDoc, stack);
+}
+
+/**
+ * The config keys Pulumi.yaml in `dir` declares or sets, qualified (`project:key`, `kubernetes:...`):
+ * what the sample program (index.ts) reads, for its check that the stack sets nothing else.
+ */
+export function declaredConfigKeys(dir: string): string[] {
+    const project = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as ProjectDocument;
+    return Object.keys(project.config ?? {}).map((key) => (key.includes(":") ? key : `${String(project.name)}:${key}`));
 }
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in `dir`, sorted. */
@@ -91,10 +101,7 @@ export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDoc
     }
     // A typo REPLACES the key it was meant to be, which then goes missing: name the typo with it.
     const declared = [...declarations.keys()];
-    const undeclared = Object.keys(stackDoc.config ?? {})
-        .map(qualify)
-        .filter((key) => key.startsWith(`${project}:`) && !declarations.has(key))
-        .map((key) => ({ key, nearest: nearestKey(key, declared) }));
+    const undeclared = unreadKeys(Object.keys(stackDoc.config ?? {}).map(qualify), project, declared);
     for (const [key, declaration] of declarations) {
         if (!(key in config)) {
             const typos = undeclared.filter((u) => u.nearest === key).map((u) => `; ${undeclaredKeyProblem(stack, u)}`);
@@ -111,38 +118,9 @@ export function mergeStackConfig(projectDoc: ProjectDocument, stackDoc: StackDoc
     return { project, main, stack, config, undeclared };
 }
 
-/** What is wrong with a key the stack file sets but Pulumi.yaml does not declare, and the likely fix. */
-export function undeclaredKeyProblem(stack: string, { key, nearest }: StackConfig["undeclared"][number]): string {
-    const hint = nearest === undefined ? "" : `; did you mean ${nearest}?`;
-    return `Pulumi.${stack}.yaml: ${key} is not declared in Pulumi.yaml, so the program never reads it${hint}`;
-}
-
-/** The candidate with the fewest single-character edits from `key`, if one is closer than a rewrite. */
-export function nearestKey(key: string, candidates: string[]): string | undefined {
-    let best: { key: string; distance: number } | undefined;
-    for (const candidate of candidates) {
-        const distance = editDistance(key, candidate);
-        if (best === undefined || distance < best.distance) best = { key: candidate, distance };
-    }
-    const bare = key.slice(key.indexOf(":") + 1);
-    return best !== undefined && best.distance < bare.length ? best.key : undefined;
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions. */
-function editDistance(a: string, b: string): number {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(
-                previous[j] + 1,
-                current[j - 1] + 1,
-                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-            );
-        }
-        previous = current;
-    }
-    return previous[b.length];
+/** What is wrong with a key the stack file sets that nothing reads, and the likely fix. */
+export function undeclaredKeyProblem(stack: string, unread: UnreadKey): string {
+    return unreadKeyProblem(`Pulumi.${stack}.yaml`, unread);
 }
 
 function configString(key: string, value: unknown, stack: string): string {
