@@ -7,6 +7,7 @@ export default tseslint.config(
     // The consumer fixture is compiled and run inside an installed consumer project (test/package/installed-package.test.ts).
     {
         ignores: [
+            ".engine/**",
             "bin/**",
             "docs/api/**",
             "node_modules/**",
