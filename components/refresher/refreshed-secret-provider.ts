@@ -19,6 +19,11 @@
  * (an interrupted create or destroy): same owner, and no label or annotation the component does not
  * write. Another component's, or one a tenant pre-created with our labels, is refused; delete removes
  * only this component's own.
+ *
+ * The state records the Secret's uid, which the API server sets at creation and nobody can change: a
+ * tenant who edits the labels of the Secret we created does not make it somebody else's. `refresh`
+ * keeps it (marked `relabeled`), and the next `up` puts our labels back, so the refresher writes it
+ * again; only a Secret deleted, or replaced by another object of that name, leaves the state.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
@@ -47,8 +52,16 @@ export interface RefreshedSecretInputs extends ClusterConnection {
     owner: string;
 }
 
-/** What the engine stores: the inputs, `owner` missing from a Secret created before owners were recorded. */
-export type RefreshedSecretState = Omit<RefreshedSecretInputs, "owner"> & { owner?: string };
+/**
+ * What the engine stores: the inputs (`owner` missing from a Secret created before owners were
+ * recorded), the uid of the Secret it created or adopted (missing from a state written before uids
+ * were recorded, until a refresh), and `relabeled` after a refresh found our Secret's labels changed.
+ */
+export type RefreshedSecretState = Omit<RefreshedSecretInputs, "owner"> & {
+    owner?: string;
+    uid?: string;
+    relabeled?: boolean;
+};
 
 /** An empty docker config: valid for the API server, no credential for anyone. */
 export const emptyDockerConfig = '{"auths":{}}';
@@ -65,6 +78,10 @@ function isOwn(secret: V1Secret, owner: string | undefined): boolean {
     const recorded = ownerOfSecret(secret);
     return recorded !== undefined && recorded === (owner ?? "");
 }
+
+/** Whether a live Secret is the very object the state recorded (its uid), whatever its labels say now. */
+const isRecorded = (secret: V1Secret, state: RefreshedSecretState): boolean =>
+    state.uid !== undefined && secret.metadata?.uid === state.uid;
 
 /** Why an existing Secret of our name cannot be adopted, or `undefined` when it can. */
 export function adoptionProblem(secret: V1Secret, owner: string): string | undefined {
@@ -84,6 +101,19 @@ export function adoptionProblem(secret: V1Secret, owner: string): string | undef
         return `carries labels or annotations the component never writes (${foreign.sort().join(", ")}), so someone else made or changed it`;
     }
     return undefined;
+}
+
+/**
+ * What the owner of the stack can do about a Secret it may not adopt. Putting our labels back is safe
+ * to offer: a tenant who does it only hands us a Secret in their own namespace that we then fill.
+ */
+function wayOut(inputs: RefreshedSecretInputs): string {
+    const labels = `${ownershipKeys.managedBy.key}=${ownershipKeys.managedBy.value} ${ownershipKeys.secretOwner}=${inputs.owner}`;
+    return (
+        "if it is this stack's own Secret (created by an earlier run, its labels changed since), give it back its labels " +
+        `(kubectl label secret ${inputs.secretName} -n ${inputs.namespace} --overwrite ${labels}, and remove any other label or annotation) ` +
+        "and run pulumi up again; otherwise choose another secretName, or delete that Secret once its owner agrees"
+    );
 }
 
 async function readSecret(api: CoreV1Api, inputs: RefreshedSecretState): Promise<V1Secret | undefined> {
@@ -109,6 +139,7 @@ export function refreshedSecretProvider(
                 replaces.length > 0 ||
                 olds.writer !== news.writer ||
                 olds.owner !== news.owner ||
+                olds.relabeled === true ||
                 connectionChanged(olds, news);
             return Promise.resolve({ changes, replaces, deleteBeforeReplace: false });
         },
@@ -116,8 +147,9 @@ export function refreshedSecretProvider(
             guarded(where(inputs), async () => {
                 requireOwner(inputs.owner);
                 const api = await client(inputs);
+                let created: V1Secret;
                 try {
-                    await api.createNamespacedSecret({
+                    created = await api.createNamespacedSecret({
                         namespace: inputs.namespace,
                         body: {
                             metadata: {
@@ -140,29 +172,44 @@ export function refreshedSecretProvider(
                     const problem = existing ? adoptionProblem(existing, inputs.owner) : "was deleted meanwhile";
                     if (problem !== undefined) {
                         throw new ClusterError(
-                            `${where(inputs)} already exists and ${problem}; it is left as it is: choose another secretName or remove it`,
+                            `${where(inputs)} already exists and ${problem}; it is left as it is: ${wayOut(inputs)}`,
                         );
                     }
+                    return {
+                        id: `${inputs.namespace}/${inputs.secretName}`,
+                        outs: { ...inputs, uid: existing?.metadata?.uid },
+                    };
                 }
-                return { id: `${inputs.namespace}/${inputs.secretName}`, outs: inputs };
+                return {
+                    id: `${inputs.namespace}/${inputs.secretName}`,
+                    outs: { ...inputs, uid: created.metadata?.uid },
+                };
             }),
         read: async (id, props: RefreshedSecretState) => {
             refuseImport("RefreshedSecret", props);
             return guarded(where(props), async () => {
                 const live = await readSecret(await client(props), props);
                 // Gone (or replaced by somebody else's): forget it, so the next `pulumi up` declares it again.
-                return live && isOwn(live, props.owner) ? { id, props } : { id: "", props: {} };
+                if (!live) return { id: "", props: {} };
+                if (isOwn(live, props.owner)) {
+                    const kept: RefreshedSecretState = { ...props, uid: props.uid ?? live.metadata?.uid };
+                    delete kept.relabeled; // our labels are back (put back by hand): nothing left to restore
+                    return { id, props: kept };
+                }
+                // The object we created, its labels changed by someone: still ours, and the next `up` says so.
+                return isRecorded(live, props) ? { id, props: { ...props, relabeled: true } } : { id: "", props: {} };
             });
         },
         update: (_id, olds: RefreshedSecretState, news: RefreshedSecretInputs) =>
             guarded(where(news), async () => {
                 requireOwner(news.owner);
-                // Only the writer annotation and the owner label may change, by a merge patch that names
-                // nothing else: the data belongs to the refresher. A Secret from before owners gets its owner here.
-                if (olds.writer !== news.writer || olds.owner !== news.owner) {
+                // Only our labels and the writer annotation may change, by a merge patch that names nothing
+                // else: the data belongs to the refresher. A Secret from before owners gets its owner here,
+                // and one whose labels someone changed gets ours back.
+                if (olds.writer !== news.writer || olds.owner !== news.owner || olds.relabeled === true) {
                     const api = await client(news);
                     const live = await readSecret(api, news);
-                    if (live && isOwn(live, olds.owner)) {
+                    if (live && (isOwn(live, olds.owner) || isRecorded(live, olds))) {
                         const { setHeaderOptions, PatchStrategy } = await import("@kubernetes/client-node");
                         await api.patchNamespacedSecret(
                             {
@@ -170,7 +217,10 @@ export function refreshedSecretProvider(
                                 namespace: news.namespace,
                                 body: {
                                     metadata: {
-                                        labels: { [ownershipKeys.secretOwner]: news.owner },
+                                        labels: {
+                                            [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
+                                            [ownershipKeys.secretOwner]: news.owner,
+                                        },
                                         annotations: { [ownershipKeys.writer]: news.writer },
                                     },
                                 },
@@ -179,13 +229,13 @@ export function refreshedSecretProvider(
                         );
                     }
                 }
-                return { outs: news };
+                return { outs: { ...news, uid: olds.uid } };
             }),
         delete: (_id, props: RefreshedSecretState) =>
             guarded(where(props), async () => {
                 const api = await client(props);
                 const live = await readSecret(api, props);
-                if (!live || !isOwn(live, props.owner)) return;
+                if (!live || !(isOwn(live, props.owner) || isRecorded(live, props))) return;
                 try {
                     await api.deleteNamespacedSecret({ name: props.secretName, namespace: props.namespace });
                 } catch (error) {

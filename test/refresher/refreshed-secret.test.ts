@@ -46,7 +46,8 @@ describe("RefreshedSecret against the API-server double", () => {
     it("creates a dockerconfigjson Secret with no credential, labelled for the refresher with its owner, and keeps no data in its state", async () => {
         const { id, outs } = await provider.create(inputs("a"));
         assert.equal(id, "a/regcred");
-        assert.deepEqual(Object.keys(outs).sort(), ["kubeconfig", "namespace", "owner", "secretName", "writer"]);
+        assert.deepEqual(Object.keys(outs).sort(), ["kubeconfig", "namespace", "owner", "secretName", "uid", "writer"]);
+        assert.equal(outs.uid, double.secret("a", "regcred")!.metadata.uid, "the uid the API server gave it");
         const secret = double.secret("a", "regcred")!;
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
         assert.deepEqual(secret.metadata.labels, labelsOf(owner));
@@ -63,7 +64,7 @@ describe("RefreshedSecret against the API-server double", () => {
         });
         const writes = () => double.log.filter((l) => !l.startsWith("GET"));
         const writesBefore = writes().length;
-        const olds = inputs("b");
+        const olds = { ...inputs("b"), uid: double.secret("b", "regcred")!.metadata.uid };
         const read = await provider.read!("b/regcred", olds);
         assert.equal(read.id, "b/regcred");
         assert.deepEqual(read.props, olds, "refresh reads back no data");
@@ -192,6 +193,76 @@ describe("RefreshedSecret against the API-server double", () => {
         assert.deepEqual(double.secret("legacy", "regcred")!.metadata.labels, labelsOf(owner));
         await provider.delete!("legacy/regcred", inputs("legacy"));
         assert.equal(double.secret("legacy", "regcred"), undefined);
+    });
+
+    it("a tenant who changes the labels of our Secret locks nobody out: refresh keeps it, the next up puts our labels back", async () => {
+        const { outs } = await provider.create(inputs("relabel"));
+        const created = double.secret("relabel", "regcred")!;
+        // A tenant with patch rights on Secrets: the refresher now refuses to write it ("not ours any more").
+        double.putSecret({
+            ...created,
+            metadata: { ...created.metadata, labels: { [ownershipKeys.secretOwner]: otherOwner } },
+        });
+        const read = await provider.read!("relabel/regcred", outs as RefreshedSecretState);
+        assert.equal(read.id, "relabel/regcred", "the object we created stays in the stack");
+        const refreshed = read.props as RefreshedSecretState;
+        assert.equal(refreshed.relabeled, true);
+        assert.equal(
+            (await provider.diff!("relabel/regcred", refreshed, inputs("relabel"))).changes,
+            true,
+            "up has work to do",
+        );
+        const updated = await provider.update!("relabel/regcred", refreshed, inputs("relabel"));
+        assert.deepEqual(double.secret("relabel", "regcred")!.metadata.labels, labelsOf(owner));
+        assert.equal(updated.outs.uid, created.metadata.uid);
+        assert.equal(updated.outs.relabeled, undefined);
+        const again = await provider.read!("relabel/regcred", updated.outs as RefreshedSecretState);
+        assert.equal(
+            (await provider.diff!("relabel/regcred", again.props as RefreshedSecretState, inputs("relabel"))).changes,
+            false,
+        );
+    });
+
+    it("destroy deletes the Secret it created even after a tenant relabelled it, and forgets one replaced by another object of that name", async () => {
+        const { outs } = await provider.create(inputs("replaced"));
+        const created = double.secret("replaced", "regcred")!;
+        double.putSecret({ ...created, metadata: { ...created.metadata, labels: {} } });
+        await provider.delete!("replaced/regcred", outs as RefreshedSecretState);
+        assert.equal(double.secret("replaced", "regcred"), undefined, "ours, whatever its labels");
+        const second = await provider.create(inputs("replaced"));
+        double.deleteSecret("replaced", "regcred");
+        // Somebody else's object of the same name, made to look like another component's: a new uid.
+        double.putSecret({
+            metadata: { name: "regcred", namespace: "replaced", labels: labelsOf(otherOwner) },
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": Buffer.from(emptyDockerConfig).toString("base64") },
+        });
+        assert.equal((await provider.read!("replaced/regcred", second.outs as RefreshedSecretState)).id, "");
+        await provider.delete!("replaced/regcred", second.outs as RefreshedSecretState);
+        assert.ok(double.secret("replaced", "regcred"), "another object is left as it is");
+    });
+
+    it("a refused adoption names the way out for the stack's owner: our labels back, or another secretName", async () => {
+        double.putSecret({
+            metadata: { name: "regcred", namespace: "locked", labels: labelsOf(otherOwner) },
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": Buffer.from(emptyDockerConfig).toString("base64") },
+        });
+        await assert.rejects(provider.create(inputs("locked")), (error: Error) => {
+            assert.match(error.message, /belongs to another registry-pull-secret component/);
+            assert.ok(
+                error.message.includes(
+                    `kubectl label secret regcred -n locked --overwrite app.kubernetes.io/managed-by=registry-pull-secret registry-pull-secret/owner=${owner}`,
+                ),
+                error.message,
+            );
+            assert.match(error.message, /otherwise choose another secretName/);
+            return true;
+        });
+        const secret = double.secret("locked", "regcred")!;
+        double.putSecret({ ...secret, metadata: { ...secret.metadata, labels: labelsOf(owner) } });
+        const { outs } = await provider.create(inputs("locked"));
+        assert.equal(outs.uid, secret.metadata.uid, "after the owner relabelled it, it is adopted");
     });
 
     it("destroy deletes its Secret; a Secret already gone is not an error", async () => {

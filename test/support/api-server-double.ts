@@ -16,6 +16,7 @@
  * request's bearer token is recorded. Events: POST (201, recorded). Deployments: GET of one put by
  * the test (its uid), as the token refresher reads its own.
  */
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import jsonpatch from "fast-json-patch";
@@ -34,6 +35,8 @@ export interface SecretObject {
         name: string;
         namespace: string;
         resourceVersion: string;
+        /** Set by the server when the object is created, kept while it lives (a new object gets a new one). */
+        uid?: string;
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
     };
@@ -70,7 +73,7 @@ export interface ApiServerDouble {
     log: string[];
     /** The bearer token of every request, `""` when it had none. */
     bearers: string[];
-    /** Creates or replaces a Secret as another writer would. */
+    /** Creates or replaces a Secret as another writer would: a new object (a new uid) unless `metadata.uid` keeps the old one. */
     putSecret(
         secret: Omit<SecretObject, "apiVersion" | "kind" | "metadata"> & {
             metadata: Omit<SecretObject["metadata"], "resourceVersion">;
@@ -145,6 +148,7 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
         if (method === "POST" && name === undefined) {
             const created = JSON.parse(body) as SecretObject;
             created.metadata.namespace = namespace;
+            created.metadata.uid = randomUUID();
             if (secrets.has(key(namespace, created.metadata.name))) {
                 return [409, status(409, "AlreadyExists", `secrets "${created.metadata.name}" already exists`)];
             }
@@ -307,7 +311,11 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                 apiVersion: "v1",
                 kind: "Secret",
                 ...structuredClone(secret),
-                metadata: { ...structuredClone(secret.metadata), resourceVersion: "" },
+                metadata: {
+                    ...structuredClone(secret.metadata),
+                    uid: secret.metadata.uid ?? randomUUID(),
+                    resourceVersion: "",
+                },
             });
             if (invalid) throw new Error(invalid);
         },
