@@ -16,9 +16,12 @@ import {
     planOwnerChange,
     planSwap,
     isListed,
+    mayBeHandedOver,
+    shouldRelinquish,
     type AttachPlan,
     type LiveServiceAccount,
 } from "./pull-secret-entry-plan";
+import { ownershipKeys } from "../rules/ownership";
 
 /** Which entry: the ServiceAccount and the Secret name it lists. */
 export interface EntryTarget {
@@ -108,6 +111,36 @@ async function patch(api: CoreV1Api, target: EntryTarget, body: object[]): Promi
 }
 
 /**
+ * A server-side apply as `manager`, never forced: `list` co-owns the list exactly as it is (no conflict,
+ * since the value is the same; the `resourceVersion` makes a concurrent change answer 409), `undefined`
+ * relinquishes the manager's fields (what pulumi-kubernetes provider/pkg/ssa/actions.go `Relinquish` sends).
+ */
+async function serverSideApply(
+    api: CoreV1Api,
+    target: EntryTarget,
+    manager: string,
+    account: LiveServiceAccount,
+    list: LiveServiceAccount["imagePullSecrets"] | undefined,
+): Promise<LiveServiceAccount> {
+    const { setHeaderOptions, PatchStrategy } = await import("@kubernetes/client-node");
+    const metadata = { name: target.serviceAccount, namespace: target.namespace };
+    return (await api.patchNamespacedServiceAccount(
+        {
+            ...metadata,
+            fieldManager: manager,
+            force: false,
+            body: {
+                apiVersion: "v1",
+                kind: "ServiceAccount",
+                metadata: { ...metadata, resourceVersion: account.metadata.resourceVersion },
+                ...(list === undefined ? {} : { imagePullSecrets: list }),
+            },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    )) as LiveServiceAccount;
+}
+
+/**
  * Lists our Secret name once, as `owner`'s; says whether somebody else listed it before us (then
  * nothing was changed). `ours`: the state says we added it (before markers existed). `takeOver`: an
  * entry of our name that no owner claims becomes ours (the kubectl recipe's).
@@ -120,7 +153,12 @@ export async function attachEntry(
     ours = false,
     takeOver = false,
 ): Promise<boolean> {
-    return applyPlan(api, target, timing, (account) => planAttach(account, target.secretName, owner, ours, takeOver));
+    return applyPlan(api, target, timing, async (account) => {
+        const ownSecret =
+            mayBeHandedOver(account, target.secretName, owner) &&
+            (await ownSecrets(api, target.namespace, [target.secretName], owner)).length > 0;
+        return planAttach(account, target.secretName, owner, { ours, takeOver, ownSecret });
+    });
 }
 
 /** Hands `from`'s marker on this ServiceAccount to `to` (a component whose owner id changed). */
@@ -152,12 +190,17 @@ async function applyPlan(
     api: CoreV1Api,
     target: EntryTarget,
     timing: EntryTiming,
-    plan: (account: LiveServiceAccount) => AttachPlan,
+    plan: (account: LiveServiceAccount) => AttachPlan | Promise<AttachPlan>,
 ): Promise<boolean> {
     let listedBefore = false;
     // A lost race throws from the patch; the whole read-plan-patch step runs again on fresh state.
     await withRetries(target, timing, async () => {
-        const planned = plan(await awaitAccount(api, target, timing));
+        const account = await awaitAccount(api, target, timing);
+        let planned = await plan(account);
+        if (planned.coOwn !== undefined) {
+            // Co-owned now, the same entry plans again without a hand-over: the marker, guarded anew.
+            planned = await plan(await serverSideApply(api, target, planned.coOwn, account, account.imagePullSecrets));
+        }
         listedBefore = planned.listedBefore;
         if (planned.operations.length > 0) await patch(api, target, planned.operations);
     });
@@ -194,7 +237,10 @@ export async function detachEntry(
     timing: EntryTiming = defaultTiming,
 ): Promise<void> {
     await withRetries(target, timing, async () => {
-        const account = await readAccount(api, target);
+        let account = await readAccount(api, target);
+        if (account && owner && shouldRelinquish(account, owner)) {
+            account = await serverSideApply(api, target, ownershipKeys.listManager(owner), account, undefined);
+        }
         const candidates = account ? unconfirmedMarkerNames(account, target.secretName, owner) : [];
         const confirmed =
             owner && candidates.length > 0 ? await ownSecrets(api, target.namespace, candidates, owner) : [];

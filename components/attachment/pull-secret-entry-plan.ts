@@ -11,11 +11,22 @@
  * (the patch applied, the 504 or reset came back) or after an interrupted `pulumi up` (no state at
  * all) recognizes our own write instead of taking it for somebody else's.
  */
-import { entriesOwnedBy, ownersOfEntry, ownershipKeys } from "../rules/ownership";
+import { entriesOwnedBy, ownersOfEntry, ownershipKeys, pulumiKubernetesManagerPrefix } from "../rules/ownership";
+
+/** One field manager's record in `metadata.managedFields`: the parts read here. */
+export interface ManagedFieldsEntry {
+    manager?: string;
+    operation?: string;
+    fieldsV1?: Record<string, unknown>;
+}
 
 /** The parts of a ServiceAccount a plan reads. */
 export interface LiveServiceAccount {
-    metadata: { resourceVersion: string; annotations?: Record<string, string> };
+    metadata: {
+        resourceVersion: string;
+        annotations?: Record<string, string>;
+        managedFields?: ManagedFieldsEntry[];
+    };
     imagePullSecrets?: { name?: string }[];
 }
 
@@ -26,14 +37,58 @@ export type PatchOperation =
     | { op: "remove"; path: string }
     | { op: "replace"; path: string; value: unknown };
 
-/** What attaching found: whether the name was listed by somebody else before us, and the patch. */
+/**
+ * What attaching found: whether the name was listed by somebody else before us, and the patch;
+ * `coOwn`: the field manager that first co-owns the list as it is by server-side apply (a hand-over
+ * from `attachMode: "patch"`).
+ */
 export interface AttachPlan {
     listedBefore: boolean;
     operations: PatchOperation[];
+    coOwn?: string;
 }
 
 const names = (account: LiveServiceAccount): (string | undefined)[] =>
     (account.imagePullSecrets ?? []).map((entry) => entry.name);
+
+/**
+ * The field managers that declare the list by server-side apply. The list is atomic, so each of them
+ * owns all of it, and as long as one does, the list is what it applied (an update that changes the list
+ * takes the ownership away). When the last of them relinquishes it (a `ServiceAccountPatch`'s delete:
+ * pulumi-kubernetes provider/pkg/ssa/actions.go `Relinquish`), the API server removes the whole list.
+ */
+export function listAppliers(account: LiveServiceAccount): string[] {
+    return (account.metadata.managedFields ?? [])
+        .filter((entry) => entry.operation === "Apply" && entry.fieldsV1?.["f:imagePullSecrets"] !== undefined)
+        .map((entry) => entry.manager ?? "");
+}
+
+/**
+ * Whether the name is listed, no owner's marker claims it, and a `ServiceAccountPatch` (a Pulumi
+ * server-side apply other than ours) declares the list: what our own `attachMode: "patch"` leaves when
+ * the stack switches to `"merge"`. The caller then reads the Secret: it is our entry only if the Secret
+ * carries our owner label ({@link planAttach} `ownSecret`).
+ */
+export function mayBeHandedOver(account: LiveServiceAccount, secretName: string, owner: string): boolean {
+    return (
+        names(account).includes(secretName) &&
+        ownersOfEntry(account, secretName).length === 0 &&
+        listAppliers(account).some(
+            (manager) =>
+                manager.startsWith(pulumiKubernetesManagerPrefix) && manager !== ownershipKeys.listManager(owner),
+        )
+    );
+}
+
+/** What the caller knows beyond the live ServiceAccount. */
+export interface AttachKnowledge {
+    /** The state says we added the entry (before markers existed). */
+    ours?: boolean;
+    /** The user asked to take over an entry of our name that no owner claims (the kubectl recipe's). */
+    takeOver?: boolean;
+    /** The Secret of our name carries our owner label (read when {@link mayBeHandedOver}). */
+    ownSecret?: boolean;
+}
 
 const guard = (account: LiveServiceAccount): PatchOperation => ({
     op: "test",
@@ -88,21 +143,32 @@ const staleClaims = (account: LiveServiceAccount, name: string, owner: string): 
  * an entry we added before markers existed; the marker is written now), or when the user asked to take
  * it over (`takeOver`: the kubectl recipe's entry) and no other owner's marker claims it; somebody
  * else's otherwise (we record that and change nothing).
+ *
+ * A hand-over from `attachMode: "patch"` ({@link mayBeHandedOver} and `ownSecret`, or our list manager
+ * co-owning the list already): ours, and before the marker the list is co-owned as it is (`coOwn`), so
+ * the old `ServiceAccountPatch`'s delete, which the engine runs after this create, leaves it in place.
  */
 export function planAttach(
     account: LiveServiceAccount,
     secretName: string,
     owner: string,
-    ours = false,
-    takeOver = false,
+    { ours = false, takeOver = false, ownSecret = false }: AttachKnowledge = {},
 ): AttachPlan {
     const marked = entriesOwnedBy(account, owner) ?? [];
     const marker = markerOperations(account, owner, [...marked, secretName]);
     if (names(account).includes(secretName)) {
         const claimedByOthers = ownersOfEntry(account, secretName).some((claimant) => claimant !== owner);
         const taken = takeOver && !claimedByOthers;
-        if (!ours && !taken && !marked.includes(secretName)) return { listedBefore: true, operations: [] };
-        return { listedBefore: false, operations: marker.length > 0 ? [guard(account), ...marker] : [] };
+        const coOwned = !claimedByOthers && listAppliers(account).includes(ownershipKeys.listManager(owner));
+        const handOver = !coOwned && ownSecret && mayBeHandedOver(account, secretName, owner);
+        if (!ours && !taken && !marked.includes(secretName) && !coOwned && !handOver) {
+            return { listedBefore: true, operations: [] };
+        }
+        return {
+            listedBefore: false,
+            operations: marker.length > 0 ? [guard(account), ...marker] : [],
+            ...(handOver ? { coOwn: ownershipKeys.listManager(owner) } : {}),
+        };
     }
     return {
         listedBefore: false,
@@ -148,9 +214,11 @@ export function planDetach(
     addedByUs: boolean,
     confirmed: string[] = [],
 ): PatchOperation[] {
-    const ours = [...(addedByUs ? [secretName] : []), ...confirmed].filter(
-        (name) => !ownersOfEntry(account, name).some((claimant) => claimant !== owner),
-    );
+    const ours = declaredByOthers(account, owner)
+        ? []
+        : [...(addedByUs ? [secretName] : []), ...confirmed].filter(
+              (name) => !ownersOfEntry(account, name).some((claimant) => claimant !== owner),
+          );
     const list = names(account);
     const indices = [...new Set(ours.map((name) => list.lastIndexOf(name)).filter((i) => i >= 0))].sort(
         (a, b) => b - a,
@@ -169,6 +237,25 @@ export function planDetach(
                   { op: "remove", path: `/imagePullSecrets/${index}` },
               ]);
     return [guard(account), ...removals, ...marker];
+}
+
+/**
+ * Whether a server-side apply other than ours declares the list (a `ServiceAccountPatch` of
+ * `attachMode: "patch"` that took over from us, a GitOps tool): the list it applied holds our entry, so
+ * removing the entry would undo its declaration; that applier relinquishes it, and we take only our
+ * marker away. A stale applier (a patch whose stack forgot it) can at most make us leave ours behind.
+ */
+function declaredByOthers(account: LiveServiceAccount, owner: string | undefined): boolean {
+    return listAppliers(account).some((manager) => owner === undefined || manager !== ownershipKeys.listManager(owner));
+}
+
+/** Whether our list manager co-owns the list while another applier declares it: ours goes, theirs stays. */
+export function shouldRelinquish(account: LiveServiceAccount, owner: string | undefined): boolean {
+    return (
+        owner !== undefined &&
+        listAppliers(account).includes(ownershipKeys.listManager(owner)) &&
+        declaredByOthers(account, owner)
+    );
 }
 
 /** The names `owner`'s marker lists besides `secretName`: candidates the caller confirms by their Secret's owner label. */

@@ -29,7 +29,18 @@ export const ownershipKeys = {
      * two never disagree; removed with the owner's last entry.
      */
     entries: (owner: string) => `registry-pull-secret/entries-${owner}`,
+    /**
+     * Server-side-apply field manager with which one owner co-owns a ServiceAccount's list when it takes
+     * over the entry its own `attachMode: "patch"` made (components/attachment/pull-secret-entry-plan.ts).
+     */
+    listManager: (owner: string) => `registry-pull-secret-${owner}`,
 } as const;
+
+/**
+ * The prefix of the field managers the Kubernetes provider names for server-side apply (pulumi-kubernetes
+ * provider/pkg/provider/provider.go `fieldManagerName`): a `ServiceAccountPatch`'s, among others.
+ */
+export const pulumiKubernetesManagerPrefix = "pulumi-kubernetes-";
 
 const entriesPrefix = ownershipKeys.entries("");
 

@@ -8,6 +8,7 @@ import {
     planDetach,
     planOwnerChange,
     planSwap,
+    shouldRelinquish,
     type LiveServiceAccount,
     type PatchOperation,
 } from "../../components/attachment/pull-secret-entry-plan";
@@ -118,7 +119,7 @@ describe("planning one imagePullSecrets entry", () => {
             fc.property(account, secretName, (live, name) => {
                 fc.pre(names(live).includes(name));
                 const claimedByOther = ownersOfEntry(live, name).includes(other);
-                const plan = planAttach(live, name, owner, false, true);
+                const plan = planAttach(live, name, owner, { takeOver: true });
                 assert.equal(plan.listedBefore, claimedByOther);
                 const taken = apply(live, plan.operations);
                 assert.deepEqual(names(taken), names(live), "taking over lists nothing new");
@@ -247,5 +248,70 @@ describe("planning one imagePullSecrets entry", () => {
                 assert.throws(() => apply(changed, plan.operations), { name: "TEST_OPERATION_FAILED" });
             }),
         );
+    });
+
+    describe("a switch of attachMode on a live stack (the list declared by a server-side apply)", () => {
+        const patchManager = "pulumi-kubernetes-3fa2b1c9";
+        const applied = (
+            list: string[],
+            managers: string[],
+            annotations?: Record<string, string>,
+        ): LiveServiceAccount => ({
+            metadata: {
+                resourceVersion: "9",
+                ...(annotations ? { annotations } : {}),
+                managedFields: managers.map((manager) => ({
+                    manager,
+                    operation: "Apply",
+                    fieldsV1: { "f:imagePullSecrets": {} },
+                })),
+            },
+            imagePullSecrets: list.map((name) => ({ name })),
+        });
+
+        it("patch to merge: the entry our own ServiceAccountPatch made (our Secret) is handed over: co-owned first, then marked ours", () => {
+            const live = applied(["regcred"], [patchManager]);
+            const handOver = planAttach(live, "regcred", owner, { ownSecret: true });
+            assert.equal(handOver.listedBefore, false);
+            assert.equal(handOver.coOwn, ownershipKeys.listManager(owner));
+            const coOwned = applied(["regcred"], [patchManager, ownershipKeys.listManager(owner)]);
+            const marked = planAttach(coOwned, "regcred", owner);
+            assert.equal(marked.coOwn, undefined, "co-owned already: no second apply");
+            assert.equal(marked.listedBefore, false);
+            assert.deepEqual(entriesOwnedBy(apply(coOwned, marked.operations), owner), ["regcred"]);
+        });
+
+        it("patch to merge: a Secret not ours, another owner's marker, or an applier that is not Pulumi's leaves the entry somebody else's", () => {
+            assert.deepEqual(planAttach(applied(["regcred"], [patchManager]), "regcred", owner), {
+                listedBefore: true,
+                operations: [],
+            });
+            const claimed = applied(["regcred"], [patchManager], { [ownershipKeys.entries(other)]: '["regcred"]' });
+            assert.equal(planAttach(claimed, "regcred", owner, { ownSecret: true }).listedBefore, true);
+            assert.equal(
+                planAttach(applied(["regcred"], ["argocd-controller"]), "regcred", owner, { ownSecret: true })
+                    .listedBefore,
+                true,
+            );
+        });
+
+        it("merge to patch, or any other server-side apply declaring our entry: destroy removes only our marker and leaves the entry to that applier", () => {
+            const live = applied(["regcred", "theirs"], [patchManager], {
+                [ownershipKeys.entries(owner)]: '["regcred"]',
+            });
+            const detached = apply(live, planDetach(live, "regcred", owner, true));
+            assert.deepEqual(names(detached), ["regcred", "theirs"]);
+            assert.equal(entriesOwnedBy(detached, owner), undefined);
+        });
+
+        it("after a hand-over, with only our list manager left, destroy removes our entry as usual; beside another applier ours relinquishes first", () => {
+            const ours = applied(["regcred"], [ownershipKeys.listManager(owner)], {
+                [ownershipKeys.entries(owner)]: '["regcred"]',
+            });
+            assert.deepEqual(names(apply(ours, planDetach(ours, "regcred", owner, true))), []);
+            assert.equal(shouldRelinquish(ours, owner), false);
+            const both = applied(["regcred"], [ownershipKeys.listManager(owner), patchManager]);
+            assert.equal(shouldRelinquish(both, owner), true);
+        });
     });
 });
