@@ -142,6 +142,35 @@ it("pulumi refresh --yes notices an entry removed by hand, and pulumi up puts it
     assert.deepEqual(await inCluster.pullSecrets("sample-b", "default"), ["regcred"]);
 });
 
+/**
+ * The two attach modes use the same child name with different types, so the engine creates the new
+ * resource and deletes the old one last. Each way the entry survives the old one's delete: the entry's
+ * destroy leaves a list a ServiceAccountPatch declares, and the new entry co-owns the list the old
+ * ServiceAccountPatch declared before it relinquishes it (components/attachment/pull-secret-entry-plan.ts).
+ */
+it('pulumi up after switching attachMode to "patch" and back to "merge" keeps our entry in every namespace throughout', async () => {
+    const ourMarker = async (namespace: string) =>
+        (await core.readNamespacedServiceAccount({ name: "default", namespace })).metadata?.annotations ?? {};
+    const markerKeys = async (namespace: string) =>
+        Object.keys(await ourMarker(namespace)).filter((key) => key.startsWith("registry-pull-secret/entries-"));
+    // "patch" owns the whole list and conflicts with another entry's manager: its owner leaves first.
+    await inCluster.setPullSecrets("sample-a", "default", ["regcred"]);
+    await cli.must(["config", "set", "attachMode", "patch"]);
+    await cli.must(["up", "--yes"]);
+    for (const namespace of namespaces) {
+        assert.deepEqual(await inCluster.pullSecrets(namespace, "default"), ["regcred"], `${namespace} after "patch"`);
+        assert.deepEqual(await markerKeys(namespace), [], "the merge entry took only its marker away");
+    }
+    await cli.must(["config", "set", "attachMode", "merge"]);
+    await cli.must(["up", "--yes"]);
+    for (const namespace of namespaces) {
+        assert.deepEqual(await inCluster.pullSecrets(namespace, "default"), ["regcred"], `${namespace} after "merge"`);
+        assert.equal((await markerKeys(namespace)).length, 1, "the entry is ours again, by its marker");
+    }
+    await cli.must(["up", "--yes", "--expect-no-changes"]);
+    await inCluster.setPullSecrets("sample-a", "default", ["theirs", "regcred"]);
+});
+
 it("the state and the stack file hold no password or cluster token in plain text", () => {
     assertStateHoldsNone(path.join(work, "state"), path.join(checkout, "Pulumi.e2e.yaml"), {
         username,
