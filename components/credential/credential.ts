@@ -4,7 +4,7 @@ import { childNames } from "../names";
 import type { CreateKeyCredential, ExistingKeyCredential, StaticCredential } from "../parse";
 import { grantReader } from "./grants";
 import { KeyHandover, keyHandoverSeconds } from "./key-handover";
-import { keyKeepers, keyRotatesAfter, type KeySchedule } from "./rotation";
+import { keyExpiryProblem, keyKeepers, keyRotatesAfter, type KeySchedule } from "./rotation";
 import { serviceAccountKeyName } from "./service-account-key";
 
 export { readerRole } from "./grants";
@@ -96,6 +96,13 @@ function createKey(
         { serviceAccountId: account ? account.name : serviceAccountEmail, keepers: schedule.apply(keyKeepers) },
         { parent, dependsOn: grants },
     );
+    // Reported on every run that knows the key's expiry (not in a preview of a new key).
+    pulumi
+        .all([key.validBefore, gcp.keyRotationDays, gcp.keyVersion])
+        .apply(([validBefore, rotationDays, keyVersion]) => {
+            const problem = keyExpiryProblem(validBefore, { now, rotationDays, keyVersion });
+            if (problem !== undefined) void pulumi.log.warn(problem, parent);
+        });
     return {
         username: pulumi.output(keyUsername),
         password: pulumi.secret(key.privateKey),

@@ -77,3 +77,27 @@ export function keyRotatesAfter(schedule: KeySchedule): string {
     if (schedule.rotationDays === undefined) return "";
     return rotationPeriod(schedule.now, schedule.rotationDays).endsAt.toISOString();
 }
+
+/**
+ * Why a key that expires at `validBefore` breaks pulls before it is replaced, or `undefined`. Keys made
+ * under the organization policy `constraints/iam.serviceAccountKeyExpiryHours` (8 to 2160 hours) get a
+ * finite `validBefore`; others get 9999-12-31 (Google's `projects.serviceAccounts.keys` resource).
+ * A key is replaced only by a `pulumi up` after its period ends, so the period must end a day before the
+ * key expires, and some `up` must run in that day.
+ */
+export function keyExpiryProblem(validBefore: string | undefined, schedule: KeySchedule): string | undefined {
+    const expires = validBefore ? Date.parse(validBefore) : NaN;
+    if (!Number.isFinite(expires) || new Date(expires).getUTCFullYear() >= 9999) return undefined;
+    const rotates = keyRotatesAfter(schedule);
+    if (rotates !== "" && Date.parse(rotates) <= expires - dayMs) return undefined;
+    const lifetimeDays = Math.floor((expires - schedule.now.getTime()) / dayMs);
+    const when =
+        rotates === ""
+            ? "and no keyRotationDays schedules a new one"
+            : `before a pulumi up can replace it (its period ends at ${rotates})`;
+    const fix =
+        lifetimeDays >= 2
+            ? `set gcp.keyRotationDays to at most ${lifetimeDays - 1} and run pulumi up at least once a day`
+            : 'the policy leaves keys less than two days: use gcp.credential "accessToken" (no key)';
+    return `the service-account key expires at ${validBefore} (the organization policy constraints/iam.serviceAccountKeyExpiryHours) ${when}: pulls fail from then on; ${fix}`;
+}

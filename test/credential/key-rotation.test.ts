@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { keyRotationDaysProblem } from "../../components/credential/rotation";
 import { checkNumberInput } from "../../components/validate";
-import { resolve, reveal, settled, startMocks, type Registration } from "../support/mocks";
+import { claimWarning, resolve, reveal, settled, startMocks, type Registration } from "../support/mocks";
 import type { RegistryPullSecret as Component, RegistryPullSecretArgs } from "../../components";
 
 startMocks();
@@ -177,4 +177,18 @@ test("a keyRotationDays known only later is checked with the same message when i
         keyRotationDaysProblem,
     ) as pulumi.Output<number>;
     assert.equal((await resolve(fine)).value, 30);
+});
+
+test("a key the organization makes expire before its next rotation is reported on the component with the fix", async () => {
+    const at = boundary - thirtyDays;
+    startMocks({ keyValidBefore: new Date(at + 7 * 86_400_000).toISOString() });
+    new RegistryPullSecret("regcred", args({ keyRotationDays: 30 }), { rotationClock: () => new Date(at) });
+    await settled();
+    assert.match(
+        claimWarning(/the service-account key expires at/),
+        /before a pulumi up can replace it .*set gcp\.keyRotationDays to at most 6/,
+    );
+    startMocks({ keyValidBefore: new Date(at + 90 * 86_400_000).toISOString() });
+    new RegistryPullSecret("regcred", args({ keyRotationDays: 30 }), { rotationClock: () => new Date(at) });
+    await settled(); // a key that outlives its period: no warning left unclaimed at the end of the file
 });

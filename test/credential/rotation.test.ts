@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+    keyExpiryProblem,
     keyKeepers,
     keyRotatesAfter,
     keyRotationDaysProblem,
@@ -109,4 +110,25 @@ test("keyVersion accepts whole numbers from 0 up only", () => {
             String(bad),
         );
     }
+});
+
+test("a key that expires before its replacement (an organization expiry policy) is a problem naming the longest safe keyRotationDays", () => {
+    const now = new Date("2026-12-07T12:00:00Z");
+    const expiresIn = (hours: number) => new Date(now.getTime() + hours * 3_600_000).toISOString();
+    assert.equal(keyExpiryProblem(undefined, { now, rotationDays: 30 }), undefined, "no validBefore known");
+    assert.equal(keyExpiryProblem("9999-12-31T23:59:59Z", { now }), undefined, "a key that never expires");
+    // 2026-12-07 falls in the 30-day period ending 2027-01-02: a 2160-hour (90-day) key outlives it by far.
+    assert.equal(keyExpiryProblem(expiresIn(2160), { now, rotationDays: 30 }), undefined);
+    const short = keyExpiryProblem(expiresIn(7 * 24), { now, rotationDays: 30 });
+    assert.match(short!, /expires at 2026-12-14T12:00:00.000Z .*constraints\/iam\.serviceAccountKeyExpiryHours/);
+    assert.match(short!, /its period ends at 2027-01-02T00:00:00.000Z/);
+    assert.match(short!, /set gcp\.keyRotationDays to at most 6 and run pulumi up at least once a day/);
+    assert.match(keyExpiryProblem(expiresIn(7 * 24), { now })!, /no keyRotationDays schedules a new one/);
+    assert.match(keyExpiryProblem(expiresIn(8), { now, rotationDays: 1 })!, /gcp\.credential "accessToken"/);
+    // The period must end a day before the expiry, so that an `up` can replace the key in time.
+    const periodEnd = Date.parse("2026-12-08T00:00:00Z");
+    assert.notEqual(
+        keyExpiryProblem(new Date(periodEnd + 3_600_000).toISOString(), { now, rotationDays: 1 }),
+        undefined,
+    );
 });

@@ -12,7 +12,7 @@ import { serviceAccountKeyFile } from "./key-file";
 export { isSecretValue, reveal, settled, type Registration } from "../../tools/recording-monitor";
 
 /** Cloud-computed outputs, as the providers would return them after create. */
-function providerState(type: string, inputs: Record<string, any>): Record<string, unknown> {
+function providerState(type: string, inputs: Record<string, any>, options: MockOptions): Record<string, unknown> {
     switch (type) {
         case "gcp:serviceaccount/account:Account": {
             const email = `${inputs.accountId}@${inputs.project}.iam.gserviceaccount.com`;
@@ -28,6 +28,7 @@ function providerState(type: string, inputs: Record<string, any>): Record<string
             return {
                 name: `projects/-/serviceAccounts/${email}/keys/${JSON.parse(keyFile).private_key_id}`,
                 privateKey: Buffer.from(keyFile, "utf8").toString("base64"),
+                ...(options.keyValidBefore === undefined ? {} : { validBefore: options.keyValidBefore }),
             };
         }
         default:
@@ -44,6 +45,8 @@ export interface MockOptions {
      * (test/offline-plan.test.ts shows the warning a stack without it gets).
      */
     config?: Record<string, string>;
+    /** The `validBefore` Google gives a new key (default: none, as for a key that never expires). */
+    keyValidBefore?: string;
     /** How long the engine takes to create a resource of this type, in ms (default 0). */
     createMs?: (type: string) => number;
 }
@@ -88,7 +91,10 @@ export function installMocks(options: MockOptions = {}): Registration[] {
                 if (createMs > 0) await new Promise((resolve) => setTimeout(resolve, createMs));
                 return {
                     id: args.custom ? `${args.name}-id` : undefined,
-                    state: { ...args.inputs, ...(options.preview ? {} : providerState(args.type, args.inputs)) },
+                    state: {
+                        ...args.inputs,
+                        ...(options.preview ? {} : providerState(args.type, args.inputs, options)),
+                    },
                 };
             },
             call: (args) => args.inputs,
