@@ -16,7 +16,7 @@ import {
     planOwnerChange,
     planSwap,
     isListed,
-    mayBeHandedOver,
+    needsSecretCheck,
     shouldRelinquish,
     type AttachPlan,
     type LiveServiceAccount,
@@ -155,7 +155,7 @@ export async function attachEntry(
 ): Promise<boolean> {
     return applyPlan(api, target, timing, async (account) => {
         const ownSecret =
-            mayBeHandedOver(account, target.secretName, owner) &&
+            needsSecretCheck(account, target.secretName) &&
             (await ownSecrets(api, target.namespace, [target.secretName], owner)).length > 0;
         return planAttach(account, target.secretName, owner, { ours, takeOver, ownSecret });
     });

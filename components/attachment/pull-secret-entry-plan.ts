@@ -64,15 +64,23 @@ export function listAppliers(account: LiveServiceAccount): string[] {
 }
 
 /**
- * Whether the name is listed, no owner's marker claims it, and a `ServiceAccountPatch` (a Pulumi
- * server-side apply other than ours) declares the list: what our own `attachMode: "patch"` leaves when
- * the stack switches to `"merge"`. The caller then reads the Secret: it is our entry only if the Secret
- * carries our owner label ({@link planAttach} `ownSecret`).
+ * Whether the name is listed and no owner's marker claims it: the caller then reads the Secret of that
+ * name ({@link planAttach} `ownSecret`). When it carries our owner label, the entry is ours whoever
+ * listed it: our own write whose marker a tenant erased, or our `attachMode: "patch"`; an entry naming
+ * the Secret we delete on destroy is of no use to anyone after it.
  */
-export function mayBeHandedOver(account: LiveServiceAccount, secretName: string, owner: string): boolean {
+export function needsSecretCheck(account: LiveServiceAccount, secretName: string): boolean {
+    return names(account).includes(secretName) && ownersOfEntry(account, secretName).length === 0;
+}
+
+/**
+ * Whether, besides {@link needsSecretCheck}, a `ServiceAccountPatch` (a Pulumi server-side apply other
+ * than ours) declares the list: what our own `attachMode: "patch"` leaves when the stack switches to
+ * `"merge"`, whose delete would remove the list unless someone else co-owns it.
+ */
+function mayBeHandedOver(account: LiveServiceAccount, secretName: string, owner: string): boolean {
     return (
-        names(account).includes(secretName) &&
-        ownersOfEntry(account, secretName).length === 0 &&
+        needsSecretCheck(account, secretName) &&
         listAppliers(account).some(
             (manager) =>
                 manager.startsWith(pulumiKubernetesManagerPrefix) && manager !== ownershipKeys.listManager(owner),
@@ -86,7 +94,7 @@ export interface AttachKnowledge {
     ours?: boolean;
     /** The user asked to take over an entry of our name that no owner claims (the kubectl recipe's). */
     takeOver?: boolean;
-    /** The Secret of our name carries our owner label (read when {@link mayBeHandedOver}). */
+    /** The Secret of our name carries our owner label (read when {@link needsSecretCheck}). */
     ownSecret?: boolean;
 }
 
@@ -144,9 +152,11 @@ const staleClaims = (account: LiveServiceAccount, name: string, owner: string): 
  * it over (`takeOver`: the kubectl recipe's entry) and no other owner's marker claims it; somebody
  * else's otherwise (we record that and change nothing).
  *
- * A hand-over from `attachMode: "patch"` ({@link mayBeHandedOver} and `ownSecret`, or our list manager
- * co-owning the list already): ours, and before the marker the list is co-owned as it is (`coOwn`), so
- * the old `ServiceAccountPatch`'s delete, which the engine runs after this create, leaves it in place.
+ * A listed name no marker claims whose Secret carries our owner label (`ownSecret`) is ours too. When
+ * a Pulumi server-side apply declares the list (our own `attachMode: "patch"` before a switch to
+ * `"merge"`), the list is first co-owned as it is (`coOwn`), so the old `ServiceAccountPatch`'s delete,
+ * which the engine runs after this create, leaves it in place; our list manager co-owning it already
+ * makes it ours as well.
  */
 export function planAttach(
     account: LiveServiceAccount,
@@ -160,8 +170,9 @@ export function planAttach(
         const claimedByOthers = ownersOfEntry(account, secretName).some((claimant) => claimant !== owner);
         const taken = takeOver && !claimedByOthers;
         const coOwned = !claimedByOthers && listAppliers(account).includes(ownershipKeys.listManager(owner));
-        const handOver = !coOwned && ownSecret && mayBeHandedOver(account, secretName, owner);
-        if (!ours && !taken && !marked.includes(secretName) && !coOwned && !handOver) {
+        const ourSecret = ownSecret && !claimedByOthers;
+        const handOver = !coOwned && ourSecret && mayBeHandedOver(account, secretName, owner);
+        if (!ours && !taken && !marked.includes(secretName) && !coOwned && !ourSecret) {
             return { listedBefore: true, operations: [] };
         }
         return {

@@ -281,18 +281,20 @@ describe("planning one imagePullSecrets entry", () => {
             assert.deepEqual(entriesOwnedBy(apply(coOwned, marked.operations), owner), ["regcred"]);
         });
 
-        it("patch to merge: a Secret not ours, another owner's marker, or an applier that is not Pulumi's leaves the entry somebody else's", () => {
+        it("patch to merge: a Secret not ours or another owner's marker leaves the entry somebody else's; a GitOps applier gets no hand-over", () => {
             assert.deepEqual(planAttach(applied(["regcred"], [patchManager]), "regcred", owner), {
                 listedBefore: true,
                 operations: [],
             });
             const claimed = applied(["regcred"], [patchManager], { [ownershipKeys.entries(other)]: '["regcred"]' });
             assert.equal(planAttach(claimed, "regcred", owner, { ownSecret: true }).listedBefore, true);
-            assert.equal(
-                planAttach(applied(["regcred"], ["argocd-controller"]), "regcred", owner, { ownSecret: true })
-                    .listedBefore,
-                true,
-            );
+            // Our Secret listed by a GitOps tool's apply: ours (it names the Secret we delete on destroy),
+            // but no hand-over: only a Pulumi patch relinquishes the list at the end of this update.
+            const gitOps = planAttach(applied(["regcred"], ["argocd-controller"]), "regcred", owner, {
+                ownSecret: true,
+            });
+            assert.equal(gitOps.listedBefore, false);
+            assert.equal(gitOps.coOwn, undefined);
         });
 
         it("merge to patch, or any other server-side apply declaring our entry: destroy removes only our marker and leaves the entry to that applier", () => {

@@ -21,6 +21,8 @@ export interface EntryCluster {
     kubeconfig: string;
     /** Creates or replaces a ServiceAccount (as another writer would), bumping its resourceVersion. */
     put(namespace: string, name: string, pullSecrets?: string[]): void | Promise<void>;
+    /** Replaces the list of an existing ServiceAccount and keeps its annotations (the recipe's `kubectl patch`). */
+    setPullSecrets(namespace: string, name: string, pullSecrets: string[]): void | Promise<void>;
     /** Creates a pull Secret with these labels (the component's Secret carries its owner's). */
     putSecret(namespace: string, name: string, labels: Record<string, string>): void | Promise<void>;
     /** The names listed now, `undefined` when the account does not exist. */
@@ -33,6 +35,8 @@ export interface EntryCluster {
     beforeNextPatch(write: () => void | Promise<void>): void;
     /** The next PATCH is applied and its answer lost (a proxy's 504, or a reset connection). */
     loseNextPatchAnswer(how: LostAnswer): void;
+    /** Drops every fault armed and not yet fired. */
+    disarm(): void;
     /** The ServiceAccount's annotations now (`{}` when none, `undefined` when the account does not exist). */
     annotations(
         namespace: string,
@@ -89,6 +93,21 @@ export function describeEntryCases(title: string, startCluster: () => Promise<En
             assert.equal(state.entry, "keep/default: regcred");
             await provider.delete!("id", state);
             assert.deepEqual(await cluster.pullSecrets("keep", "default"), ["theirs-1", "theirs-2"]);
+        });
+
+        // Found by the fault campaign (test/support/fault-campaign.ts; shrunk schedule: an interrupted
+        // up whose create applied, a tenant writing our marker as [], the next up): the entry was taken
+        // for somebody else's and left behind by destroy.
+        it("an entry of ours whose marker a tenant erased after an interrupted create is still ours by its Secret's owner label: destroy removes it", async () => {
+            await cluster.put("erased", "default", ["theirs"]);
+            await cluster.putSecret("erased", "regcred", ownerLabels(owners.ours));
+            await create(inputs("erased")); // applied; the engine was killed before it recorded the state
+            await cluster.forgeAnnotation("erased", "default", ownershipKeys.entries(owners.ours), "[]");
+            const state = await create(inputs("erased"));
+            assert.equal(state.listedBefore, false, "ours, not somebody else's");
+            assert.deepEqual(await marker("erased"), ["regcred"]);
+            await provider.delete!("id", state);
+            assert.deepEqual(await cluster.pullSecrets("erased", "default"), ["theirs"]);
         });
 
         it("keeps an entry a second writer appends between our read and our patch, then retries", async () => {
