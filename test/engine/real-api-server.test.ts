@@ -19,8 +19,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { describeEntryCases, type EntryCluster } from "../support/entry-cases";
-import { forwardTo, serveWithFaults } from "../support/fault-injection";
+import { describeEntryCases } from "../support/entry-cases";
+import { clusterWriters, realEntryCluster } from "../support/real-entry-cluster";
+import { runCampaign } from "../support/fault-campaign";
 import { startRealCluster, type RealCluster } from "../support/real-cluster";
 import * as YAML from "yaml";
 import type { EntryTiming } from "../../components/attachment/pull-secret-entry-client";
@@ -31,6 +32,7 @@ import { ManualClock, startMetadataServerDouble } from "../support/google-token-
 const repo = path.join(__dirname, "..", "..");
 let cluster: RealCluster;
 let core: CoreV1Api;
+let writers: ReturnType<typeof clusterWriters>;
 
 before(async () => {
     cluster = await startRealCluster();
@@ -38,117 +40,28 @@ before(async () => {
     const config = new k8s.KubeConfig();
     config.loadFromString(cluster.kubeconfig);
     core = config.makeApiClient(k8s.CoreV1Api);
+    writers = clusterWriters(core);
 });
 after(async () => cluster?.stop());
 
-const statusOf = (error: unknown) => (error as { code?: number }).code;
-
-async function ensureNamespace(name: string): Promise<void> {
-    try {
-        await core.createNamespace({ body: { metadata: { name } } });
-    } catch (error) {
-        if (statusOf(error) !== 409) throw error;
-    }
-}
-
-/** Creates or replaces a ServiceAccount as another writer would (an update, not server-side apply). */
-async function put(namespace: string, name: string, pullSecrets?: string[]): Promise<void> {
-    await ensureNamespace(namespace);
-    const body = {
-        metadata: { name, namespace },
-        ...(pullSecrets ? { imagePullSecrets: pullSecrets.map((n) => ({ name: n })) } : {}),
-    };
-    // The service-account controller may create `default` at any moment after the namespace.
-    for (;;) {
-        try {
-            await core.replaceNamespacedServiceAccount({ name, namespace, body });
-            return;
-        } catch (error) {
-            if (statusOf(error) !== 404) throw error;
-        }
-        try {
-            await core.createNamespacedServiceAccount({ namespace, body });
-            return;
-        } catch (error) {
-            if (statusOf(error) !== 409) throw error;
-        }
-    }
-}
-
-async function pullSecrets(namespace: string, name: string): Promise<string[] | undefined> {
-    try {
-        const account = await core.readNamespacedServiceAccount({ name, namespace });
-        return (account.imagePullSecrets ?? []).map((entry) => entry.name!);
-    } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-    }
-}
-
-/** Deletes a namespace and waits until the namespace controller has removed it and its contents. */
-async function deleteNamespace(name: string): Promise<void> {
-    await core.deleteNamespace({ name });
-    for (;;) {
-        try {
-            await core.readNamespace({ name });
-        } catch (error) {
-            if (statusOf(error) === 404) return;
-            throw error;
-        }
-        await new Promise((done) => setTimeout(done, 200));
-    }
-}
-
-async function annotations(namespace: string, name: string): Promise<Record<string, string> | undefined> {
-    try {
-        return (await core.readNamespacedServiceAccount({ name, namespace })).metadata?.annotations ?? {};
-    } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-    }
-}
-
-/** The real API server behind a proxy that forwards every request unchanged unless a fault is injected. */
-async function proxiedCluster(): Promise<EntryCluster> {
-    const proxy = await serveWithFaults(forwardTo(cluster.server, cluster.certificateAuthority));
-    const kubeconfig = JSON.parse(cluster.kubeconfig);
-    // client-node refuses plain http unless TLS checks are declared off; the proxy is on loopback.
-    kubeconfig.clusters[0].cluster = { server: proxy.url, "insecure-skip-tls-verify": true };
-    return {
-        kubeconfig: JSON.stringify(kubeconfig),
-        put,
-        putSecret: async (namespace, name, labels) => {
-            await ensureNamespace(namespace);
-            await core.createNamespacedSecret({
-                namespace,
-                body: {
-                    metadata: { name, namespace, labels },
-                    type: "kubernetes.io/dockerconfigjson",
-                    data: { ".dockerconfigjson": Buffer.from('{"auths":{}}').toString("base64") },
-                },
-            });
-        },
-        forgeAnnotation: async (namespace, name, annotationKey, value) => {
-            const k8s = await import("@kubernetes/client-node");
-            await core.patchNamespacedServiceAccount(
-                { name, namespace, body: { metadata: { annotations: { [annotationKey]: value } } } },
-                k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
-            );
-        },
-        pullSecrets,
-        annotations,
-        deleteNamespace,
-        failNext: (...statuses) => proxy.failNext(...statuses),
-        beforeNextPatch: (write) => proxy.beforeNextPatch(write),
-        loseNextPatchAnswer: (how) => proxy.loseNextPatchAnswer(how),
-        log: proxy.log,
-        close: () => proxy.close(),
-    };
-}
-
 // A real namespace's `default` ServiceAccount comes from the controller manager within a second or so.
 const timing: EntryTiming = { appearTimeoutMs: 5_000, initialDelayMs: 20, maxDelayMs: 500, maxAttempts: 6 };
-describeEntryCases("PullSecretEntry against a real kube-apiserver", proxiedCluster, timing);
+describeEntryCases("PullSecretEntry against a real kube-apiserver", () => realEntryCluster(cluster), timing);
+
+// The fault campaign's slice on the real API server (the long one: npm run campaign).
+it("60 generated schedules of commands, faults and other writers against a real kube-apiserver lose no entry of anyone and leave nothing of ours after destroy", async () => {
+    const entries = await realEntryCluster(cluster);
+    try {
+        const report = await runCampaign(entries, {
+            runs: 60,
+            secretTexts: [cluster.token],
+            timing: { appearTimeoutMs: 5_000, initialDelayMs: 5, maxDelayMs: 50, maxAttempts: 6 },
+        });
+        assert.ok(report.commands > 60, JSON.stringify(report));
+    } finally {
+        await entries.close();
+    }
+});
 
 function kubectl(args: string[], input?: string) {
     const kubeconfigFile = path.join(cluster.dir, "kubeconfig.json");
@@ -170,7 +83,7 @@ describe("the offline plan's YAML with kubectl apply against a real kube-apiserv
             assert.equal(plan.status, 0, plan.stderr);
             const files = readdirSync(out).sort();
             assert.deepEqual(files, ["team-a-dev_secret_regcred.yaml", "team-b-dev_secret_regcred.yaml"]);
-            for (const namespace of ["team-a-dev", "team-b-dev"]) await ensureNamespace(namespace);
+            for (const namespace of ["team-a-dev", "team-b-dev"]) await writers.ensureNamespace(namespace);
             // The object's shape is valid everywhere but its masked data: a server-side dry run shows it.
             const applied = kubectl(["apply", "--dry-run=server", "-f", out]);
             assert.notEqual(applied.status, 0);
@@ -200,7 +113,7 @@ describe('"patch" mode\'s server-side apply against a real kube-apiserver', () =
         });
 
     it("conflicts with the manager of another entry in the atomic list, and clobbers it when forced", async () => {
-        await put("ssa", "default", ["theirs"]);
+        await writers.put("ssa", "default", ["theirs"]);
         const conflict = kubectl(
             ["apply", "--server-side", "--field-manager=pulumi-patch", "-f", "-"],
             patchObject("ssa"),
@@ -208,24 +121,24 @@ describe('"patch" mode\'s server-side apply against a real kube-apiserver', () =
         assert.notEqual(conflict.status, 0, "a second manager of an atomic list conflicts");
         assert.match(conflict.stderr, /conflict/i);
         assert.match(conflict.stderr, /\.imagePullSecrets/);
-        assert.deepEqual(await pullSecrets("ssa", "default"), ["theirs"]);
+        assert.deepEqual(await writers.pullSecrets("ssa", "default"), ["theirs"]);
 
         const forced = kubectl(
             ["apply", "--server-side", "--force-conflicts", "--field-manager=pulumi-patch", "-f", "-"],
             patchObject("ssa"),
         );
         assert.equal(forced.status, 0, forced.stderr);
-        assert.deepEqual(await pullSecrets("ssa", "default"), ["regcred"], "the other owner's entry is gone");
+        assert.deepEqual(await writers.pullSecrets("ssa", "default"), ["regcred"], "the other owner's entry is gone");
     });
 
     it("on an empty list it simply sets our entry", async () => {
-        await put("ssa-empty", "default");
+        await writers.put("ssa-empty", "default");
         const applied = kubectl(
             ["apply", "--server-side", "--field-manager=pulumi-patch", "-f", "-"],
             patchObject("ssa-empty"),
         );
         assert.equal(applied.status, 0, applied.stderr);
-        assert.deepEqual(await pullSecrets("ssa-empty", "default"), ["regcred"]);
+        assert.deepEqual(await writers.pullSecrets("ssa-empty", "default"), ["regcred"]);
     });
 });
 
@@ -244,7 +157,7 @@ describe("the token refresher's objects from the offline plan against a real kub
             encoding: "utf8",
         });
         assert.equal(plan.status, 0, plan.stderr);
-        for (const target of ["storefront", "batch"]) await ensureNamespace(target);
+        for (const target of ["storefront", "batch"]) await writers.ensureNamespace(target);
         namespace = read("_deployment_token-refresher.yaml").metadata.namespace;
         // The namespace first, then everything in it (kubectl applies files in name order).
         const namespaceFile = readdirSync(out).find((f) => f.startsWith("namespace_"))!;

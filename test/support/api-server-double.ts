@@ -67,6 +67,8 @@ export interface ApiServerDouble {
     annotations(namespace: string, name: string): Record<string, string> | undefined;
     /** Sets one annotation of an existing ServiceAccount (as a tenant with patch rights would), bumping its resourceVersion. */
     annotate(namespace: string, name: string, annotationKey: string, value: string): void;
+    /** Replaces the list of an existing ServiceAccount, keeping the rest of it (as `kubectl patch` with the recipe's list does). */
+    setPullSecrets(namespace: string, name: string, pullSecrets: string[]): void;
     /** Removes a namespace and everything in it. */
     deleteNamespace(namespace: string): void;
     /** Requests seen, as `METHOD path status`. */
@@ -285,6 +287,13 @@ export async function startApiServerDouble(): Promise<ApiServerDouble> {
                 metadata: { name, namespace, resourceVersion: "" },
                 ...(pullSecrets ? { imagePullSecrets: pullSecrets.map((n) => ({ name: n })) } : {}),
             });
+        },
+        setPullSecrets(namespace, name, pullSecrets) {
+            const account = structuredClone(accounts.get(key(namespace, name)));
+            if (!account) throw new Error(`no ServiceAccount ${namespace}/${name}`);
+            if (pullSecrets.length === 0) delete account.imagePullSecrets;
+            else account.imagePullSecrets = pullSecrets.map((n) => ({ name: n }));
+            store(account);
         },
         annotate(namespace, name, annotationKey, value) {
             const account = structuredClone(accounts.get(key(namespace, name)));

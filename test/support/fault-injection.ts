@@ -25,6 +25,8 @@ export interface FaultInjection {
      * proxy's 504 Gateway Timeout instead, or the connection reset.
      */
     loseNextPatchAnswer(how: LostAnswer): void;
+    /** Drops every fault armed and not yet fired. */
+    disarm(): void;
     /** Requests seen, as `METHOD path status`. */
     log: string[];
 }
@@ -94,6 +96,11 @@ export async function serveWithFaults(
         failNext: (...statuses) => void faults.push(...statuses),
         beforeNextPatch: (write) => void (hook = write),
         loseNextPatchAnswer: (how) => void (lose = how),
+        disarm: () => {
+            faults.length = 0;
+            hook = undefined;
+            lose = undefined;
+        },
         log,
         close: () =>
             new Promise<void>((resolve) => {
