@@ -385,7 +385,7 @@ const commandArbs = [
             faults: fc.array(faultArb, { maxLength: 3 }),
         })
         .map(({ component, wanted, faults }) =>
-            command(`up ${component.key} [${wanted}] faults ${JSON.stringify(faults)}`, (m, r) =>
+            command(`up ${component.key} [${wanted.join(",")}] faults ${JSON.stringify(faults)}`, (m, r) =>
                 up(r, m, component, wanted, faults),
             ),
         ),
@@ -397,7 +397,7 @@ const commandArbs = [
             at: fc.nat({ max: 2 }),
         })
         .map(({ component, wanted, faults, at }) =>
-            command(`interrupted up ${component.key} [${wanted}] at ${at} faults ${JSON.stringify(faults)}`, (m, r) =>
+            command(`interrupted up ${component.key} [${wanted.join(",")}] at ${at} faults ${JSON.stringify(faults)}`, (m, r) =>
                 up(r, m, component, wanted, faults, at),
             ),
         ),
