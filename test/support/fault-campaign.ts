@@ -397,8 +397,9 @@ const commandArbs = [
             at: fc.nat({ max: 2 }),
         })
         .map(({ component, wanted, faults, at }) =>
-            command(`interrupted up ${component.key} [${wanted.join(",")}] at ${at} faults ${JSON.stringify(faults)}`, (m, r) =>
-                up(r, m, component, wanted, faults, at),
+            command(
+                `interrupted up ${component.key} [${wanted.join(",")}] at ${at} faults ${JSON.stringify(faults)}`,
+                (m, r) => up(r, m, component, wanted, faults, at),
             ),
         ),
     fc
