@@ -41,7 +41,7 @@ const mayImport: Record<string, { project: string[]; packages: string[] }> = {
         packages: ["@pulumi/pulumi", "@pulumi/kubernetes/", "@kubernetes/client-node"],
     },
     claim: { project: ["claim/", "cluster/", "rules/"], packages: ["@pulumi/pulumi", "@kubernetes/client-node"] },
-    cluster: { project: ["cluster/", "rules/"], packages: ["@pulumi/pulumi", "@kubernetes/client-node"] },
+    cluster: { project: ["cluster/", "rules/"], packages: ["node:", "@pulumi/pulumi", "@kubernetes/client-node"] },
     refresher: {
         project: ["refresher/", "cluster/", "rules/", "names.ts"],
         packages: ["node:", "@pulumi/pulumi", "@pulumi/kubernetes/", "@kubernetes/client-node"],

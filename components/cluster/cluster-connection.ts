@@ -5,6 +5,8 @@
  * itself: not a kubeconfig's text (the YAML parser quotes the lines around a fault, token or client
  * key included), not a file path (a misplaced token would be taken for one), not a response body.
  */
+import { statSync } from "node:fs";
+import { homedir } from "node:os";
 import type * as pulumi from "@pulumi/pulumi";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isOwnerId } from "../rules/ownership";
@@ -140,10 +142,47 @@ function parseFailure(error: unknown): ClusterError {
  * kubeconfig (the component arg, else `kubernetes:kubeconfig` stack config), else `KUBECONFIG`, else
  * `~/.kube/config`, else in-cluster (client-node `loadFromDefault`); `kubernetes:context` picks the context.
  */
-export async function connect(connection: ClusterConnection): Promise<CoreV1Api> {
+export function connect(connection: ClusterConnection): Promise<CoreV1Api> {
+    const key = connectionKey(connection);
+    let client = clients.get(key);
+    if (client === undefined) {
+        client = makeClient(connection);
+        clients.set(key, client);
+        // A connection that failed is not kept: the next call reads the kubeconfig again.
+        client.catch(() => clients.delete(key));
+    }
+    return client;
+}
+
+/**
+ * One client per connection (kubeconfig and context) for the life of the process: every call of a
+ * `pulumi` command's providers shares its kept-alive connections, and an exec plugin's cached token.
+ * A changed kubeconfig or context is another key, so another client: a document by its text, a file by
+ * its path and modification time, the default by `KUBECONFIG` and the home folder.
+ */
+const clients = new Map<string, Promise<CoreV1Api>>();
+
+function connectionKey({ kubeconfig, context }: ClusterConnection): string {
+    let source: string;
+    if (kubeconfig === undefined || kubeconfig === "") source = `default ${process.env.KUBECONFIG ?? ""} ${homedir()}`;
+    else if (/[\n{]/.test(kubeconfig)) source = kubeconfig;
+    else source = `file ${kubeconfig} ${modified(kubeconfig)}`;
+    return JSON.stringify([source, context ?? ""]);
+}
+
+function modified(file: string): number {
+    try {
+        return statSync(file).mtimeMs;
+    } catch {
+        return -1; // missing: makeClient names the problem
+    }
+}
+
+async function makeClient(connection: ClusterConnection): Promise<CoreV1Api> {
     // Loaded when used: client-node is an ES module, and only the dynamic-provider process needs it.
     const k8s = await import("@kubernetes/client-node");
     const config = new k8s.KubeConfig();
+    shareDispatcher(config);
     const { kubeconfig, context } = connection;
     try {
         // Like pulumi-kubernetes, `kubernetes:kubeconfig` may hold the document itself or a path to it.
@@ -167,6 +206,19 @@ export async function connect(connection: ClusterConnection): Promise<CoreV1Api>
         throw new ClusterError("the kubeconfig's current context names no cluster");
     }
     return config.makeApiClient(k8s.CoreV1Api);
+}
+
+/**
+ * client-node 2.0 makes a new undici Agent for every request (dist/config.js
+ * `applySecurityAuthentication` calls `createDispatcher`), so every API call opened its own TCP and TLS
+ * connection. The agent depends only on the cluster's and user's TLS settings, which one KubeConfig
+ * keeps; tokens travel in headers. So one agent per KubeConfig, made on first use.
+ */
+function shareDispatcher(config: object): void {
+    const internals = config as { createDispatcher(cluster: unknown, options: unknown): unknown };
+    const make = internals.createDispatcher.bind(config);
+    let shared: { value: unknown } | undefined;
+    internals.createDispatcher = (cluster, options) => (shared ??= { value: make(cluster, options) }).value;
 }
 
 /**
