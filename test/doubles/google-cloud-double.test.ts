@@ -389,18 +389,42 @@ describe("the plugin process, called as the engine calls it", () => {
         );
     });
 
-    it("key creation fails with FAILED_PRECONDITION where iam.disableServiceAccountKeyCreation is enforced", async () => {
+    it("key creation fails as Google refuses it where iam.disableServiceAccountKeyCreation is enforced: 400 FAILED_PRECONDITION, the constraint only in a PreconditionFailure detail", async () => {
         changeGoogleCloud(stateFile, (g) => {
             g.projects.other.constraints.push("iam.disableServiceAccountKeyCreation");
             g.projects.other.serviceAccounts["puller@other.iam.gserviceaccount.com"] = newServiceAccount();
         });
-        await assert.rejects(
-            gcp.create(
+        const refused = await gcp
+            .create(
                 urn(types.key, "forbidden"),
                 await checked(types.key, { serviceAccountId: "puller@other.iam.gserviceaccount.com" }),
-            ),
-            /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam.disableServiceAccountKeyCreation\), failedPrecondition/,
+            )
+            .then(
+                () => assert.fail("the key was created"),
+                (error: { details: string }) => error.details,
+            );
+        // What the Terraform provider returns (resourceGoogleServiceAccountKeyCreate wrapping googleapi.Error).
+        assert.equal(
+            refused,
+            [
+                "Error creating service account key: googleapi: Error 400: Key creation is not allowed on this service account.",
+                "Details:",
+                "[",
+                "  {",
+                '    "@type": "type.googleapis.com/google.rpc.PreconditionFailure",',
+                '    "violations": [',
+                "      {",
+                '        "description": "Key creation is not allowed on this service account.",',
+                '        "subject": "projects/other/serviceAccounts/puller@other.iam.gserviceaccount.com?configvalue=puller%40other.iam.gserviceaccount.com",',
+                '        "type": "constraints/iam.disableServiceAccountKeyCreation"',
+                "      }",
+                "    ]",
+                "  }",
+                "]",
+                ", failedPrecondition",
+            ].join("\n"),
         );
+        assert.deepEqual(google().projects.other.serviceAccounts["puller@other.iam.gserviceaccount.com"].keys, {});
     });
 
     it("secret inputs stay secret in the outputs", async () => {

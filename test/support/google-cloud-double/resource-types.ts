@@ -78,6 +78,8 @@ export interface ResourceType {
     token: string;
     /** The Terraform resource pulumi-gcp bridges for this type, and the file that defines it. */
     terraform: string;
+    /** How that file words an API error per operation (`creating`, ...), where the double follows it. */
+    failures?: Record<string, string>;
     properties: Record<string, PropertySpec>;
     /** Rules across properties (Terraform ExactlyOneOf, API-side checks), on known inputs. */
     checkAll?(inputs: Props): { property: string; reason: string }[];
@@ -219,6 +221,8 @@ const keyId = (name: string) => /^(projects\/[^/]+\/serviceAccounts\/[^/]+)\/key
 const key: ResourceType = {
     token: "gcp:serviceaccount/key:Key",
     terraform: "google_service_account_key (google/services/resourcemanager/resource_google_service_account_key.go)",
+    // resourceGoogleServiceAccountKeyCreate: fmt.Errorf("Error creating service account key: %s", err).
+    failures: { creating: "Error creating service account key" },
     properties: {
         serviceAccountId: { type: "string", input: "required", forceNew: true },
         keyAlgorithm: {
