@@ -270,7 +270,7 @@ export class GoogleCloudProvider {
     delete(urn: string, id: string, state: Props): void {
         const type = typeOfUrn(urn);
         const { values } = unwrapSecrets(state);
-        // DeletionPolicyPreDelete (google/tpgresource/utils.go).
+        // DeletionPolicyPreDelete (google-beta/tpgresource/utils.go).
         if (values.deletionPolicy === "PREVENT") {
             throw new Error(`cannot destroy "${id}" without setting deletionPolicy="DELETE" and running pulumi up`);
         }
