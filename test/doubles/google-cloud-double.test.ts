@@ -402,6 +402,31 @@ describe("the plugin process, called as the engine calls it", () => {
         ]);
     });
 
+    it("a grant of a role the member already held adds nothing, and its delete removes the member all the same (Terraform semantics, issue 29 item 4)", async () => {
+        // A GKE node pool's account that held the reader role before any stack granted it (seeded as the console would).
+        const nodes = "serviceAccount:gke-nodes@example-project-dev.iam.gserviceaccount.com";
+        changeGoogleCloud(stateFile, (g) => {
+            g.projects[project].serviceAccounts["gke-nodes@example-project-dev.iam.gserviceaccount.com"] =
+                newServiceAccount("GKE nodes");
+            g.projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings.push({
+                role: reader,
+                members: [nodes],
+            });
+        });
+        const before = google().projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings;
+        const inputs = await checked(types.grant, {
+            project,
+            location: "asia-northeast1",
+            repository: "images",
+            role: reader,
+            member: nodes,
+        });
+        const granted = await gcp.create(urn(types.grant, "nodes"), inputs);
+        assert.deepEqual(google().projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings, before);
+        await gcp.delete(urn(types.grant, "nodes"), granted.id, granted.outputs);
+        assert.deepEqual(google().projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings, []);
+    });
+
     it("keys belong to their account: deleting the account deletes its keys, which then read as gone", async () => {
         const second = await gcp.create(
             urn(types.key, "second"),
