@@ -6,6 +6,7 @@ import { attachPullSecret } from "./attachment/attachment";
 import { SecretClaim } from "./claim/secret-claim";
 import { takeOverArgument, takeOverStackConfig } from "./claim/secret-claim-plan";
 import { declareCredential } from "./credential/credential";
+import type { SettingsSource } from "./credential/key-creation-refused";
 import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless/keyless-credential";
 import { childNames } from "./names";
 import {
@@ -93,7 +94,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
                         parsed,
                         oneCluster(this, name, parsed),
                         rotationClock ? rotationClock() : new Date(),
-                        argsFromStackConfig ? takeOverStackConfig : takeOverArgument,
+                        argsFromStackConfig ? "stackConfig" : "arguments",
                     );
 
         this.secretName = declared.secretName;
@@ -132,12 +133,13 @@ function declareStaticSecrets(
     parsed: ParsedArgs,
     { cluster, claims }: OneCluster,
     now: Date,
-    takeOverFix: string,
+    settings: SettingsSource,
 ): Declared {
+    const takeOverFix = settings === "stackConfig" ? takeOverStackConfig : takeOverArgument;
     const parent = cluster.parent!;
     const secrets = parsed.takeOver ? { parent, provider: takeOverProvider(name, parsed, parent) } : cluster;
     warnIfSecretsAreReplaced(parent, secrets);
-    const credential = declareCredential(name, source, { parent, now });
+    const credential = declareCredential(name, source, { parent, now, settings });
     const owner = ownerOf(parent);
 
     const dockerConfig = pulumi.secret(

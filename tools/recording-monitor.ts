@@ -26,6 +26,8 @@ export interface Registration {
     replaceOnChanges: string[];
     /** The provider plugin version asked for, `""` for any. */
     version: string;
+    /** The names of the error hooks bound to it (resource option `hooks.onError`). */
+    errorHooks: string[];
     /** Inputs as sent: secrets stay wrapped (see {@link isSecretValue}), unknowns stay {@link unknownValue}. */
     inputs: Record<string, unknown>;
     /** The position of the engine's answer among all answers so far (the resource exists then). */
@@ -85,6 +87,7 @@ export function recordRegistrations(): Registration[] {
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
             version: req.getVersion(),
+            errorHooks: req.getHooks()?.getOnErrorList() ?? [],
             inputs: req.getObject()?.toJavaScript() ?? {},
         };
         registrations.push(registration);

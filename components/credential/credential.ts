@@ -3,6 +3,7 @@ import { Account, Key } from "@pulumi/gcp/serviceaccount";
 import { childNames } from "../names";
 import type { CreateKeyCredential, ExistingKeyCredential, StaticCredential } from "../parse";
 import { grantReader } from "./grants";
+import { isKeyCreationRefusal, keyCreationRefusedFix, type SettingsSource } from "./key-creation-refused";
 import { KeyHandover, keyHandoverSeconds } from "./key-handover";
 import { keyExpiryProblem, keyKeepers, keyRotatesAfter, type KeySchedule } from "./rotation";
 import { serviceAccountKeyName } from "./service-account-key";
@@ -41,7 +42,7 @@ export interface RegistryCredential {
 export function declareCredential(
     name: string,
     source: StaticCredential,
-    opts: { parent: pulumi.Resource; now: Date },
+    opts: { parent: pulumi.Resource; now: Date; settings: SettingsSource },
 ): RegistryCredential {
     switch (source.mode) {
         case "createKey":
@@ -62,7 +63,7 @@ export function declareCredential(
 function createKey(
     name: string,
     gcp: CreateKeyCredential["gcp"],
-    { parent, now }: { parent: pulumi.Resource; now: Date },
+    { parent, now, settings }: { parent: pulumi.Resource; now: Date; settings: SettingsSource },
 ): RegistryCredential {
     const account =
         gcp.serviceAccountId === undefined
@@ -91,10 +92,17 @@ function createKey(
     // deleteBeforeReplace here), after the handover's grace, so pulls never lack a valid key and at most
     // two keys of ours exist.
     // The key waits for the grants so that no Secret ever holds a credential that cannot pull yet.
+    const keyName = childNames.key(name);
+    const refused = engineRunsErrorHooks()
+        ? new pulumi.ErrorHook(
+              uniqueHookName(`${name}-key-creation-refused`),
+              onKeyCreationError(keyName, parent, settings),
+          )
+        : undefined;
     const key = new Key(
-        childNames.key(name),
+        keyName,
         { serviceAccountId: account ? account.name : serviceAccountEmail, keepers: schedule.apply(keyKeepers) },
-        { parent, dependsOn: grants },
+        { parent, dependsOn: grants, ...(refused ? { hooks: { onError: [refused] } } : {}) },
     );
     // Reported on every run that knows the key's expiry (not in a preview of a new key).
     pulumi
@@ -133,4 +141,61 @@ function existingKey(name: string, gcp: ExistingKeyCredential["gcp"], parent: pu
         keyName: identity.apply(serviceAccountKeyName),
         keyRotatesAfter: pulumi.output(""),
     };
+}
+
+/**
+ * The key's error hook: when the engine's create of the key fails because an organization policy forbids
+ * keys, it logs on the component what to set instead (./key-creation-refused.ts), beside the provider's
+ * own error, which stays as it is. It never retries: nothing changes by trying again. The engine calls
+ * a resource's error hooks after each failed create, update or delete (pulumi/pulumi
+ * pkg/resource/deploy/step.go, v3.274.1), in this process, while the program still waits for the key.
+ */
+export function onKeyCreationError(
+    keyResourceName: string,
+    component: pulumi.Resource,
+    settings: SettingsSource,
+): (args: pulumi.ErrorHookArgs) => Promise<boolean> {
+    return async (args) => {
+        try {
+            if (args.failedOperation === "create" && isKeyCreationRefusal(args.errors)) {
+                // The component, not the key: the key's URN is not resolved until its registration ends.
+                await pulumi.log.error(keyCreationRefusedFix(keyResourceName, settings), component);
+            }
+        } catch {
+            // A hook that throws replaces the provider's error with its own: say nothing rather than that.
+        }
+        return false;
+    };
+}
+
+/** Hook names this process registered: the engine refuses a second hook of the same name. */
+const hookNames = new Set<string>();
+
+/**
+ * `base`, or `base-2`, `base-3`, ... when it is taken: two components of one name under different
+ * parents are two URNs, and each key gets its own hook.
+ */
+function uniqueHookName(base: string): string {
+    let name = base;
+    for (let n = 2; hookNames.has(name); n++) name = `${base}-${n}`;
+    hookNames.add(name);
+    return name;
+}
+
+/**
+ * Whether the engine runs error hooks. @pulumi/pulumi asks the engine before the program runs and keeps
+ * the answer in its state (runtime/settings.js `awaitFeatureSupport`); a `pulumi.ErrorHook` made for an
+ * engine without them (an older CLI) fails the resource it is bound to, and the mock monitor of
+ * `pulumi.runtime.setMocks` has no `registerErrorHook`. The SDK exports no reader of that answer, so
+ * it is read from the SDK's state module; any doubt means no hook, and the provider's error alone.
+ */
+export function engineRunsErrorHooks(): boolean {
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsErrorHooks?: unknown } };
+        const monitor = pulumi.runtime.getMonitor() as { registerErrorHook?: unknown } | undefined;
+        return state.getStore().supportsErrorHooks === true && typeof monitor?.registerErrorHook === "function";
+    } catch {
+        return false;
+    }
 }

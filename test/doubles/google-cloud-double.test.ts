@@ -19,6 +19,7 @@ import {
     sameRepository,
     serviceAccountFqn,
     serviceAccountLinkProblem,
+    terraformProvider,
     workloadIdentityIdProblem,
 } from "../support/google-cloud-double/rules";
 import {
@@ -47,6 +48,28 @@ const types = {
 };
 
 describe("rules, each from the Terraform Google provider's source", () => {
+    it("cite hashicorp/terraform-provider-google-beta at the version the locked @pulumi/gcp bridges, by its google-beta/ paths", () => {
+        const lock = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "package-lock.json"), "utf8"));
+        // Read for @pulumi/gcp 9.37.0: another version bridges another provider release, to be read again.
+        assert.equal(lock.packages["node_modules/@pulumi/gcp"].version, "9.37.0");
+        assert.deepEqual(terraformProvider, {
+            repository: "hashicorp/terraform-provider-google-beta",
+            version: "v7.45.0",
+            commit: "3dc173a397749158369ea839a2890d89f8c9c370",
+        });
+        const double = path.join(__dirname, "..", "support", "google-cloud-double");
+        for (const file of ["rules.ts", "resource-types.ts", "provider.ts", "google-apis.ts"]) {
+            const text = readFileSync(path.join(double, file), "utf8");
+            // The GA provider's tree is google/...; the beta provider pulumi-gcp bridges keeps its code in google-beta/.
+            assert.doesNotMatch(
+                text,
+                /(?<![\w-])google\/(services|tpgresource|tpgiamresource|verify|transport)\//,
+                file,
+            );
+        }
+        assert.match(readFileSync(path.join(double, "resource-types.ts"), "utf8"), /google-beta\/services\//);
+    });
+
     it("account ids are RFC 1035 names of 6 to 30 characters (ValidateRFC1035Name(6, 30))", () => {
         for (const good of ["image-puller", "abcdef", "a".repeat(30), "a1-b2-c3"])
             assert.equal(accountIdProblem(good), undefined, good);
@@ -189,6 +212,16 @@ describe("the plugin process, called as the engine calls it", () => {
             condition: { title: "t", expression: "true" },
         });
         assert.match(notImplemented.failures[0].reason, /not implemented by the Google Cloud double/);
+        // x509 is in @pulumi/gcp 9.37.0's Args (terraform-provider-google-beta v7.45.0 has it): refused, not unknown.
+        const x509 = await gcp.check(urn(types.provider, "x509"), {
+            workloadIdentityPoolId: "pool",
+            workloadIdentityPoolProviderId: "x509-provider",
+            x509: { trustStore: {} },
+        });
+        assert.deepEqual(
+            x509.failures.map((f) => [f.property, /not implemented by the Google Cloud double/.test(f.reason)]),
+            [["x509", true]],
+        );
         // An unknown value (a preview before the account exists) is not validated yet.
         assert.deepEqual(
             (await gcp.check(urn(types.grant, "later"), { repository: "images", role: reader, member: unknown }))
@@ -369,6 +402,31 @@ describe("the plugin process, called as the engine calls it", () => {
         ]);
     });
 
+    it("a grant of a role the member already held adds nothing, and its delete removes the member all the same (Terraform semantics, issue 29 item 4)", async () => {
+        // A GKE node pool's account that held the reader role before any stack granted it (seeded as the console would).
+        const nodes = "serviceAccount:gke-nodes@example-project-dev.iam.gserviceaccount.com";
+        changeGoogleCloud(stateFile, (g) => {
+            g.projects[project].serviceAccounts["gke-nodes@example-project-dev.iam.gserviceaccount.com"] =
+                newServiceAccount("GKE nodes");
+            g.projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings.push({
+                role: reader,
+                members: [nodes],
+            });
+        });
+        const before = google().projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings;
+        const inputs = await checked(types.grant, {
+            project,
+            location: "asia-northeast1",
+            repository: "images",
+            role: reader,
+            member: nodes,
+        });
+        const granted = await gcp.create(urn(types.grant, "nodes"), inputs);
+        assert.deepEqual(google().projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings, before);
+        await gcp.delete(urn(types.grant, "nodes"), granted.id, granted.outputs);
+        assert.deepEqual(google().projects[project].repositories["asia-northeast1/images"].iamPolicy.bindings, []);
+    });
+
     it("keys belong to their account: deleting the account deletes its keys, which then read as gone", async () => {
         const second = await gcp.create(
             urn(types.key, "second"),
@@ -389,18 +447,42 @@ describe("the plugin process, called as the engine calls it", () => {
         );
     });
 
-    it("key creation fails with FAILED_PRECONDITION where iam.disableServiceAccountKeyCreation is enforced", async () => {
+    it("key creation fails as Google refuses it where iam.disableServiceAccountKeyCreation is enforced: 400 FAILED_PRECONDITION, the constraint only in a PreconditionFailure detail", async () => {
         changeGoogleCloud(stateFile, (g) => {
             g.projects.other.constraints.push("iam.disableServiceAccountKeyCreation");
             g.projects.other.serviceAccounts["puller@other.iam.gserviceaccount.com"] = newServiceAccount();
         });
-        await assert.rejects(
-            gcp.create(
+        const refused = await gcp
+            .create(
                 urn(types.key, "forbidden"),
                 await checked(types.key, { serviceAccountId: "puller@other.iam.gserviceaccount.com" }),
-            ),
-            /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam.disableServiceAccountKeyCreation\), failedPrecondition/,
+            )
+            .then(
+                () => assert.fail("the key was created"),
+                (error: { details: string }) => error.details,
+            );
+        // What the Terraform provider returns (resourceGoogleServiceAccountKeyCreate wrapping googleapi.Error).
+        assert.equal(
+            refused,
+            [
+                "Error creating service account key: googleapi: Error 400: Key creation is not allowed on this service account.",
+                "Details:",
+                "[",
+                "  {",
+                '    "@type": "type.googleapis.com/google.rpc.PreconditionFailure",',
+                '    "violations": [',
+                "      {",
+                '        "description": "Key creation is not allowed on this service account.",',
+                '        "subject": "projects/other/serviceAccounts/puller@other.iam.gserviceaccount.com?configvalue=puller%40other.iam.gserviceaccount.com",',
+                '        "type": "constraints/iam.disableServiceAccountKeyCreation"',
+                "      }",
+                "    ]",
+                "  }",
+                "]",
+                ", failedPrecondition",
+            ].join("\n"),
         );
+        assert.deepEqual(google().projects.other.serviceAccounts["puller@other.iam.gserviceaccount.com"].keys, {});
     });
 
     it("secret inputs stay secret in the outputs", async () => {

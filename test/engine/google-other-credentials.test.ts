@@ -159,7 +159,7 @@ const denied = /denied|403/i;
 
 describe("a key where the organization forbids keys", () => {
     let before: unknown;
-    it("up fails creating the key with FAILED_PRECONDITION naming the constraint; no Secret holds anything", async () => {
+    it("up fails creating the key with Google's FAILED_PRECONDITION, and the component names the settings that need no key; no Secret holds anything", async () => {
         before = googleResources(world.google());
         await world.initStack(
             "secure",
@@ -174,10 +174,15 @@ describe("a key where the organization forbids keys", () => {
         const up = await world.cli.run(["up", "--yes"]);
         assert.notEqual(up.status, 0, "pulumi up fails");
         assert.match(up.stdout, /regcred-key/);
+        // The provider's error as the Terraform provider words it, the constraint only in Google's details.
         assert.match(
             up.stdout,
-            /Error 400: Key creation is not allowed on this service account\. \(constraints\/iam\.disableServiceAccountKeyCreation\), failedPrecondition/,
+            /Error creating service account key: googleapi: Error 400: Key creation is not allowed on this service account\./,
         );
+        assert.match(up.stdout, /"type": "constraints\/iam\.disableServiceAccountKeyCreation"/);
+        // The key's error hook, on the component: the way out, in the sample program's stack config keys.
+        assert.match(up.stdout, /Google refused to create the service-account key regcred-key/);
+        assert.match(up.stdout, /pulumi config set credential accessToken/);
         const home = world.google().projects[secure];
         assert.deepEqual(Object.keys(home.serviceAccounts), [`image-puller-secure@${secure}.iam.gserviceaccount.com`]);
         assert.deepEqual(home.serviceAccounts[`image-puller-secure@${secure}.iam.gserviceaccount.com`].keys, {});

@@ -21,13 +21,42 @@ export class GoogleApiError extends Error {
         readonly code: number,
         message: string,
         readonly reason: string,
+        /** The error's `details` (google.rpc types such as PreconditionFailure), as the API sends them. */
+        readonly details: Record<string, unknown>[] = [],
     ) {
         super(message);
     }
-    /** As google.golang.org/api's googleapi.Error prints itself. */
+    /**
+     * As google.golang.org/api's googleapi.Error prints itself (`Error()` in googleapi/googleapi.go,
+     * read at v0.290.0; terraform-provider-google-beta v7.45.0 requires v0.293.0): the message, then any
+     * details as indented JSON after "Details:", then the one error item's reason. The JSON REST answers
+     * of the IAM API carry one error item whose message is the error's own, so the reason follows.
+     */
     describe(): string {
-        return `googleapi: Error ${this.code}: ${this.message}, ${this.reason}`;
+        const details = this.details.length > 0 ? `\nDetails:\n${goJsonIndent(this.details)}\n` : "";
+        return `googleapi: Error ${this.code}: ${this.message}${details}, ${this.reason}`;
     }
+}
+
+/**
+ * Go's json.Encoder with SetIndent("", "  ") on values decoded into interface{}: map keys sorted, two
+ * spaces, and `<`, `>`, `&` escaped (the encoder's default HTML escaping).
+ */
+function goJsonIndent(value: unknown): string {
+    const sorted = (v: unknown): unknown =>
+        Array.isArray(v)
+            ? v.map(sorted)
+            : v !== null && typeof v === "object"
+              ? Object.fromEntries(
+                    Object.keys(v)
+                        .sort()
+                        .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+                )
+              : v;
+    return JSON.stringify(sorted(value), null, 2)
+        .replace(/</g, "\\u003c")
+        .replace(/>/g, "\\u003e")
+        .replace(/&/g, "\\u0026");
 }
 
 export const notFound = (message = "Requested entity was not found.") => new GoogleApiError(404, message, "notFound");
@@ -201,20 +230,41 @@ export interface CreatedKey {
     privateKeyData: string;
 }
 
+/** The organization policy constraint that forbids new user-managed keys. */
+export const keyCreationConstraint = "iam.disableServiceAccountKeyCreation";
+
+/**
+ * The refusal of a key where {@link keyCreationConstraint} is enforced, as Google words it: HTTP 400
+ * FAILED_PRECONDITION, "Key creation is not allowed on this service account.", and the constraint named
+ * only in a google.rpc.PreconditionFailure detail (cloud.google.com/iam/docs/troubleshoot-org-policies,
+ * "Key creation error"; the detail's fields as gcloud printed them in google/create-service-account#21:
+ * the violation's type, the account with `?configvalue=` and the same description).
+ */
+export function keyCreationRefused(found: FoundAccount): GoogleApiError {
+    const message = "Key creation is not allowed on this service account.";
+    const account = accountName(found);
+    return new GoogleApiError(400, message, "failedPrecondition", [
+        {
+            "@type": "type.googleapis.com/google.rpc.PreconditionFailure",
+            violations: [
+                {
+                    type: `constraints/${keyCreationConstraint}`,
+                    subject: `${account}?configvalue=${encodeURIComponent(found.email)}`,
+                    description: message,
+                },
+            ],
+        },
+    ]);
+}
+
 /**
  * projects.serviceAccounts.keys.create (cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts.keys/create):
- * refused with FAILED_PRECONDITION where `iam.disableServiceAccountKeyCreation` is enforced and when
- * the account already has 10 user-managed keys (cloud.google.com/iam/quotas).
+ * refused with FAILED_PRECONDITION where `iam.disableServiceAccountKeyCreation` is enforced
+ * ({@link keyCreationRefused}) and when the account already has 10 user-managed keys (cloud.google.com/iam/quotas).
  */
 export function createKey(google: GoogleCloud, found: FoundAccount, keyAlgorithm: string, now: Date): CreatedKey {
     const project = google.projects[found.projectId];
-    if (project.constraints.includes("iam.disableServiceAccountKeyCreation")) {
-        throw new GoogleApiError(
-            400,
-            "Key creation is not allowed on this service account. (constraints/iam.disableServiceAccountKeyCreation)",
-            "failedPrecondition",
-        );
-    }
+    if (project.constraints.includes(keyCreationConstraint)) throw keyCreationRefused(found);
     if (Object.keys(found.account.keys).length >= 10) {
         throw new GoogleApiError(400, "Precondition check failed.", "failedPrecondition");
     }

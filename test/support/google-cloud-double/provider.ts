@@ -198,11 +198,16 @@ function secretOutputs(type: ResourceType, inputSecrets: Set<string>): Set<strin
     return secrets;
 }
 
-/** Wraps what Google answers as the Terraform provider does: "creating X: googleapi: Error 404: ...". */
+/**
+ * Wraps what Google answers as the Terraform provider does: with the type's own words where the double
+ * has them (`failures`, e.g. "Error creating service account key: googleapi: Error 400: ..."), else
+ * "creating X: googleapi: Error 404: ...".
+ */
 function describeFailure(type: ResourceType, doing: string, error: unknown): Error {
     const resource = type.terraform.split(" ")[0];
     const reason = error instanceof GoogleApiError ? error.describe() : (error as Error).message;
-    return new Error(`${doing} ${resource}: ${reason}`);
+    const wording = error instanceof GoogleApiError ? type.failures?.[doing] : undefined;
+    return new Error(wording ? `${wording}: ${reason}` : `${doing} ${resource}: ${reason}`);
 }
 
 export class GoogleCloudProvider {
@@ -265,7 +270,7 @@ export class GoogleCloudProvider {
     delete(urn: string, id: string, state: Props): void {
         const type = typeOfUrn(urn);
         const { values } = unwrapSecrets(state);
-        // DeletionPolicyPreDelete (google/tpgresource/utils.go).
+        // DeletionPolicyPreDelete (google-beta/tpgresource/utils.go).
         if (values.deletionPolicy === "PREVENT") {
             throw new Error(`cannot destroy "${id}" without setting deletionPolicy="DELETE" and running pulumi up`);
         }

@@ -5,7 +5,9 @@
  * declarations in node_modules/@pulumi/gcp say (`*.d.ts`: Args for inputs, the class for outputs,
  * `additionalSecretOutputs` in `*.js` for secrets), with the Terraform schema's Required, Optional,
  * Computed, Default, ForceNew, Sensitive, ValidateFunc and DiffSuppressFunc of the file named on each
- * type; and what each call does to the state that stands for Google (./google-apis.ts).
+ * type (paths in hashicorp/terraform-provider-google-beta at v7.45.0, the version @pulumi/gcp 9.37.0
+ * bridges: ./rules.ts `terraformProvider`); and what each call does to the state that stands for Google
+ * (./google-apis.ts).
  *
  * SDK inputs the double does not implement (IAM conditions, key upload, AWS and SAML providers, pool
  * trust configs) are refused at Check with a message saying so, never accepted and ignored.
@@ -78,6 +80,8 @@ export interface ResourceType {
     token: string;
     /** The Terraform resource pulumi-gcp bridges for this type, and the file that defines it. */
     terraform: string;
+    /** How that file words an API error per operation (`creating`, ...), where the double follows it. */
+    failures?: Record<string, string>;
     properties: Record<string, PropertySpec>;
     /** Rules across properties (Terraform ExactlyOneOf, API-side checks), on known inputs. */
     checkAll?(inputs: Props): { property: string; reason: string }[];
@@ -90,7 +94,7 @@ export interface ResourceType {
     delete(google: GoogleCloud, id: string, state: Props): void;
 }
 
-/** Terraform's `deletion_policy` (google/tpgresource/utils.go DeletionPolicySchemaEntry): DELETE, ABANDON or PREVENT. */
+/** Terraform's `deletion_policy` (google-beta/tpgresource/utils.go DeletionPolicySchemaEntry): DELETE, ABANDON or PREVENT. */
 const deletionPolicy: PropertySpec = {
     type: "string",
     input: "optional",
@@ -99,7 +103,7 @@ const deletionPolicy: PropertySpec = {
     problem: (v) => (["DELETE", "ABANDON", "PREVENT"].includes(v) ? undefined : "must be DELETE, ABANDON or PREVENT"),
 };
 
-/** The base schema of every `*_iam_member` (google/tpgiamresource/resource_iam_member.go IamMemberBaseSchema). */
+/** The base schema of every `*_iam_member` (google-beta/tpgiamresource/resource_iam_member.go IamMemberBaseSchema). */
 const iamMemberProperties: Record<string, PropertySpec> = {
     role: { type: "string", input: "required", forceNew: true },
     member: { type: "string", input: "required", forceNew: true, problem: iamMemberProblem, same: sameIamMember },
@@ -128,11 +132,11 @@ function roleProblem(role: string, on: keyof typeof grantableRoles): GoogleApiEr
 
 // ---------------------------------------------------------------------------------------------
 // gcp:serviceaccount/account:Account: google_service_account,
-// google/services/resourcemanager/resource_google_service_account.go
+// google-beta/services/resourcemanager/resource_google_service_account.go
 // ---------------------------------------------------------------------------------------------
 const account: ResourceType = {
     token: "gcp:serviceaccount/account:Account",
-    terraform: "google_service_account (google/services/resourcemanager/resource_google_service_account.go)",
+    terraform: "google_service_account (google-beta/services/resourcemanager/resource_google_service_account.go)",
     properties: {
         accountId: { type: "string", input: "required", forceNew: true, problem: accountIdProblem },
         project: { type: "string", input: "optional", computed: true, forceNew: true },
@@ -212,13 +216,16 @@ const account: ResourceType = {
 
 // ---------------------------------------------------------------------------------------------
 // gcp:serviceaccount/key:Key: google_service_account_key,
-// google/services/resourcemanager/resource_google_service_account_key.go
+// google-beta/services/resourcemanager/resource_google_service_account_key.go
 // ---------------------------------------------------------------------------------------------
 const keyId = (name: string) => /^(projects\/[^/]+\/serviceAccounts\/[^/]+)\/keys\/([^/]+)$/.exec(name);
 
 const key: ResourceType = {
     token: "gcp:serviceaccount/key:Key",
-    terraform: "google_service_account_key (google/services/resourcemanager/resource_google_service_account_key.go)",
+    terraform:
+        "google_service_account_key (google-beta/services/resourcemanager/resource_google_service_account_key.go)",
+    // resourceGoogleServiceAccountKeyCreate: fmt.Errorf("Error creating service account key: %s", err).
+    failures: { creating: "Error creating service account key" },
     properties: {
         serviceAccountId: { type: "string", input: "required", forceNew: true },
         keyAlgorithm: {
@@ -304,7 +311,7 @@ const key: ResourceType = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// IAM members (google/tpgiamresource/resource_iam_member.go), on a repository and on a service account
+// IAM members (google-beta/tpgiamresource/resource_iam_member.go), on a repository and on a service account
 // ---------------------------------------------------------------------------------------------
 
 /** Where an IAM member lives: the policy it is in, the resource id and what the API must check. */
@@ -361,11 +368,11 @@ function iamMember(
 }
 
 // gcp:artifactregistry/repositoryIamMember:RepositoryIamMember: google_artifact_registry_repository_iam_member,
-// google/services/artifactregistry/iam_artifact_registry_repository.go
+// google-beta/services/artifactregistry/iam_artifact_registry_repository.go
 const repositoryIamMember: ResourceType = {
     token: "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
     terraform:
-        "google_artifact_registry_repository_iam_member (google/services/artifactregistry/iam_artifact_registry_repository.go)",
+        "google_artifact_registry_repository_iam_member (google-beta/services/artifactregistry/iam_artifact_registry_repository.go)",
     properties: {
         project: { type: "string", input: "optional", computed: true, forceNew: true },
         location: { type: "string", input: "optional", computed: true, forceNew: true },
@@ -405,10 +412,10 @@ const repositoryIamMember: ResourceType = {
 };
 
 // gcp:serviceaccount/iAMMember:IAMMember: google_service_account_iam_member,
-// google/services/resourcemanager/iam_service_account.go
+// google-beta/services/resourcemanager/iam_service_account.go
 const serviceAccountIamMember: ResourceType = {
     token: "gcp:serviceaccount/iAMMember:IAMMember",
-    terraform: "google_service_account_iam_member (google/services/resourcemanager/iam_service_account.go)",
+    terraform: "google_service_account_iam_member (google-beta/services/resourcemanager/iam_service_account.go)",
     properties: {
         serviceAccountId: { type: "string", input: "required", forceNew: true, problem: serviceAccountLinkProblem },
         ...iamMemberProperties,
@@ -429,7 +436,7 @@ const serviceAccountIamMember: ResourceType = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Workload identity pools and providers: google/services/iambeta/resource_iam_workload_identity_pool.go
+// Workload identity pools and providers: google-beta/services/iambeta/resource_iam_workload_identity_pool.go
 // and resource_iam_workload_identity_pool_provider.go. Deleting one soft-deletes it (state DELETED,
 // kept 30 days, its id not reusable), and Read treats DELETED as gone (their Decoder functions).
 // ---------------------------------------------------------------------------------------------
@@ -472,7 +479,8 @@ function softDelete(
 
 const workloadIdentityPool: ResourceType = {
     token: "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
-    terraform: "google_iam_workload_identity_pool (google/services/iambeta/resource_iam_workload_identity_pool.go)",
+    terraform:
+        "google_iam_workload_identity_pool (google-beta/services/iambeta/resource_iam_workload_identity_pool.go)",
     properties: {
         workloadIdentityPoolId: {
             type: "string",
@@ -564,7 +572,7 @@ const oidcProperties: Record<string, PropertySpec> = {
 const workloadIdentityPoolProvider: ResourceType = {
     token: "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
     terraform:
-        "google_iam_workload_identity_pool_provider (google/services/iambeta/resource_iam_workload_identity_pool_provider.go)",
+        "google_iam_workload_identity_pool_provider (google-beta/services/iambeta/resource_iam_workload_identity_pool_provider.go)",
     properties: {
         workloadIdentityPoolId: { type: "string", input: "required", forceNew: true },
         workloadIdentityPoolProviderId: {
@@ -579,14 +587,15 @@ const workloadIdentityPoolProvider: ResourceType = {
         oidc: { type: "object", input: "optional", properties: oidcProperties },
         aws: { type: "object", input: "optional", notImplemented: true },
         saml: { type: "object", input: "optional", notImplemented: true },
+        x509: { type: "object", input: "optional", notImplemented: true },
         deletionPolicy,
         name: { type: "string" },
         state: { type: "string" },
     },
     checkAll(inputs) {
-        // ExactlyOneOf aws, oidc, saml (x509 is not in @pulumi/gcp 9.37.0); only oidc is implemented.
+        // ExactlyOneOf aws, oidc, saml, x509 (all four in @pulumi/gcp 9.37.0's Args); only oidc is implemented.
         if (inputs.oidc === undefined) {
-            return [{ property: "oidc", reason: "exactly one of aws, oidc, saml must be specified" }];
+            return [{ property: "oidc", reason: "exactly one of aws, oidc, saml, x509 must be specified" }];
         }
         return [
             ...[oidcProblem(inputs.oidc)].filter((r) => r).map((reason) => ({ property: "oidc", reason: reason! })),

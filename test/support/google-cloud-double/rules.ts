@@ -1,14 +1,27 @@
 /**
  * The rules the Google Cloud provider double applies, as pure functions, each naming where it comes
- * from: the Terraform Google provider that pulumi-gcp bridges (hashicorp/terraform-provider-google,
- * read at its main branch of 2026-08, v7.45+, the line @pulumi/gcp 9.x bridges; paths below are in
- * that repository) for validation, formats and what compares equal, and Google's API documentation
- * for what only the API checks. Rules return the reason a value is refused, or `undefined`.
+ * from: the Terraform Google provider that pulumi-gcp bridges for validation, formats and what compares
+ * equal, and Google's API documentation for what only the API checks. Rules return the reason a value
+ * is refused, or `undefined`.
+ *
+ * The provider is {@link terraformProvider}: @pulumi/gcp 9.37.0 (package-lock.json) bridges
+ * hashicorp/terraform-provider-google-BETA (pulumi-gcp `.gitmodules`: submodule `upstream`; `provider/go.mod`
+ * replaces the module with `../upstream`), and pulumi-gcp's commit "Upgrade terraform-provider-google-beta
+ * to v7.45.0" (#3930) pins that submodule at the commit of tag v7.45.0, the last upgrade before 7.46.0,
+ * which was still unreleased then. Every path cited in the double (`google-beta/...`) is in that
+ * repository at that tag, and was read there.
  */
 
+/** The Terraform provider the double's citations name, at the version @pulumi/gcp 9.37.0 bridges. */
+export const terraformProvider = {
+    repository: "hashicorp/terraform-provider-google-beta",
+    version: "v7.45.0",
+    commit: "3dc173a397749158369ea839a2890d89f8c9c370",
+} as const;
+
 /**
- * `account_id`: verify.ValidateRFC1035Name(6, 30) (google/services/resourcemanager/
- * resource_google_service_account.go; the pattern is RFC1035NameTemplate in google/verify/validation.go).
+ * `account_id`: verify.ValidateRFC1035Name(6, 30) (google-beta/services/resourcemanager/
+ * resource_google_service_account.go; the pattern is RFC1035NameTemplate in google-beta/verify/validation.go).
  */
 export function accountIdProblem(value: string): string | undefined {
     if (value.length < 6 || value.length > 30) return "must be between 6 and 30 characters long";
@@ -22,7 +35,7 @@ export function accountDescriptionProblem(value: string): string | undefined {
 }
 
 /**
- * `member` of every `*_iam_member`: validateIAMMember (google/tpgiamresource/resource_iam_member.go):
+ * `member` of every `*_iam_member`: validateIAMMember (google-beta/tpgiamresource/resource_iam_member.go):
  * no `deleted` principals, and `type:value` or one of the special names.
  */
 export function iamMemberProblem(value: string): string | undefined {
@@ -34,7 +47,7 @@ export function iamMemberProblem(value: string): string | undefined {
 }
 
 /**
- * Whether a principal compares case-sensitively: IamPrincipalIsCaseSensitive (google/tpgresource/utils.go).
+ * Whether a principal compares case-sensitively: IamPrincipalIsCaseSensitive (google-beta/tpgresource/utils.go).
  */
 function caseSensitive(member: string): boolean {
     return (
@@ -48,7 +61,7 @@ function caseSensitive(member: string): boolean {
 
 /**
  * The member as the provider writes it into ids and compares it: NormalizeIamPrincipalCasing
- * (google/tpgresource/utils.go) lowercases the value of case-insensitive principals.
+ * (google-beta/tpgresource/utils.go) lowercases the value of case-insensitive principals.
  */
 export function normalizeIamMember(member: string): string {
     if (caseSensitive(member)) return member;
@@ -56,7 +69,7 @@ export function normalizeIamMember(member: string): string {
     return colon < 0 ? member : `${member.slice(0, colon)}:${member.slice(colon + 1).toLowerCase()}`;
 }
 
-/** iamMemberCaseDiffSuppress (google/tpgiamresource/resource_iam_member.go). */
+/** iamMemberCaseDiffSuppress (google-beta/tpgiamresource/resource_iam_member.go). */
 export function sameIamMember(old: string, next: string): boolean {
     if (caseSensitive(old) || caseSensitive(next)) return old === next;
     return old.toUpperCase() === next.toUpperCase();
@@ -64,7 +77,7 @@ export function sameIamMember(old: string, next: string): boolean {
 
 /**
  * Workload identity pool and provider ids: ValidateWorkloadIdentityPoolId and
- * ValidateWorkloadIdentityPoolProviderId (google/services/iambeta/resource_iam_workload_identity_pool.go,
+ * ValidateWorkloadIdentityPoolProviderId (google-beta/services/iambeta/resource_iam_workload_identity_pool.go,
  * resource_iam_workload_identity_pool_provider.go): not `gcp-`, lowercase letters, digits and dashes
  * (pools may end in `.svc.id.goog`), 4 to 32 characters.
  */
@@ -77,7 +90,7 @@ export function workloadIdentityIdProblem(value: string, kind: "pool" | "provide
     return undefined;
 }
 
-// google/verify/validation.go: ProjectRegexWildCard, ProjectNameInDNSFormRegex, RFC1035NameTemplate and
+// google-beta/verify/validation.go: ProjectRegexWildCard, ProjectNameInDNSFormRegex, RFC1035NameTemplate and
 // the three service account name forms joined into ServiceAccountLinkRegex.
 const projectOrWildcard =
     "(?:(?:[-a-z0-9]{1,63}\\.)*(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?):)?(?:[0-9]{1,19}|(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)|-)";
@@ -92,14 +105,14 @@ const serviceAccountLink = new RegExp(`projects/${projectOrWildcard}/serviceAcco
 
 /**
  * `service_account_id` of `google_service_account_iam_member`: verify.ValidateRegexp(ServiceAccountLinkRegex)
- * (google/services/resourcemanager/iam_service_account.go): `projects/{project or -}/serviceAccounts/{email}`.
+ * (google-beta/services/resourcemanager/iam_service_account.go): `projects/{project or -}/serviceAccounts/{email}`.
  */
 export function serviceAccountLinkProblem(value: string): string | undefined {
     return serviceAccountLink.test(value) ? undefined : "must be projects/{project}/serviceAccounts/{email}";
 }
 
 /**
- * A key's `service_account_id` as the API is called with it: ServiceAccountFQN (google/tpgresource/utils.go):
+ * A key's `service_account_id` as the API is called with it: ServiceAccountFQN (google-beta/tpgresource/utils.go):
  * a full name as it is, an email under `projects/-`, an account id in the provider's project.
  */
 export function serviceAccountFqn(serviceAccountId: string, project: string | undefined): string {
@@ -110,7 +123,7 @@ export function serviceAccountFqn(serviceAccountId: string, project: string | un
 }
 
 /**
- * CompareSelfLinkOrResourceName (google/tpgresource/self_link_helpers.go), the DiffSuppressFunc of an
+ * CompareSelfLinkOrResourceName (google-beta/tpgresource/self_link_helpers.go), the DiffSuppressFunc of an
  * Artifact Registry IAM resource's `repository`: the state holds the full name, and a short name
  * equal to its last segment is the same repository.
  */
@@ -121,7 +134,7 @@ export function sameRepository(old: string, next: string): boolean {
 
 /**
  * The repository a grant names: the patterns of ArtifactRegistryRepositoryIamUpdaterProducer
- * (google/services/artifactregistry/iam_artifact_registry_repository.go), long name first, with the
+ * (google-beta/services/artifactregistry/iam_artifact_registry_repository.go), long name first, with the
  * resource's own project and location filling what a short name leaves out.
  */
 export function repositoryName(
@@ -143,7 +156,7 @@ export function repositoryName(
     return { project, location, repository: found.repository };
 }
 
-/** jwksJsonDiffSuppress (google/services/iambeta/resource_iam_workload_identity_pool_provider.go). */
+/** jwksJsonDiffSuppress (google-beta/services/iambeta/resource_iam_workload_identity_pool_provider.go). */
 export function sameJwks(old: string, next: string): boolean {
     if (old === "" || next === "") return old === next;
     try {
