@@ -25,8 +25,8 @@
  *   written token has expired (the refresher cannot get or write new ones). So Pulumi, which waits
  *   for the Deployment's readiness before listing the Secrets in `imagePullSecrets`, still waits for
  *   the FIRST token of every Secret it just created, unless that Secret's namespace broke it.
- * `GET /status` answers JSON: `{ready, targets: [{namespace, secretName, state, reason?, expiresAt?}]}`,
- * `state` one of `pending`, `written`, `expired`, `broken`. It listens on every address, IPv6 and IPv4
+ * `GET /status` answers JSON: `{ready, states: {pending, written, expired, broken}}`, counts only:
+ * any pod may reach it, so no namespace or Secret name (logs and Events name them). It listens on every address, IPv6 and IPv4
  * (`::`, dual-stack; `0.0.0.0` where the node has no IPv6), so an IPv6 single-stack cluster's probe
  * reaches it.
  */
@@ -417,9 +417,28 @@ export interface Refresher {
     port: number;
     /** What `GET /readyz` answers: see the module comment. */
     ready(): boolean;
-    /** Each Secret's state (`namespace/secretName` to its status), as `GET /status` reports it. */
+    /** Each Secret's state (`namespace/secretName` to its status). */
     status(): Map<string, TargetStatus>;
+    /** Each Secret's state as the logs and Events tell it (`GET /status` gives only the counts). */
+    targets(): PublicTargetStatus[];
     stop(): Promise<void>;
+}
+
+/** One Secret's state as the refresher tells it in its logs and Events. */
+export interface PublicTargetStatus {
+    namespace: string;
+    secretName: string;
+    state: "pending" | "written" | "expired" | "broken";
+    reason?: string;
+    detail?: string;
+    expiresAt?: string;
+}
+
+/** How many Secrets are in each state: all `GET /status` says. */
+export function countStates(targets: readonly PublicTargetStatus[]): Record<PublicTargetStatus["state"], number> {
+    const counts = { pending: 0, written: 0, expired: 0, broken: 0 };
+    for (const target of targets) counts[target.state]++;
+    return counts;
 }
 
 /** `work` for every item, at most `width` at once, the results in the items' order. */
@@ -724,8 +743,8 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         return delay;
     };
 
-    const publicStatus = () =>
-        config.targets.map((t) => {
+    const publicStatus = (): PublicTargetStatus[] =>
+        config.targets.map((t): PublicTargetStatus => {
             const s = statuses.get(key(t))!;
             const state = s.state === "written" && s.expiresAtMs <= clock.now() ? "expired" : s.state;
             return {
@@ -737,19 +756,20 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
             };
         });
 
+    // Unauthenticated, and any pod that can reach the pod's IP may ask: the answers name no namespace
+    // and no Secret, only how many Secrets are in each state (the names are in the logs and the
+    // Deployment's Events, which RBAC guards).
     const server = http.createServer((req, res) => {
+        const states = countStates(publicStatus());
         if (req.url === "/status") {
             res.writeHead(200, { "content-type": "application/json" }).end(
-                `${JSON.stringify({ ready: ready(), targets: publicStatus() })}\n`,
+                `${JSON.stringify({ ready: ready(), states })}\n`,
             );
             return;
         }
         const ok = req.url === "/readyz" && ready();
-        const waiting = publicStatus().filter((t) => t.state !== "written" && t.state !== "broken");
         res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(
-            ok
-                ? "ready\n"
-                : `not ready${waiting.map((t) => `\n${t.namespace}/${t.secretName}: ${t.state}`).join("")}\n`,
+            ok ? "ready\n" : `not ready: ${states.pending} pending, ${states.expired} expired\n`,
         );
     });
     await new Promise<void>((resolve) =>
@@ -777,6 +797,7 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         port: (server.address() as AddressInfo).port,
         ready,
         status: () => new Map(statuses),
+        targets: publicStatus,
         async stop() {
             stopping.abort();
             await loop.catch(() => undefined);

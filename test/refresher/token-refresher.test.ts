@@ -143,7 +143,7 @@ interface Setup {
     /** Moves the clock to the refresher's next wake-up and waits for that round. */
     nextRound(): Promise<void>;
     readyz(): Promise<number>;
-    /** `GET /status`, parsed. */
+    /** Each Secret's state, as the logs and Events tell it (`GET /status` gives counts only). */
     statusz(): Promise<{ ready: boolean; targets: { namespace: string; state: string; reason?: string }[] }>;
     tokenIn(namespace: string, name: string): string | undefined;
 }
@@ -206,8 +206,7 @@ async function setup(options: {
             await round();
         },
         readyz: () => fetch(`http://127.0.0.1:${refresher.port}/readyz`).then((r) => r.status),
-        statusz: () =>
-            fetch(`http://127.0.0.1:${refresher.port}/status`).then((r) => r.json()) as ReturnType<Setup["statusz"]>,
+        statusz: () => Promise.resolve({ ready: refresher.ready(), targets: refresher.targets() }),
         tokenIn(namespace, name) {
             const read = cluster.read(namespace, name);
             if (!read) return undefined;
@@ -286,6 +285,27 @@ describe("token refresher on GKE (metadata server double)", () => {
         for (const host of ["127.0.0.1", "[::1]"]) {
             const answer = await fetch(`http://${host}:${s.refresher.port}/readyz`);
             assert.equal(answer.status, 200, host);
+        }
+    });
+
+    it("GET /status and GET /readyz, which any pod may ask, count Secrets by state and name no namespace or Secret", async () => {
+        const clock = new ManualClock();
+        const metadata = await startMetadataServerDouble(clock.now);
+        metadata.failNext(503);
+        const s = await setup({ clock, metadata });
+        const base = `http://127.0.0.1:${s.refresher.port}`;
+        const notReady = await (await fetch(`${base}/readyz`)).text();
+        assert.equal(notReady, "not ready: 2 pending, 0 expired\n");
+        await s.nextRound();
+        const status = await (await fetch(`${base}/status`)).text();
+        assert.deepEqual(JSON.parse(status), {
+            ready: true,
+            states: { pending: 0, written: 2, expired: 0, broken: 0 },
+        });
+        for (const target of s.refresher.targets()) {
+            for (const answer of [status, notReady]) {
+                assert.ok(!answer.includes(target.namespace) && !answer.includes(target.secretName), answer);
+            }
         }
     });
 
