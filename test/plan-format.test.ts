@@ -26,6 +26,7 @@ function registration(name: string, fields: Partial<Registration> = {}): Registr
         propertyDependencies: {},
         additionalSecretOutputs: [],
         deleteBeforeReplace: false,
+        retainOnDelete: false,
         replaceOnChanges: [],
         version: "",
         errorHooks: [],

@@ -28,6 +28,8 @@ export interface Registration {
     version: string;
     /** The names of the error hooks bound to it (resource option `hooks.onError`). */
     errorHooks: string[];
+    /** `retainOnDelete`: Pulumi forgets it on delete and leaves it in the cloud. */
+    retainOnDelete: boolean;
     /** Inputs as sent: secrets stay wrapped (see {@link isSecretValue}), unknowns stay {@link unknownValue}. */
     inputs: Record<string, unknown>;
     /** The position of the engine's answer among all answers so far (the resource exists then). */
@@ -88,6 +90,7 @@ export function recordRegistrations(): Registration[] {
             replaceOnChanges: req.getReplaceonchangesList(),
             version: req.getVersion(),
             errorHooks: req.getHooks()?.getOnErrorList() ?? [],
+            retainOnDelete: req.getRetainondelete() ?? false,
             inputs: req.getObject()?.toJavaScript() ?? {},
         };
         registrations.push(registration);

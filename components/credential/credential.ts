@@ -82,7 +82,7 @@ function createKey(
         ? account.email
         : pulumi.output(gcp.serviceAccountEmail as pulumi.Input<string>);
     const member = account ? account.member : pulumi.interpolate`serviceAccount:${serviceAccountEmail}`;
-    const grants = grantReader(name, gcp, member, parent);
+    const grants = grantReader(name, gcp, member, parent, account ? "created" : "existing");
 
     const schedule: pulumi.Output<KeySchedule> = pulumi
         .all([gcp.keyRotationDays, gcp.keyVersion])
@@ -129,7 +129,13 @@ function createKey(
 
 function existingKey(name: string, gcp: ExistingKeyCredential["gcp"], parent: pulumi.Resource): RegistryCredential {
     const { existingKey: key, identity, serviceAccountEmail } = gcp;
-    const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${serviceAccountEmail}`, parent);
+    const grants = grantReader(
+        name,
+        gcp,
+        pulumi.interpolate`serviceAccount:${serviceAccountEmail}`,
+        parent,
+        "existing",
+    );
     return {
         username: pulumi.output(keyUsername),
         // Reading the checked email and the grants' ids makes every Secret wait for them (and fail

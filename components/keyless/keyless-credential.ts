@@ -23,7 +23,7 @@ export const impersonationRole = "roles/iam.workloadIdentityUser";
 
 /** Non-authoritative reader grants for the node pool's service account. */
 export function declareNodeAccess(name: string, gcp: GkeNodeCredential["gcp"], parent: pulumi.Resource) {
-    return grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
+    return grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent, "existing");
 }
 
 /** What the refresher needs from Google Cloud, declared. */
@@ -101,7 +101,7 @@ export function declareTokenIdentity(
         };
     }
     if (gcp.serviceAccountEmail === undefined) {
-        return { identity, principal, grants: grantReader(name, gcp, principal, parent) };
+        return { identity, principal, grants: grantReader(name, gcp, principal, parent, "created") };
     }
     const impersonation = new IAMMember(
         childNames.impersonation(name),
@@ -112,7 +112,13 @@ export function declareTokenIdentity(
         },
         { parent },
     );
-    const grants = grantReader(name, gcp, pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`, parent);
+    const grants = grantReader(
+        name,
+        gcp,
+        pulumi.interpolate`serviceAccount:${gcp.serviceAccountEmail}`,
+        parent,
+        "existing",
+    );
     return { identity, impersonate: gcp.serviceAccountEmail, principal, grants: [impersonation, ...grants] };
 }
 

@@ -81,6 +81,11 @@ function seed(): GoogleCloud {
     const home = newProject("123456789012", ["asia/asia.gcr.io", "asia-northeast1/images"]);
     home.serviceAccounts[legacy] = newServiceAccount("Issued elsewhere");
     home.serviceAccounts[nodes] = newServiceAccount("GKE nodes");
+    // The node pool's account could already pull from one repository before any stack granted it.
+    home.repositories["asia/asia.gcr.io"].iamPolicy.bindings.push({
+        role: "roles/artifactregistry.reader",
+        members: [`serviceAccount:${nodes}`],
+    });
     const google: GoogleCloud = {
         projects: {
             [dev]: home,
@@ -238,23 +243,19 @@ describe("existingKey", () => {
         });
     });
 
-    it("destroy removes our grant and Secret; the key and its account stay, as their issuer left them", async () => {
+    it("destroy removes our Secret and leaves the grant to the account it did not create, which may have held it before: the key still pulls, as its issuer left it", async () => {
+        const granted = googleResources(world.google());
         await destroy();
-        assert.deepEqual(googleResources(world.google()), before);
+        assert.deepEqual(googleResources(world.google()), granted, "nothing in Google changes");
+        assert.notDeepEqual(granted, before, "the grant up made is still there");
         assert.deepEqual(await inCluster.secretNames("team-a-dev"), []);
-        await world.registry.assertRefused(
-            authfile("existing-after", "_json_key_base64", legacyKey),
-            gcrSource(),
-            denied,
-        );
+        await world.registry.assertPulls(authfile("existing-after", "_json_key_base64", legacyKey), gcrSource());
     });
 });
 
 describe("gkeNode", () => {
     let metadata: TokenDouble;
-    let before: unknown;
     it("up grants only the node pool's account (both repositories), warns that every pod on those nodes can pull, writes no Secret", async () => {
-        before = googleResources(world.google());
         metadata = await started(startMetadataServerDouble(Date.now));
         // The nodes' metadata server: its tokens are the node pool account's.
         world.front.addTokenIssuer(issuedBy(metadata, `serviceAccount:${nodes}`));
@@ -281,15 +282,21 @@ describe("gkeNode", () => {
         await world.registry.assertPulls(file, pkgSource(images["asia-northeast1-docker.pkg.dev"]));
     });
 
-    it("destroy removes the grants: the node's token is denied", async () => {
+    it("destroy leaves the node pool account's grants, the one it held before the stack included: the nodes still pull", async () => {
+        const granted = googleResources(world.google());
         await destroy();
-        assert.deepEqual(googleResources(world.google()), before);
-        const token = metadata.issued[0].token;
-        await world.registry.assertRefused(
-            authfile("node-token-after", "oauth2accesstoken", token),
-            gcrSource(),
-            denied,
+        assert.deepEqual(googleResources(world.google()), granted, "nothing in Google changes");
+        const held = world.google().projects[dev].repositories["asia/asia.gcr.io"].iamPolicy.bindings;
+        assert.ok(
+            held.some(
+                (b) => b.role === "roles/artifactregistry.reader" && b.members.includes(`serviceAccount:${nodes}`),
+            ),
+            "the role the account held before is still there",
         );
+        assert.equal((await world.cli.exportedResources()).length, 0, "the stack holds nothing");
+        const file = authfile("node-token-after", "oauth2accesstoken", metadata.issued[0].token);
+        await world.registry.assertPulls(file, gcrSource());
+        await world.registry.assertPulls(file, pkgSource(images["asia-northeast1-docker.pkg.dev"]));
     });
 });
 
@@ -481,14 +488,19 @@ describe("accessToken with Workload Identity Federation and impersonation (the r
         );
     });
 
-    it("destroy removes the grants and the impersonation; the pool and provider are soft-deleted, as Google keeps them 30 days", async () => {
+    it("destroy removes the impersonation and leaves the existing reader account's grant; the pool and provider are soft-deleted, as Google keeps them 30 days", async () => {
+        const reader = (google: GoogleCloud) =>
+            google.projects[eks.project].repositories["asia-northeast1/images"].iamPolicy.bindings;
+        const granted = structuredClone(reader(world.google()));
         await destroy();
         assert.equal((await impersonatedToken()).status, 401, "no impersonation after destroy");
         const after = world.google();
         const pool = after.projects[eks.project].workloadIdentityPools["eks-prod"];
         assert.deepEqual([pool.state, pool.providers["eks-prod-oidc"].state], ["DELETED", "DELETED"]);
+        assert.deepEqual(reader(after), granted, "the grant to the account the stack did not create stays");
         // Everything else is as it was.
         delete after.projects[eks.project].workloadIdentityPools["eks-prod"];
+        after.projects[eks.project].repositories["asia-northeast1/images"].iamPolicy.bindings = reader(before);
         assert.deepEqual(googleResources(after), googleResources(before));
     });
 });
