@@ -296,3 +296,35 @@ describe("the token refresher's objects from the offline plan against a real kub
         }
     });
 });
+
+describe("a RefreshedSecret against a real kube-apiserver", () => {
+    it("a tenant who relabels the Secret we created does not lock the stack out: the uid the API server gave it keeps it ours, and up puts our labels back", async () => {
+        await writers.ensureNamespace("relabelled");
+        const secrets = refreshedSecretProvider();
+        const inputs = {
+            namespace: "relabelled",
+            secretName: "regcred",
+            writer: "refresher/token-refresher",
+            owner: "0123456789abcdef",
+            kubeconfig: cluster.kubeconfig,
+        };
+        const { outs } = await secrets.create(inputs);
+        const relabel = kubectl([
+            "label",
+            "secret",
+            "regcred",
+            "-n",
+            "relabelled",
+            "--overwrite",
+            "registry-pull-secret/owner=fedcba9876543210",
+        ]);
+        assert.equal(relabel.status, 0, relabel.stderr);
+        const refreshed = await secrets.read!("relabelled/regcred", outs);
+        assert.equal(refreshed.id, "relabelled/regcred", "still in the stack");
+        assert.equal((await secrets.diff!("relabelled/regcred", refreshed.props, inputs)).changes, true);
+        await secrets.update!("relabelled/regcred", refreshed.props, inputs);
+        const live = await core.readNamespacedSecret({ name: "regcred", namespace: "relabelled" });
+        assert.equal(live.metadata?.labels?.["registry-pull-secret/owner"], inputs.owner);
+        assert.equal(live.metadata?.uid, outs.uid);
+    });
+});
