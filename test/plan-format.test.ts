@@ -28,6 +28,7 @@ function registration(name: string, fields: Partial<Registration> = {}): Registr
         deleteBeforeReplace: false,
         retainOnDelete: false,
         replaceOnChanges: [],
+        aliases: [],
         version: "",
         errorHooks: [],
         inputs: {},

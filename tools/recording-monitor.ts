@@ -24,6 +24,11 @@ export interface Registration {
     /** Replacement options: they decide whether a replaced resource is created before the old one is deleted. */
     deleteBeforeReplace: boolean;
     replaceOnChanges: string[];
+    /**
+     * The former identities the resource may be found under in the stack's state: an alias URN, or
+     * the name, type and parent URN of an alias spec (`""` where the spec keeps the resource's own).
+     */
+    aliases: ({ urn: string } | { name: string; type: string; parent: string })[];
     /** The provider plugin version asked for, `""` for any. */
     version: string;
     /** The names of the error hooks bound to it (resource option `hooks.onError`). */
@@ -88,6 +93,12 @@ export function recordRegistrations(): Registration[] {
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
+            aliases: req.getAliasesList().map((alias) => {
+                const spec = alias.getSpec();
+                return spec
+                    ? { name: spec.getName(), type: spec.getType(), parent: spec.getParenturn() }
+                    : { urn: alias.getUrn() };
+            }),
             version: req.getVersion(),
             errorHooks: req.getHooks()?.getOnErrorList() ?? [],
             retainOnDelete: req.getRetainondelete() ?? false,
