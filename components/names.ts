@@ -1,30 +1,63 @@
 import { createHash } from "node:crypto";
 
 /**
- * Child resource names, derived from the component's name so that two components in one stack never
- * collide. Namespaces are RFC 1123 labels and cannot hold '/', so `${namespace}/${serviceAccount}`
- * is unambiguous where `${namespace}-${serviceAccount}` would not be ("a-b"+"c" vs "a"+"b-c").
+ * Child resource names, derived from the component's name. Pulumi knows a child by its URN: its name,
+ * its type and its parent's type, not its parent's name, so no two children of one type, in one
+ * component or in two, may share a name (the engine refuses the second: "Duplicate resource URN").
+ * After the component's name the parts are joined by '/', which no namespace (RFC 1123 label),
+ * ServiceAccount name (RFC 1123 subdomain), Artifact Registry location or repository id holds
+ * (components/rules/rules.ts): a name's last '/'s give its parts back whatever the component's name
+ * holds ("a"+"b-c" is `a/b-c`, "a-b"+"c" is `a-b/c`). Within a type no entry's suffix ends another's:
+ * the refresher's `-token-refresher` and `/<namespace>/token-refresher` differ before `token-refresher`.
+ * test/child-names.test.ts checks every type. No child name reaches Kubernetes or Google Cloud: every
+ * object's own name or id is set from the arguments.
  */
 export const childNames = {
     serviceAccount: (name: string) => `${name}-account`,
-    grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
+    grant: (name: string, location: string, repository: string) => `${name}/reader/${location}/${repository}`,
     key: (name: string) => `${name}-key`,
     /** The replaced key's grace after a rotation (components/credential/key-handover.ts). */
     keyHandover: (name: string) => `${name}-key-handover`,
     cluster: (name: string) => `${name}-cluster`,
     /** The Secrets' provider with `takeOver` (components/registry-pull-secret.ts `takeOverProvider`). */
     takeOver: (name: string) => `${name}-takeover`,
-    secret: (name: string, namespace: string) => `${name}-${namespace}`,
-    /** The Secret's claim (components/claim/secret-claim.ts): its own type, so its URN never meets another child's. */
-    claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
-    attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
-    /** The token refresher's namespace, ServiceAccount, code and Deployment (`gcp.credential: "accessToken"`). */
+    /** The pull Secret, a `Secret` or (`"accessToken"`) a `RefreshedSecret`. */
+    secret: (name: string, namespace: string) => `${name}/${namespace}`,
+    /**
+     * The Secret's claim (components/claim/secret-claim.ts): the same name as the Secret it claims, since
+     * its own type already keeps its URN apart from every other child's.
+     */
+    claim: (name: string, namespace: string) => `${name}/${namespace}`,
+    attachment: (name: string, namespace: string, serviceAccount: string) => `${name}/${namespace}/${serviceAccount}`,
+    /** The token refresher's namespace, ServiceAccount, code, Deployment, own Role and binding (`"accessToken"`). */
     refresher: (name: string) => `${name}-token-refresher`,
-    /** Its Role and RoleBinding in one target namespace. */
-    refresherAccess: (name: string, namespace: string) => `${name}-token-refresher/${namespace}`,
+    /**
+     * Its Role and RoleBinding in one target namespace. The namespace comes before `/token-refresher`:
+     * after it (`<name>-token-refresher/<namespace>`), component "a-token-refresher/b" gave its own Role
+     * the name component "a" gave its Role in namespace "b-token-refresher".
+     */
+    refresherAccess: (name: string, namespace: string) => `${name}/${namespace}/token-refresher`,
     workloadIdentityPool: (name: string) => `${name}-pool`,
     workloadIdentityProvider: (name: string) => `${name}-pool-provider`,
     impersonation: (name: string) => `${name}-impersonation`,
+};
+
+/**
+ * The names these children had before they were made injective, for Pulumi `aliases` only (never to
+ * name anything): a stack deployed with them holds its Secrets, claims, entries, grants and Roles under
+ * these URNs, and an alias with only `name` (same parent, same type) makes its next `pulumi up` update
+ * each in place. Without it each would be a new resource plus a deleted one standing for the same
+ * Kubernetes object or IAM binding: the create meets the object that exists, the delete removes what
+ * the new one stands for. Dropping these is a breaking change (docs/versioning.md). They collided:
+ * component "a" with namespace "b-c" and component "a-b" with namespace "c" both gave `a-b-c`. A former
+ * name equals a current name of another child only when some component's name holds '/'.
+ */
+export const formerChildNames = {
+    grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
+    secret: (name: string, namespace: string) => `${name}-${namespace}`,
+    claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
+    attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
+    refresherAccess: (name: string, namespace: string) => `${name}-token-refresher/${namespace}`,
 };
 
 /** The token refresher's Kubernetes names inside its namespace. */

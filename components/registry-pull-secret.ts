@@ -8,7 +8,7 @@ import { takeOverArgument, takeOverStackConfig } from "./claim/secret-claim-plan
 import { declareCredential } from "./credential/credential";
 import type { SettingsSource } from "./credential/key-creation-refused";
 import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless/keyless-credential";
-import { childNames } from "./names";
+import { childNames, formerChildNames } from "./names";
 import {
     parseArgs,
     parseClusterReach,
@@ -174,7 +174,7 @@ function declareStaticSecrets(
                       serviceAccounts: parsed.serviceAccounts,
                       kubeconfig: parsed.kubeconfig,
                   },
-                  cluster,
+                  { ...cluster, aliases: [{ name: formerChildNames.claim(name, namespace) }] },
               )
             : undefined;
         if (claim) sayWhatIsTakenOver(claim, parent);
@@ -194,7 +194,7 @@ function declareStaticSecrets(
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
             },
-            secrets,
+            { ...secrets, aliases: [{ name: formerChildNames.secret(name, namespace) }] },
         );
         declaredSecrets.push(secret);
         for (const serviceAccount of parsed.serviceAccounts) {
@@ -209,7 +209,7 @@ function declareStaticSecrets(
                     kubeconfig: parsed.kubeconfig,
                     takeOver: parsed.takeOver,
                 },
-                cluster,
+                { ...cluster, aliases: [{ name: formerChildNames.attachment(name, namespace, serviceAccount) }] },
             );
         }
     }
@@ -359,7 +359,11 @@ function declareRefreshedSecrets(
                     owner,
                     kubeconfig: parsed.kubeconfig,
                 },
-                { ...cluster, dependsOn: [refresher.deployment] },
+                {
+                    ...cluster,
+                    dependsOn: [refresher.deployment],
+                    aliases: [{ name: formerChildNames.attachment(name, namespace, serviceAccount) }],
+                },
             );
         }
     });

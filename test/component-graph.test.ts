@@ -16,10 +16,11 @@ const types = {
     attachment: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
 };
 
-const byName = (children: { name: string }[], name: string) => {
-    const found = children.find((c) => c.name === name);
-    assert.ok(found, `no child named ${name}`);
-    return found as (typeof children)[number] & Record<string, any>;
+/** The one child of that name; `type` tells a Secret from its claim, which shares its name. */
+const byName = (children: { name: string; type: string }[], name: string, type?: string) => {
+    const found = children.filter((c) => c.name === name && (type === undefined || c.type === type));
+    assert.equal(found.length, 1, `one child named ${name}${type ? ` of type ${type}` : ""}`);
+    return found[0] as (typeof children)[number] & Record<string, any>;
 };
 
 describe("RegistryPullSecret graph", () => {
@@ -31,12 +32,12 @@ describe("RegistryPullSecret graph", () => {
             children.map((c) => [c.type, c.name]),
             [
                 [types.account, "one-account"],
-                [types.claim, "one-team-a-claim"],
-                [types.grant, "one-reader-asia-asia.gcr.io"],
+                [types.claim, "one/team-a"],
+                [types.grant, "one/reader/asia/asia.gcr.io"],
                 [types.key, "one-key"],
-                [types.secret, "one-team-a"],
+                [types.secret, "one/team-a"],
                 [types.handover, "one-key-handover"],
-                [types.attachment, "one-team-a/default"],
+                [types.attachment, "one/team-a/default"],
             ],
         );
     });
@@ -48,20 +49,20 @@ describe("RegistryPullSecret graph", () => {
         );
         const { children } = await registeredBy(component, registrations);
         const names = (type: string) => children.filter((c) => c.type === type).map((c) => c.name);
-        assert.deepEqual(names(types.secret), ["many-a", "many-b", "many-c"]);
+        assert.deepEqual(names(types.secret), ["many/a", "many/b", "many/c"]);
         assert.deepEqual(names(types.attachment), [
-            "many-a/default",
-            "many-a/deployer",
-            "many-b/default",
-            "many-b/deployer",
-            "many-c/default",
-            "many-c/deployer",
+            "many/a/default",
+            "many/a/deployer",
+            "many/b/default",
+            "many/b/deployer",
+            "many/c/default",
+            "many/c/deployer",
         ]);
-        assert.deepEqual(names(types.claim), ["many-a-claim", "many-b-claim", "many-c-claim"]);
+        assert.deepEqual(names(types.claim), ["many/a", "many/b", "many/c"]);
         // account, grant, key, key handover, then per namespace a claim and a Secret, and the attachments.
         assert.equal(children.length, 1 + 1 + 1 + 1 + 3 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
-            const [namespace, serviceAccount] = attachment.name.slice("many-".length).split("/");
+            const [namespace, serviceAccount] = attachment.name.slice("many/".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
             assert.deepEqual(
                 { ns, sa, secretName, entry },
@@ -78,15 +79,15 @@ describe("RegistryPullSecret graph", () => {
     it("orders the graph by data flow: account -> grant -> key -> Secret (after its claim) -> attachment, namespaces independent", async () => {
         const component = new RegistryPullSecret("chain", sampleArgs({ namespaces: ["a", "b"] }));
         const { children } = await registeredBy(component, registrations);
-        const urn = (name: string) => byName(children, name).urn;
-        const grant = byName(children, "chain-reader-asia-asia.gcr.io");
+        const urn = (name: string, type?: string) => byName(children, name, type).urn;
+        const grant = byName(children, "chain/reader/asia/asia.gcr.io");
         assert.deepEqual(grant.propertyDependencies.member, [urn("chain-account")]);
         const key = byName(children, "chain-key");
         assert.deepEqual(key.propertyDependencies.serviceAccountId, [urn("chain-account")]);
         assert.ok(key.dependencies.includes(grant.urn), "the key waits for the grant");
         for (const namespace of ["a", "b"]) {
-            const secret = byName(children, `chain-${namespace}`);
-            const claim = byName(children, `chain-${namespace}-claim`);
+            const secret = byName(children, `chain/${namespace}`, types.secret);
+            const claim = byName(children, `chain/${namespace}`, types.claim);
             assert.deepEqual(secret.propertyDependencies.data, [urn("chain-key")]);
             assert.deepEqual(claim.dependencies, [], "a claim waits for nothing");
             assert.deepEqual(
@@ -94,12 +95,15 @@ describe("RegistryPullSecret graph", () => {
                 [urn("chain-key"), claim.urn].sort(),
                 "a Secret depends on the key and its own claim only, not on other namespaces",
             );
-            const attachment = byName(children, `chain-${namespace}/default`);
+            const attachment = byName(children, `chain/${namespace}/default`);
             assert.deepEqual(attachment.dependencies, [secret.urn]);
         }
         // After every Secret holds the key, the handover; the engine deletes a replaced key after it.
         const handover = byName(children, "chain-key-handover");
-        assert.deepEqual([...handover.dependencies].sort(), [urn("chain-a"), urn("chain-b"), urn("chain-key")].sort());
+        assert.deepEqual(
+            [...handover.dependencies].sort(),
+            [urn("chain/a", types.secret), urn("chain/b", types.secret), urn("chain-key")].sort(),
+        );
         assert.deepEqual(handover.propertyDependencies.keyName, [urn("chain-key")]);
         assert.equal(handover.inputs.graceSeconds, 60);
     });
@@ -132,7 +136,7 @@ describe("RegistryPullSecret graph", () => {
             sampleArgs({ registries: ["asia.gcr.io", "gcr.io"], email: "ops@example.com" }),
         );
         const { children, component: own } = await registeredBy(component, registrations);
-        const secret = byName(children, "encoding-team-a");
+        const secret = byName(children, "encoding/team-a", types.secret);
         assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
         assert.deepEqual(secret.inputs.metadata, {
             name: "regcred",
@@ -171,7 +175,7 @@ describe("RegistryPullSecret graph", () => {
         );
         const { children } = await registeredBy(component, registrations);
         assert.equal(children.filter((c) => c.type === types.account).length, 0);
-        assert.equal(byName(children, "existing-reader-us-gcr.io").inputs.member, `serviceAccount:${email}`);
+        assert.equal(byName(children, "existing/reader/us/gcr.io").inputs.member, `serviceAccount:${email}`);
         assert.equal(byName(children, "existing-key").inputs.serviceAccountId, email);
         assert.equal((await resolve(component.serviceAccountEmail)).value, email);
     });

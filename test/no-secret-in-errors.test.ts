@@ -185,7 +185,7 @@ describe("errors quote no kubeconfig, credential or answer", async () => {
         [servedType("RefreshedSecret")]: refreshedSecretProvider(),
     });
     const urnOf = (type: string) =>
-        `urn:pulumi:dev::yaml::registry-pull-secret:index:RegistryPullSecret$${servedType(type)}::regcred-team-a`;
+        `urn:pulumi:dev::yaml::registry-pull-secret:index:RegistryPullSecret$${servedType(type)}::regcred/team-a`;
     const wrapped = <T extends { kubeconfig: string }>(props: T) => ({
         ...props,
         kubeconfig: secretValue(props.kubeconfig),

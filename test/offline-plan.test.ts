@@ -67,32 +67,32 @@ describe("npm run plan -- --stack dev", () => {
         assert.deepEqual(section("Resources (12):"), [
             "  registry-pull-secret:index:RegistryPullSecret  regcred",
             "  ├─ gcp:serviceaccount/account:Account  regcred-account",
-            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-a-dev-claim",
-            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-b-dev-claim",
-            "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io",
-            "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
+            "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io",
+            "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images",
             "  ├─ gcp:serviceaccount/key:Key  regcred-key",
-            "  ├─ kubernetes:core/v1:Secret  regcred-team-a-dev",
-            "  ├─ kubernetes:core/v1:Secret  regcred-team-b-dev",
+            "  ├─ kubernetes:core/v1:Secret  regcred/team-a-dev",
+            "  ├─ kubernetes:core/v1:Secret  regcred/team-b-dev",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover",
-            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default",
-            "  └─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-a-dev/default",
+            "  └─ pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-b-dev/default",
         ]);
     });
 
     it("prints the dependency order the engine receives: account, grants, key, Secrets, attachments", () => {
         assert.deepEqual(section("Dependency order (11 resources in 5 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
-            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-a-dev-claim",
-            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-team-b-dev-claim",
-            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-asia.gcr.io  (after Account regcred-account)",
-            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred-reader-asia-northeast1-images  (after Account regcred-account)",
-            "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred-reader-asia-asia.gcr.io, RepositoryIamMember regcred-reader-asia-northeast1-images)",
-            "  4. kubernetes:core/v1:Secret  regcred-team-a-dev  (after Key regcred-key, SecretClaim regcred-team-a-dev-claim)",
-            "  4. kubernetes:core/v1:Secret  regcred-team-b-dev  (after Key regcred-key, SecretClaim regcred-team-b-dev-claim)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover  (after Key regcred-key, Secret regcred-team-a-dev, Secret regcred-team-b-dev)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-a-dev/default  (after Secret regcred-team-a-dev)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred-team-b-dev/default  (after Secret regcred-team-b-dev)",
+            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
+            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
+            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io  (after Account regcred-account)",
+            "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images  (after Account regcred-account)",
+            "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred/reader/asia-northeast1/images, RepositoryIamMember regcred/reader/asia/asia.gcr.io)",
+            "  4. kubernetes:core/v1:Secret  regcred/team-a-dev  (after Key regcred-key, SecretClaim regcred/team-a-dev)",
+            "  4. kubernetes:core/v1:Secret  regcred/team-b-dev  (after Key regcred-key, SecretClaim regcred/team-b-dev)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover  (after Key regcred-key, Secret regcred/team-a-dev, Secret regcred/team-b-dev)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-a-dev/default  (after Secret regcred/team-a-dev)",
+            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-b-dev/default  (after Secret regcred/team-b-dev)",
         ]);
     });
 
@@ -238,7 +238,7 @@ describe("npm run plan -- --out DIR", () => {
             "team-b-dev_secret_regcred.yaml",
         ]);
         const secret = fs.readFileSync(path.join(out, "team-b-dev_secret_regcred.yaml"), "utf8");
-        assert.match(secret, /^# kubernetes:core\/v1:Secret regcred-team-b-dev\n/);
+        assert.match(secret, /^# kubernetes:core\/v1:Secret regcred\/team-b-dev\n/);
         const entry = { username: "_json_key_base64", password: "[secret]", auth: "[secret]" };
         assert.deepEqual(YAML.parse(secret), {
             apiVersion: "v1",
@@ -262,7 +262,7 @@ describe("npm run plan -- --out DIR", () => {
         const patch = fs.readFileSync(path.join(out, "team-a_serviceaccount_default.patch.yaml"), "utf8");
         assert.match(
             patch,
-            /^# kubernetes:core\/v1:ServiceAccountPatch regcred-team-a\/default\n# A server-side apply patch/,
+            /^# kubernetes:core\/v1:ServiceAccountPatch regcred\/team-a\/default\n# A server-side apply patch/,
         );
         assert.deepEqual(YAML.parse(patch), {
             apiVersion: "v1",
@@ -526,7 +526,7 @@ describe("npm run plan for the keyless stacks", () => {
             .find((line) => /^ +\d+\. kubernetes:apps\/v1:Deployment /.test(line))!;
         assert.equal(
             deployment,
-            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred-reader-asia-northeast1-images, Role regcred-token-refresher, Role regcred-token-refresher/batch, Role regcred-token-refresher/storefront, RoleBinding regcred-token-refresher, RoleBinding regcred-token-refresher/batch, RoleBinding regcred-token-refresher/storefront, ServiceAccount regcred-token-refresher)",
+            "  4. kubernetes:apps/v1:Deployment  regcred-token-refresher  (after ConfigMap regcred-token-refresher, Namespace regcred-token-refresher, RepositoryIamMember regcred/reader/asia-northeast1/images, Role regcred-token-refresher, Role regcred/batch/token-refresher, Role regcred/storefront/token-refresher, RoleBinding regcred-token-refresher, RoleBinding regcred/batch/token-refresher, RoleBinding regcred/storefront/token-refresher, ServiceAccount regcred-token-refresher)",
         );
     });
 
@@ -550,7 +550,7 @@ describe("npm run plan for the keyless stacks", () => {
         );
         assert.match(
             stdout,
-            /\nResources \(2\):\n {2}registry-pull-secret:index:RegistryPullSecret {2}regcred\n {2}└─ gcp:artifactregistry\/repositoryIamMember:RepositoryIamMember {2}regcred-reader-asia-northeast1-images\n\n/,
+            /\nResources \(2\):\n {2}registry-pull-secret:index:RegistryPullSecret {2}regcred\n {2}└─ gcp:artifactregistry\/repositoryIamMember:RepositoryIamMember {2}regcred\/reader\/asia-northeast1\/images\n\n/,
         );
         assert.match(stdout, /\nmember: serviceAccount:123456789012-compute@developer\.gserviceaccount\.com\n/);
         assert.match(stdout, /\nDependency order \(1 resource in 1 step; /);

@@ -41,7 +41,9 @@ async function declare(name: string, args: RegistryPullSecretArgs, opts: pulumi.
         return { children: (await registeredBy(new RegistryPullSecret(name, args, opts), registrations)).children };
     } catch (error) {
         await settled();
-        const own = registrations.filter((r: Registration) => r.name === name || r.name.startsWith(`${name}-`));
+        const own = registrations.filter(
+            (r: Registration) => r.name === name || r.name.startsWith(`${name}-`) || r.name.startsWith(`${name}/`),
+        );
         return { error: error as Error, registered: own.map((r) => r.type) };
     }
 }

@@ -77,8 +77,9 @@ async function declaredChildren(name: string, args: RegistryPullSecretArgs): Pro
     const { component, children } = await registeredBy(new RegistryPullSecret(name, args), registrations);
     assert.equal(component.type, "registry-pull-secret:index:RegistryPullSecret");
     return children.map((child) => {
-        assert.ok(child.name.startsWith(`${name}-`), `${child.name} starts with the component's name`);
-        let pattern = `<name>${child.name.slice(name.length)}`;
+        const rest = child.name.slice(name.length);
+        assert.ok(child.name.startsWith(name) && /^[-/]/.test(rest), `${child.name}: the component's name, then '-' or '/'`);
+        let pattern = `<name>${rest}`;
         for (const [value, placeholder] of placeholders) pattern = pattern.replaceAll(value, placeholder);
         return `${pattern}\t${child.type}`;
     });

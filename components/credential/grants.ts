@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RepositoryIamMember } from "@pulumi/gcp/artifactregistry";
-import { childNames } from "../names";
+import { childNames, formerChildNames } from "../names";
 import type { GoogleCloudProject } from "../parse";
 
 /** Least privilege for pulling (docs/facts.md#registries-and-the-reader-role). */
@@ -37,7 +37,11 @@ export function grantReader(
             new RepositoryIamMember(
                 childNames.grant(name, location, repository),
                 { project: gcp.project, location, repository, role: readerRole, member },
-                { parent, ...(principal === "existing" ? { retainOnDelete: true } : {}) },
+                {
+                    parent,
+                    aliases: [{ name: formerChildNames.grant(name, location, repository) }],
+                    ...(principal === "existing" ? { retainOnDelete: true } : {}),
+                },
             ),
     );
 }

@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1";
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
-import { childNames, refresherNames } from "../names";
+import { childNames, formerChildNames, refresherNames } from "../names";
 import { RefreshedSecret } from "./refreshed-secret";
 import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 
@@ -121,9 +121,10 @@ export function declareTokenRefresher(
         const secret = new RefreshedSecret(
             childNames.secret(name, target),
             { namespace: target, secretName: args.secretName, writer, owner: args.owner, kubeconfig: args.kubeconfig },
-            cluster,
+            { ...cluster, aliases: [{ name: formerChildNames.secret(name, target) }] },
         );
         secrets.push(secret);
+        const accessOptions = { ...cluster, aliases: [{ name: formerChildNames.refresherAccess(name, target) }] };
         // get: check the Secret is still the component's before writing; patch: write the token.
         // No update (patch suffices), no create (RBAC cannot limit it to one name; Pulumi creates it).
         const role = new Role(
@@ -139,7 +140,7 @@ export function declareTokenRefresher(
                     },
                 ],
             },
-            cluster,
+            accessOptions,
         );
         access.push(
             role,
@@ -152,7 +153,7 @@ export function declareTokenRefresher(
                         { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace },
                     ],
                 },
-                cluster,
+                accessOptions,
             ),
         );
     }

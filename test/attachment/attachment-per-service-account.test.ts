@@ -19,14 +19,16 @@ describe("attachments under mocks", () => {
         assert.deepEqual(
             entries.map((e) => [e.name, e.inputs.namespace, e.inputs.serviceAccount, e.inputs.secretName]),
             [
-                ["pairs-a/default", "a", "default", "regcred"],
-                ["pairs-a/ci", "a", "ci", "regcred"],
-                ["pairs-b/default", "b", "default", "regcred"],
-                ["pairs-b/ci", "b", "ci", "regcred"],
+                ["pairs/a/default", "a", "default", "regcred"],
+                ["pairs/a/ci", "a", "ci", "regcred"],
+                ["pairs/b/default", "b", "default", "regcred"],
+                ["pairs/b/ci", "b", "ci", "regcred"],
             ],
         );
         for (const entry of entries) {
-            const secret = children.find((c) => c.name === `pairs-${String(entry.inputs.namespace)}`)!;
+            const secret = children.find(
+                (c) => c.type === "kubernetes:core/v1:Secret" && c.name === `pairs/${String(entry.inputs.namespace)}`,
+            )!;
             assert.deepEqual(entry.propertyDependencies.secretName, [secret.urn]);
             assert.ok(entry.dependencies.includes(secret.urn));
             const other = children.find((c) => c.type === "kubernetes:core/v1:Secret" && c.urn !== secret.urn)!;
@@ -65,8 +67,8 @@ describe("attachments under mocks", () => {
         assert.deepEqual(
             patches.map((p) => [p.name, p.inputs.metadata, p.inputs.imagePullSecrets]),
             [
-                ["ssa-a/default", { name: "default", namespace: "a" }, [{ name: "regcred" }]],
-                ["ssa-a/ci", { name: "ci", namespace: "a" }, [{ name: "regcred" }]],
+                ["ssa/a/default", { name: "default", namespace: "a" }, [{ name: "regcred" }]],
+                ["ssa/a/ci", { name: "ci", namespace: "a" }, [{ name: "regcred" }]],
             ],
         );
         assert.equal(children.filter((c) => c.type === entryType).length, 0);

@@ -27,14 +27,14 @@ test("credentials declare only the Secrets (each after its claim) and attachment
         registrations.map((r) => [r.type, r.name]).sort(),
         [
             ["registry-pull-secret:index:RegistryPullSecret", "regcred"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred-team-a-claim"],
-            ["kubernetes:core/v1:Secret", "regcred-team-a"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-a/default"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-a/builder"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred-team-b-claim"],
-            ["kubernetes:core/v1:Secret", "regcred-team-b"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-b/default"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred-team-b/builder"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred/team-a"],
+            ["kubernetes:core/v1:Secret", "regcred/team-a"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-a/default"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-a/builder"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred/team-b"],
+            ["kubernetes:core/v1:Secret", "regcred/team-b"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-b/default"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-b/builder"],
         ].sort(),
     );
 });

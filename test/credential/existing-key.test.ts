@@ -83,9 +83,9 @@ test("the grants go to the key's own account, and the Secrets wait for them", as
     assert.deepEqual(
         grants.map((g) => [g.name, reveal(g.inputs.member), isSecretValue(g.inputs.member), g.inputs.role]),
         [
-            ["regcred-reader-asia-asia.gcr.io", `serviceAccount:${email}`, false, "roles/artifactregistry.reader"],
+            ["regcred/reader/asia/asia.gcr.io", `serviceAccount:${email}`, false, "roles/artifactregistry.reader"],
             [
-                "regcred-reader-asia-northeast1-images",
+                "regcred/reader/asia-northeast1/images",
                 `serviceAccount:${email}`,
                 false,
                 "roles/artifactregistry.reader",

@@ -88,8 +88,8 @@ test("a rotation changes only the key's keepers: Secret names, Secret inputs and
     assert.deepEqual(
         secrets.map((r) => [r.name, (r.inputs.metadata as { name: string }).name]),
         [
-            ["regcred-team-a", "regcred"],
-            ["regcred-team-b", "regcred"],
+            ["regcred/team-a", "regcred"],
+            ["regcred/team-b", "regcred"],
         ],
     );
     assert.equal(after.filter((r) => r.type === attachmentType).length, 4);

@@ -206,17 +206,17 @@ it("pulumi up creates the account, the grants, the key, the Secrets and the entr
         );
     const pre = (type: string, name: string) =>
         recorded.at("pre", (s) => s.type === type && s.urn.endsWith(`::${name}`));
-    const grants = ["regcred-reader-asia-asia.gcr.io", "regcred-reader-asia-northeast1-images"];
+    const grants = ["regcred/reader/asia/asia.gcr.io", "regcred/reader/asia-northeast1/images"];
     for (const grant of grants) assert.ok(done(types.account) < pre(types.grant, grant), `the account before ${grant}`);
     for (const grant of grants)
         assert.ok(done(types.grant, grant) < pre(types.key, "regcred-key"), `${grant} before the key`);
     for (const namespace of namespaces) {
         assert.ok(
-            done(types.key) < pre(types.secret, `regcred-${namespace}`),
+            done(types.key) < pre(types.secret, `regcred/${namespace}`),
             `the key before the Secret in ${namespace}`,
         );
         assert.ok(
-            done(types.secret, `regcred-${namespace}`) < pre(types.entry, `regcred-${namespace}/default`),
+            done(types.secret, `regcred/${namespace}`) < pre(types.entry, `regcred/${namespace}/default`),
             `the Secret before the entry in ${namespace}`,
         );
     }
@@ -298,8 +298,8 @@ async function rotate(t: TestContext, why: string, at?: Date): Promise<void> {
         ["create-replacement", types.key, "regcred-key"],
         ["delete-replaced", types.key, "regcred-key"],
         ["replace", types.key, "regcred-key"],
-        ["update", types.secret, "regcred-team-a-dev"],
-        ["update", types.secret, "regcred-team-b-dev"],
+        ["update", types.secret, "regcred/team-a-dev"],
+        ["update", types.secret, "regcred/team-b-dev"],
         ["update", types.handover, "regcred-key-handover"],
     ];
     // `preview --json` lists the replacement as one `replace` step, as the diff above does.
@@ -317,7 +317,7 @@ async function rotate(t: TestContext, why: string, at?: Date): Promise<void> {
     assert.match(preview, step("\\+-", types.key, "replace", "regcred-key"));
     assert.match(preview, /[~+] keepers: \{/);
     for (const namespace of namespaces) {
-        assert.match(preview, step("~ ", types.secret, "update", `regcred-${namespace}`));
+        assert.match(preview, step("~ ", types.secret, "update", `regcred/${namespace}`));
     }
 
     const [oldKey] = ourKeys();
@@ -362,7 +362,10 @@ async function rotate(t: TestContext, why: string, at?: Date): Promise<void> {
     assert.ok(handedOver < deleted, "the old key was deleted after the handover's grace");
     for (const namespace of namespaces) {
         const updated = recorded.at("pre", (s) => s.type === types.handover && s.op === "update");
-        const secret = recorded.at("done", (s) => s.urn.endsWith(`::regcred-${namespace}`) && s.op === "update");
+        const secret = recorded.at(
+            "done",
+            (s) => s.type === types.secret && s.urn.endsWith(`::regcred/${namespace}`) && s.op === "update",
+        );
         assert.ok(secret < updated, `the Secret in ${namespace} held the new key before the handover began`);
     }
     assert.deepEqual(ourKeys(), [newKey], "the old key is gone, one key is left");

@@ -67,9 +67,9 @@ it("pulumi stack init and pulumi config set [--path] [--secret] write the stack 
 
 const expected = [
     "registry-pull-secret:index:RegistryPullSecret regcred",
-    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred-${ns}-claim`),
-    ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred-${ns}`),
-    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry regcred-${ns}/default`),
+    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred/${ns}`),
+    ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred/${ns}`),
+    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry regcred/${ns}/default`),
 ].sort();
 
 it("pulumi preview --diff shows the component, a Secret and its claim per namespace and our entry per namespace, and no password", async () => {

@@ -127,10 +127,10 @@ it("pulumi package add reaches the plugin and gets its schema; this YAML host ca
 it("pulumi preview shows the component, a Secret and the plugin's own SecretClaim per namespace and the plugin's own PullSecretEntry per ServiceAccount", async () => {
     const expected = [
         "registry-pull-secret:index:RegistryPullSecret regcred",
-        ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred-${ns}`),
-        ...namespaces.map((ns) => `registry-pull-secret:index:SecretClaim regcred-${ns}-claim`),
+        ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred/${ns}`),
+        ...namespaces.map((ns) => `registry-pull-secret:index:SecretClaim regcred/${ns}`),
         ...namespaces.flatMap((ns) =>
-            serviceAccounts.map((sa) => `registry-pull-secret:index:PullSecretEntry regcred-${ns}/${sa}`),
+            serviceAccounts.map((sa) => `registry-pull-secret:index:PullSecretEntry regcred/${ns}/${sa}`),
         ),
     ];
     assert.deepEqual(typeAndName(await pulumi.previewSteps()), expected.sort());

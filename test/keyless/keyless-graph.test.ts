@@ -91,8 +91,8 @@ describe('gcp.credential "gkeNode"', () => {
         assert.deepEqual(
             list.map((r) => [r.type, r.name]),
             [
-                [types.grant, "nodes-reader-asia-northeast1-images"],
-                [types.grant, "nodes-reader-us-gcr.io"],
+                [types.grant, "nodes/reader/asia-northeast1/images"],
+                [types.grant, "nodes/reader/us/gcr.io"],
             ],
         );
         for (const grant of list) {
@@ -146,23 +146,23 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         assert.deepEqual(
             list.map((r) => [r.type, r.name]).sort(),
             [
-                [types.grant, "gke-reader-asia-northeast1-images"],
+                [types.grant, "gke/reader/asia-northeast1/images"],
                 [types.namespace, "gke-token-refresher"],
                 [types.serviceAccount, "gke-token-refresher"],
                 [types.role, "gke-token-refresher"],
                 [types.roleBinding, "gke-token-refresher"],
-                [types.refreshedSecret, "gke-team-a"],
-                [types.role, "gke-token-refresher/team-a"],
-                [types.roleBinding, "gke-token-refresher/team-a"],
-                [types.refreshedSecret, "gke-team-b"],
-                [types.role, "gke-token-refresher/team-b"],
-                [types.roleBinding, "gke-token-refresher/team-b"],
+                [types.refreshedSecret, "gke/team-a"],
+                [types.role, "gke/team-a/token-refresher"],
+                [types.roleBinding, "gke/team-a/token-refresher"],
+                [types.refreshedSecret, "gke/team-b"],
+                [types.role, "gke/team-b/token-refresher"],
+                [types.roleBinding, "gke/team-b/token-refresher"],
                 [types.configMap, "gke-token-refresher"],
                 [types.deployment, "gke-token-refresher"],
-                [types.attachment, "gke-team-a/default"],
-                [types.attachment, "gke-team-a/deployer"],
-                [types.attachment, "gke-team-b/default"],
-                [types.attachment, "gke-team-b/deployer"],
+                [types.attachment, "gke/team-a/default"],
+                [types.attachment, "gke/team-a/deployer"],
+                [types.attachment, "gke/team-b/default"],
+                [types.attachment, "gke/team-b/deployer"],
             ].sort(),
         );
         assert.equal(one(list, types.grant).inputs.member, principal);
@@ -172,12 +172,12 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
 
     it("gives the refresher get and patch on exactly its Secret in each namespace, and nothing cluster-wide", () => {
         for (const namespace of ["team-a", "team-b"]) {
-            const role = list.find((r) => r.type === types.role && r.name.endsWith(`/${namespace}`))!;
+            const role = list.find((r) => r.type === types.role && r.name === `gke/${namespace}/token-refresher`)!;
             assert.deepEqual(role.inputs.metadata, { name: `token-refresher-${refresherNamespace}`, namespace });
             assert.deepEqual(role.inputs.rules, [
                 { apiGroups: [""], resources: ["secrets"], resourceNames: ["regcred"], verbs: ["get", "patch"] },
             ]);
-            const binding = list.find((r) => r.type === types.roleBinding && r.name.endsWith(`/${namespace}`))!;
+            const binding = list.find((r) => r.type === types.roleBinding && r.name === `gke/${namespace}/token-refresher`)!;
             assert.deepEqual(binding.inputs.roleRef, {
                 apiGroup: "rbac.authorization.k8s.io",
                 kind: "Role",
@@ -235,8 +235,8 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
                 attachment.dependencies.includes(deployment.urn),
                 `${attachment.name} waits for the refresher's readiness`,
             );
-            const namespace = attachment.name.slice("gke-".length).split("/")[0];
-            const secret = secrets.find((s) => s.name === `gke-${namespace}`)!;
+            const namespace = attachment.name.slice("gke/".length).split("/")[0];
+            const secret = secrets.find((s) => s.name === `gke/${namespace}`)!;
             assert.ok(attachment.dependencies.includes(secret.urn), `${attachment.name} lists its namespace's Secret`);
         }
     });

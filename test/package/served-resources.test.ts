@@ -34,7 +34,7 @@ describe("a component constructed in the plugin", () => {
         const entries = children.filter((r) => r.type === entryType);
         assert.deepEqual(
             entries.map((r) => r.name),
-            ["served-a/default", "served-b/default"],
+            ["served/a/default", "served/b/default"],
         );
         for (const entry of entries) {
             assert.equal(isSecretValue(entry.inputs.kubeconfig), true);
@@ -67,7 +67,7 @@ describe("a component constructed in the plugin", () => {
 describe("the plugin's provider serving PullSecretEntry against the API-server double", () => {
     let double: ApiServerDouble;
     const plugin = pluginProvider();
-    const urn = `urn:pulumi:dev::yaml::registry-pull-secret:index:RegistryPullSecret$${entryType}::regcred-a/default`;
+    const urn = `urn:pulumi:dev::yaml::registry-pull-secret:index:RegistryPullSecret$${entryType}::regcred/a/default`;
     const inputs = () => ({
         namespace: "a",
         serviceAccount: "default",
@@ -109,7 +109,7 @@ describe("the plugin's provider serving PullSecretEntry against the API-server d
     });
 
     it("serves RefreshedSecret too: creates the Secret with no credential and deletes only its own", async () => {
-        const secretUrn = urn.replace("PullSecretEntry", "RefreshedSecret").replace("regcred-a/default", "regcred-a");
+        const secretUrn = urn.replace("PullSecretEntry", "RefreshedSecret").replace("regcred/a/default", "regcred/a");
         const inputs = {
             namespace: "a",
             secretName: "refreshed",
