@@ -78,7 +78,10 @@ async function declaredChildren(name: string, args: RegistryPullSecretArgs): Pro
     assert.equal(component.type, "registry-pull-secret:index:RegistryPullSecret");
     return children.map((child) => {
         const rest = child.name.slice(name.length);
-        assert.ok(child.name.startsWith(name) && /^[-/]/.test(rest), `${child.name}: the component's name, then '-' or '/'`);
+        assert.ok(
+            child.name.startsWith(name) && /^[-/]/.test(rest),
+            `${child.name}: the component's name, then '-' or '/'`,
+        );
         let pattern = `<name>${rest}`;
         for (const [value, placeholder] of placeholders) pattern = pattern.replaceAll(value, placeholder);
         return `${pattern}\t${child.type}`;

@@ -177,7 +177,9 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
             assert.deepEqual(role.inputs.rules, [
                 { apiGroups: [""], resources: ["secrets"], resourceNames: ["regcred"], verbs: ["get", "patch"] },
             ]);
-            const binding = list.find((r) => r.type === types.roleBinding && r.name === `gke/${namespace}/token-refresher`)!;
+            const binding = list.find(
+                (r) => r.type === types.roleBinding && r.name === `gke/${namespace}/token-refresher`,
+            )!;
             assert.deepEqual(binding.inputs.roleRef, {
                 apiGroup: "rbac.authorization.k8s.io",
                 kind: "Role",
