@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider, type ComponentProviderOptions } from "@pulumi/pulumi/provider/experimental";
@@ -26,6 +26,19 @@ export const pluginOptions: ComponentProviderOptions = {
 };
 
 /**
+ * The prebuilt schema the plugin serves: `npm run schema` writes it from {@link analyzedSchema}, and
+ * test/package/plugin-schema.test.ts fails when it drifts from the sources. Pulumi's `ComponentProvider`
+ * would run the TypeScript compiler over the whole project on every command of a Python, Go, .NET or
+ * YAML program (its `construct` needs the analysis too): 8 to 27 s on a 2-core machine (BENCHMARKS.md).
+ */
+export const schemaFile = path.join(packageRoot(__dirname), "schema.json");
+
+/** The schema Pulumi's analyzer infers from the sources, as `npm run schema` writes it to {@link schemaFile}. */
+export async function analyzedSchema(options: ComponentProviderOptions = pluginOptions): Promise<string> {
+    return `${JSON.stringify(JSON.parse(await new ComponentProvider(options).getSchema()), null, 2)}\n`;
+}
+
+/**
  * The resources the plugin serves besides constructing the component: the same provider objects
  * Pulumi's dynamic-provider host runs in a TypeScript program (components/cluster/provider-by-name.ts).
  */
@@ -47,8 +60,12 @@ type Properties = Record<string, unknown>;
 export function pluginProvider(
     options: ComponentProviderOptions = pluginOptions,
     served: Record<string, pulumi.dynamic.ResourceProvider> = servedResources,
+    schemaText: string = readFileSync(schemaFile, "utf8"),
 ): pulumi.provider.Provider & { version: string } {
-    const components = new ComponentProvider(options);
+    const schema = JSON.parse(schemaText) as {
+        version: string;
+        resources: Record<string, { properties?: Properties }>;
+    };
     const of = (urn: string) => {
         // urn:pulumi:STACK::PROJECT::PARENT-TYPE$...$TYPE::NAME
         const type = urn.split("::")[2].split("$").pop()!;
@@ -67,10 +84,24 @@ export function pluginProvider(
                     : value,
             ]),
         );
+    // What ComponentProvider.construct does, with the outputs read from the prebuilt schema instead of
+    // an analysis of the sources (@pulumi/pulumi provider/experimental/provider.js `construct`).
+    const construct = (name: string, type: string, inputs: pulumi.Inputs, opts: pulumi.ComponentResourceOptions) => {
+        const component = options.components.find((c) => `${options.name}:index:${c.name}` === type);
+        const outputs = schema.resources[type]?.properties;
+        if (!component || !outputs) {
+            return Promise.reject(new Error(`registry-pull-secret does not construct the type ${type}`));
+        }
+        const instance = new component(name, inputs, opts);
+        return Promise.resolve({
+            urn: instance.urn,
+            state: Object.fromEntries(Object.keys(outputs).map((key) => [key, Reflect.get(instance, key)])),
+        });
+    };
     return {
-        version: components.version,
-        getSchema: () => components.getSchema(),
-        construct: (name, type, inputs, opts) => components.construct(name, type, inputs, opts),
+        version: schema.version,
+        getSchema: () => Promise.resolve(schemaText),
+        construct,
         // Without its own `check`, a served resource's inputs are taken as they are, as the dynamic-provider host does.
         check: async (urn, olds: Properties, news: Properties) => {
             const check = of(urn).check;

@@ -1,5 +1,5 @@
 /**
- * The examples for other languages against the schema the plugin serves, without the engine: every
+ * The examples for other languages against the schema the plugin serves (schema.json), without the engine: every
  * property they set exists, every required one is set. (They also run for real through the Pulumi CLI
  * in the engine suite: test/engine/python-program.test.ts and test/engine/yaml-program.test.ts.)
  */
@@ -7,15 +7,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import * as YAML from "yaml";
-import { pluginOptions } from "../../components/plugin";
+import { pluginProvider } from "../../components/plugin";
 
 const repo = path.resolve(__dirname, "..", "..");
 const token = "registry-pull-secret:index:RegistryPullSecret";
 
 describe("examples/", async () => {
-    const schema = JSON.parse(await new ComponentProvider(pluginOptions).getSchema());
+    const schema = JSON.parse(await pluginProvider().getSchema!());
     const resource = schema.resources[token];
     const gcpType = schema.types[resource.inputProperties.gcp.$ref.replace("#/types/", "")];
     const repositoryType = schema.types[gcpType.properties.repositories.items.$ref.replace("#/types/", "")];

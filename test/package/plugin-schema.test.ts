@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { Analyzer, type PropertyDefinition } from "@pulumi/pulumi/provider/experimental/analyzer";
 import ts from "typescript";
-import { pluginOptions, pluginProvider } from "../../components/plugin";
+import { analyzedSchema, pluginOptions, pluginProvider, schemaFile } from "../../components/plugin";
 
 const repo = path.resolve(__dirname, "..", "..");
 const packageJson = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as Record<string, unknown>;
@@ -212,6 +212,12 @@ describe("the schema Pulumi infers for other languages", () => {
 });
 
 describe("the plugin's provider (pluginProvider, as provider.ts serves it)", () => {
+    it("serves schema.json, and schema.json is what Pulumi's analyzer infers from the sources today (run `npm run schema` when this fails)", async () => {
+        const served = await pluginProvider().getSchema!();
+        assert.equal(served, fs.readFileSync(schemaFile, "utf8"));
+        assert.equal(served, await analyzedSchema(), "schema.json has drifted from the sources: run `npm run schema`");
+    });
+
     it("serves a component resource under the type token the component registers", async () => {
         const schema = JSON.parse(await pluginProvider().getSchema!());
         assert.equal(schema.name, "registry-pull-secret");

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import { startMocks, isSecretValue, reveal } from "../support/mocks";
 const kubeconfig = "apiVersion: v1\nkind: Config\n";
 const registrations = startMocks({
@@ -61,6 +62,39 @@ describe("a component constructed in the plugin", () => {
         const { children } = await registeredBy(component, registrations);
         const [entry] = children.filter((r) => r.type === entryType);
         assert.equal(reveal(entry.inputs.kubeconfig), own);
+    });
+});
+
+describe("the plugin constructing the component (what a Python, Go, .NET or YAML program asks for)", () => {
+    it("constructs RegistryPullSecret by its type token and returns every output the prebuilt schema lists, without analyzing the sources", async () => {
+        const token = "registry-pull-secret:index:RegistryPullSecret";
+        const schema = JSON.parse(await pluginProvider().getSchema!());
+        // A schema that lists one output only: construct reads the outputs from the schema it serves.
+        const one = {
+            ...schema,
+            resources: { [token]: { ...schema.resources[token], properties: { secretName: {} } } },
+        };
+        for (const served of [schema, one]) {
+            const plugin = pluginProvider(undefined, undefined, JSON.stringify(served));
+            const built = await plugin.construct!(
+                `built-${Object.keys(served.resources[token].properties).length}`,
+                token,
+                { namespaces: ["a"], registries: ["registry.example:5000"], credentials },
+                {},
+            );
+            assert.match(
+                await new Promise<string>((resolve) => pulumi.output(built.urn).apply(resolve)),
+                /RegistryPullSecret::built-/,
+            );
+            assert.deepEqual(Object.keys(built.state), Object.keys(served.resources[token].properties));
+        }
+    });
+
+    it("refuses a type it does not construct, naming it", async () => {
+        await assert.rejects(
+            pluginProvider().construct!("x", "registry-pull-secret:index:Other", {}, {}),
+            /does not construct the type registry-pull-secret:index:Other/,
+        );
     });
 });
 
