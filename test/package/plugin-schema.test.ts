@@ -8,20 +8,16 @@
  * exact, they also prove the TypeScript-only `rotationClock` option never reaches other languages.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { Analyzer, type PropertyDefinition } from "@pulumi/pulumi/provider/experimental/analyzer";
 import ts from "typescript";
 import { analyzedSchema, pluginOptions, pluginProvider, schemaFile } from "../../components/plugin";
+import { startPluginProcess, type PluginProcess } from "../support/plugin-process";
 
 const repo = path.resolve(__dirname, "..", "..");
 const packageJson = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as Record<string, unknown>;
-// The gRPC client of the SDK's own protocol stubs, from the copy of @grpc/grpc-js the SDK loads.
-const sdkRequire = createRequire(require.resolve("@pulumi/pulumi"));
 const token = "registry-pull-secret:index:RegistryPullSecret";
 
 // Property shapes without descriptions (those are checked against the JSDoc).
@@ -245,37 +241,13 @@ describe("the plugin's provider (pluginProvider, as provider.ts serves it)", () 
 });
 
 describe("the plugin folder under Pulumi's own plugin runner", () => {
-    const children: Array<ReturnType<typeof spawn>> = [];
+    const children: PluginProcess["child"][] = [];
     after(() => children.forEach((child) => child.kill()));
 
-    // Pulumi's Node.js language host (pulumi-language-nodejs main.go `RunPlugin`) runs
-    // `node @pulumi/pulumi/cmd/run-plugin <plugin folder> <engine address>` in the program's folder;
-    // run-plugin `require`s the folder, that is its package.json `main` (the built provider.ts).
     it("starts the folder's package.json main with @pulumi/pulumi's run-plugin and serves the schema over gRPC", async () => {
-        const runPlugin = sdkRequire.resolve("./cmd/run-plugin");
-        const child = spawn(process.execPath, [runPlugin, repo], {
-            cwd: os.tmpdir(),
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        children.push(child);
-        let stderr = "";
-        child.stderr.on("data", (chunk) => (stderr += chunk));
-        const port = await new Promise<string>((resolve, reject) => {
-            child.stdout.once("data", (chunk) => resolve(String(chunk).trim()));
-            child.once("exit", (code) => reject(new Error(`plugin exited ${code}: ${stderr}`)));
-        });
-        assert.match(port, /^\d+$/);
-
-        const grpc = sdkRequire("@grpc/grpc-js");
-        const { ResourceProviderClient } = sdkRequire("./proto/provider_grpc_pb");
-        const { GetSchemaRequest } = sdkRequire("./proto/provider_pb");
-        const client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-        const schema = await new Promise<any>((resolve, reject) =>
-            client.getSchema(new GetSchemaRequest(), (err: Error | null, resp: any) =>
-                err ? reject(err) : resolve(JSON.parse(resp.getSchema())),
-            ),
-        );
-        client.close();
+        const plugin = await startPluginProcess(repo);
+        children.push(plugin.child);
+        const schema = JSON.parse(await plugin.schema());
         assert.deepEqual(Object.keys(schema.resources), [token]);
         assert.deepEqual(Object.keys(schema.resources[token].inputProperties), Object.keys(inputs));
     });
