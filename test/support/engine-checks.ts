@@ -12,23 +12,26 @@ import type * as automation from "@pulumi/pulumi/automation";
 
 /** Reads what the tests check in the cluster, and writes `imagePullSecrets` as another owner would (a full replace). */
 export function clusterState(core: CoreV1Api) {
+    /** Waits for the service-account controller to give `namespace` its `default` ServiceAccount. */
+    const defaultAccount = async (namespace: string): Promise<void> => {
+        const deadline = Date.now() + 30_000;
+        while (
+            !(await core.readNamespacedServiceAccount({ name: "default", namespace }).then(
+                () => true,
+                () => false,
+            ))
+        ) {
+            if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace} after 30 s`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    };
     return {
         /** Creates the namespaces and waits for the controller manager to give each its `default` ServiceAccount. */
         async createNamespaces(names: string[]): Promise<void> {
             for (const name of names) await core.createNamespace({ body: { metadata: { name } } });
-            for (const namespace of names) {
-                const deadline = Date.now() + 30_000;
-                while (
-                    !(await core.readNamespacedServiceAccount({ name: "default", namespace }).then(
-                        () => true,
-                        () => false,
-                    ))
-                ) {
-                    if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace} after 30 s`);
-                    await new Promise((resolve) => setTimeout(resolve, 100));
-                }
-            }
+            for (const namespace of names) await defaultAccount(namespace);
         },
+        defaultAccount,
         async secretNames(namespace: string): Promise<string[]> {
             const secrets = await core.listNamespacedSecret({ namespace });
             return secrets.items.map((secret) => secret.metadata!.name!);

@@ -1,0 +1,34 @@
+/**
+ * The fault campaign's share through the REAL CLI, a slice of it in CI (test/support/cli-campaign.ts;
+ * `npm run campaign` runs 50 schedules and more): generated schedules of `pulumi up`, `refresh` and
+ * `destroy` on a user's TypeScript project, some interrupted by Ctrl-C or a kill of the whole process
+ * group at a random moment, with other owners and tenants writing the same ServiceAccounts and Secrets
+ * in between; after each schedule the user's recovery and the invariants. A failure prints the seed
+ * and the schedule fast-check shrank it to (`CAMPAIGN_SEED=<seed>` runs it again).
+ */
+import { after, before, it } from "node:test";
+import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { runCliCampaign } from "../support/cli-campaign";
+import { installTypeScriptProject, type TypeScriptProject } from "../support/engine-project";
+import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
+
+let cluster: RealCluster;
+let core: CoreV1Api;
+let project: TypeScriptProject;
+
+before(async () => {
+    cluster = await startRealCluster();
+    core = await coreApi(cluster.kubeconfig);
+    project = installTypeScriptProject();
+});
+after(async () => {
+    await cluster?.stop();
+    project?.remove();
+});
+
+it("3 generated schedules through the real CLI, interrupted runs and hostile writers among them, lose no other owner's entry or Secret and leave ours exactly once after up and nowhere after destroy", async () => {
+    const seed = process.env.CAMPAIGN_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.CAMPAIGN_SEED);
+    console.log(`CLI campaign seed ${seed}`);
+    const report = await runCliCampaign(cluster, core, project, { runs: 3, seed, log: console.log });
+    console.log(JSON.stringify(report));
+});
