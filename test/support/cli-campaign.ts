@@ -138,8 +138,20 @@ async function command(context: Context, args: string[], interrupted?: Interrupt
     const result = interrupted ? await pulumiInterrupted(cli, args, interrupted) : await cli.run(args);
     context.log?.(`  pulumi ${args.join(" ")}: exit ${result.status} after ${Date.now() - started} ms`);
     context.outputs.push(result.stdout, result.stderr);
-    if (interrupted && (result as { signalled?: boolean }).signalled)
-        tally(context.report, `interrupted by ${interrupted.signal}`);
+    const signalled = interrupted !== undefined && (result as { signalled?: boolean }).signalled === true;
+    if (signalled) tally(context.report, `interrupted by ${interrupted.signal}`);
+    const output = result.stdout + result.stderr;
+    if (/pending operations from previous deployment/.test(output))
+        tally(context.report, "pending operations reported");
+    // Why a command that was not interrupted failed: a kind, never its text (checked for secrets below).
+    if (result.status !== 0 && !signalled) {
+        const kind = /currently locked|locked by/i.test(output)
+            ? "stack locked"
+            : /already exists/i.test(output)
+              ? "already exists"
+              : "other";
+        tally(context.report, `failed: ${kind}`);
+    }
     return result;
 }
 
@@ -151,7 +163,6 @@ async function recovered(context: Context, args: string[]): Promise<string> {
         await command(context, ["cancel", "--yes"]);
         result = await command(context, args);
     }
-    if (/pending operation/i.test(result.stdout + result.stderr)) tally(context.report, "pending operations reported");
     assert.equal(result.status, 0, `pulumi ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
     return result.stdout;
 }
