@@ -29,9 +29,7 @@ Exit: 0 every image pulls, 1 a pull would fail, 2 the command could not run, 3 a
 `;
 
 /** The arguments, or the reason they are refused. */
-export function parseDoctorArgs(
-    argv: string[],
-):
+export function parseDoctorArgs(argv: string[]):
     | {
           target: DoctorTarget;
           namespace?: string;

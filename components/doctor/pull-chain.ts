@@ -187,7 +187,7 @@ export function dockerConfigOf(
 /** A Google key file's id and account, from a `_json_key` / `_json_key_base64` password; nothing else of it. */
 function keyFileOf(json: string): { keyId: string; account: string } | undefined {
     try {
-        const file = JSON.parse(json);
+        const file = JSON.parse(json) as Record<string, unknown> | null;
         if (file?.type !== "service_account") return undefined;
         const keyId = typeof file.private_key_id === "string" ? file.private_key_id : "";
         const account = typeof file.client_email === "string" ? file.client_email : "";
@@ -624,16 +624,23 @@ export function judgePull(
             fails: false,
         };
     }
-    const first = plan.candidates[0];
-    const answered = verdicts[0];
+    // Every credential failed: the one that got furthest (it authenticated, then was refused or missed
+    // the image) says most; else the first the runtime tried.
+    const deepest = Math.max(
+        0,
+        verdicts.findIndex((v) => v.kind !== "credential-refused"),
+    );
+    const first = plan.candidates[deepest];
+    const answered = verdicts[deepest];
     const chosen =
         first.defect && ["credential-refused", "grant-missing"].includes(answered.kind) ? first.defect : answered;
-    const rest = verdicts
-        .slice(1)
-        .map(
-            (v, i) =>
-                `then ${plan.candidates[i + 1].info.secret} (${plan.candidates[i + 1].info.server}): ${v.evidence[0]}`,
-        );
+    const rest = verdicts.flatMap((v, i) =>
+        i === deepest
+            ? []
+            : [
+                  `also tried Secret ${plan.candidates[i].info.secret} (${plan.candidates[i].info.server}): ${v.evidence[0]}`,
+              ],
+    );
     return {
         ...base,
         ...chosen,

@@ -108,7 +108,7 @@ function failure(error: unknown, url: URL): NetworkFailure {
 /** The first error code of a distribution-spec error body (`{"errors":[{"code":"DENIED",...}]}`). */
 function codeOf(body: string): string | undefined {
     try {
-        const code = JSON.parse(body)?.errors?.[0]?.code;
+        const code = (JSON.parse(body) as { errors?: { code?: unknown }[] } | null)?.errors?.[0]?.code;
         return typeof code === "string" && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
     } catch {
         return undefined;
@@ -185,7 +185,7 @@ export async function probePull(
 /** The token of a token endpoint's answer (`token`, or OAuth's `access_token`). */
 function tokenOf(body: string): string | undefined {
     try {
-        const parsed = JSON.parse(body);
+        const parsed = JSON.parse(body) as { token?: unknown; access_token?: unknown } | null;
         const token = parsed?.token ?? parsed?.access_token;
         return typeof token === "string" && token !== "" ? token : undefined;
     } catch {
