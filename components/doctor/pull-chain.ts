@@ -7,6 +7,7 @@
  * evidence, and the fix. Evidence names objects, hosts, usernames and key ids, never a password, a
  * token, a key or a docker config (docs/troubleshooting.md).
  */
+import { artifactRegistryRepositoryOf } from "../rules/artifact-registry";
 import { ownershipKeys } from "../rules/ownership";
 import { parseImageReference, repositoryOf, type ImageReference } from "./image-reference";
 import {
@@ -495,7 +496,7 @@ export function verdictOfAnswer(
         const grantee = candidate?.info.account
             ? `serviceAccount:${candidate.info.account}`
             : "the credential's account";
-        const repository = googleRepositoryOf(image);
+        const repository = artifactRegistryRepositoryOf(image.domain, image.path);
         const grant = repository
             ? `gcloud artifacts repositories add-iam-policy-binding ${repository.repository} --project=${repository.project} --location=${repository.location} --member=${grantee} --role=roles/artifactregistry.reader`
             : `grant ${grantee} read access to ${repositoryOf(image)}`;
@@ -550,26 +551,6 @@ export function verdictOfAnswer(
         evidence: [said],
         fix: "the registry failed: retry later, or check its status page",
     };
-}
-
-/** The Artifact Registry repository a pull reads (docs/facts.md#registries-and-the-reader-role), for the grant's command. */
-function googleRepositoryOf(
-    image: ImageReference,
-): { project: string; location: string; repository: string } | undefined {
-    const gcr: Record<string, string> = {
-        "gcr.io": "us",
-        "asia.gcr.io": "asia",
-        "eu.gcr.io": "europe",
-        "us.gcr.io": "us",
-    };
-    const parts = image.path.split("/");
-    if (gcr[image.domain] !== undefined && parts.length >= 2) {
-        return { project: parts[0], location: gcr[image.domain], repository: image.domain };
-    }
-    const location = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(image.domain)?.[1];
-    return location !== undefined && parts.length >= 3
-        ? { project: parts[0], location, repository: parts[1] }
-        : undefined;
 }
 
 /**

@@ -8,11 +8,8 @@
  * checks the verdict names that link; every line of every report is checked for secret text.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import https from "node:https";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -23,74 +20,35 @@ import { diagnose, type DoctorReport, type DoctorTarget } from "../../components
 import { probePull } from "../../components/doctor/registry-probe";
 import { reportJson, reportText } from "../../components/doctor/report";
 import type { SecretRead, ServiceAccountRead } from "../../components/doctor/pull-chain";
-import { startArtifactRegistryFront, type ArtifactRegistryFront } from "../support/artifact-registry-front";
-import { addMember, issueKey } from "../support/google-cloud-double/google-apis";
-import { newProject, newServiceAccount, writeGoogleCloud } from "../support/google-cloud-double/state";
-import { image as tinyImage, RealRegistry } from "../support/real-registry";
+import { startDoctorRegistries, type DoctorRegistries } from "../support/doctor-registries";
+import type { RealRegistry } from "../support/real-registry";
 
 const namespace = "payments";
-const user = { user: "ci-user", password: randomBytes(24).toString("hex") };
-const frontUser = { user: "artifact-registry-front", password: randomBytes(12).toString("hex") };
 const project = "example-project-dev";
-const email = `image-puller@${project}.iam.gserviceaccount.com`;
-const frontImage = `${project}/images/tiny:1`;
 /** Every secret the tests hand the doctor: no report line may hold one, or its base64. */
-const secrets: string[] = [user.password];
+const secrets: string[] = [];
 
 let work: string;
+let registries: DoctorRegistries;
 let registry: RealRegistry;
-let front: ArtifactRegistryFront;
+let user: DoctorRegistries["user"];
+let front: DoctorRegistries["front"];
+let email: string;
 let keyBase64: string;
-let tls: https.Server;
+let tinyImage: string;
+let frontImage: string;
 let tlsHost: string;
 
 before(async () => {
     work = mkdtempSync(path.join(tmpdir(), "doctor-test-"));
-    registry = await RealRegistry.start([user, frontUser], [tinyImage, frontImage, `${project}/denied/tiny:1`]);
-    const stateFile = path.join(work, "google.json");
-    const home = newProject("123456789012", ["us/images", "us/denied"]);
-    home.serviceAccounts[email] = newServiceAccount();
-    const google = { projects: { [project]: home }, auditLog: [] };
-    keyBase64 = issueKey(google, email);
-    secrets.push(keyBase64, Buffer.from(keyBase64, "base64").toString("utf8"));
-    addMember(home.repositories["us/images"].iamPolicy, "roles/artifactregistry.reader", `serviceAccount:${email}`);
-    writeGoogleCloud(stateFile, google);
-    front = await startArtifactRegistryFront({
-        stateFile,
-        upstream: { host: registry.host, ...frontUser },
-        standsFor: ["us-docker.pkg.dev"],
-    });
-    // A registry whose certificate no node trusts: a self-signed one made here with openssl.
-    execFileSync(
-        "openssl",
-        [
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=untrusted",
-            "-days",
-            "1",
-            "-keyout",
-            path.join(work, "tls.key"),
-            "-out",
-            path.join(work, "tls.crt"),
-        ],
-        { stdio: "ignore" },
-    );
-    tls = https.createServer(
-        { key: readFileSync(path.join(work, "tls.key")), cert: readFileSync(path.join(work, "tls.crt")) },
-        (_req, res) => res.writeHead(200).end(),
-    );
-    await new Promise<void>((resolve) => tls.listen(0, "127.0.0.2", resolve));
-    tlsHost = `127.0.0.2:${(tls.address() as AddressInfo).port}`;
+    // 127.0.0.2: loopback, but not an address the doctor (or containerd) reaches over plain HTTP.
+    registries = await startDoctorRegistries(work, "127.0.0.2");
+    ({ registry, user, front, email, keyBase64, tlsHost } = registries);
+    ({ tiny: tinyImage, front: frontImage } = registries.images);
+    secrets.push(user.password, keyBase64, Buffer.from(keyBase64, "base64").toString("utf8"));
 });
 after(async () => {
-    await front?.close();
-    await registry?.remove();
-    tls?.close();
+    await registries?.close();
     rmSync(work, { recursive: true, force: true });
 });
 

@@ -12,40 +12,32 @@
  * `get secrets` gets exit 3 and the read named. No line of any output holds a password or key.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import https from "node:https";
-import type { AddressInfo } from "node:net";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { dockerConfigJson } from "../../components/rules/docker-config";
-import { startArtifactRegistryFront, type ArtifactRegistryFront } from "../support/artifact-registry-front";
-import { addMember, issueKey } from "../support/google-cloud-double/google-apis";
-import { newProject, newServiceAccount, writeGoogleCloud } from "../support/google-cloud-double/state";
+import { startDoctorRegistries, type DoctorRegistries } from "../support/doctor-registries";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
-import { image, RealRegistry } from "../support/real-registry";
+import type { RealRegistry } from "../support/real-registry";
 
 const repo = path.join(__dirname, "..", "..");
-const user = { user: "ci-user", password: randomBytes(24).toString("hex") };
-const frontUser = { user: "artifact-registry-front", password: randomBytes(12).toString("hex") };
-const project = "example-project-dev";
-const email = `image-puller@${project}.iam.gserviceaccount.com`;
-const frontImage = `${project}/images/tiny:1`;
-const deniedImage = `${project}/denied/tiny:1`;
 
 let work: string;
 let cluster: RealCluster;
 let core: CoreV1Api;
 let node: RealNode;
+let registries: DoctorRegistries;
 let registry: RealRegistry;
-let front: ArtifactRegistryFront;
+let user: DoctorRegistries["user"];
 let frontHost: string;
 let keyBase64: string;
-let tls: https.Server;
+let image: string;
+let frontImage: string;
+let deniedImage: string;
 let tlsHost: string;
 let kubeconfigFile: string;
 /** Every output line of every doctor run, for the check that none holds secret text. */
@@ -66,46 +58,9 @@ before(async () => {
     core = await coreApi(cluster.kubeconfig);
     kubeconfigFile = path.join(work, "admin.kubeconfig");
     writeFileSync(kubeconfigFile, cluster.kubeconfig, { mode: 0o600 });
-    registry = await RealRegistry.start([user, frontUser], [image, frontImage, deniedImage]);
-    const stateFile = path.join(work, "google.json");
-    const home = newProject("123456789012", ["us/images", "us/denied"]);
-    home.serviceAccounts[email] = newServiceAccount();
-    const google = { projects: { [project]: home }, auditLog: [] };
-    keyBase64 = issueKey(google, email);
-    addMember(home.repositories["us/images"].iamPolicy, "roles/artifactregistry.reader", `serviceAccount:${email}`);
-    writeGoogleCloud(stateFile, google);
-    front = await startArtifactRegistryFront({
-        stateFile,
-        upstream: { host: registry.host, ...frontUser },
-        standsFor: ["us-docker.pkg.dev"],
-    });
-    frontHost = front.hosts["us-docker.pkg.dev"];
-    execFileSync(
-        "openssl",
-        [
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=untrusted",
-            "-days",
-            "1",
-            "-keyout",
-            path.join(work, "tls.key"),
-            "-out",
-            path.join(work, "tls.crt"),
-        ],
-        { stdio: "ignore" },
-    );
-    tls = https.createServer(
-        { key: readFileSync(path.join(work, "tls.key")), cert: readFileSync(path.join(work, "tls.crt")) },
-        (_req, res) => res.writeHead(401, { "www-authenticate": 'Basic realm="tls"' }).end(),
-    );
-    const address = machineAddress();
-    await new Promise<void>((resolve) => tls.listen(0, address, resolve));
-    tlsHost = `${address}:${(tls.address() as AddressInfo).port}`;
+    registries = await startDoctorRegistries(work, machineAddress());
+    ({ registry, user, frontHost, keyBase64, tlsHost } = registries);
+    ({ tiny: image, front: frontImage, denied: deniedImage } = registries.images);
     node = await startRealNode(cluster);
     node.trustPlainHttp(registry.host);
     node.trustPlainHttp(frontHost);
@@ -113,9 +68,7 @@ before(async () => {
 after(async () => {
     await node?.stop();
     await cluster?.stop();
-    await front?.close();
-    await registry?.remove();
-    tls?.close();
+    await registries?.close();
     rmSync(work, { recursive: true, force: true });
 });
 
