@@ -451,7 +451,7 @@ export function verdictOfAnswer(
     const who = candidate
         ? `user ${candidate.info.username}${candidate.info.keyId ? ` (key ${candidate.info.keyId} of ${candidate.info.account})` : ""} from Secret ${candidate.info.secret}`
         : "an anonymous pull";
-    const target = `${repositoryOf(image)}@${image.digest ?? image.tag}`;
+    const target = `${repositoryOf(image)}${image.digest ? `@${image.digest}` : `:${image.tag}`}`;
     if ("network" in answer) {
         const kinds = {
             dns: [
@@ -534,7 +534,7 @@ export function verdictOfAnswer(
             ],
             fix: missingRepository
                 ? `check the image name (${repositoryOf(image)}) or push it`
-                : `push ${target}, or use a tag the repository has (crane ls ${repositoryOf(image)})`,
+                : `push ${target}, or use a tag the repository has (skopeo list-tags docker://${repositoryOf(image)})`,
         };
     }
     if (status === 429) {
@@ -585,7 +585,7 @@ export function judgePull(
         return {
             ...base,
             ...chosen,
-            evidence: chosen === verdict ? verdict.evidence : [...chosen.evidence, ...verdict.evidence],
+            evidence: chosen === verdict ? verdict.evidence : [...chosen.evidence, verdict.evidence[0]],
             fails: plan.unchecked.length > 0 && refused ? undefined : true,
         };
     }
