@@ -369,6 +369,18 @@ describe("the doctor's verdicts, one broken link each, against real registries",
         );
     });
 
+    it("credential-refused for a deleted key: the front double refuses it (401), and the fix lists the account's keys", async () => {
+        const host = front.hosts["us-docker.pkg.dev"];
+        const secretsOf = [regcred(host, "_json_key_base64", keyBase64)];
+        registries.deleteKey();
+        const report = await doctor({ pod: pod(`${host}/${frontImage}`, ["regcred"]), secrets: secretsOf });
+        assert.equal(report.verdicts[0].kind, "credential-refused");
+        assert.match(
+            report.verdicts[0].fix ?? "",
+            new RegExp(`gcloud iam service-accounts keys list --iam-account=${email}`),
+        );
+    });
+
     it("no report line holds a password, a token, a key or its base64, in text or JSON", () => {
         assert.ok(reports.length >= 20);
         const forbidden = secrets.flatMap((s) => [

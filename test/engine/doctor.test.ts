@@ -230,6 +230,15 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
         });
     });
 
+    it("credential-refused: the key was deleted, and the front double refuses it (401)", async () => {
+        await namespaceWith("doctor-deleted-key", { regcred: config(frontHost, "_json_key_base64", keyBase64) }, [
+            "regcred",
+        ]);
+        registries.deleteKey();
+        const { verdict } = await failsThenDoctor("doctor-deleted-key", "deleted", `${frontHost}/${frontImage}`);
+        assert.equal(verdict.kind, "credential-refused");
+    });
+
     it("tag-not-found: the registry has the repository, not the tag", async () => {
         await namespaceWith("doctor-tag", { regcred: config(registry.host, user.user, user.password) }, ["regcred"]);
         const { verdict } = await failsThenDoctor("doctor-tag", "tag", `${registry.host}/e2e/tiny:2`);

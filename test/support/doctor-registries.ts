@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { startArtifactRegistryFront, type ArtifactRegistryFront } from "./artifact-registry-front";
 import { addMember, issueKey } from "./google-cloud-double/google-apis";
-import { newProject, newServiceAccount, writeGoogleCloud } from "./google-cloud-double/state";
+import { changeGoogleCloud, newProject, newServiceAccount, writeGoogleCloud } from "./google-cloud-double/state";
 import { image, RealRegistry } from "./real-registry";
 
 const project = "example-project-dev";
@@ -33,6 +33,8 @@ export interface DoctorRegistries {
     images: { tiny: string; front: string; denied: string };
     /** `ADDRESS:PORT` of the untrusted TLS server. */
     tlsHost: string;
+    /** Deletes the key, as `gcloud iam service-accounts keys delete` would: the front refuses it from then on. */
+    deleteKey(): void;
     close(): Promise<void>;
 }
 
@@ -87,6 +89,13 @@ export async function startDoctorRegistries(work: string, tlsAddress: string): P
         keyBase64,
         images,
         tlsHost: `${tlsAddress}:${(tls.address() as AddressInfo).port}`,
+        deleteKey: () =>
+            changeGoogleCloud(stateFile, (state) => {
+                const { private_key_id: keyId } = JSON.parse(Buffer.from(keyBase64, "base64").toString("utf8")) as {
+                    private_key_id: string;
+                };
+                delete state.projects[project].serviceAccounts[email].keys[keyId];
+            }),
         close: async () => {
             tls.closeAllConnections();
             await new Promise<void>((resolve) => tls.close(() => resolve()));
