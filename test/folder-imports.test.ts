@@ -42,6 +42,10 @@ const mayImport: Record<string, { project: string[]; packages: string[] }> = {
     },
     claim: { project: ["claim/", "cluster/", "rules/"], packages: ["@pulumi/pulumi", "@kubernetes/client-node"] },
     cluster: { project: ["cluster/", "rules/"], packages: ["node:", "@pulumi/pulumi", "@kubernetes/client-node"] },
+    doctor: {
+        project: ["doctor/", "cluster/cluster-connection.ts", "rules/"],
+        packages: ["node:", "@kubernetes/client-node"],
+    },
     refresher: {
         project: ["refresher/", "cluster/", "rules/", "names.ts"],
         packages: ["node:", "@pulumi/pulumi", "@pulumi/kubernetes/", "@kubernetes/client-node"],

@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import { homedir } from "node:os";
 import type * as pulumi from "@pulumi/pulumi";
-import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import type { CoreV1Api, KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isOwnerId } from "../rules/ownership";
 
 /** Where the cluster is: a kubeconfig (contents or a path) and a context, each optional. */
@@ -179,6 +179,15 @@ function modified(file: string): number {
 }
 
 async function makeClient(connection: ClusterConnection): Promise<CoreV1Api> {
+    const k8s = await import("@kubernetes/client-node");
+    return (await loadKubeConfig(connection)).makeApiClient(k8s.CoreV1Api);
+}
+
+/**
+ * The kubeconfig `connect` reaches the cluster with, for a program that needs other API groups too
+ * (the doctor reads Deployments); errors as `connect`'s.
+ */
+export async function loadKubeConfig(connection: ClusterConnection): Promise<KubeConfig> {
     // Loaded when used: client-node is an ES module, and only the dynamic-provider process needs it.
     const k8s = await import("@kubernetes/client-node");
     const config = new k8s.KubeConfig();
@@ -205,7 +214,7 @@ async function makeClient(connection: ClusterConnection): Promise<CoreV1Api> {
     if (config.getCurrentCluster() === null) {
         throw new ClusterError("the kubeconfig's current context names no cluster");
     }
-    return config.makeApiClient(k8s.CoreV1Api);
+    return config;
 }
 
 /**

@@ -6,6 +6,7 @@
  * the dynamic-provider host loads it, creates and deletes the entry on the API-server DOUBLE.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -132,6 +133,38 @@ describe("the package installed from its npm tarball", () => {
             errors[1],
             /'"Merge"' is not assignable to type 'AttachMode \| undefined'\. Did you mean '"merge"'\?/,
         );
+    });
+
+    it("runs `npx registry-pull-secret doctor` from the installed package: its usage, and exit 2 for a pod the cluster does not have", async (t) => {
+        // Asynchronous: the API server double answers from this process.
+        const npx = (args: string[]) =>
+            new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+                execFile(
+                    "npx",
+                    ["--no-install", "registry-pull-secret", ...args],
+                    { cwd: consumer.dir, encoding: "utf8" },
+                    (error, stdout, stderr) => {
+                        const code = (error as { code?: unknown } | null)?.code;
+                        resolve({ status: error ? (typeof code === "number" ? code : -1) : 0, stdout, stderr });
+                    },
+                ),
+            );
+        const help = await npx(["doctor", "--help"]);
+        assert.equal(help.status, 0, help.stderr);
+        assert.match(help.stdout, /^usage: registry-pull-secret doctor/);
+        const kubeconfig = path.join(consumer.dir, "double.kubeconfig");
+        fs.writeFileSync(kubeconfig, double.kubeconfig);
+        const missing = await npx(["doctor", "pod/web", "-n", "apps", "--kubeconfig", kubeconfig]);
+        if (!undiciLoads) {
+            // Node.js before 22.19 (below the package's engines) cannot load client-node's undici 8.
+            assert.notEqual(missing.status, 0);
+            t.diagnostic(
+                `Node.js ${process.version} cannot load undici 8 (needs >= 22.19): the doctor's reads run under Node.js 22 and 24`,
+            );
+            return;
+        }
+        assert.equal(missing.status, 2, missing.stderr);
+        assert.equal(missing.stderr, "registry-pull-secret doctor: pod/web does not exist in namespace apps\n");
     });
 
     it('declares "patch" attachments: a ServiceAccountPatch per ServiceAccount, no dynamic resource', async () => {

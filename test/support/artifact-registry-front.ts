@@ -34,6 +34,7 @@
 import http from "node:http";
 import { createHash, createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { artifactRegistryRepositoryOf } from "../../components/rules/artifact-registry";
 import { findAccount, holdsRole } from "./google-cloud-double/google-apis";
 import { pullRoles } from "./google-cloud-double/rules";
 import { readGoogleCloud, type GoogleCloud } from "./google-cloud-double/state";
@@ -50,26 +51,7 @@ export function issuedBy(double: TokenDouble, member: string, now: () => number 
 }
 
 /** The repository a pull of `name` reads through a host standing for `registryHost`, or undefined. */
-export function repositoryOfPull(
-    registryHost: string,
-    name: string,
-): { project: string; location: string; repository: string } | undefined {
-    const gcr: Record<string, string> = {
-        "gcr.io": "us",
-        "asia.gcr.io": "asia",
-        "eu.gcr.io": "europe",
-        "us.gcr.io": "us",
-    };
-    const parts = name.split("/");
-    if (gcr[registryHost] !== undefined) {
-        return parts.length >= 2
-            ? { project: parts[0], location: gcr[registryHost], repository: registryHost }
-            : undefined;
-    }
-    const location = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(registryHost)?.[1];
-    if (location === undefined || parts.length < 3) return undefined;
-    return { project: parts[0], location, repository: parts[1] };
-}
+export const repositoryOfPull = artifactRegistryRepositoryOf;
 
 /**
  * Private keys already shown to match their key's certificate, by key id: the proof of possession

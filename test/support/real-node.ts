@@ -322,7 +322,7 @@ function removeContainers(runcRoot: string, dir: string): void {
  * Runs a pod of `image` on `node` in `namespace` with its `default` ServiceAccount and returns what
  * the kubelet's pull did: `"pulled"` once it reports the image pulled, or the reason it could not
  * (`ErrImagePull`'s message). The pod's imagePullSecrets come from the ServiceAccount (the API
- * server's ServiceAccount admission copies them), as they do for any pod.
+ * server's ServiceAccount admission copies them), as they do for any pod without its own list.
  */
 export async function pullByKubelet(
     core: CoreV1Api,
@@ -330,12 +330,15 @@ export async function pullByKubelet(
     namespace: string,
     pod: string,
     image: string,
+    /** The pod's own list; without it, admission copies the ServiceAccount's. */
+    imagePullSecrets?: string[],
 ): Promise<{ pulled: true } | { pulled: false; reason: string }> {
     await core.createNamespacedPod({
         namespace,
         body: {
             metadata: { name: pod },
             spec: {
+                ...(imagePullSecrets ? { imagePullSecrets: imagePullSecrets.map((name) => ({ name })) } : {}),
                 nodeName: node.name,
                 hostNetwork: true,
                 automountServiceAccountToken: false,
