@@ -181,15 +181,9 @@ function declareStaticSecrets(
         const secret = new Secret(
             childNames.secret(name, namespace),
             {
-                // The claim's outputs: the Secret waits for it, and with takeOver a Secret the claim took
-                // over from kubectl is applied with force (without takeOver a claim never takes anything).
+                // The claim's outputs: the Secret waits for it, and is applied with force (see forced).
                 metadata: claim
-                    ? {
-                          name: claim.secretName,
-                          namespace,
-                          labels: ownerLabels,
-                          ...(parsed.takeOver ? { annotations: forceWhenTakenOver(claim) } : {}),
-                      }
+                    ? { name: claim.secretName, namespace, labels: ownerLabels, annotations: forced }
                     : { name: parsed.secretName, namespace, labels: ownerLabels },
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
@@ -227,14 +221,14 @@ function declareStaticSecrets(
 /**
  * `pulumi.com/patchForce` makes the Kubernetes provider's server-side apply take the fields another
  * manager set (pulumi-kubernetes provider/pkg/await/await.go `patchForce`): the same object, new data,
- * never deleted and created again. Set only on a Secret whose claim takes it over from kubectl; a claim
- * without a verdict (an engine that runs no provider: mocks, the offline plan) takes nothing over.
+ * never deleted and created again. On every Secret a claim guards: a Secret is created only once its
+ * claim allowed it (a free name, this component's own, or with `takeOver` the recipe's), and since
+ * v4.29 the provider's create never applies over an existing object (the takeover provider's upsert
+ * runs only for what a claim took over), so the force acts on the stack's own Secrets: a later `up`
+ * puts our credential back over a hand edit (`kubectl edit` writes as another manager), which without
+ * it failed with an apply conflict on every `up` (found by the CLI fault campaign).
  */
-function forceWhenTakenOver(claim: SecretClaim): pulumi.Output<Record<string, string>> {
-    return claim.takesOverFrom.apply(
-        (from) => ((from ?? []).length > 0 ? { "pulumi.com/patchForce": "true" } : undefined) as Record<string, string>,
-    );
-}
+const forced = { "pulumi.com/patchForce": "true" };
 
 /**
  * With `takeOver`, the Secrets' own Kubernetes provider. Since pulumi-kubernetes v4.29.0 (PR #4278,

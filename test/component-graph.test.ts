@@ -145,6 +145,8 @@ describe("RegistryPullSecret graph", () => {
                 "app.kubernetes.io/managed-by": "registry-pull-secret",
                 "registry-pull-secret/owner": ownerIdOf(own.urn),
             },
+            // Its writes are forced: a later up puts our credential back over a hand edit.
+            annotations: { "pulumi.com/patchForce": "true" },
         });
         const data = reveal<Record<string, string>>(secret.inputs.data);
         assert.deepEqual(Object.keys(data), [".dockerconfigjson"]);

@@ -9,6 +9,8 @@ import * as YAML from "yaml";
 import { defaultRefresherNamespace } from "../components/names";
 import { ownerIdOf } from "../components/rules/ownership";
 
+/** Every Secret a claim guards is applied with force (components/registry-pull-secret.ts `forced`). */
+const forced = { "pulumi.com/patchForce": "true" };
 const repo = path.resolve(__dirname, "..");
 
 /** `npm run plan -- ...args` as a user runs it, in its own process. */
@@ -130,7 +132,7 @@ describe("npm run plan -- --stack dev", () => {
             ["team-a-dev", "team-b-dev"].map((namespace) => ({
                 apiVersion: "v1",
                 kind: "Secret",
-                metadata: { name: "regcred", namespace, labels: ownerLabels("dev") },
+                metadata: { name: "regcred", namespace, labels: ownerLabels("dev"), annotations: forced },
                 data: {
                     ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } },
                 },
@@ -243,7 +245,7 @@ describe("npm run plan -- --out DIR", () => {
         assert.deepEqual(YAML.parse(secret), {
             apiVersion: "v1",
             kind: "Secret",
-            metadata: { name: "regcred", namespace: "team-b-dev", labels: ownerLabels("dev") },
+            metadata: { name: "regcred", namespace: "team-b-dev", labels: ownerLabels("dev"), annotations: forced },
             data: { ".dockerconfigjson": { auths: { "asia-northeast1-docker.pkg.dev": entry, "asia.gcr.io": entry } } },
             type: "kubernetes.io/dockerconfigjson",
         });

@@ -8,7 +8,7 @@
  */
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { runCliCampaign } from "../support/cli-campaign";
+import { runCliCampaign, runOneSchedule } from "../support/cli-campaign";
 import { installTypeScriptProject, type TypeScriptProject } from "../support/engine-project";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 
@@ -31,4 +31,15 @@ it("3 generated schedules through the real CLI, interrupted runs and hostile wri
     console.log(`CLI campaign seed ${seed}`);
     const report = await runCliCampaign(cluster, core, project, { runs: 3, seed, log: console.log });
     console.log(JSON.stringify(report));
+});
+
+// Found by the campaign (seed 20261208, shrunk to these steps): a tenant rewrote our Secret's credential
+// as another field manager (`kubectl edit`); without `pulumi.com/patchForce` on our own Secrets the
+// recovery's `up` failed with a server-side apply conflict on .data..dockerconfigjson, every time.
+it("a tenant's rewrite of our Secret's credential (another field manager) is put back by refresh and up, forced on our own Secret", async () => {
+    await runOneSchedule(cluster, core, project, 1000, [
+        { kind: "up", namespaces: ["c"] },
+        { kind: "editSecret", slot: "c" },
+        { kind: "politeAdd", slot: "a", name: "theirs-1" },
+    ]);
 });

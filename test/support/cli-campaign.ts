@@ -37,7 +37,7 @@ interface Interrupt {
     afterMs: number;
 }
 
-type Step =
+export type Step =
     | { kind: "up"; namespaces: Slot[]; interrupt?: Interrupt }
     | { kind: "refresh" }
     | { kind: "destroy"; interrupt?: Interrupt }
@@ -310,6 +310,19 @@ async function runSchedule(context: Context, index: number, steps: Step[]): Prom
     for (const output of context.outputs)
         assert.ok(!output.includes(password), "the password is in a command's output");
     context.outputs.length = 0;
+}
+
+/** Runs one given schedule (a named regression: a shrunk schedule the campaign found) on stack `s<index>`. */
+export async function runOneSchedule(
+    cluster: RealCluster,
+    core: CoreV1Api,
+    project: TypeScriptProject,
+    index: number,
+    steps: Step[],
+): Promise<CliCampaignReport> {
+    const report: CliCampaignReport = { schedules: 1, commands: 0, events: {} };
+    await runSchedule({ cluster, core, project, report, outputs: [] }, index, steps);
+    return report;
 }
 
 /**
