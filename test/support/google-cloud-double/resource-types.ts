@@ -27,6 +27,7 @@ import {
     removeMember,
     type FoundAccount,
 } from "./google-apis";
+import { propagateMemberChange } from "./propagation";
 import {
     accountDescriptionProblem,
     accountIdProblem,
@@ -322,6 +323,12 @@ interface PolicyHolder {
     setMethod: string;
 }
 
+/** A member added to or removed from a policy reaches the data plane after a drawn delay (../propagation.ts). */
+function propagate(google: GoogleCloud, found: PolicyHolder, props: Props, granted: boolean): void {
+    const change = { role: String(props.role), member: String(props.member), granted, on: found.resourceId };
+    propagateMemberChange(google, found.policy, change, Date.now());
+}
+
 /** Create, read and delete of a `*_iam_member`, given how to find the policy from its inputs or state. */
 function iamMember(
     holder: (google: GoogleCloud, props: Props, config: ProviderConfig) => PolicyHolder,
@@ -346,7 +353,9 @@ function iamMember(
             const refused = roleProblem(inputs.role, found.grantableOn);
             if (refused) throw refused;
             checkMemberExists(google, inputs.member);
+            const held = memberIn(found.policy, inputs.role, inputs.member) !== undefined;
             addMember(found.policy, inputs.role, inputs.member);
+            if (!held) propagate(google, found, inputs, true);
             audit(google, found.setMethod, found.resourceId);
             const id = idOf(found, inputs);
             return { id, outputs: read(google, { ...inputs, ...resolved(found, inputs) }, config)! };
@@ -361,7 +370,9 @@ function iamMember(
                 if (error instanceof GoogleApiError && error.code === 404) return;
                 throw error;
             }
+            const held = memberIn(found.policy, state.role, state.member) !== undefined;
             removeMember(found.policy, state.role, state.member);
+            if (held) propagate(google, found, state, false);
             audit(google, found.setMethod, found.resourceId);
         },
     };
