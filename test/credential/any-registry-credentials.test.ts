@@ -19,7 +19,7 @@ function args(overrides: Partial<RegistryPullSecretArgs> = {}): RegistryPullSecr
     };
 }
 
-test("credentials declare only the Secrets (each after its claim) and attachments: no Google Cloud resource at all", async () => {
+test("credentials declare only the readiness gate, the Secrets (each after its claim and the gate) and attachments: no Google Cloud resource at all", async () => {
     const registrations = startMocks();
     new RegistryPullSecret("regcred", args());
     await settled();
@@ -27,6 +27,7 @@ test("credentials declare only the Secrets (each after its claim) and attachment
         registrations.map((r) => [r.type, r.name]).sort(),
         [
             ["registry-pull-secret:index:RegistryPullSecret", "regcred"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness", "regcred-pull-readiness"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred/team-a"],
             ["kubernetes:core/v1:Secret", "regcred/team-a"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-a/default"],

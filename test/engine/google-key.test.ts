@@ -33,6 +33,7 @@ import {
     newServiceAccount,
     type GoogleCloud,
 } from "../support/google-cloud-double/state";
+import { engineTestDelays, slowPropagation } from "../support/google-cloud-double/propagation";
 import { changed, pulumiCli, typeAndName } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
@@ -89,7 +90,7 @@ before(async () => {
     core = await coreApi(cluster.kubeconfig);
     inCluster = clusterState(core);
     world = await startGoogleEngine({
-        seed: { projects: { [project]: home }, auditLog: [] },
+        seed: { projects: { [project]: home }, auditLog: [], propagation: slowPropagation(engineTestDelays) },
         standsFor: Object.keys(images),
         images: Object.values(images),
         kubeconfig: cluster.kubeconfig,

@@ -27,6 +27,7 @@ import { assertStateHoldsNone, clusterState, dockerConfigOf, plannedResources } 
 import { holdsRole, issueKey } from "../support/google-cloud-double/google-apis";
 import { tokenRoles } from "../support/google-cloud-double/rules";
 import { googleResources, newProject, newServiceAccount, type GoogleCloud } from "../support/google-cloud-double/state";
+import { engineTestDelays, slowPropagation } from "../support/google-cloud-double/propagation";
 import { issuedBy } from "../support/artifact-registry-front";
 import { startGoogleEngine, type GoogleEngine } from "../support/google-engine";
 import {
@@ -97,6 +98,7 @@ function seed(): GoogleCloud {
             },
         },
         auditLog: [],
+        propagation: slowPropagation(engineTestDelays),
     };
     google.projects[eks.project].serviceAccounts[impersonated] = newServiceAccount("Reader");
     legacyKey = issueKey(google, legacy);
