@@ -76,9 +76,13 @@ export interface ParsedArgs {
     readiness: ParsedReadiness;
 }
 
-/** `readiness`, checked: off, or how long to wait and which listed hosts mirror which Google host. */
+/**
+ * `readiness`, checked: off (`turnedOff` when the user said so, rather than the credential's default),
+ * or how long to wait and which listed hosts mirror which Google host.
+ */
 export type ParsedReadiness =
-    { wait: false } | { wait: true; timeoutSeconds: number; mirrorOf: pulumi.Input<Record<string, string>> };
+    | { wait: false; turnedOff: boolean }
+    | { wait: true; timeoutSeconds: number; mirrorOf: pulumi.Input<Record<string, string>> };
 
 /** The project, its repositories and (when one is used) an existing service account. */
 export interface GoogleCloudProject {
@@ -196,6 +200,9 @@ export function parseArgs(component: string, args: RegistryPullSecretArgs): Pars
 /**
  * `readiness`: for the credentials Pulumi writes into the Secrets. `"gkeNode"` writes none, and the
  * refresher of `"accessToken"` holds its tokens itself (its readiness is the first token written).
+ * Left out, a Google key (created or existing) waits, since Google applies grants and new keys minutes
+ * late; `credentials` do not: a registry password usually works at once, and the deployer often cannot
+ * reach a private registry at all.
  */
 function parseReadiness(
     value: ReadinessArgs | undefined,
@@ -204,7 +211,9 @@ function parseReadiness(
 ): ParsedReadiness {
     const writes = credential.mode !== "gkeNode" && credential.mode !== "accessToken";
     if (value === undefined) {
-        return writes ? { wait: true, timeoutSeconds: defaultReadinessTimeoutSeconds, mirrorOf: {} } : { wait: false };
+        return writes && credential.mode !== "credentials"
+            ? { wait: true, timeoutSeconds: defaultReadinessTimeoutSeconds, mirrorOf: {} }
+            : { wait: false, turnedOff: false };
     }
     if (!writes) {
         throw invalid(
@@ -223,7 +232,7 @@ function parseReadiness(
         const given = (["timeoutSeconds", "mirrorOf"] as const).find((field) => value[field] !== undefined);
         if (given !== undefined)
             throw invalid(`readiness.${given}`, "cannot be given with readiness.wait false: nothing waits");
-        return { wait: false };
+        return { wait: false, turnedOff: true };
     }
     const timeoutSeconds = value.timeoutSeconds ?? defaultReadinessTimeoutSeconds;
     const timeoutProblem = readinessTimeoutProblem(timeoutSeconds);

@@ -230,7 +230,7 @@ function declareStaticSecrets(
 /**
  * The readiness gate (components/credential/pull-readiness.ts) the Secrets wait for: the credential,
  * with the username and password the docker config will hold, must pull from every listed host and
- * repository first. `[]` when `readiness.wait` is false.
+ * repository first. `[]` when `readiness.wait` is false (the default with `credentials`).
  */
 function gatePulls(
     name: string,
@@ -240,6 +240,7 @@ function gatePulls(
     parent: pulumi.Resource,
 ): PullReadiness[] {
     if (!parsed.readiness.wait) {
+        if (!parsed.readiness.turnedOff) return [];
         void pulumi.log.warn(
             "readiness.wait is false: the Secrets take a new key or password without proof that it pulls; on Google a new grant can take 7 minutes or longer and a new key about a minute, and pods started meanwhile fail to pull. Keep it only for registries the machine running pulumi up cannot reach.",
             parent,
