@@ -108,5 +108,18 @@ export function seenHolding(policy: Policy, role: string, member: string, writte
     return effective.length > 0 ? effective[effective.length - 1].granted : !changes[0].granted;
 }
 
+/**
+ * The variable that tells the double how far the user's clock was moved (ms): a test that runs
+ * `pulumi` under `faketime` (test/support/pulumi-cli.ts `onDay`) moves the clock of every process it
+ * starts, this plugin's too, but not Google's, by whose clock the Artifact Registry front (in the test's
+ * own process) judges propagation.
+ */
+export const clockOffsetVariable = "GOOGLE_CLOUD_DOUBLE_CLOCK_OFFSET_MS";
+
+/** Google's clock in the plugin's process: the process's own, less the offset a faked day added. */
+export function googleNowMs(): number {
+    return Date.now() - Number(process.env[clockOffsetVariable] ?? 0);
+}
+
 /** The organization policy that limits new keys' lifetime, in hours (Google accepts 8 to 2160). */
 export const keyExpiryConstraint = "iam.serviceAccountKeyExpiryHours";

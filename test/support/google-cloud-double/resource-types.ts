@@ -27,7 +27,7 @@ import {
     removeMember,
     type FoundAccount,
 } from "./google-apis";
-import { propagateMemberChange } from "./propagation";
+import { googleNowMs, propagateMemberChange } from "./propagation";
 import {
     accountDescriptionProblem,
     accountIdProblem,
@@ -269,7 +269,8 @@ const key: ResourceType = {
     },
     create(google, inputs, config) {
         const found = accountOrNotFound(google, serviceAccountFqn(inputs.serviceAccountId, config.project));
-        const created = createKey(google, found, inputs.keyAlgorithm, new Date());
+        // Made by Google's clock (../propagation.ts `googleNowMs`), as its propagation is judged by it.
+        const created = createKey(google, found, inputs.keyAlgorithm, new Date(googleNowMs()));
         const id = `${accountName(found)}/keys/${created.keyId}`;
         audit(google, "google.iam.admin.v1.CreateServiceAccountKey", id);
         // Only the create response carries the private key; Read keeps what the state holds.
@@ -326,7 +327,7 @@ interface PolicyHolder {
 /** A member added to or removed from a policy reaches the data plane after a drawn delay (../propagation.ts). */
 function propagate(google: GoogleCloud, found: PolicyHolder, props: Props, granted: boolean): void {
     const change = { role: String(props.role), member: String(props.member), granted, on: found.resourceId };
-    propagateMemberChange(google, found.policy, change, Date.now());
+    propagateMemberChange(google, found.policy, change, googleNowMs());
 }
 
 /** Create, read and delete of a `*_iam_member`, given how to find the policy from its inputs or state. */
