@@ -17,6 +17,7 @@
  * for, and fails after `timeoutSeconds` naming each host and repository still refusing and why. It
  * never prints the credential: reasons are the registry's words with the credential cut out.
  */
+import { randomBytes, scryptSync } from "node:crypto";
 import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { refuseImport } from "../cluster/cluster-connection";
@@ -42,10 +43,38 @@ export interface PullReadinessInputs {
     component: string;
 }
 
-export interface PullReadinessOutputs extends PullReadinessInputs {
+/**
+ * What the state keeps: never the password. The Node.js SDK's debug diagnostic of a registration quotes
+ * its outputs in plain text, secret or not (@pulumi/pulumi runtime/resource.js), so the credential is
+ * kept only as a salted scrypt digest, enough to tell a new credential from the one proved.
+ */
+export interface PullReadinessOutputs extends Omit<PullReadinessInputs, "password"> {
+    /** scrypt of `username:password` with `salt`, hex. */
+    credentialDigest: string;
+    salt: string;
     /** How long the last proof waited, in ms: 0 when the credential pulled at the first try. */
     waitedMs: number;
 }
+
+const digest = (inputs: PullReadinessInputs, salt: string) =>
+    scryptSync(`${inputs.username}:${inputs.password}`, salt, 32).toString("hex");
+
+/** The state of a proved credential, without its password. */
+function proved(inputs: PullReadinessInputs, waitedMs: number): PullReadinessOutputs {
+    const rest: Partial<PullReadinessInputs> = { ...inputs };
+    delete rest.password;
+    const salt = randomBytes(16).toString("hex");
+    return {
+        ...(rest as Omit<PullReadinessInputs, "password">),
+        credentialDigest: digest(inputs, salt),
+        salt,
+        waitedMs,
+    };
+}
+
+/** Whether `news` asks to prove something else than `olds` proved: another credential or other probes. */
+const provesAnew = (olds: PullReadinessOutputs, news: PullReadinessInputs) =>
+    digest(news, olds.salt) !== olds.credentialDigest || JSON.stringify(olds.probes) !== JSON.stringify(news.probes);
 
 /** What the provider does to the world, as parameters so tests can run it on a fake clock and network. */
 export interface ReadinessWorld {
@@ -187,20 +216,18 @@ export async function waitUntilPulls(world: ReadinessWorld, inputs: PullReadines
     }
 }
 
-const proved = (inputs: PullReadinessInputs) => JSON.stringify([inputs.username, inputs.password, inputs.probes]);
-
 /** The provider, with the world it acts on as a parameter. */
 export function pullReadinessProvider(world: ReadinessWorld = realWorld()): pulumi.dynamic.ResourceProvider {
     return {
         diff: (_id, olds: PullReadinessOutputs, news: PullReadinessInputs) =>
             Promise.resolve({
-                changes: proved(olds) !== proved(news) || olds.timeoutSeconds !== news.timeoutSeconds,
+                changes: provesAnew(olds, news) || olds.timeoutSeconds !== news.timeoutSeconds,
                 replaces: [],
                 deleteBeforeReplace: false,
             }),
         create: async (inputs: PullReadinessInputs) => ({
             id: "pull-readiness",
-            outs: { ...inputs, waitedMs: await waitUntilPulls(world, inputs) },
+            outs: proved(inputs, await waitUntilPulls(world, inputs)),
         }),
         read: async (id, props: PullReadinessOutputs) => {
             refuseImport("PullReadiness", props);
@@ -208,10 +235,9 @@ export function pullReadinessProvider(world: ReadinessWorld = realWorld()): pulu
         },
         update: async (_id, olds: PullReadinessOutputs, news: PullReadinessInputs) => ({
             // A changed deadline alone proves nothing new.
-            outs: {
-                ...news,
-                waitedMs: proved(olds) === proved(news) ? olds.waitedMs : await waitUntilPulls(world, news),
-            },
+            outs: provesAnew(olds, news)
+                ? proved(news, await waitUntilPulls(world, news))
+                : { ...olds, timeoutSeconds: news.timeoutSeconds },
         }),
         delete: () => Promise.resolve(),
     };

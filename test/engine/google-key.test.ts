@@ -334,6 +334,21 @@ it("pulumi refresh shows what was changed in the console (a renamed account, a r
     ]);
     await pulumi(t, ["up", "--yes", "--expect-no-changes"]);
     assert.deepEqual(changed(await world.cli.lastUpdate()), {});
+    // The grant put back is a new grant to Google, applied after its own delay; the gate does not wait
+    // for it (the credential did not change, docs/rotation.md#the-readiness-gate). Until then the key
+    // is refused there, as on Google; the rotations below start once it took effect.
+    const regrant = google().propagation.log.at(-1)!;
+    assert.match(regrant.what, /^grant roles\/artifactregistry\.reader serviceAccount:image-puller-dev@.*images/);
+    const authfile = world.registry.writeAuthfile("regranted", await dockerConfigIn("team-a-dev"));
+    const pkg = {
+        host: world.front.hosts["asia-northeast1-docker.pkg.dev"],
+        image: images["asia-northeast1-docker.pkg.dev"],
+    };
+    const left = regrant.atMs + regrant.delayMs - Date.now();
+    if (left > 1000) await world.registry.assertRefused(authfile, pkg, /denied|403/i);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, left + 1000)));
+    await world.registry.assertPulls(authfile, pkg);
+    t.diagnostic(`the grant put back took effect ${regrant.delayMs} ms after up wrote it`);
 });
 
 /** What one rotation measured. */

@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { engineBin } from "./real-cluster";
-import { clockOffsetVariable } from "./google-cloud-double/propagation";
+import { realClockNow, realClockVariable } from "./google-cloud-double/propagation";
 
 export interface CommandResult {
     status: number | null;
@@ -96,7 +96,12 @@ export function pulumiCli(cwd: string, env: Record<string, string>, day?: Date):
                   {
                       cwd,
                       // The Google Cloud double keeps Google's clock: faketime moves only the user's.
-                      env: { ...shellEnv, TZ: "UTC", [clockOffsetVariable]: String(day.getTime() - Date.now()) },
+                      env: {
+                          ...shellEnv,
+                          TZ: "UTC",
+                          FAKETIME_DONT_FAKE_MONOTONIC: "1",
+                          [realClockVariable]: realClockNow(),
+                      },
                       input,
                   },
               )

@@ -95,30 +95,37 @@ export function propagateMemberChange(
 }
 
 /**
- * Whether the data plane sees `member` holding `role` at `nowMs`: the policy as written, unless a
- * change of that member's role has not taken effect yet. Of the changes written, the last one whose
- * delay has passed decides; while none has, the member holds what it held before the first.
+ * Whether the data plane sees `member` holding `role` at `nowMs`: the policy as written once every
+ * change of that member's role has taken effect (an edit "in the console", which the double's API did
+ * not make, at once); while one has not, what the member held before the first change still pending.
  */
 export function seenHolding(policy: Policy, role: string, member: string, written: boolean, nowMs: number): boolean {
-    const changes = (policy.propagating ?? []).filter(
-        (p) => p.role === role && p.member === normalizeIamMember(member),
+    const pending = (policy.propagating ?? []).filter(
+        (p) => p.role === role && p.member === normalizeIamMember(member) && p.effectiveAtMs > nowMs,
     );
-    if (changes.length === 0) return written;
-    const effective = changes.filter((p) => p.effectiveAtMs <= nowMs);
-    return effective.length > 0 ? effective[effective.length - 1].granted : !changes[0].granted;
+    return pending.length === 0 ? written : !pending[0].granted;
 }
 
 /**
- * The variable that tells the double how far the user's clock was moved (ms): a test that runs
- * `pulumi` under `faketime` (test/support/pulumi-cli.ts `onDay`) moves the clock of every process it
- * starts, this plugin's too, but not Google's, by whose clock the Artifact Registry front (in the test's
- * own process) judges propagation.
+ * The variable that gives the double Google's clock when the user's is moved: a test that runs `pulumi`
+ * under `faketime` (test/support/pulumi-cli.ts `onDay`) moves the wall clock of every process it starts,
+ * this plugin's too, but not Google's, by which the Artifact Registry front (in the test's own process)
+ * judges propagation. It holds the real wall clock (ms) and the monotonic clock (ns, which faketime
+ * leaves alone with `FAKETIME_DONT_FAKE_MONOTONIC=1`, and which every process shares) at one moment.
  */
-export const clockOffsetVariable = "GOOGLE_CLOUD_DOUBLE_CLOCK_OFFSET_MS";
+export const realClockVariable = "GOOGLE_CLOUD_DOUBLE_REAL_CLOCK";
 
-/** Google's clock in the plugin's process: the process's own, less the offset a faked day added. */
+/** The value of {@link realClockVariable} for now. */
+export function realClockNow(): string {
+    return `${Date.now()} ${process.hrtime.bigint()}`;
+}
+
+/** Google's clock in the plugin's process: the real wall clock, also under faketime. */
 export function googleNowMs(): number {
-    return Date.now() - Number(process.env[clockOffsetVariable] ?? 0);
+    const given = process.env[realClockVariable];
+    if (!given) return Date.now();
+    const [wallMs, monotonicNs] = given.split(" ");
+    return Number(wallMs) + Number((process.hrtime.bigint() - BigInt(monotonicNs)) / 1_000_000n);
 }
 
 /** The organization policy that limits new keys' lifetime, in hours (Google accepts 8 to 2160). */
