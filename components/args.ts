@@ -165,6 +165,32 @@ export interface RegistryCredentialsArgs {
     password: pulumi.Input<string>;
 }
 
+/**
+ * The readiness gate: before the Secrets take a new credential (the first `up`, every key rotation,
+ * a new password, a takeover), the component proves that it pulls, as a kubelet will pull with it, and
+ * waits until it does. For the credentials Pulumi writes (`gcp.credential: "key"`, `gcp.existingKey`,
+ * and, when asked, `credentials`); the machine that runs `pulumi up` must reach the registries.
+ */
+export interface ReadinessArgs {
+    /**
+     * Wait until the credential pulls. Default: true with `gcp` (a created key or `existingKey`), false
+     * with `credentials` (a registry password usually works at once, and such registries are often out
+     * of the deployer's reach). Set false only for registries the machine running `pulumi up` cannot
+     * reach (a private network): then Secrets may hold a credential that cannot pull yet (on Google: for
+     * minutes after a grant or a new key), and previews warn.
+     */
+    wait?: boolean;
+    /** How long to wait before the `up` fails, naming what still refuses (1 to 3600). Default: 600. */
+    timeoutSeconds?: number;
+    /**
+     * Listed registry hosts that are mirrors or proxies of an Artifact Registry host, e.g.
+     * `{ "mirror.example.com:5000": "asia-northeast1-docker.pkg.dev" }`: the gate asks the mirror for
+     * the repositories that Google host serves. A host that is neither Google's nor listed here is proved
+     * for sign-in only. Default: none.
+     */
+    mirrorOf?: Record<string, string>;
+}
+
 /** The arguments of a {@link RegistryPullSecret}. */
 export interface RegistryPullSecretArgs {
     /**
@@ -229,4 +255,6 @@ export interface RegistryPullSecretArgs {
      * Default: false.
      */
     takeOver?: boolean;
+    /** The readiness gate, described under `ReadinessArgs`. Default: with `gcp`, wait up to 600 s; with `credentials`, no wait. */
+    readiness?: ReadinessArgs;
 }

@@ -18,6 +18,8 @@ export const childNames = {
     key: (name: string) => `${name}-key`,
     /** The replaced key's grace after a rotation (components/credential/key-handover.ts). */
     keyHandover: (name: string) => `${name}-key-handover`,
+    /** The gate between a new credential and the Secrets (components/credential/pull-readiness.ts). */
+    pullReadiness: (name: string) => `${name}-pull-readiness`,
     cluster: (name: string) => `${name}-cluster`,
     /** The Secrets' provider with `takeOver` (components/registry-pull-secret.ts `takeOverProvider`). */
     takeOver: (name: string) => `${name}-takeover`,

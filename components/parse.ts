@@ -14,6 +14,7 @@ import {
     CredentialKind,
     type ArtifactRegistryRepository,
     type GoogleCloudCredentialArgs,
+    type ReadinessArgs,
     type RegistryCredentialsArgs,
     type RegistryPullSecretArgs,
 } from "./args";
@@ -24,6 +25,7 @@ import {
     type ServiceAccountKeyIdentity,
 } from "./credential/service-account-key";
 import { defaultRefresherNamespace, federatedSubject } from "./names";
+import { defaultReadinessTimeoutSeconds, mirroredHostProblem, readinessTimeoutProblem } from "./rules/readiness";
 import {
     containerImageProblem,
     emailProblem,
@@ -71,7 +73,16 @@ export interface ParsedArgs {
     kubeconfig?: pulumi.Input<string>;
     /** Only ever true with a credential Pulumi writes (`"createKey"`, `"existingKey"`, `"credentials"`) and `"merge"`. */
     takeOver: boolean;
+    readiness: ParsedReadiness;
 }
+
+/**
+ * `readiness`, checked: off (`turnedOff` when the user said so, rather than the credential's default),
+ * or how long to wait and which listed hosts mirror which Google host.
+ */
+export type ParsedReadiness =
+    | { wait: false; turnedOff: boolean }
+    | { wait: true; timeoutSeconds: number; mirrorOf: pulumi.Input<Record<string, string>> };
 
 /** The project, its repositories and (when one is used) an existing service account. */
 export interface GoogleCloudProject {
@@ -182,7 +193,68 @@ export function parseArgs(component: string, args: RegistryPullSecretArgs): Pars
         attachMode,
         kubeconfig: args.kubeconfig,
         takeOver: checkTakeOver(args.takeOver, credential, attachMode),
+        readiness: parseReadiness(args.readiness, credential, registries),
     };
+}
+
+/**
+ * `readiness`: for the credentials Pulumi writes into the Secrets. `"gkeNode"` writes none, and the
+ * refresher of `"accessToken"` holds its tokens itself (its readiness is the first token written).
+ * Left out, a Google key (created or existing) waits, since Google applies grants and new keys minutes
+ * late; `credentials` do not: a registry password usually works at once, and the deployer often cannot
+ * reach a private registry at all.
+ */
+function parseReadiness(
+    value: ReadinessArgs | undefined,
+    credential: ParsedCredential,
+    registries: pulumi.Input<string[]>,
+): ParsedReadiness {
+    const writes = credential.mode !== "gkeNode" && credential.mode !== "accessToken";
+    if (value === undefined) {
+        return writes && credential.mode !== "credentials"
+            ? { wait: true, timeoutSeconds: defaultReadinessTimeoutSeconds, mirrorOf: {} }
+            : { wait: false, turnedOff: false };
+    }
+    if (!writes) {
+        throw invalid(
+            "readiness",
+            `cannot be given with gcp.credential "${credential.mode}": the gate proves a credential Pulumi writes into the Secrets (gcp.credential "key", gcp.existingKey or credentials); ${credential.mode === "gkeNode" ? "gkeNode writes none" : "the refresher holds its tokens itself"}`,
+        );
+    }
+    if (value === null || typeof value !== "object") {
+        throw invalid("readiness", "must be an object: wait, timeoutSeconds, mirrorOf");
+    }
+    const wait = value.wait ?? true;
+    if (typeof wait !== "boolean") {
+        throw invalid("readiness.wait", "must be true or false, as a plain boolean known when the program runs");
+    }
+    if (!wait) {
+        const given = (["timeoutSeconds", "mirrorOf"] as const).find((field) => value[field] !== undefined);
+        if (given !== undefined)
+            throw invalid(`readiness.${given}`, "cannot be given with readiness.wait false: nothing waits");
+        return { wait: false, turnedOff: true };
+    }
+    const timeoutSeconds = value.timeoutSeconds ?? defaultReadinessTimeoutSeconds;
+    const timeoutProblem = readinessTimeoutProblem(timeoutSeconds);
+    if (timeoutProblem !== undefined) throw invalid("readiness.timeoutSeconds", timeoutProblem);
+    const mirrorOf = value.mirrorOf ?? {};
+    if (mirrorOf === null || typeof mirrorOf !== "object" || Array.isArray(mirrorOf)) {
+        throw invalid(
+            "readiness.mirrorOf",
+            "must be an object from a listed registry host to the Artifact Registry host it mirrors",
+        );
+    }
+    for (const [mirror, google] of Object.entries(mirrorOf)) {
+        check(`readiness.mirrorOf["${mirror}"]`, google, mirroredHostProblem);
+    }
+    const checked = whenKnown(registries, (listed) => {
+        const unlisted = Object.keys(mirrorOf).find((mirror) => !listed.includes(mirror));
+        if (unlisted !== undefined) {
+            throw invalid(`readiness.mirrorOf["${unlisted}"]`, "must name a host listed in registries");
+        }
+        return mirrorOf;
+    });
+    return { wait: true, timeoutSeconds, mirrorOf: checked };
 }
 
 /** How the component reaches the cluster, decided once its resolved Kubernetes provider is known. */

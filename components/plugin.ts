@@ -7,6 +7,7 @@ import { provider as pullSecretEntry } from "./attachment/pull-secret-entry-prov
 import { provider as refreshedSecret } from "./refresher/refreshed-secret-provider";
 import { provider as secretClaim } from "./claim/secret-claim-provider";
 import { provider as keyHandover } from "./credential/key-handover-provider";
+import { provider as pullReadiness } from "./credential/pull-readiness-provider";
 import { RegistryPullSecret } from "./registry-pull-secret";
 
 /** The folder of the nearest package.json above `dir`: the repository root from components/ and from bin/components/. */
@@ -47,6 +48,7 @@ export const servedResources: Record<string, pulumi.dynamic.ResourceProvider> = 
     [servedType("RefreshedSecret")]: refreshedSecret,
     [servedType("SecretClaim")]: secretClaim,
     [servedType("KeyHandover")]: keyHandover,
+    [servedType("PullReadiness")]: pullReadiness,
 };
 
 type Properties = Record<string, unknown>;

@@ -7,6 +7,7 @@ import { SecretClaim } from "./claim/secret-claim";
 import { takeOverArgument, takeOverStackConfig } from "./claim/secret-claim-plan";
 import { declareCredential } from "./credential/credential";
 import type { SettingsSource } from "./credential/key-creation-refused";
+import { PullReadiness } from "./credential/pull-readiness";
 import { declareNodeAccess, declareTokenIdentity, tokenIdentityWarnings } from "./keyless/keyless-credential";
 import { childNames, formerChildNames } from "./names";
 import {
@@ -19,6 +20,7 @@ import {
 } from "./parse";
 import { declareTokenRefresher } from "./refresher/token-refresher-deployment";
 import { dockerConfigJson } from "./rules/docker-config";
+import { readinessProbes } from "./rules/readiness";
 import { ownerIdOf, ownershipKeys } from "./rules/ownership";
 import { isPinnedByDigest } from "./rules/rules";
 import { whenKnown } from "./validate";
@@ -141,6 +143,7 @@ function declareStaticSecrets(
     warnIfSecretsAreReplaced(parent, secrets);
     const credential = declareCredential(name, source, { parent, now, settings });
     const owner = ownerOf(parent);
+    const ready = gatePulls(name, source, parsed, credential, parent);
 
     const dockerConfig = pulumi.secret(
         pulumi
@@ -188,7 +191,7 @@ function declareStaticSecrets(
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
             },
-            { ...secrets, aliases: [{ name: formerChildNames.secret(name, namespace) }] },
+            { ...secrets, dependsOn: ready, aliases: [{ name: formerChildNames.secret(name, namespace) }] },
         );
         declaredSecrets.push(secret);
         for (const serviceAccount of parsed.serviceAccounts) {
@@ -216,6 +219,45 @@ function declareStaticSecrets(
         keyRotatesAfter: credential.keyRotatesAfter,
         dockerConfigJson: dockerConfig,
     };
+}
+
+/**
+ * The readiness gate (components/credential/pull-readiness.ts) the Secrets wait for: the credential,
+ * with the username and password the docker config will hold, must pull from every listed host and
+ * repository first. `[]` when `readiness.wait` is false (the default with `credentials`).
+ */
+function gatePulls(
+    name: string,
+    source: StaticCredential,
+    parsed: ParsedArgs,
+    credential: { username: pulumi.Output<string>; password: pulumi.Output<string> },
+    parent: pulumi.Resource,
+): PullReadiness[] {
+    if (!parsed.readiness.wait) {
+        if (!parsed.readiness.turnedOff) return [];
+        void pulumi.log.warn(
+            "readiness.wait is false: the Secrets take a new key or password without proof that it pulls; on Google a new grant can take 7 minutes or longer and a new key about a minute, and pods started meanwhile fail to pull. Keep it only for registries the machine running pulumi up cannot reach.",
+            parent,
+        );
+        return [];
+    }
+    const gcp = source.mode === "credentials" ? { project: "", repositories: [] } : source.gcp;
+    const probes = pulumi
+        .all([parsed.registries, gcp.project, parsed.readiness.mirrorOf])
+        .apply(([registries, project, mirrorOf]) => readinessProbes(registries, project, gcp.repositories, mirrorOf));
+    return [
+        new PullReadiness(
+            childNames.pullReadiness(name),
+            {
+                username: credential.username,
+                password: credential.password,
+                probes,
+                timeoutSeconds: parsed.readiness.timeoutSeconds,
+                component: urnOf(parent),
+            },
+            { parent },
+        ),
+    ];
 }
 
 /**
@@ -408,5 +450,10 @@ function oneCluster(component: RegistryPullSecret, name: string, parsed: ParsedA
  * resources that record the owner are among them. URNs are known in previews too.
  */
 function ownerOf(component: pulumi.Resource): pulumi.Output<string> {
-    return pulumi.output(new Promise<string>((resolve) => component.urn.apply(resolve))).apply(ownerIdOf);
+    return urnOf(component).apply(ownerIdOf);
+}
+
+/** The component's URN as a value, without the dependency on the component (see {@link ownerOf}). */
+function urnOf(component: pulumi.Resource): pulumi.Output<string> {
+    return pulumi.output(new Promise<string>((resolve) => component.urn.apply(resolve)));
 }

@@ -3,9 +3,11 @@ import type {
     ArtifactRegistryRepository,
     AttachMode,
     CredentialKind,
+    ReadinessArgs,
     RegistryPullSecretArgs,
     WorkloadIdentityFederationArgs,
 } from "./args";
+import { mirrorEntry } from "./rules/readiness";
 import { invalid } from "./validate";
 
 /**
@@ -53,7 +55,28 @@ export function argsFromConfig(config: pulumi.Config): RegistryPullSecretArgs {
                               : { namespace: optional("refresherNamespace"), image: optional("refresherImage") },
                   },
         credentials: username === undefined ? undefined : { username, password: registryPassword(config) },
+        readiness: readinessFromConfig(config),
     };
+}
+
+/**
+ * The `readiness*` keys; left at their defaults (wait, 0 s meaning the default deadline, no mirrors)
+ * they give no `readiness` at all, which the keyless credentials require.
+ */
+function readinessFromConfig(config: pulumi.Config): ReadinessArgs | undefined {
+    const wait = config.getBoolean("readinessWait");
+    const timeoutSeconds = config.getNumber("readinessTimeoutSeconds") || undefined;
+    const mirrors = config.getObject<string[]>("readinessMirrors") ?? [];
+    if (wait !== false && timeoutSeconds === undefined && mirrors.length === 0) return undefined;
+    // All three as set: the component refuses a deadline or mirrors with wait false, naming them.
+    const mirrorOf = Object.fromEntries(
+        mirrors.map((text, i) => {
+            const entry = mirrorEntry(text);
+            if ("problem" in entry) throw invalid(`${config.name}:readinessMirrors[${i}]`, entry.problem);
+            return entry;
+        }),
+    );
+    return { wait: wait ?? true, timeoutSeconds, mirrorOf: mirrors.length ? mirrorOf : undefined };
 }
 
 /** `registryPassword`, which `registryUsername` needs, read as a secret; missing, the error says the command. */

@@ -12,6 +12,7 @@ const types = {
     key: "gcp:serviceaccount/key:Key",
     claim: "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
     handover: "pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover",
+    readiness: "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness",
     secret: "kubernetes:core/v1:Secret",
     attachment: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
 };
@@ -24,7 +25,7 @@ const byName = (children: { name: string; type: string }[], name: string, type?:
 };
 
 describe("RegistryPullSecret graph", () => {
-    it("registers account, grant, key, the Secret's claim, Secret and attachment, each a child named after the component", async () => {
+    it("registers account, grant, key, readiness gate, the Secret's claim, Secret and attachment, each a child named after the component", async () => {
         const component = new RegistryPullSecret("one", sampleArgs());
         const { component: own, children } = await registeredBy(component, registrations);
         assert.equal(own.type, "registry-pull-secret:index:RegistryPullSecret");
@@ -35,6 +36,7 @@ describe("RegistryPullSecret graph", () => {
                 [types.claim, "one/team-a"],
                 [types.grant, "one/reader/asia/asia.gcr.io"],
                 [types.key, "one-key"],
+                [types.readiness, "one-pull-readiness"],
                 [types.secret, "one/team-a"],
                 [types.handover, "one-key-handover"],
                 [types.attachment, "one/team-a/default"],
@@ -59,8 +61,8 @@ describe("RegistryPullSecret graph", () => {
             "many/c/deployer",
         ]);
         assert.deepEqual(names(types.claim), ["many/a", "many/b", "many/c"]);
-        // account, grant, key, key handover, then per namespace a claim and a Secret, and the attachments.
-        assert.equal(children.length, 1 + 1 + 1 + 1 + 3 + 3 + 6);
+        // account, grant, key, readiness gate, key handover, then per namespace a claim and a Secret, and the attachments.
+        assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 3 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
             const [namespace, serviceAccount] = attachment.name.slice("many/".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
@@ -92,8 +94,8 @@ describe("RegistryPullSecret graph", () => {
             assert.deepEqual(claim.dependencies, [], "a claim waits for nothing");
             assert.deepEqual(
                 [...secret.dependencies].sort(),
-                [urn("chain-key"), claim.urn].sort(),
-                "a Secret depends on the key and its own claim only, not on other namespaces",
+                [urn("chain-key"), claim.urn, urn("chain-pull-readiness")].sort(),
+                "a Secret depends on the key, the readiness gate and its own claim only, not on other namespaces",
             );
             const attachment = byName(children, `chain/${namespace}/default`);
             assert.deepEqual(attachment.dependencies, [secret.urn]);
@@ -106,6 +108,35 @@ describe("RegistryPullSecret graph", () => {
         );
         assert.deepEqual(handover.propertyDependencies.keyName, [urn("chain-key")]);
         assert.equal(handover.inputs.graceSeconds, 60);
+    });
+
+    it("writes no Secret before its credential pulls: every Secret waits for the readiness gate, which proves the Secret's own username and password on every listed host", async () => {
+        const component = new RegistryPullSecret(
+            "gated",
+            sampleArgs({ namespaces: ["a", "b"], registries: ["asia.gcr.io", "asia-northeast1-docker.pkg.dev"] }),
+        );
+        const { children } = await registeredBy(component, registrations);
+        const gate = byName(children, "gated-pull-readiness", types.readiness);
+        const key = byName(children, "gated-key");
+        assert.deepEqual(gate.propertyDependencies.password, [key.urn], "the gate proves the key");
+        assert.ok(isSecretValue(gate.inputs.password), "the password is sent as a secret");
+        assert.ok(gate.additionalSecretOutputs.includes("password"), "and kept as one");
+        const data = reveal<Record<string, string>>(byName(children, "gated/a", types.secret).inputs.data);
+        const config: { auths: Record<string, { username: string; password: string }> } = JSON.parse(
+            Buffer.from(data[".dockerconfigjson"], "base64").toString("utf8"),
+        );
+        assert.equal(Object.keys(config.auths).length, 2);
+        for (const entry of Object.values(config.auths)) {
+            assert.deepEqual([entry.username, entry.password], [gate.inputs.username, reveal(gate.inputs.password)]);
+        }
+        assert.deepEqual(gate.inputs.probes, [
+            { host: "asia.gcr.io", repositories: [{ name: "asia/asia.gcr.io", path: "example-project" }] },
+            { host: "asia-northeast1-docker.pkg.dev", repositories: [] },
+        ]);
+        assert.equal(gate.inputs.timeoutSeconds, 600);
+        for (const namespace of ["a", "b"]) {
+            assert.ok(byName(children, `gated/${namespace}`, types.secret).dependencies.includes(gate.urn));
+        }
     });
 
     it("keeps key material secret: the key's privateKey, the Secret's data and the dockerConfigJson output", async () => {

@@ -43,8 +43,14 @@ describe("configKeyForArgument", async () => {
     const config: Record<string, string> = {};
     for (const key of keys) {
         const isList = projectFile.config[key].type === "array";
-        // Repositories are LOCATION/REPOSITORY strings; a marker of that shape lands in both fields.
-        const element = key === "repositories" ? `${marker(key)}/${marker(key)}` : marker(key);
+        // Repositories are LOCATION/REPOSITORY strings, mirrors MIRROR=GOOGLE_HOST; a marker of that
+        // shape lands in both fields.
+        const element =
+            key === "repositories"
+                ? `${marker(key)}/${marker(key)}`
+                : key === "readinessMirrors"
+                  ? `${marker(key)}=${marker(key)}`
+                  : marker(key);
         config[`${project}:${key}`] = isList ? JSON.stringify([element]) : String(element);
     }
     const booleans = keys.filter((key) => projectFile.config[key].type === "boolean");
@@ -64,9 +70,10 @@ describe("configKeyForArgument", async () => {
                 .filter(([, value]) => value === marker(key))
                 .map(([p]) => p);
             assert.ok(paths.length > 0, `no component argument receives ${key}`);
-            const isList = projectFile.config[key].type === "array";
+            // A list's element is named by its index, except mirrors: the component names each by its host.
+            const indexed = projectFile.config[key].type === "array" && key !== "readinessMirrors";
             for (const argumentPath of paths) {
-                assert.equal(configKeyForArgument(project, argumentPath), `${project}:${key}${isList ? "[0]" : ""}`);
+                assert.equal(configKeyForArgument(project, argumentPath), `${project}:${key}${indexed ? "[0]" : ""}`);
             }
         });
     }

@@ -24,7 +24,7 @@ const mayImport: Record<string, { project: string[]; packages: string[] }> = {
             "cluster/provider-by-name.ts",
             "cluster/cluster-connection.ts",
         ],
-        packages: ["@pulumi/pulumi", "@pulumi/gcp/"],
+        packages: ["node:module", "node:crypto", "@pulumi/pulumi", "@pulumi/gcp/"],
     },
     keyless: {
         project: [

@@ -66,7 +66,7 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the resource tree with every child under the component", () => {
-        assert.deepEqual(section("Resources (12):"), [
+        assert.deepEqual(section("Resources (13):"), [
             "  registry-pull-secret:index:RegistryPullSecret  regcred",
             "  ├─ gcp:serviceaccount/account:Account  regcred-account",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
@@ -74,6 +74,7 @@ describe("npm run plan -- --stack dev", () => {
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images",
             "  ├─ gcp:serviceaccount/key:Key  regcred-key",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness  regcred-pull-readiness",
             "  ├─ kubernetes:core/v1:Secret  regcred/team-a-dev",
             "  ├─ kubernetes:core/v1:Secret  regcred/team-b-dev",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover",
@@ -82,19 +83,20 @@ describe("npm run plan -- --stack dev", () => {
         ]);
     });
 
-    it("prints the dependency order the engine receives: account, grants, key, Secrets, attachments", () => {
-        assert.deepEqual(section("Dependency order (11 resources in 5 steps; one step's resources go in parallel):"), [
+    it("prints the dependency order the engine receives: account, grants, key, readiness gate, Secrets, attachments", () => {
+        assert.deepEqual(section("Dependency order (12 resources in 6 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
             "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
             "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io  (after Account regcred-account)",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images  (after Account regcred-account)",
             "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred/reader/asia-northeast1/images, RepositoryIamMember regcred/reader/asia/asia.gcr.io)",
-            "  4. kubernetes:core/v1:Secret  regcred/team-a-dev  (after Key regcred-key, SecretClaim regcred/team-a-dev)",
-            "  4. kubernetes:core/v1:Secret  regcred/team-b-dev  (after Key regcred-key, SecretClaim regcred/team-b-dev)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover  (after Key regcred-key, Secret regcred/team-a-dev, Secret regcred/team-b-dev)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-a-dev/default  (after Secret regcred/team-a-dev)",
-            "  5. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-b-dev/default  (after Secret regcred/team-b-dev)",
+            "  4. pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness  regcred-pull-readiness  (after Key regcred-key)",
+            "  5. kubernetes:core/v1:Secret  regcred/team-a-dev  (after Key regcred-key, PullReadiness regcred-pull-readiness, SecretClaim regcred/team-a-dev)",
+            "  5. kubernetes:core/v1:Secret  regcred/team-b-dev  (after Key regcred-key, PullReadiness regcred-pull-readiness, SecretClaim regcred/team-b-dev)",
+            "  6. pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover  (after Key regcred-key, Secret regcred/team-a-dev, Secret regcred/team-b-dev)",
+            "  6. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-a-dev/default  (after Secret regcred/team-a-dev)",
+            "  6. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-b-dev/default  (after Secret regcred/team-b-dev)",
         ]);
     });
 
@@ -145,6 +147,17 @@ describe("npm run plan -- --stack dev", () => {
         );
     });
 
+    it("prints the readiness gate as a step that asks each host for the repositories it serves, without running it", () => {
+        assert.deepEqual(
+            section(
+                "Readiness gate (1; before the Secrets take a new key or password, pulumi up waits until it signs in and pulls with it as a kubelet will; a preview or a plan asks nothing):",
+            ),
+            [
+                "  regcred-pull-readiness  up to 600 s: asia.gcr.io: pull on asia/asia.gcr.io; asia-northeast1-docker.pkg.dev: pull on asia-northeast1/images",
+            ],
+        );
+    });
+
     it("prints the one imagePullSecrets entry each ServiceAccount gets, without the provider's code", () => {
         assert.deepEqual(
             section("imagePullSecrets entries (2; each added alone by a guarded JSON patch, other entries kept):"),
@@ -180,7 +193,8 @@ describe("npm run plan -- --stack prod", () => {
                 .matchAll(/ (\S+:\S+:\S+)  /g),
         ].map((m) => m[1]);
         const count = (type: string) => types.filter((t) => t === type).length;
-        assert.equal(types.length, 18);
+        assert.equal(types.length, 19);
+        assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness"), 1);
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover"), 1);
         assert.equal(count("gcp:serviceaccount/account:Account"), 0);
         assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), 3);
@@ -226,6 +240,27 @@ describe("npm run plan for any registry's username and password", () => {
         for (const secret of ["ghp-plan-test-password", auth]) {
             assert.ok(!stdout.includes(secret) && !written.includes(secret), "the password appears in no form");
         }
+    });
+});
+
+describe("npm run plan with the readiness gate turned off", () => {
+    it("declares no gate and says, among the warnings, that Secrets may then hold a credential that cannot pull yet", () => {
+        const config = [
+            "config:",
+            "  registry-pull-secret:namespaces: [team-a]",
+            "  registry-pull-secret:registries: [registry.internal:5000]",
+            "  registry-pull-secret:registryUsername: octocat",
+            "  registry-pull-secret:registryPassword: ghp-plan-test-password",
+            "  registry-pull-secret:readinessWait: false",
+            "",
+        ].join("\n");
+        const { code, stdout, stderr } = plan("--stack", "private", "--dir", projectWithStack("private", config));
+        assert.equal(code, 0, stderr);
+        assert.doesNotMatch(stdout, /PullReadiness|Readiness gate/);
+        assert.match(
+            stdout,
+            /\n {2}readiness\.wait is false: the Secrets take a new key or password without proof that it pulls; .* Keep it only for registries the machine running pulumi up cannot reach\.\n/,
+        );
     });
 });
 

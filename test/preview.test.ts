@@ -13,7 +13,11 @@ it("previews the whole graph while the key, the account's email and the Secret d
         sampleArgs({ namespaces: ["a", "b"], serviceAccounts: ["default", "deployer"] }),
     );
     const { children } = await registeredBy(component, registrations);
-    assert.equal(children.length, 1 + 1 + 1 + 1 + 2 + 2 + 4); // account, grant, key, key handover, claims, Secrets, entries
+    // account, grant, key, readiness gate, key handover, claims, Secrets, entries
+    assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 2 + 2 + 4);
+    // The gate is a step of the preview, its credential unknown: nothing is asked until up.
+    const gate = children.find((c) => c.type.endsWith(":PullReadiness"))!;
+    assert.equal(JSON.stringify(gate.inputs.password).includes(unknown), true);
     const config = await resolve(component.dockerConfigJson);
     assert.equal(config.known, false);
     assert.equal(config.secret, true);

@@ -171,6 +171,52 @@ const cases: Refusal[] = [
         "attachMode",
         /as a plain string known when the program runs/,
     ],
+    [
+        "a readiness deadline that is not a whole number of seconds from 1 to 3600",
+        sampleArgs({ readiness: { timeoutSeconds: 600_000 } }),
+        "readiness.timeoutSeconds",
+        /^readiness\.timeoutSeconds must be a whole number of seconds from 1 to 3600, as a plain number known when the program runs$/,
+    ],
+    [
+        "a readiness deadline with the gate off",
+        sampleArgs({ readiness: { wait: false, timeoutSeconds: 60 } }),
+        "readiness.timeoutSeconds",
+        /^readiness\.timeoutSeconds cannot be given with readiness\.wait false: nothing waits$/,
+    ],
+    [
+        "readiness.wait that is not a boolean",
+        sampleArgs({ readiness: { wait: "no" as never } }),
+        "readiness.wait",
+        /^readiness\.wait must be true or false, as a plain boolean known when the program runs$/,
+    ],
+    [
+        "a mirror of a host that is not Artifact Registry's",
+        sampleArgs({ readiness: { mirrorOf: { "asia.gcr.io": "docker.io" } } }),
+        'readiness.mirrorOf["asia.gcr.io"]',
+        /must be an Artifact Registry host \(gcr\.io, asia\.gcr\.io, eu\.gcr\.io, us\.gcr\.io or LOCATION-docker\.pkg\.dev\)/,
+    ],
+    [
+        "a mirror that is not a listed registry",
+        sampleArgs({ readiness: { mirrorOf: { "mirror.example.com": "asia.gcr.io" } } }),
+        'readiness.mirrorOf["mirror.example.com"]',
+        /^readiness\.mirrorOf\["mirror\.example\.com"\] must name a host listed in registries$/,
+    ],
+    [
+        "readiness with gkeNode, which writes no credential",
+        sampleArgs({
+            namespaces: undefined,
+            registries: undefined,
+            gcp: {
+                ...gcp,
+                serviceAccountId: undefined,
+                serviceAccountEmail: "nodes@example-project.iam.gserviceaccount.com",
+                credential: "gkeNode",
+            },
+            readiness: { wait: false },
+        }),
+        "readiness",
+        /^readiness cannot be given with gcp\.credential "gkeNode": the gate proves a credential Pulumi writes into the Secrets/,
+    ],
 ];
 
 describeRefusals("validation before anything registers", RegistryPullSecret, registrations, cases);

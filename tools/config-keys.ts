@@ -22,6 +22,9 @@ const renamed: Record<string, string> = {
     "gcp.refresher": "refresherNamespace",
     "gcp.refresher.namespace": "refresherNamespace",
     "gcp.refresher.image": "refresherImage",
+    readiness: "readinessWait",
+    "readiness.wait": "readinessWait",
+    "readiness.timeoutSeconds": "readinessTimeoutSeconds",
 };
 
 /**
@@ -31,6 +34,8 @@ const renamed: Record<string, string> = {
 export function configKeyForArgument(project: string, propertyPath: string): string {
     // components/stack-config.ts reports what it parses itself under the config key already.
     if (propertyPath.startsWith(`${project}:`)) return propertyPath;
+    // Mirrors are keyed by host (`readiness.mirrorOf["mirror:5000"]`), one `MIRROR=GOOGLE_HOST` entry each in config.
+    if (/^readiness\.mirrorOf\b/.test(propertyPath)) return `${project}:readinessMirrors`;
     const match = /^([A-Za-z]+(?:\.[A-Za-z]+){0,2})((?:\[\d+\])?)/.exec(propertyPath);
     if (!match) return `${project}:${propertyPath}`;
     const [, argument, index] = match;

@@ -240,6 +240,35 @@ export function keyHandovers(registrations: Registration[]): string[] {
     });
 }
 
+/** A `PullReadiness`: the gate the Secrets wait for (components/credential/pull-readiness.ts). */
+function isPullReadiness(r: Registration): boolean {
+    return r.type.endsWith(":PullReadiness");
+}
+
+/**
+ * One line per readiness gate: what `pulumi up` will ask each host (sign-in, pull on which
+ * repositories) before the Secrets take a new credential, and for how long. A plan, like a preview,
+ * only shows it: nothing is asked.
+ */
+export function readinessGates(registrations: Registration[]): string[] {
+    return registrations.filter(isPullReadiness).map((r) => {
+        const { probes, timeoutSeconds } = display(r.inputs) as {
+            probes: { host: string; repositories: { name: string }[] }[] | string;
+            timeoutSeconds: number;
+        };
+        const asks = Array.isArray(probes)
+            ? probes
+                  .map(({ host, repositories }) =>
+                      repositories.length === 0
+                          ? `${host}: sign-in`
+                          : `${host}: pull on ${repositories.map((repository) => repository.name).join(", ")}`,
+                  )
+                  .join("; ")
+            : String(probes);
+        return `${r.name}  up to ${String(timeoutSeconds)} s: ${asks}`;
+    });
+}
+
 /**
  * The inputs of every other resource the stack declares (Google Cloud's), as YAML documents: what
  * the provider is asked to create, with what it computes still unknown.
@@ -253,7 +282,8 @@ export function cloudResourceInputs(registrations: Registration[]): string[] {
                 !isPullSecretEntry(r) &&
                 !isRefreshedSecret(r) &&
                 !isSecretClaim(r) &&
-                !isKeyHandover(r),
+                !isKeyHandover(r) &&
+                !isPullReadiness(r),
         )
         .map((r) => `# ${r.type} ${r.name}\n${YAML.stringify(display(r.inputs))}`);
 }
@@ -281,6 +311,7 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
     const refreshed = refreshedSecrets(registrations);
     const claims = secretClaims(registrations);
     const handovers = keyHandovers(registrations);
+    const gates = readinessGates(registrations);
     const width = String(Math.max(0, ...steps.map((s) => s.step))).length;
     return [
         `Plan for stack '${stack}' of project '${project}': what \`pulumi up\` would declare.`,
@@ -310,6 +341,13 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
             ? [
                   `Secret names claimed (${claims.length}; preview and up read each namespace: a Secret of that name must be free, this stack's, or with takeOver the kubectl recipe's):`,
                   ...claims.map((line) => `  ${line}`),
+                  "",
+              ]
+            : []),
+        ...(gates.length
+            ? [
+                  `Readiness gate (${gates.length}; before the Secrets take a new key or password, pulumi up waits until it signs in and pulls with it as a kubelet will; a preview or a plan asks nothing):`,
+                  ...gates.map((line) => `  ${line}`),
                   "",
               ]
             : []),

@@ -19,7 +19,7 @@ function args(overrides: Partial<RegistryPullSecretArgs> = {}): RegistryPullSecr
     };
 }
 
-test("credentials declare only the Secrets (each after its claim) and attachments: no Google Cloud resource at all", async () => {
+test("credentials declare only the Secrets (each after its claim) and attachments: no Google Cloud resource, and no readiness gate unless asked", async () => {
     const registrations = startMocks();
     new RegistryPullSecret("regcred", args());
     await settled();
@@ -37,6 +37,27 @@ test("credentials declare only the Secrets (each after its claim) and attachment
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-b/builder"],
         ].sort(),
     );
+});
+
+test("credentials with readiness.wait true: every Secret waits for a gate that asks each registry to sign the password in", async () => {
+    const registrations = startMocks();
+    new RegistryPullSecret("regcred", args({ readiness: { wait: true, timeoutSeconds: 120 } }));
+    await settled();
+    const gate = registrations.find((r) => r.type === "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness")!;
+    assert.deepEqual(
+        { probes: gate.inputs.probes, timeoutSeconds: gate.inputs.timeoutSeconds, username: gate.inputs.username },
+        {
+            probes: [
+                { host: "ghcr.io", repositories: [] },
+                { host: "registry.example.com:5000", repositories: [] },
+            ],
+            timeoutSeconds: 120,
+            username: "octocat",
+        },
+    );
+    for (const secret of registrations.filter((r) => r.type === "kubernetes:core/v1:Secret")) {
+        assert.ok(secret.dependencies.includes(gate.urn), `${secret.name} waits for the gate`);
+    }
 });
 
 test("the docker config carries the username, password and matching auth for every registry, as a secret", async () => {

@@ -111,6 +111,7 @@ test("in a preview the key's account and key name are already known (they come f
         "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
         "kubernetes:core/v1:Secret",
         "kubernetes:core/v1:Secret",
+        "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness",
         "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
         "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
         "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",

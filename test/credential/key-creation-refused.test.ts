@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { startMocks } from "../support/mocks";
 import { sampleArgs, registeredBy } from "../support/component";
 import { GoogleCloudProvider } from "../support/google-cloud-double/provider";
+import { instantPropagation } from "../support/google-cloud-double/propagation";
 import { newProject, newServiceAccount, writeGoogleCloud } from "../support/google-cloud-double/state";
 
 const registrations = startMocks();
@@ -60,7 +61,8 @@ function refusalFromTheDouble(): string {
     const project = newProject("345678901234");
     project.constraints.push("iam.disableServiceAccountKeyCreation");
     project.serviceAccounts["image-puller@secure.iam.gserviceaccount.com"] = newServiceAccount();
-    writeGoogleCloud(stateFile, { projects: { secure: project }, auditLog: [] });
+    // Instant: the refusal comes before any key exists, nothing waits for propagation.
+    writeGoogleCloud(stateFile, { projects: { secure: project }, auditLog: [], propagation: instantPropagation() });
     const provider = new GoogleCloudProvider(stateFile);
     const urn =
         "urn:pulumi:test::p::registry-pull-secret:index:RegistryPullSecret$gcp:serviceaccount/key:Key::regcred-key";

@@ -21,6 +21,7 @@ import {
     type ArtifactRegistryFront,
 } from "../support/artifact-registry-front";
 import { addMember, issueKey } from "../support/google-cloud-double/google-apis";
+import { instantPropagation } from "../support/google-cloud-double/propagation";
 import {
     changeGoogleCloud,
     newProject,
@@ -54,7 +55,8 @@ before(async () => {
     stateFile = path.join(work, "google.json");
     const home = newProject("123456789012", ["asia/asia.gcr.io", "asia-northeast1/images"]);
     home.serviceAccounts[email] = newServiceAccount();
-    const google = { projects: { [project]: home }, auditLog: [] };
+    // Instant: these tests prove who the front lets through; the "propagation" tests below make their own slow Google.
+    const google = { projects: { [project]: home }, auditLog: [], propagation: instantPropagation() };
     keyBase64 = issueKey(google, email);
     addMember(home.repositories["asia/asia.gcr.io"].iamPolicy, reader, `serviceAccount:${email}`);
     addMember(home.repositories["asia/asia.gcr.io"].iamPolicy, reader, principal);

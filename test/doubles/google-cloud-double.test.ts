@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startDoubleProcess, type DoubleClient, type Props } from "../support/google-cloud-double/client";
+import { instantPropagation } from "../support/google-cloud-double/propagation";
 import {
     accountIdProblem,
     iamMemberProblem,
@@ -178,7 +179,13 @@ describe("the plugin process, called as the engine calls it", () => {
         const home = newProject("123456789012", ["asia/asia.gcr.io", "asia-northeast1/images"]);
         home.serviceAccounts["ci-reader@example-project-dev.iam.gserviceaccount.com"] = newServiceAccount("CI");
         home.repositories["asia/asia.gcr.io"].iamPolicy.bindings.push({ role: reader, members: [theirs] });
-        writeGoogleCloud(stateFile, { projects: { [project]: home, other: newProject("210987654321") }, auditLog: [] });
+        // Instant: these tests prove the double's control plane (what its APIs store and answer), not when
+        // the data plane sees it; test/doubles/propagation.test.ts proves the delays.
+        writeGoogleCloud(stateFile, {
+            projects: { [project]: home, other: newProject("210987654321") },
+            auditLog: [],
+            propagation: instantPropagation(),
+        });
         gcp = await startDoubleProcess(stateFile);
     });
     after(async () => {

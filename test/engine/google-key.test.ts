@@ -33,6 +33,7 @@ import {
     newServiceAccount,
     type GoogleCloud,
 } from "../support/google-cloud-double/state";
+import { engineTestDelays, slowPropagation } from "../support/google-cloud-double/propagation";
 import { changed, pulumiCli, typeAndName } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
@@ -58,6 +59,7 @@ const types = {
     secret: "kubernetes:core/v1:Secret",
     entry: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
     handover: "pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover",
+    readiness: "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness",
 };
 /**
  * How late the pull loop's reader sees each Secret's new content: a kubelet's secret manager reads
@@ -89,7 +91,7 @@ before(async () => {
     core = await coreApi(cluster.kubeconfig);
     inCluster = clusterState(core);
     world = await startGoogleEngine({
-        seed: { projects: { [project]: home }, auditLog: [] },
+        seed: { projects: { [project]: home }, auditLog: [], propagation: slowPropagation(engineTestDelays) },
         standsFor: Object.keys(images),
         images: Object.values(images),
         kubeconfig: cluster.kubeconfig,
@@ -98,7 +100,7 @@ before(async () => {
     for (const host of Object.values(world.front.hosts)) node.trustPlainHttp(host);
     await inCluster.createNamespaces([...namespaces, outside]);
     await inCluster.setPullSecrets("team-a-dev", "default", ["theirs-before"]);
-    await world.initStack("dev", world.sampleStackFile("dev"));
+    await world.initStack("dev", stackFile());
     googleBefore = googleResources(world.google());
 });
 after(async () => {
@@ -108,6 +110,25 @@ after(async () => {
 });
 
 const google = (): GoogleCloud => world.google();
+/** The repository's Pulumi.dev.yaml on the fronts, each the mirror of its Google host for the readiness gate. */
+const stackFile = () => world.withMirrors(world.sampleStackFile("dev"));
+
+/** How long each `up` that proved a credential waited at the readiness gate, for the last test's report. */
+const gateWaits: { why: string; waitedMs: number }[] = [];
+
+/** What the readiness gate of the stack last waited (ms), as its state holds it; reported under `why`. */
+async function gateWaited(t: TestContext, why: string): Promise<number> {
+    const gate = (await world.cli.exportedResources()).find((r) => r.type === types.readiness);
+    const waitedMs = gate?.outputs?.waitedMs as number;
+    gateWaits.push({ why, waitedMs });
+    const drawn = google()
+        .propagation.log.slice(-3)
+        .map((d) => `${d.what.split(" ")[0]} ${d.delayMs} ms`);
+    t.diagnostic(
+        `readiness gate (${why}): waited ${waitedMs} ms; Google's last delays drawn: ${drawn.join(", ")}; seed ${google().propagation.seed}`,
+    );
+    return waitedMs;
+}
 const ourKeys = () => Object.keys(google().projects[project].serviceAccounts[email]?.keys ?? {});
 
 async function dockerConfigIn(namespace: string): Promise<string> {
@@ -191,14 +212,50 @@ it("the CLI finds the double as the gcp plugin of the version @pulumi/gcp asks f
 });
 
 it("pulumi preview of the Pulumi.dev.yaml stack shows every resource the offline plan shows for it", async () => {
-    assert.deepEqual(
-        typeAndName(await world.cli.previewSteps()),
-        plannedResources("dev", world.sampleStackFile("dev")),
-    );
+    assert.deepEqual(typeAndName(await world.cli.previewSteps()), plannedResources("dev", stackFile()));
 });
 
-it("pulumi up creates the account, the grants, the key, the Secrets and the entries in the graph's order, beside another owner's grant and entry", async (t) => {
-    const recorded = engineEvents(await pulumi(t, ["up", "--yes", "--json"]));
+it("pulumi up creates the account, the grants, the key, the readiness gate, the Secrets and the entries in the graph's order, beside another owner's grant and entry; no pull with a Secret present fails while Google propagates", async (t) => {
+    // Pulls with whatever the Secrets hold from the moment they exist, as kubelets starting pods would.
+    const secrets = await watchDockerConfigs(cluster.kubeconfig, namespaces, "regcred", 0, true);
+    const loop = startPullLoop(
+        namespaces.flatMap((namespace) =>
+            Object.entries(images).map(([host, image]) => ({
+                label: `${namespace} via ${host}`,
+                dockerConfigJson: () => Promise.resolve(secrets.current(namespace)),
+                host: world.front.hosts[host],
+                image,
+            })),
+        ),
+    );
+    let output: string;
+    try {
+        output = await pulumi(t, ["up", "--yes", "--json"]);
+    } finally {
+        secrets.stop();
+    }
+    const attempts = await loop.stop();
+    const present = attempts.filter((a) => !/^no Secret regcred in /.test(a.failure ?? ""));
+    const failed = present.filter((a) => !a.pulled);
+    t.diagnostic(`pull loop (first up): ${present.length} pulls with a Secret present, ${failed.length} failed`);
+    assert.deepEqual(failed, [], "no Secret held a credential that could not pull yet");
+    assert.ok(present.length > 0, "the loop pulled once the Secrets existed");
+    const waited = await gateWaited(t, "first up");
+    // Google takes each grant and the key into effect at its write plus its drawn delay; the gate starts
+    // once the key exists, so it must wait until the last of them (less a moment of process start-up).
+    const drawn = google().propagation.log;
+    const keyMade = drawn.find((d) => d.what.startsWith("new key"))!.atMs;
+    const effective = Math.max(...drawn.map((d) => d.atMs + d.delayMs));
+    assert.ok(
+        waited > 0 && waited >= effective - keyMade - 3000,
+        `the gate waited ${waited} ms; Google's last change took effect ${effective - keyMade} ms after the key was made`,
+    );
+    // What the user read meanwhile: the gate's progress on the component, never the key.
+    const progress = [...output.matchAll(/waiting for [^"]*? s so far: [^"]*/g)].map((m) => m[0]);
+    t.diagnostic(`the gate said: ${progress.join(" | ")}`);
+    assert.ok(progress.length > 0, "the gate said what it waited for");
+    assert.match(output, /the new credential pulls from 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ after \d+ s/);
+    const recorded = engineEvents(output);
     const done = (type: string, name?: string) =>
         recorded.at(
             "done",
@@ -210,10 +267,11 @@ it("pulumi up creates the account, the grants, the key, the Secrets and the entr
     for (const grant of grants) assert.ok(done(types.account) < pre(types.grant, grant), `the account before ${grant}`);
     for (const grant of grants)
         assert.ok(done(types.grant, grant) < pre(types.key, "regcred-key"), `${grant} before the key`);
+    assert.ok(done(types.key) < pre(types.readiness, "regcred-pull-readiness"), "the key before the gate");
     for (const namespace of namespaces) {
         assert.ok(
-            done(types.key) < pre(types.secret, `regcred/${namespace}`),
-            `the key before the Secret in ${namespace}`,
+            done(types.readiness) < pre(types.secret, `regcred/${namespace}`),
+            `the gate before the Secret in ${namespace}`,
         );
         assert.ok(
             done(types.secret, `regcred/${namespace}`) < pre(types.entry, `regcred/${namespace}/default`),
@@ -276,6 +334,21 @@ it("pulumi refresh shows what was changed in the console (a renamed account, a r
     ]);
     await pulumi(t, ["up", "--yes", "--expect-no-changes"]);
     assert.deepEqual(changed(await world.cli.lastUpdate()), {});
+    // The grant put back is a new grant to Google, applied after its own delay; the gate does not wait
+    // for it (the credential did not change, docs/rotation.md#the-readiness-gate). Until then the key
+    // is refused there, as on Google; the rotations below start once it took effect.
+    const regrant = google().propagation.log.at(-1)!;
+    assert.match(regrant.what, /^grant roles\/artifactregistry\.reader serviceAccount:image-puller-dev@.*images/);
+    const authfile = world.registry.writeAuthfile("regranted", await dockerConfigIn("team-a-dev"));
+    const pkg = {
+        host: world.front.hosts["asia-northeast1-docker.pkg.dev"],
+        image: images["asia-northeast1-docker.pkg.dev"],
+    };
+    const left = regrant.atMs + regrant.delayMs - Date.now();
+    if (left > 1000) await world.registry.assertRefused(authfile, pkg, /denied|403/i);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, left + 1000)));
+    await world.registry.assertPulls(authfile, pkg);
+    t.diagnostic(`the grant put back took effect ${regrant.delayMs} ms after up wrote it`);
 });
 
 /** What one rotation measured. */
@@ -301,6 +374,7 @@ async function rotate(t: TestContext, why: string, at?: Date): Promise<void> {
         ["update", types.secret, "regcred/team-a-dev"],
         ["update", types.secret, "regcred/team-b-dev"],
         ["update", types.handover, "regcred-key-handover"],
+        ["update", types.readiness, "regcred-pull-readiness"],
     ];
     // `preview --json` lists the replacement as one `replace` step, as the diff above does.
     const previewed = await (at ? world.cli.onDay(at) : world.cli).previewSteps();
@@ -357,6 +431,16 @@ async function rotate(t: TestContext, why: string, at?: Date): Promise<void> {
     const recorded = engineEvents(upOutput);
     assert.deepEqual(recorded.changed(), rotation);
 
+    // The Secrets switch only once the gate proved the new key: Google accepts it and every grant holds.
+    const proved = recorded.at("done", (s) => s.type === types.readiness && s.op === "update");
+    for (const namespace of namespaces) {
+        const switched = recorded.at(
+            "pre",
+            (s) => s.type === types.secret && s.urn.endsWith(`::regcred/${namespace}`) && s.op === "update",
+        );
+        assert.ok(proved < switched, `the gate proved the new key before the Secret in ${namespace} took it`);
+    }
+    await gateWaited(t, why);
     const deleted = recorded.at("pre", (s) => s.type === types.key && s.op === "delete-replaced");
     const handedOver = recorded.at("done", (s) => s.type === types.handover && s.op === "update");
     assert.ok(handedOver < deleted, "the old key was deleted after the handover's grace");
@@ -436,4 +520,5 @@ it("pulumi destroy leaves Google and the cluster as they were: no account, key o
     t.diagnostic(
         `rotations: ${rotations.map((r) => `${r.attempts.length} pulls / ${r.attempts.filter((a) => !a.pulled).length} failed over ${r.upMs} ms`).join("; ")}`,
     );
+    t.diagnostic(`readiness gate waits: ${gateWaits.map((g) => `${g.why} ${g.waitedMs} ms`).join("; ")}`);
 });

@@ -23,10 +23,23 @@ import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type { RegistryPullSecretOptions } from "../../components";
 import { defaultRefresherNamespace } from "../../components/names";
-import { assertStateHoldsNone, clusterState, dockerConfigOf, plannedResources } from "../support/engine-checks";
+import {
+    assertStateHoldsNone,
+    clusterState,
+    dockerConfigOf,
+    plannedResources,
+    watchDockerConfigs,
+} from "../support/engine-checks";
 import { holdsRole, issueKey } from "../support/google-cloud-double/google-apis";
 import { tokenRoles } from "../support/google-cloud-double/rules";
-import { googleResources, newProject, newServiceAccount, type GoogleCloud } from "../support/google-cloud-double/state";
+import {
+    changeGoogleCloud,
+    googleResources,
+    newProject,
+    newServiceAccount,
+    type GoogleCloud,
+} from "../support/google-cloud-double/state";
+import { engineTestDelays, slowPropagation } from "../support/google-cloud-double/propagation";
 import { issuedBy } from "../support/artifact-registry-front";
 import { startGoogleEngine, type GoogleEngine } from "../support/google-engine";
 import {
@@ -37,6 +50,7 @@ import {
 } from "../support/google-token-doubles";
 import { changed, typeAndName } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
+import { startPullLoop } from "../support/registry-pull";
 
 const reader = "roles/artifactregistry.reader";
 const dev = "example-project-dev";
@@ -62,6 +76,7 @@ const types = {
     pool: "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
     provider: "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
     impersonation: "gcp:serviceaccount/iAMMember:IAMMember",
+    readiness: "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness",
 };
 
 let cluster: RealCluster;
@@ -97,6 +112,7 @@ function seed(): GoogleCloud {
             },
         },
         auditLog: [],
+        propagation: slowPropagation(engineTestDelays),
     };
     google.projects[eks.project].serviceAccounts[impersonated] = newServiceAccount("Reader");
     legacyKey = issueKey(google, legacy);
@@ -199,21 +215,31 @@ describe("a key where the organization forbids keys", () => {
 
 describe("existingKey", () => {
     let before: unknown;
-    it("up grants the key's own account and writes the key as it was issued, creating no account and no key", async () => {
+    it("up grants the key's own account, waits at the readiness gate until the grant took effect, and writes the key as it was issued, creating no account and no key", async (t) => {
         before = googleResources(world.google());
         await world.initStack(
             "existing",
-            stackFile({
-                namespaces: ["team-a-dev"],
-                registries: Object.values(world.front.hosts),
-                gcpProject: dev,
-                repositories: ["asia/asia.gcr.io"],
-            }),
+            world.withMirrors(
+                stackFile({
+                    namespaces: ["team-a-dev"],
+                    registries: Object.values(world.front.hosts),
+                    gcpProject: dev,
+                    repositories: ["asia/asia.gcr.io"],
+                }),
+            ),
         );
         // docs/rotation.md's `pulumi config set --secret existingKey < key.json`: the key file as it was downloaded.
         const keyFile = Buffer.from(legacyKey, "base64").toString("utf8");
         await world.cli.must(["config", "set", "--secret", "existingKey"], keyFile);
         await world.cli.must(["up", "--yes"]);
+        const grant = world.google().propagation.log.at(-1)!;
+        assert.match(grant.what, /^grant roles\/artifactregistry\.reader serviceAccount:legacy-puller@/);
+        const waitedMs = (await world.cli.exportedResources()).find((r) => r.type === types.readiness)?.outputs
+            ?.waitedMs as number;
+        t.diagnostic(
+            `readiness gate (existingKey, first up): waited ${waitedMs} ms for a grant drawn at ${grant.delayMs} ms`,
+        );
+        assert.ok(waitedMs >= grant.delayMs - 5000, "the gate waited for the grant");
         assert.deepEqual(await resourceTypes(), [types.grant]);
         assert.ok(
             holdsRole(
@@ -253,7 +279,63 @@ describe("existingKey", () => {
     });
 });
 
+describe("readiness.wait false (what the gate prevents)", () => {
+    it("the Secrets hold the key before Google applied its grant: pulls with a Secret present fail with Artifact Registry's 403 until it does", async (t) => {
+        await world.initStack(
+            "unwaited",
+            stackFile({
+                namespaces: ["storefront"],
+                registries: Object.values(world.front.hosts),
+                gcpProject: dev,
+                repositories: ["asia-northeast1/images"],
+                readinessWait: "false",
+            }),
+        );
+        await world.cli.must(["config", "set", "--secret", "existingKey"], legacyKey);
+        const secrets = await watchDockerConfigs(cluster.kubeconfig, ["storefront"], "regcred", 0, true);
+        const loop = startPullLoop([
+            {
+                label: "storefront via asia-northeast1-docker.pkg.dev",
+                dockerConfigJson: () => Promise.resolve(secrets.current("storefront")),
+                ...pkgSource(images["asia-northeast1-docker.pkg.dev"]),
+            },
+        ]);
+        const up = await world.cli.run(["up", "--yes"]);
+        const grant = world.google().propagation.log.at(-1)!;
+        // Past the grant's delay: pulls go through from then on.
+        await new Promise((resolve) =>
+            setTimeout(resolve, Math.max(0, grant.atMs + grant.delayMs + 2000 - Date.now())),
+        );
+        secrets.stop();
+        const attempts = (await loop.stop()).filter((a) => !/^no Secret regcred in /.test(a.failure ?? ""));
+        assert.equal(up.status, 0, up.stdout);
+        assert.match(
+            up.stdout,
+            /readiness\.wait is false: the Secrets take a new key or password without proof that it pulls/,
+        );
+        const failed = attempts.filter((a) => !a.pulled);
+        t.diagnostic(
+            `pull loop (readiness.wait false): ${attempts.length} pulls with a Secret present, ${failed.length} failed (grant drawn at ${grant.delayMs} ms)`,
+        );
+        assert.ok(failed.length > 0, "a Secret held a credential that could not pull yet");
+        assert.ok(
+            failed.every((a) => a.failure === "403 manifest"),
+            "each refused by the grant not yet applied",
+        );
+        assert.ok(attempts.at(-1)!.pulled, "and pulled once Google applied it");
+        await destroy();
+    });
+});
+
 describe("gkeNode", () => {
+    before(() => {
+        // gkeNode and accessToken write no credential Pulumi holds, so no readiness gate stands before
+        // them (docs/keyless.md): what follows rests on a Google that applies grants at once.
+        changeGoogleCloud(world.stateFile, (google) => {
+            google.propagation.grantSeconds = [0, 0];
+            google.propagation.keySeconds = [0, 0];
+        });
+    });
     let metadata: TokenDouble;
     it("up grants only the node pool's account (both repositories), warns that every pod on those nodes can pull, writes no Secret", async () => {
         metadata = await started(startMetadataServerDouble(Date.now));

@@ -25,6 +25,7 @@ import { installEngineProject, type EngineProject } from "../support/engine-proj
 import { holdsRole } from "../support/google-cloud-double/google-apis";
 import { installGoogleCloudDouble, requestedGcpVersion } from "../support/google-cloud-double/install";
 import { googleResources, newProject, readGoogleCloud, type GoogleCloud } from "../support/google-cloud-double/state";
+import { instantPropagation } from "../support/google-cloud-double/propagation";
 import { verifiedClaims } from "../support/google-network";
 import { routeChecks, startPodCluster, type PodCluster } from "../support/pod-cluster";
 import { auditEvents, type AuditEvent } from "../support/real-cluster";
@@ -71,7 +72,16 @@ let targets = namespaces;
 const pool = { id: "e2e-pool", provider: "e2e-provider", namespace: "federated-refresher" };
 
 /** Google as the test starts: the project and the repository the image is pulled from. */
-const googleBefore: GoogleCloud = { projects: { "e2e-project": newProject("123456789012", ["us/e2e"]) }, auditLog: [] };
+/**
+ * Instant propagation: the refresher of "accessToken" is not behind the readiness gate (docs/keyless.md),
+ * and its grants here are made by the test before the refresher starts; a slow Google is proven for
+ * the key modes (google-key.test.ts, google-other-credentials.test.ts).
+ */
+const googleBefore: GoogleCloud = {
+    projects: { "e2e-project": newProject("123456789012", ["us/e2e"]) },
+    auditLog: [],
+    propagation: instantPropagation(),
+};
 /** The image the kubelet pulls with the refreshed tokens, as Artifact Registry names it in `us`. */
 const image = "e2e-project/e2e/tiny:1";
 const reader = "roles/artifactregistry.reader";

@@ -44,6 +44,13 @@ const inputs: Record<string, Shape> = {
     attachMode: optional(plainEnum("AttachMode")),
     kubeconfig: optional(string),
     takeOver: optional({ type: "boolean", plain: true }),
+    readiness: optional(plainObject("ReadinessArgs")),
+};
+/** `ReadinessArgs`: one line per argument. */
+const readinessInputs: Record<string, Shape> = {
+    wait: optional({ type: "boolean", plain: true }),
+    timeoutSeconds: optional({ type: "number", plain: true }),
+    mirrorOf: optional({ type: "object", additionalProperties: { type: "string", plain: true }, plain: true }),
 };
 /** `GoogleCloudCredentialArgs`: one line per argument. */
 const gcpInputs: Record<string, Shape> = {
@@ -89,6 +96,7 @@ const objectTypes: Record<string, Record<string, Shape>> = {
     TokenRefresherArgs: refresherInputs,
     ArtifactRegistryRepository: repositoryInputs,
     RegistryCredentialsArgs: credentialsInputs,
+    ReadinessArgs: readinessInputs,
 };
 /**
  * The string enums of the arguments, with the values each language accepts: in TypeScript these are

@@ -4,12 +4,17 @@
  * double's state file stands for it (test/support/google-cloud-double/state.ts), would:
  *
  * - username `_json_key` (password: the key file's JSON) or `_json_key_base64` (its base64): the key's
- *   account exists and is enabled, the key (`private_key_id`) still exists, and the caller holds its
- *   private key (a signature made with it verifies against the certificate Google keeps);
+ *   account exists and is enabled, the key (`private_key_id`) still exists, has signed in since its
+ *   propagation delay passed and not past its `validBefore` (google-cloud-double/propagation.ts), and the
+ *   caller holds its private key (a signature made with it verifies against the certificate Google keeps);
  * - username `oauth2accesstoken`: a token issuer (below) vouches for the token and names its member;
  * - then the member (`serviceAccount:EMAIL`, `principal://...`) must hold a role with
- *   `artifactregistry.repositories.downloadArtifacts` on the repository the pulled name belongs to.
- *   Refusals: 401 for a credential that proves nothing, 403 DENIED for a member without the role.
+ *   `artifactregistry.repositories.downloadArtifacts` on the repository the pulled name belongs to, as
+ *   the data plane sees the policy: a grant or revocation only once its propagation delay has passed.
+ *   Refusals: 401 UNAUTHORIZED "not authenticated: No valid credential was supplied." for a credential
+ *   that proves nothing (Artifact Registry's words, as quoted in gitpod-io/gitpod#11454; its reason, e.g.
+ *   Google's OAuth `invalid_grant` "Invalid JWT Signature." for a key not known yet, is kept in
+ *   `decisions`), 403 DENIED for a member without the role.
  * - no credential at all: the pull goes through only where `allUsers` holds such a role (a public
  *   repository, docs/facts.md#registries-and-the-reader-role), else 401 with the challenge, so a
  *   client that holds a credential sends it (containerd asks anonymously first).
@@ -36,6 +41,7 @@ import { createHash, createVerify, randomBytes, sign, X509Certificate } from "no
 import type { AddressInfo } from "node:net";
 import { artifactRegistryRepositoryOf } from "../../components/rules/artifact-registry";
 import { findAccount, holdsRole } from "./google-cloud-double/google-apis";
+import { seenHolding } from "./google-cloud-double/propagation";
 import { pullRoles } from "./google-cloud-double/rules";
 import { readGoogleCloud, type GoogleCloud } from "./google-cloud-double/state";
 import type { TokenDouble } from "./google-token-doubles";
@@ -60,8 +66,18 @@ export const repositoryOfPull = artifactRegistryRepositoryOf;
  */
 const provenKeys = new Map<string, string>();
 
-/** The member a key file proves, or why it proves nothing. */
-export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member: string } | { refused: string } {
+/**
+ * Google's OAuth token endpoint's answer to a JWT signed with a key it does not accept (not known yet,
+ * deleted or expired): google-github-actions/setup-gcloud#76 quotes it for a rotated key.
+ */
+export const invalidJwtSignature = "invalid_grant: Invalid JWT Signature.";
+
+/** The member a key file proves at `nowMs`, or why it proves nothing. */
+export function memberOfKey(
+    google: GoogleCloud,
+    keyFileJson: string,
+    nowMs: number = Date.now(),
+): { member: string } | { refused: string } {
     let file: Record<string, unknown>;
     try {
         file = JSON.parse(keyFileJson);
@@ -76,7 +92,10 @@ export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member:
     if (!found) return { refused: "no such service account" };
     if (found.account.disabled) return { refused: "service account disabled" };
     const stored = found.account.keys[keyId];
-    if (!stored) return { refused: "no such key" };
+    if (!stored) return { refused: `${invalidJwtSignature} (no such key)` };
+    if (nowMs < (stored.signsInAfterMs ?? 0))
+        return { refused: `${invalidJwtSignature} (the new key has not propagated yet)` };
+    if (nowMs >= Date.parse(stored.validBeforeTime)) return { refused: `${invalidJwtSignature} (the key expired)` };
     // Possession of the private key: what Google checks when a signed JWT is exchanged for a token.
     const fingerprint = createHash("sha256").update(String(privateKey)).digest("hex");
     if (provenKeys.get(keyId) !== fingerprint) {
@@ -98,14 +117,24 @@ export function memberOfKey(google: GoogleCloud, keyFileJson: string): { member:
 /** The member IAM names "anyone on the internet, with or without credentials". */
 export const allUsers = "allUsers";
 
-/** Whether `member` (or anyone, through `allUsers`) holds a pull role on the repository, in the state as it is now. */
+/**
+ * Whether `member` (or anyone, through `allUsers`) holds a pull role on the repository at `nowMs`, as
+ * the data plane sees the policy: changes whose propagation delay has not passed are not seen yet.
+ */
 export function mayPull(
     google: GoogleCloud,
     member: string,
     at: { project: string; location: string; repository: string },
+    nowMs: number = Date.now(),
 ): boolean {
     const policy = google.projects[at.project]?.repositories[`${at.location}/${at.repository}`]?.iamPolicy;
-    return holdsRole(policy, pullRoles, member) || holdsRole(policy, pullRoles, allUsers);
+    if (policy === undefined) return false;
+    const holds = (who: string) =>
+        pullRoles.some((role) => {
+            const written = holdsRole(policy, [role], who);
+            return seenHolding(policy, role, who, written, nowMs);
+        });
+    return holds(member) || holds(allUsers);
 }
 
 export interface FrontDecision {
@@ -114,6 +143,8 @@ export interface FrontDecision {
     username: string;
     member?: string;
     status: number;
+    /** Why a credential proved nothing (never the credential). */
+    refused?: string;
 }
 
 export interface ArtifactRegistryFront {
@@ -135,13 +166,19 @@ export async function startArtifactRegistryFront(options: {
     tokenIssuers?: TokenIssuer[];
     /** The address to listen on; 127.0.0.1 unless given. */
     address?: string;
+    /** The clock propagation and expiry are judged by (ms); the system clock unless given. */
+    now?: () => number;
 }): Promise<ArtifactRegistryFront> {
+    const now = options.now ?? Date.now;
     const address = options.address ?? "127.0.0.1";
     const issuers = [...(options.tokenIssuers ?? [])];
     const decisions: FrontDecision[] = [];
     const upstreamAuth = `Basic ${Buffer.from(`${options.upstream.user}:${options.upstream.password}`).toString("base64")}`;
 
-    function identify(google: GoogleCloud, authorization: string | undefined) {
+    function identify(
+        google: GoogleCloud,
+        authorization: string | undefined,
+    ): { username: string; member?: string; refused?: string } {
         if (authorization === undefined) return { username: "", member: allUsers };
         const basic = /^Basic (.+)$/i.exec(authorization)?.[1];
         if (basic === undefined) return { username: "" };
@@ -152,8 +189,8 @@ export async function startArtifactRegistryFront(options: {
         if (username === "" && password === "") return { username, member: allUsers };
         if (username === "_json_key" || username === "_json_key_base64") {
             const json = username === "_json_key" ? password : Buffer.from(password, "base64").toString("utf8");
-            const proved = memberOfKey(google, json);
-            return { username, member: "member" in proved ? proved.member : undefined };
+            const proved = memberOfKey(google, json, now());
+            return "member" in proved ? { username, member: proved.member } : { username, refused: proved.refused };
         }
         if (username === "oauth2accesstoken") {
             return { username, member: issuers.map((issuer) => issuer(password)).find((m) => m)?.member };
@@ -163,8 +200,15 @@ export async function startArtifactRegistryFront(options: {
 
     function handle(registryHost: string, req: http.IncomingMessage, res: http.ServerResponse) {
         const path = (req.url ?? "/").split("?")[0];
-        const decide = (status: number, who: { username: string; member?: string }) =>
-            decisions.push({ registryHost, path, username: who.username, member: who.member, status });
+        const decide = (status: number, who: { username: string; member?: string; refused?: string }) =>
+            decisions.push({
+                registryHost,
+                path,
+                username: who.username,
+                member: who.member,
+                status,
+                refused: who.refused,
+            });
         const google = readGoogleCloud(options.stateFile);
         const who = identify(google, req.headers.authorization);
         const challenge = (message: string) => {
@@ -175,7 +219,7 @@ export async function startArtifactRegistryFront(options: {
                 "docker-distribution-api-version": "registry/2.0",
             }).end(registryError("UNAUTHORIZED", message));
         };
-        if (who.member === undefined) return challenge("authentication failed");
+        if (who.member === undefined) return challenge("not authenticated: No valid credential was supplied.");
         const name = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(path)?.[1];
         if (path !== "/v2/" && name === undefined) {
             decide(404, who);
@@ -184,7 +228,7 @@ export async function startArtifactRegistryFront(options: {
         }
         const at = name === undefined ? undefined : repositoryOfPull(registryHost, name);
         const allowed =
-            at !== undefined ? mayPull(google, who.member, at) : name === undefined && who.member !== allUsers;
+            at !== undefined ? mayPull(google, who.member, at, now()) : name === undefined && who.member !== allUsers;
         if (!allowed && who.member === allUsers) return challenge("authentication required");
         if (!allowed || !["GET", "HEAD"].includes(req.method ?? "")) {
             decide(403, who);

@@ -177,9 +177,16 @@ export function engineEvents(jsonOutput: string) {
  * client-node ends a watch that saw nothing for 30 s (`Watch.requestTimeoutMs`), which a long `up`
  * reaches before it updates a Secret. A Secret deleted, or a watch that cannot be started again,
  * reads as an error. With `lagMs`, every change after the first content is applied that much later: a
- * kubelet whose cache is behind the API server.
+ * kubelet whose cache is behind the API server. With `beforeCreated`, it starts before the Secrets
+ * exist (a first `up`), and reads "no Secret" until each is created.
  */
-export async function watchDockerConfigs(kubeconfig: string, namespaces: string[], name: string, lagMs = 0) {
+export async function watchDockerConfigs(
+    kubeconfig: string,
+    namespaces: string[],
+    name: string,
+    lagMs = 0,
+    beforeCreated = false,
+) {
     const k8s = await import("@kubernetes/client-node");
     const config = new k8s.KubeConfig();
     config.loadFromString(kubeconfig);
@@ -208,7 +215,7 @@ export async function watchDockerConfigs(kubeconfig: string, namespaces: string[
     };
     await Promise.all(namespaces.map(follow));
     const deadline = Date.now() + 10_000;
-    while (namespaces.some((namespace) => !current.has(namespace))) {
+    while (!beforeCreated && namespaces.some((namespace) => !current.has(namespace))) {
         if (Date.now() > deadline) throw new Error(`no Secret ${name} seen in ${namespaces.join(", ")}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
     }

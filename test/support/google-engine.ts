@@ -6,7 +6,9 @@
  * `KUBECONFIG`, and the Google Cloud provider double installed as the `gcp` plugin of the version
  * the checkout's @pulumi/gcp asks for. Stacks are the sample program's (index.ts), each with its
  * `Pulumi.<stack>.yaml` written from the repository's file of that name (registry hosts replaced by
- * the fronts standing for them) or given in full, created with `pulumi stack init`.
+ * the fronts standing for them) or given in full, created with `pulumi stack init`. A stack whose
+ * Secrets hold a credential Pulumi writes names each front the mirror of its Google host (`withMirrors`),
+ * so the readiness gate asks each front for the repositories that host serves (components/rules/readiness.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -39,6 +41,8 @@ export interface GoogleEngine {
     gcpVersion: string;
     /** The repository's `Pulumi.<stack>.yaml`, each registry host replaced by the front standing for it. */
     sampleStackFile(stack: string): string;
+    /** A stack file with `readinessMirrors` added: each front (`ADDRESS:PORT`) the mirror of the Google host it stands for. */
+    withMirrors(stackFile: string): string;
     /** Writes `Pulumi.<name>.yaml` into the checkout and runs `pulumi stack init <name>`, which selects it. */
     initStack(name: string, stackFile: string): Promise<void>;
     /**
@@ -112,6 +116,10 @@ export async function startGoogleEngine(options: {
                 (text, [host, local]) => text.replaceAll(`- ${host}\n`, `- ${local}\n`),
                 readFileSync(path.join(repo, `Pulumi.${stack}.yaml`), "utf8"),
             ),
+        withMirrors: (stackFile) =>
+            `${stackFile}  registry-pull-secret:readinessMirrors:\n${Object.entries(front.hosts)
+                .map(([host, local]) => `    - ${local}=${host}\n`)
+                .join("")}`,
         async initStack(name, stackFile) {
             writeFileSync(path.join(checkout, `Pulumi.${name}.yaml`), stackFile);
             await cli.must(["stack", "init", name]);

@@ -15,6 +15,7 @@ import * as path from "node:path";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { allUsers, startArtifactRegistryFront, type ArtifactRegistryFront } from "./artifact-registry-front";
 import { addMember } from "./google-cloud-double/google-apis";
+import { instantPropagation } from "./google-cloud-double/propagation";
 import { newProject, writeGoogleCloud, type GoogleCloud } from "./google-cloud-double/state";
 import { startGoogleSide, type GoogleSide, type GoogleSideOptions } from "./google-network";
 import { startPodNetwork, type PodNetwork } from "./pod-network";
@@ -92,7 +93,8 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
             "roles/artifactregistry.reader",
             allUsers,
         );
-        const seed = options.googleCloud ?? { projects: {}, auditLog: [] };
+        // Without a seed: a Google with only the refresher image's public repository, whose grant needs no waiting.
+        const seed = options.googleCloud ?? { projects: {}, auditLog: [], propagation: instantPropagation() };
         writeGoogleCloud(googleFile, {
             ...seed,
             projects: { ...seed.projects, [refresherRepository.project]: images },

@@ -13,6 +13,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { engineBin } from "./real-cluster";
+import { realClockNow, realClockVariable } from "./google-cloud-double/propagation";
 
 export interface CommandResult {
     status: number | null;
@@ -94,7 +95,13 @@ export function pulumiCli(cwd: string, env: Record<string, string>, day?: Date):
                   ["-f", `@${day.toISOString().slice(0, 19).replace("T", " ")}`, "pulumi", ...args],
                   {
                       cwd,
-                      env: { ...shellEnv, TZ: "UTC" },
+                      // The Google Cloud double keeps Google's clock: faketime moves only the user's.
+                      env: {
+                          ...shellEnv,
+                          TZ: "UTC",
+                          FAKETIME_DONT_FAKE_MONOTONIC: "1",
+                          [realClockVariable]: realClockNow(),
+                      },
                       input,
                   },
               )

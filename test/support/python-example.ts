@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { checkoutRepository, engineEnvironment, kubernetesPluginVersion } from "./engine-project";
 import { installGoogleCloudDouble, requestedGcpVersion } from "./google-cloud-double/install";
 import { writeGoogleCloud } from "./google-cloud-double/state";
+import { instantPropagation } from "./google-cloud-double/propagation";
 
 export interface PythonExample {
     /** examples/python inside the checkout. */
@@ -31,7 +32,8 @@ export function preparePythonExample(work: string): PythonExample {
     checkoutRepository(checkout);
     const env = engineEnvironment(work, stateDir, kubernetesPluginVersion(checkout));
     const googleFile = path.join(work, "google.json");
-    writeGoogleCloud(googleFile, { projects: {}, auditLog: [] });
+    // Instant: the Python example uses credentials only, nothing in Google propagates.
+    writeGoogleCloud(googleFile, { projects: {}, auditLog: [], propagation: instantPropagation() });
     installGoogleCloudDouble(env, {
         work,
         version: requestedGcpVersion(createRequire(path.join(checkout, "package.json"))),

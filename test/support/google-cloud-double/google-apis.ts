@@ -6,6 +6,7 @@
  */
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
 import { serviceAccountKeyFile } from "../key-file";
+import { drawDelayMs } from "./propagation";
 import { normalizeIamMember } from "./rules";
 import {
     newEtag,
@@ -258,7 +259,8 @@ export function keyCreationRefused(found: FoundAccount): GoogleApiError {
 }
 
 /**
- * projects.serviceAccounts.keys.create (cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts.keys/create):
+ * projects.serviceAccounts.keys.create (cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts.keys/create),
+ * with the new key's propagation and the project's key expiry (./propagation.ts):
  * refused with FAILED_PRECONDITION where `iam.disableServiceAccountKeyCreation` is enforced
  * ({@link keyCreationRefused}) and when the account already has 10 user-managed keys (cloud.google.com/iam/quotas).
  */
@@ -272,11 +274,19 @@ export function createKey(google: GoogleCloud, found: FoundAccount, keyAlgorithm
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: bits });
     const privateKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const keyId = randomBytes(20).toString("hex");
+    // Under constraints/iam.serviceAccountKeyExpiryHours a key expires that many hours after it is made.
+    const validBefore =
+        project.keyExpiryHours === undefined
+            ? new Date(userManagedKeyValidBefore)
+            : new Date(Math.floor(now.getTime() / 1000) * 1000 + project.keyExpiryHours * 3_600_000);
+    const name = `projects/${found.projectId}/serviceAccounts/${found.email}/keys/${keyId}`;
     const key: ServiceAccountKey = {
         keyAlgorithm: `KEY_ALG_RSA_${bits}`,
-        publicKeyCertificate: certificate(privateKey, found.account.uniqueId, now, new Date(userManagedKeyValidBefore)),
+        publicKeyCertificate: certificate(privateKey, found.account.uniqueId, now, validBefore),
         validAfterTime: rfc3339Seconds(now),
-        validBeforeTime: userManagedKeyValidBefore,
+        validBeforeTime: rfc3339Seconds(validBefore),
+        signsInAfterMs:
+            now.getTime() + drawDelayMs(google, google.propagation.keySeconds, `new key ${name}`, now.getTime()),
     };
     found.account.keys[keyId] = key;
     const keyFile = serviceAccountKeyFile(found.email, {

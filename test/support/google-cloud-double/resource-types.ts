@@ -27,6 +27,7 @@ import {
     removeMember,
     type FoundAccount,
 } from "./google-apis";
+import { googleNowMs, propagateMemberChange } from "./propagation";
 import {
     accountDescriptionProblem,
     accountIdProblem,
@@ -268,7 +269,8 @@ const key: ResourceType = {
     },
     create(google, inputs, config) {
         const found = accountOrNotFound(google, serviceAccountFqn(inputs.serviceAccountId, config.project));
-        const created = createKey(google, found, inputs.keyAlgorithm, new Date());
+        // Made by Google's clock (../propagation.ts `googleNowMs`), as its propagation is judged by it.
+        const created = createKey(google, found, inputs.keyAlgorithm, new Date(googleNowMs()));
         const id = `${accountName(found)}/keys/${created.keyId}`;
         audit(google, "google.iam.admin.v1.CreateServiceAccountKey", id);
         // Only the create response carries the private key; Read keeps what the state holds.
@@ -322,6 +324,12 @@ interface PolicyHolder {
     setMethod: string;
 }
 
+/** A member added to or removed from a policy reaches the data plane after a drawn delay (../propagation.ts). */
+function propagate(google: GoogleCloud, found: PolicyHolder, props: Props, granted: boolean): void {
+    const change = { role: String(props.role), member: String(props.member), granted, on: found.resourceId };
+    propagateMemberChange(google, found.policy, change, googleNowMs());
+}
+
 /** Create, read and delete of a `*_iam_member`, given how to find the policy from its inputs or state. */
 function iamMember(
     holder: (google: GoogleCloud, props: Props, config: ProviderConfig) => PolicyHolder,
@@ -346,7 +354,9 @@ function iamMember(
             const refused = roleProblem(inputs.role, found.grantableOn);
             if (refused) throw refused;
             checkMemberExists(google, inputs.member);
+            const held = memberIn(found.policy, inputs.role, inputs.member) !== undefined;
             addMember(found.policy, inputs.role, inputs.member);
+            if (!held) propagate(google, found, inputs, true);
             audit(google, found.setMethod, found.resourceId);
             const id = idOf(found, inputs);
             return { id, outputs: read(google, { ...inputs, ...resolved(found, inputs) }, config)! };
@@ -361,7 +371,9 @@ function iamMember(
                 if (error instanceof GoogleApiError && error.code === 404) return;
                 throw error;
             }
+            const held = memberIn(found.policy, state.role, state.member) !== undefined;
             removeMember(found.policy, state.role, state.member);
+            if (held) propagate(google, found, state, false);
             audit(google, found.setMethod, found.resourceId);
         },
     };

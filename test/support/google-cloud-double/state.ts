@@ -11,6 +11,34 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 
+export interface PropagationEntry {
+    /** When the change was written (ms). */
+    atMs: number;
+    /** What changed, e.g. `grant roles/artifactregistry.reader serviceAccount:a@p on projects/p/.../images`. */
+    what: string;
+    delayMs: number;
+}
+
+/** The double's propagation settings and what it drew (./propagation.ts). */
+export interface Propagation {
+    /** How long a grant or revocation takes to take effect, in seconds: `[min, max]`. */
+    grantSeconds: [number, number];
+    /** How long a new key takes before it signs in, in seconds: `[min, max]`. */
+    keySeconds: [number, number];
+    seed: number;
+    /** Delays drawn so far: the next draw is the `draws`-th from `seed`. */
+    draws: number;
+    log: PropagationEntry[];
+}
+
+/** A change of one member's role in a policy, seen by the data plane from `effectiveAtMs` on. */
+export interface PendingChange {
+    role: string;
+    member: string;
+    granted: boolean;
+    effectiveAtMs: number;
+}
+
 /** The environment variable that names the state file, for the plugin process. */
 export const stateFileVariable = "GOOGLE_CLOUD_DOUBLE_STATE";
 
@@ -24,6 +52,8 @@ export interface Policy {
     /** Changes on every write, as a real policy's etag does. */
     etag: string;
     bindings: Binding[];
+    /** Member changes the data plane does not see yet (./propagation.ts); not part of Google's policy. */
+    propagating?: PendingChange[];
 }
 
 export interface ServiceAccountKey {
@@ -32,6 +62,11 @@ export interface ServiceAccountKey {
     publicKeyCertificate: string;
     validAfterTime: string;
     validBeforeTime: string;
+    /**
+     * When the key first signs in (ms), a new key's propagation (./propagation.ts); Google shows no such
+     * field. Absent: at once.
+     */
+    signsInAfterMs?: number;
 }
 
 export interface ServiceAccount {
@@ -78,6 +113,11 @@ export interface Project {
     number: string;
     /** Organization policy constraints enforced on the project, e.g. `iam.disableServiceAccountKeyCreation`. */
     constraints: string[];
+    /**
+     * The organization policy `constraints/iam.serviceAccountKeyExpiryHours` for the project: new keys
+     * expire this many hours after creation (8 to 2160). Absent: keys never expire (9999-12-31).
+     */
+    keyExpiryHours?: number;
     /** By email. */
     serviceAccounts: Record<string, ServiceAccount>;
     /** By `LOCATION/REPOSITORY`. Repositories are made by tests (the component only reads them). */
@@ -96,6 +136,8 @@ export interface GoogleCloud {
     /** By project id. */
     projects: Record<string, Project>;
     auditLog: AuditEntry[];
+    /** How long changes take to reach the data plane, and the delays drawn (./propagation.ts). */
+    propagation: Propagation;
 }
 
 export function newEtag(): string {
@@ -158,6 +200,12 @@ export function newServiceAccount(displayName = ""): ServiceAccount {
  */
 export function googleResources(google: GoogleCloud): unknown {
     const policy = (p: Policy) => p.bindings.map((b) => ({ role: b.role, members: [...b.members].sort() }));
+    // When a key first signs in is the double's propagation, not something Google holds.
+    const key = (k: ServiceAccountKey) => {
+        const rest = { ...k };
+        delete rest.signsInAfterMs;
+        return rest;
+    };
     return Object.fromEntries(
         Object.entries(google.projects).map(([id, project]) => [
             id,
@@ -166,7 +214,11 @@ export function googleResources(google: GoogleCloud): unknown {
                 serviceAccounts: Object.fromEntries(
                     Object.entries(project.serviceAccounts).map(([email, account]) => [
                         email,
-                        { ...account, iamPolicy: policy(account.iamPolicy) },
+                        {
+                            ...account,
+                            keys: Object.fromEntries(Object.entries(account.keys).map(([id, k]) => [id, key(k)])),
+                            iamPolicy: policy(account.iamPolicy),
+                        },
                     ]),
                 ),
                 repositories: Object.fromEntries(
