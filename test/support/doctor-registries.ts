@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { startArtifactRegistryFront, type ArtifactRegistryFront } from "./artifact-registry-front";
 import { addMember, issueKey } from "./google-cloud-double/google-apis";
+import { instantPropagation } from "./google-cloud-double/propagation";
 import { changeGoogleCloud, newProject, newServiceAccount, writeGoogleCloud } from "./google-cloud-double/state";
 import { image, RealRegistry } from "./real-registry";
 
@@ -47,7 +48,9 @@ export async function startDoctorRegistries(work: string, tlsAddress: string): P
     const stateFile = path.join(work, "google.json");
     const home = newProject("123456789012", ["us/images", "us/denied"]);
     home.serviceAccounts[email] = newServiceAccount();
-    const google = { projects: { [project]: home }, auditLog: [] };
+    // Instant: the doctor's verdicts here are about the links it reads, not Google's delays (its "not yet
+    // effective" is told from the Secret's age, test/doctor/).
+    const google = { projects: { [project]: home }, auditLog: [], propagation: instantPropagation() };
     const keyBase64 = issueKey(google, email);
     addMember(home.repositories["us/images"].iamPolicy, "roles/artifactregistry.reader", `serviceAccount:${email}`);
     writeGoogleCloud(stateFile, google);
