@@ -4,7 +4,8 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     // docs/api is what npm run docs generates.
-    // The consumer fixture is compiled and run inside an installed consumer project (test/package/installed-package.test.ts).
+    // The consumer fixture is compiled and run inside an installed consumer project (test/package/installed-package.test.ts);
+    // so is the pulumi new template's index.ts (test/package/template.test.ts).
     {
         ignores: [
             ".engine/**",
@@ -14,6 +15,7 @@ export default tseslint.config(
             "eslint.config.mjs",
             "test/fixtures/consumer/**",
             "test/fixtures/typescript-project/**",
+            "templates/**",
         ],
     },
     ...tseslint.configs.recommendedTypeChecked,

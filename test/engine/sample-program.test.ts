@@ -13,7 +13,12 @@ import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import * as YAML from "yaml";
-import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
+import {
+    assertStateHoldsNone,
+    clusterState,
+    credentialsComponentResources,
+    dockerConfigOf,
+} from "../support/engine-checks";
 import { checkoutRepository, engineEnvironment, kubernetesPluginVersion } from "../support/engine-project";
 import { changed, pulumiCli, typeAndName, type PulumiCli } from "../support/pulumi-cli";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
@@ -65,12 +70,7 @@ it("pulumi stack init and pulumi config set [--path] [--secret] write the stack 
     assert.equal(stackFile.includes(password), false);
 });
 
-const expected = [
-    "registry-pull-secret:index:RegistryPullSecret regcred",
-    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred/${ns}`),
-    ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred/${ns}`),
-    ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry regcred/${ns}/default`),
-].sort();
+const expected = credentialsComponentResources(namespaces);
 
 it("pulumi preview --diff shows the component, a Secret and its claim per namespace and our entry per namespace, and no password", async () => {
     const preview = await cli.must(["preview", "--diff"]);

@@ -104,6 +104,14 @@ export function typeCheckConsumerFile(consumer: ConsumerProject, fileName: strin
     writeFileSync(join(consumer.dir, fileName), source);
     const project = `tsconfig.${fileName}.json`;
     writeFileSync(join(consumer.dir, project), JSON.stringify({ extends: "./tsconfig.json", files: [fileName] }));
+    return compileConsumerProject(consumer, project);
+}
+
+/**
+ * `tsc -p PROJECT` of a project file in the consumer's folder (it emits what that file says), with this
+ * repository's `@types`; never throws: the caller asserts the outcome.
+ */
+export function compileConsumerProject(consumer: ConsumerProject, project: string): NodeRun {
     const run = spawnSync(process.execPath, tscArguments(consumer.dir, project), {
         cwd: consumer.dir,
         encoding: "utf8",

@@ -65,6 +65,19 @@ export function withContextLeadingNowhere(kubeconfig: string): string {
     return JSON.stringify(document);
 }
 
+/**
+ * `TYPE NAME` of what a TypeScript program's component `regcred` with `credentials` declares for
+ * `namespaces` (our entry on each `default` ServiceAccount), sorted: what its first preview plans.
+ */
+export function credentialsComponentResources(namespaces: string[]): string[] {
+    return [
+        "registry-pull-secret:index:RegistryPullSecret regcred",
+        ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred/${ns}`),
+        ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred/${ns}`),
+        ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry regcred/${ns}/default`),
+    ].sort();
+}
+
 const repo = path.join(__dirname, "..", "..");
 
 /**

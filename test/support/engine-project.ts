@@ -57,6 +57,12 @@ export function engineEnvironment(work: string, stateDir: string, kubernetesVers
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_SKIP_CONFIRMATIONS: "true",
     };
+    installKubernetesPlugin(env, work, kubernetesVersion);
+    return env;
+}
+
+/** Installs the locally built Kubernetes provider into `env`'s PULUMI_HOME as version `version`. */
+export function installKubernetesPlugin(env: Record<string, string>, cwd: string, version: string): void {
     mustRun(
         engineBinary("pulumi"),
         [
@@ -64,13 +70,12 @@ export function engineEnvironment(work: string, stateDir: string, kubernetesVers
             "install",
             "resource",
             "kubernetes",
-            kubernetesVersion,
+            version,
             "--file",
             path.join(engineBin, "..", "plugins", "pulumi-resource-kubernetes"),
         ],
-        { cwd: work, env },
+        { cwd, env },
     );
-    return env;
 }
 
 export async function installEngineProject(): Promise<EngineProject> {
