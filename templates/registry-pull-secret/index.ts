@@ -24,6 +24,9 @@ const pullSecret = new RegistryPullSecret("regcred", {
               repositories: config.requireObject<ArtifactRegistryRepository[]>("repositories"),
           }
         : undefined,
+    // With gcpProject, the readiness gate: the Secrets take a new key once it pulls from every registry.
+    // Turn it off only where this machine cannot reach them (pulumi config set readinessWait false).
+    readiness: gcpProject ? { wait: config.getBoolean("readinessWait") ?? true } : undefined,
     // Any registry: its username and password (pulumi config set --secret registryPassword).
     credentials: registryUsername
         ? { username: registryUsername, password: config.requireSecret("registryPassword") }
