@@ -2,6 +2,7 @@ export { AttachMode, CredentialKind } from "./args";
 export type {
     ArtifactRegistryRepository,
     GoogleCloudCredentialArgs,
+    ReadinessArgs,
     RegistryCredentialsArgs,
     RegistryPullSecretArgs,
     TokenRefresherArgs,
