@@ -133,6 +133,7 @@ it("pulumi new TEMPLATE --stack --yes -c in an empty folder makes the project fr
         "pull-secrets:repositories": prompts.repositories.default,
         "pull-secrets:serviceAccount": prompts.serviceAccount.default,
         "pull-secrets:takeOver": "false",
+        "pull-secrets:readinessWait": prompts.readinessWait.default,
     });
 });
 
