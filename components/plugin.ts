@@ -35,8 +35,8 @@ export const pluginOptions: ComponentProviderOptions = {
 export const schemaFile = path.join(packageRoot(__dirname), "schema.json");
 
 /** The schema Pulumi's analyzer infers from the sources, as `npm run schema` writes it to {@link schemaFile}. */
-export async function analyzedSchema(options: ComponentProviderOptions = pluginOptions): Promise<string> {
-    return `${JSON.stringify(JSON.parse(await new ComponentProvider(options).getSchema()), null, 2)}\n`;
+export async function analyzedSchema(): Promise<string> {
+    return `${JSON.stringify(JSON.parse(await new ComponentProvider(pluginOptions).getSchema()), null, 2)}\n`;
 }
 
 /**
