@@ -1,7 +1,9 @@
 /**
  * `npm run bench:engine` (root, after `bash test/engine/build.sh`): wall times of `pulumi preview`,
- * `pulumi up`, a no-op `pulumi up` and `pulumi destroy` with the REAL engine against a REAL
- * kube-apiserver on this machine, at 10 and 100 namespaces, in one run, side by side:
+ * `pulumi up`, a no-op `pulumi up`, `pulumi refresh` and `pulumi destroy` with the REAL engine against
+ * a REAL kube-apiserver on this machine, at 10 and 100 namespaces (BENCH_SIZES, e.g. `100,1000`), in
+ * one run, side by side, and the API requests each command made per namespace (the API server's audit
+ * log of the admin's requests: every program here talks to the cluster as that one user):
  * - the component from a user's TypeScript project (test/fixtures/typescript-project, `credentials`);
  * - the component from Python: examples/python in a checkout after `pulumi package add ../..` and
  *   `pulumi install` (the real Python and Node.js language hosts; test/support/python-example.ts);
@@ -30,22 +32,42 @@ import { writeNodejsRunPluginDouble } from "../test/support/nodejs-run-plugin-do
 import { pulumiCli, type PulumiCli } from "../test/support/pulumi-cli";
 import { preparePythonExample } from "../test/support/python-example";
 import { registryPullSecretYaml } from "../test/support/yaml-program";
-import { coreApi, engineBinary, startRealCluster, type RealCluster } from "../test/support/real-cluster";
+import { auditEvents, coreApi, engineBinary, startRealCluster, type RealCluster } from "../test/support/real-cluster";
 
-const sizes = [10, 100];
+const sizes = (process.env.BENCH_SIZES ?? "10,100").split(",").map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 1);
 const registry = "registry.bench.example:5000";
 const username = "bench-user";
 const password = "bench-password-0f3a9c";
-const commands = ["preview", "up", "no-op up", "destroy"] as const;
+const commands = ["preview", "up", "no-op up", "refresh", "destroy"] as const;
 type Command = (typeof commands)[number];
 type Timings = Partial<Record<Command, number>>;
+/** Per command, the API requests it made, by verb (`get`, `patch`, ...; `list` and `watch` apart). */
+type Requests = Partial<Record<Command, Record<string, number>>>;
+interface Sample {
+    timings: Timings;
+    requests: Requests;
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-async function timed(action: () => unknown): Promise<number> {
-    const start = performance.now();
-    await action();
-    return performance.now() - start;
+/**
+ * Runs each command in turn, timing it and counting the requests it made: the audit log's completed
+ * requests (one event each; a watch also logs when its response starts) that came after it began.
+ */
+async function measured(cluster: RealCluster, steps: [Command, () => unknown][]): Promise<Sample> {
+    const sample: Sample = { timings: {}, requests: {} };
+    for (const [command, action] of steps) {
+        const before = auditEvents(cluster).length;
+        const start = performance.now();
+        await action();
+        sample.timings[command] = performance.now() - start;
+        const byVerb: Record<string, number> = {};
+        for (const event of auditEvents(cluster).slice(before)) {
+            if (event.stage === "ResponseComplete") byVerb[event.verb] = (byVerb[event.verb] ?? 0) + 1;
+        }
+        sample.requests[command] = byVerb;
+    }
+    return sample;
 }
 
 /** A Pulumi program: its CLI, how a stack of it is configured for `namespaces`, and its cleanup. */
@@ -102,20 +124,21 @@ function yamlProgram(): Program {
     return { cli, configure, remove: () => rmSync(work, { recursive: true, force: true }) };
 }
 
-/** A Pulumi program's four commands, as a user types them. */
-async function pulumiRun({ cli, configure }: Program, namespaces: string[]): Promise<Timings> {
+/** A Pulumi program's five commands, as a user types them. */
+async function pulumiRun(cluster: RealCluster, { cli, configure }: Program, namespaces: string[]): Promise<Sample> {
     await cli.must(["stack", "select", "--create", `bench-${namespaces.length}`]);
     await configure(namespaces);
-    return {
-        preview: await timed(() => cli.must(["preview"])),
-        up: await timed(() => cli.must(["up", "--yes", "--skip-preview"])),
-        "no-op up": await timed(() => cli.must(["up", "--yes", "--skip-preview", "--expect-no-changes"])),
-        destroy: await timed(() => cli.must(["destroy", "--yes", "--skip-preview"])),
-    };
+    return measured(cluster, [
+        ["preview", () => cli.must(["preview"])],
+        ["up", () => cli.must(["up", "--yes", "--skip-preview"])],
+        ["no-op up", () => cli.must(["up", "--yes", "--skip-preview", "--expect-no-changes"])],
+        ["refresh", () => cli.must(["refresh", "--yes", "--skip-preview"])],
+        ["destroy", () => cli.must(["destroy", "--yes", "--skip-preview"])],
+    ]);
 }
 
 /** The recipe from the README, one shell loop per step, with the cluster in KUBECONFIG. */
-async function kubectlRun(kubeconfig: string, namespaces: string[]): Promise<Timings> {
+async function kubectlRun(cluster: RealCluster, kubeconfig: string, namespaces: string[]): Promise<Sample> {
     const loop = (body: string) => () =>
         mustRun("bash", ["-c", `for ns in ${namespaces.join(" ")}; do ${body}; done`], {
             cwd: tmpdir(),
@@ -124,15 +147,16 @@ async function kubectlRun(kubeconfig: string, namespaces: string[]): Promise<Tim
     const create = (dryRun: string) =>
         `kubectl create secret docker-registry regcred --docker-server=${registry} --docker-username=${username} --docker-password=${password} -n $ns ${dryRun} >/dev/null && ` +
         `kubectl patch serviceaccount default -p '{"imagePullSecrets":[{"name":"regcred"}]}' -n $ns ${dryRun} >/dev/null`;
-    return {
-        preview: await timed(loop(create("--dry-run=server"))),
-        up: await timed(loop(create(""))),
-        destroy: await timed(
+    return measured(cluster, [
+        ["preview", loop(create("--dry-run=server"))],
+        ["up", loop(create(""))],
+        [
+            "destroy",
             loop(
                 `kubectl delete secret regcred -n $ns >/dev/null && kubectl patch serviceaccount default --type=json -p '[{"op":"remove","path":"/imagePullSecrets"}]' -n $ns >/dev/null`,
             ),
-        ),
-    };
+        ],
+    ]);
 }
 
 async function main() {
@@ -143,9 +167,9 @@ async function main() {
         ["component (YAML)", yamlProgram()],
         ["native (TypeScript)", typeScriptProgram("native-project")],
     ];
-    const results: { size: number; program: string; timings: Timings }[] = [];
+    const results: Result[] = [];
     for (const size of sizes) {
-        const cluster: RealCluster = await startRealCluster();
+        const cluster: RealCluster = await startRealCluster({ auditAdmin: true });
         const work = mkdtempSync(path.join(tmpdir(), "bench-engine-"));
         try {
             const core = await coreApi(cluster.kubeconfig);
@@ -159,26 +183,32 @@ async function main() {
             }
             const kubeconfig = path.join(work, "kubeconfig");
             writeFileSync(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
-            const samples = new Map<string, Timings[]>();
-            const add = (program: string, timings: Timings) =>
-                samples.set(program, [...(samples.get(program) ?? []), timings]);
+            const samples = new Map<string, Sample[]>();
+            const add = (program: string, sample: Sample) =>
+                samples.set(program, [...(samples.get(program) ?? []), sample]);
             for (let run = 0; run < runs; run++) {
                 for (const [name, program] of programs) {
                     program.cli.env.KUBECONFIG = kubeconfig;
-                    add(name, await pulumiRun(program, namespaces));
+                    add(name, await pulumiRun(cluster, program, namespaces));
                 }
-                add("kubectl recipe", await kubectlRun(kubeconfig, namespaces));
+                add("kubectl recipe", await kubectlRun(cluster, kubeconfig, namespaces));
                 process.stderr.write(
-                    `${size} namespaces, run ${run + 1}: ${JSON.stringify([...samples].map(([p, t]) => [p, t.at(-1)]))}\n`,
+                    `${size} namespaces, run ${run + 1}: ${JSON.stringify([...samples].map(([p, s]) => [p, s.at(-1)]))}\n`,
                 );
             }
             for (const [program, list] of samples) {
                 const timings: Timings = {};
+                const requests: Requests = {};
                 for (const command of commands) {
-                    const values = list.map((t) => t[command]).filter((v): v is number => v !== undefined);
+                    const values = list.map((s) => s.timings[command]).filter((v): v is number => v !== undefined);
                     if (values.length > 0) timings[command] = median(values);
+                    const counted = list.map((s) => s.requests[command]).filter((r) => r !== undefined);
+                    if (counted.length > 0) {
+                        const totals = counted.map(total);
+                        requests[command] = counted[totals.indexOf(median(totals))];
+                    }
                 }
-                results.push({ size, program, timings });
+                results.push({ size, program, timings, requests });
             }
         } finally {
             await cluster.stop();
@@ -189,10 +219,29 @@ async function main() {
     writeSection(results);
 }
 
+/** `3.0 (g 2.0, p 1.0)`: the requests per namespace, in all and by verb; `—` for a command not run. */
+function perNamespace(byVerb: Record<string, number> | undefined, size: number): string {
+    if (byVerb === undefined) return "—";
+    const each = (n: number) => (n / size).toFixed(2).replace(/\.?0+$/, "");
+    const verbs = Object.entries(byVerb)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([verb, n]) => `${verb[0]} ${each(n)}`);
+    return `${each(total(byVerb))} (${verbs.join(", ")})`;
+}
+
 const begin = "<!-- engine: written by npm run bench:engine -->";
 const end = "<!-- /engine -->";
 
-function writeSection(results: { size: number; program: string; timings: Timings }[]) {
+interface Result {
+    size: number;
+    program: string;
+    timings: Timings;
+    requests: Requests;
+}
+
+const total = (byVerb: Record<string, number>) => Object.values(byVerb).reduce((a, b) => a + b, 0);
+
+function writeSection(results: Result[]) {
     const seconds = (ms: number | undefined) => (ms === undefined ? "—" : (ms / 1000).toFixed(1));
     const pulumiVersion = spawnSync(engineBinary("pulumi"), ["version"], { encoding: "utf8" }).stdout.trim();
     const section = [
@@ -207,11 +256,20 @@ function writeSection(results: { size: number; program: string; timings: Timings
         `- Pulumi CLI ${pulumiVersion} and its Node.js language host, the Kubernetes provider and kube-apiserver built by test/engine/build.sh; Node ${process.version}; a file backend; every command as typed, wall time in seconds, from process start to exit`,
         "- One ServiceAccount (`default`) per namespace, `credentials` mode (no Google Cloud). The kubectl recipe has no no-op run: running it again fails (`create` answers AlreadyExists).",
         "",
-        "| namespaces | program | preview | up | no-op up | destroy |",
-        "|---:|---|---:|---:|---:|---:|",
+        `| namespaces | program | ${commands.join(" | ")} |`,
+        `|---:|---|${commands.map(() => "---:").join("|")}|`,
         ...results.map(
-            ({ size, program, timings: t }) =>
-                `| ${size} | ${program} | ${seconds(t.preview)} | ${seconds(t.up)} | ${seconds(t["no-op up"])} | ${seconds(t.destroy)} |`,
+            ({ size, program, timings }) =>
+                `| ${size} | ${program} | ${commands.map((c) => seconds(timings[c])).join(" | ")} |`,
+        ),
+        "",
+        "API requests per namespace, each command's count in the API server's audit log over the number of namespaces (the verbs in brackets: g get, l list, w watch, c create, p patch, u update, d delete):",
+        "",
+        `| namespaces | program | ${commands.join(" | ")} |`,
+        `|---:|---|${commands.map(() => "---:").join("|")}|`,
+        ...results.map(
+            ({ size, program, requests }) =>
+                `| ${size} | ${program} | ${commands.map((c) => perNamespace(requests[c], size)).join(" | ")} |`,
         ),
         end,
     ].join("\n");

@@ -113,6 +113,11 @@ export interface ClusterOptions {
      * kube-scheduler and the controllers a Deployment's rollout needs run too.
      */
     podsAt?: string;
+    /**
+     * Audit every request the admin makes (at level Metadata, never a body): `npm run bench:engine`
+     * counts the API calls each command costs from it ({@link auditEvents}).
+     */
+    auditAdmin?: boolean;
 }
 
 /** The controllers every cluster here runs, and those only a cluster that runs pods needs. */
@@ -132,27 +137,33 @@ const controllers = {
 };
 
 /**
- * An audit log of writes to Secrets, ServiceAccounts, Pods and Deployments and of reads of Secrets,
- * at level Metadata (who, what, when to the microsecond; never a request or response body, so never
- * a Secret's data): the API server's own record of the order things happened in.
+ * What a cluster started with `podsAt` audits: writes to Secrets, ServiceAccounts, Pods and Deployments
+ * and reads of Secrets, the API server's own record of the order things happened in.
  */
-function auditFlags(dir: string): string[] {
-    const policy = path.join(dir, "audit-policy.json");
+const podRules = (() => {
     const resources = [
         { group: "", resources: ["secrets", "serviceaccounts", "pods"] },
         { group: "apps", resources: ["deployments", "replicasets"] },
     ];
+    return [
+        { level: "Metadata", verbs: ["create", "update", "patch", "delete"], resources },
+        { level: "Metadata", verbs: ["get"], resources: [{ group: "", resources: ["secrets"] }] },
+    ];
+})();
+
+/**
+ * An audit log of the requests `rules` select, at level Metadata (who, what, when to the microsecond;
+ * never a request or response body, so never a Secret's data); nothing else is logged.
+ */
+function auditFlags(dir: string, rules: object[]): string[] {
+    const policy = path.join(dir, "audit-policy.json");
     writeFileSync(
         policy,
         JSON.stringify({
             apiVersion: "audit.k8s.io/v1",
             kind: "Policy",
             omitStages: ["RequestReceived"],
-            rules: [
-                { level: "Metadata", verbs: ["create", "update", "patch", "delete"], resources },
-                { level: "Metadata", verbs: ["get"], resources: [{ group: "", resources: ["secrets"] }] },
-                { level: "None" },
-            ],
+            rules: [...rules, { level: "None" }],
         }),
     );
     return [
@@ -165,6 +176,8 @@ function auditFlags(dir: string): string[] {
 /** One entry of the audit log (audit.k8s.io/v1 Event, the fields the tests read). */
 export interface AuditEvent {
     verb: string;
+    stage: string;
+    userAgent?: string;
     user: { username: string; extra?: Record<string, string[]> };
     objectRef?: { resource: string; namespace?: string; name?: string };
     responseStatus?: { code: number };
@@ -172,7 +185,7 @@ export interface AuditEvent {
     stageTimestamp: string;
 }
 
-/** The audit log so far (a cluster started with `podsAt`). */
+/** The audit log so far (a cluster started with `podsAt` or `auditAdmin`). */
 export function auditEvents(cluster: RealCluster): AuditEvent[] {
     return readFileSync(path.join(cluster.dir, "audit.log"), "utf8")
         .split("\n")
@@ -227,7 +240,12 @@ export async function startRealCluster(options: ClusterOptions = {}): Promise<Re
             // Endpoints may not hold a loopback address: without pods, 127.0.0.1 is the only one here.
             ...(options.podsAt ? [] : ["--endpoint-reconciler-type=none"]),
             "--profiling=false",
-            ...(options.podsAt ? auditFlags(dir) : []),
+            ...(options.podsAt || options.auditAdmin
+                ? auditFlags(dir, [
+                      ...(options.auditAdmin ? [{ level: "Metadata", users: ["admin"] }] : []),
+                      ...(options.podsAt ? podRules : []),
+                  ])
+                : []),
         ]);
         started.push(apiserver);
         const server = `https://${address}:${apiPort}`;
