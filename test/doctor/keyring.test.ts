@@ -172,7 +172,7 @@ describe("lookupCredentials over generated docker configs (keyring.go Lookup)", 
                 const sources = configs.map((entries, i) => {
                     const parsed = parseDockerConfig(dockerConfigJson(entries));
                     assert.ok("entries" in parsed);
-                    return { source: `secret-${i}`, entries: parsed.entries };
+                    return { source: i, entries: parsed.entries };
                 });
                 const matches = lookupCredentials(sources, repository);
                 const all = sources.flatMap((s) => s.entries.map((entry) => ({ s: s.source, entry })));
@@ -190,9 +190,10 @@ describe("lookupCredentials over generated docker configs (keyring.go Lookup)", 
                     assert.deepEqual(matches, []);
                 }
                 for (const m of matches) {
-                    const written = configs
-                        .flat()
-                        .find((e) => e.server === m.entry.server && e.username === m.entry.username);
+                    // Two Secrets may hold the same server and username with different passwords.
+                    const written = configs[m.source].find(
+                        (e) => e.server === m.entry.server && e.username === m.entry.username,
+                    );
                     assert.ok(written, "a match is an entry as written");
                     assert.equal(m.entry.password, written.password);
                 }
