@@ -6,6 +6,7 @@
  * in between; after each schedule the user's recovery and the invariants. A failure prints the seed
  * and the schedule fast-check shrank it to (`CAMPAIGN_SEED=<seed>` runs it again).
  */
+import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { runCliCampaign, runOneSchedule } from "../support/cli-campaign";
@@ -42,4 +43,15 @@ it("a tenant's rewrite of our Secret's credential (another field manager) is put
         { kind: "editSecret", slot: "c" },
         { kind: "politeAdd", slot: "a", name: "theirs-1" },
     ]);
+});
+
+// The window between the cluster's write and the state's, forced: the proxy holds the answer to the
+// Secret's create until the whole process group is killed, so the Secret exists and the state has only
+// a pending create. The user's next `up` and the campaign's recovery must take it back as ours.
+it("an up killed the moment the API server wrote our Secret, before the answer reached the provider: the next up and the recovery take that Secret back as ours", async () => {
+    const report = await runOneSchedule(cluster, core, project, 1001, [
+        { kind: "up", namespaces: ["a"], interrupt: { signal: "SIGKILL", onSecretWritten: true } },
+        { kind: "up", namespaces: ["a", "b"] },
+    ]);
+    assert.equal(report.events["interrupted by SIGKILL"], 1, JSON.stringify(report));
 });

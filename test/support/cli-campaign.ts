@@ -20,6 +20,7 @@ import * as path from "node:path";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import fc from "fast-check";
 import { clusterState, dockerConfigOf, withContextLeadingNowhere } from "./engine-checks";
+import { forwardTo, serveWithFaults } from "./fault-injection";
 import type { TypeScriptProject } from "./engine-project";
 import type { CommandResult, PulumiCli } from "./pulumi-cli";
 import type { RealCluster } from "./real-cluster";
@@ -31,11 +32,13 @@ const secretName = "regcred";
 const slots = ["a", "b", "c"] as const;
 type Slot = (typeof slots)[number];
 
-/** How a command is interrupted: the CLI's own Ctrl-C handling, or everything killed at once. */
-interface Interrupt {
-    signal: "SIGINT" | "SIGKILL";
-    afterMs: number;
-}
+/**
+ * How a command is interrupted: the CLI's own Ctrl-C handling, or everything killed at once, at a
+ * moment after it started or the moment the API server has written a Secret and before its answer
+ * reaches the Kubernetes provider (held by the proxy in front of the API server: the window between the
+ * cluster's write and the state's, forced rather than hoped for).
+ */
+type Interrupt = { signal: "SIGINT" | "SIGKILL"; afterMs: number } | { signal: "SIGKILL"; onSecretWritten: true };
 
 export type Step =
     | { kind: "up"; namespaces: Slot[]; interrupt?: Interrupt }
@@ -49,10 +52,16 @@ export type Step =
 
 const slot = fc.constantFrom(...slots);
 const interrupt = fc.option(
-    fc.record({
-        signal: fc.constantFrom("SIGINT" as const, "SIGKILL" as const),
-        afterMs: fc.integer({ min: 300, max: 4_000 }),
-    }),
+    fc.oneof(
+        {
+            weight: 3,
+            arbitrary: fc.record({
+                signal: fc.constantFrom("SIGINT" as const, "SIGKILL" as const),
+                afterMs: fc.integer({ min: 300, max: 4_000 }),
+            }),
+        },
+        { weight: 1, arbitrary: fc.constant({ signal: "SIGKILL" as const, onSecretWritten: true as const }) },
+    ),
     { nil: undefined, freq: 2 },
 );
 const other = fc.constantFrom("theirs-1", "theirs-2");
@@ -85,6 +94,8 @@ export interface CliCampaignReport {
 
 interface Context {
     cluster: RealCluster;
+    /** The API server behind a proxy the stack reaches it through, which can hold a Secret create's answer. */
+    proxy: HeldAnswers;
     core: CoreV1Api;
     project: TypeScriptProject;
     report: CliCampaignReport;
@@ -99,6 +110,7 @@ function pulumiInterrupted(
     cli: PulumiCli,
     args: string[],
     signal: Interrupt,
+    proxy: HeldAnswers,
 ): Promise<CommandResult & { signalled: boolean }> {
     return new Promise((done, fail) => {
         // Its own process group, so SIGKILL reaches the language host, the program and the plugins too.
@@ -109,16 +121,19 @@ function pulumiInterrupted(
             stdio: ["ignore", "pipe", "pipe"],
         });
         let [stdout, stderr, signalled] = ["", "", false];
-        const timer = setTimeout(() => {
+        const send = () => {
             signalled = true;
             if (signal.signal === "SIGKILL") process.kill(-child.pid!, "SIGKILL");
             else child.kill("SIGINT");
-        }, signal.afterMs);
+        };
+        const timer = "afterMs" in signal ? setTimeout(send, signal.afterMs) : undefined;
+        if ("onSecretWritten" in signal) proxy.onNextSecretCreated(send);
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.on("error", fail);
         child.on("close", (status) => {
             clearTimeout(timer);
+            proxy.disarm();
             // A killed CLI leaves its plugins without their engine: they stop on their own; none may linger.
             try {
                 process.kill(-child.pid!, "SIGKILL");
@@ -130,12 +145,57 @@ function pulumiInterrupted(
     });
 }
 
+/** The proxy in front of the API server through which the stack reaches it. */
+interface HeldAnswers {
+    /** A kubeconfig document for the proxy (plain HTTP on loopback), context `real`. */
+    kubeconfig: string;
+    /**
+     * The next Secret the API server creates (a POST that is not a dry run, answered 201): once it is
+     * written, `action` runs, and only then does the answer go back, to a process `action` killed.
+     */
+    onNextSecretCreated(action: () => void): void;
+    disarm(): void;
+    close(): Promise<void>;
+}
+
+async function holdingProxy(cluster: RealCluster): Promise<HeldAnswers> {
+    const forward = forwardTo(cluster.server, cluster.certificateAuthority);
+    let held: (() => void) | undefined;
+    const proxy = await serveWithFaults(async (request, body) => {
+        const answer = await forward(request, body);
+        const url = request.url ?? "";
+        if (
+            held &&
+            request.method === "POST" &&
+            /\/secrets(\?|$)/.test(url) &&
+            !/dryRun=/.test(url) &&
+            answer.status === 201
+        ) {
+            const action = held;
+            held = undefined;
+            action();
+            // The killed process's connection closes meanwhile; the answer reaches no one.
+            await new Promise((settled) => setTimeout(settled, 1_000));
+        }
+        return answer;
+    });
+    const kubeconfig = JSON.parse(cluster.kubeconfig);
+    // client-node refuses plain http unless TLS checks are declared off; the proxy is on loopback.
+    kubeconfig.clusters[0].cluster = { server: proxy.url, "insecure-skip-tls-verify": true };
+    return {
+        kubeconfig: JSON.stringify(kubeconfig),
+        onNextSecretCreated: (action) => void (held = action),
+        disarm: () => void (held = undefined),
+        close: () => proxy.close(),
+    };
+}
+
 /** One command of the schedule: a failure is allowed only when it was interrupted or a tenant broke what it needs. */
 async function command(context: Context, args: string[], interrupted?: Interrupt): Promise<CommandResult> {
     const cli = context.project.cli;
     context.report.commands++;
     const started = Date.now();
-    const result = interrupted ? await pulumiInterrupted(cli, args, interrupted) : await cli.run(args);
+    const result = interrupted ? await pulumiInterrupted(cli, args, interrupted, context.proxy) : await cli.run(args);
     context.log?.(`  pulumi ${args.join(" ")}: exit ${result.status} after ${Date.now() - started} ms`);
     context.outputs.push(result.stdout, result.stderr);
     const signalled = interrupted !== undefined && (result as { signalled?: boolean }).signalled === true;
@@ -255,7 +315,7 @@ async function runSchedule(context: Context, index: number, steps: Step[]): Prom
     await cli.must(["stack", "init", stack]);
     await cli.must(
         ["config", "set", "--secret", "kubernetes:kubeconfig"],
-        withContextLeadingNowhere(context.cluster.kubeconfig),
+        withContextLeadingNowhere(context.proxy.kubeconfig),
     );
     await cli.must(["config", "set", "kubernetes:context", "real"]);
     await cli.must(["config", "set", "kubernetes:enableSecretMutable", "true"]);
@@ -321,7 +381,12 @@ export async function runOneSchedule(
     steps: Step[],
 ): Promise<CliCampaignReport> {
     const report: CliCampaignReport = { schedules: 1, commands: 0, events: {} };
-    await runSchedule({ cluster, core, project, report, outputs: [] }, index, steps);
+    const proxy = await holdingProxy(cluster);
+    try {
+        await runSchedule({ cluster, proxy, core, project, report, outputs: [] }, index, steps);
+    } finally {
+        await proxy.close();
+    }
     return report;
 }
 
@@ -336,21 +401,26 @@ export async function runCliCampaign(
     options: { runs: number; seed?: number; log?: (line: string) => void },
 ): Promise<CliCampaignReport> {
     const report: CliCampaignReport = { schedules: 0, commands: 0, events: {} };
-    const context: Context = { cluster, core, project, report, outputs: [], log: options.log };
+    const proxy = await holdingProxy(cluster);
+    const context: Context = { cluster, proxy, core, project, report, outputs: [], log: options.log };
     let index = 0;
-    await fc.assert(
-        fc.asyncProperty(schedules, async (steps) => {
-            index++;
-            report.schedules++;
-            options.log?.(`schedule ${index}: ${JSON.stringify(steps)}`);
-            try {
-                await runSchedule(context, index, steps);
-            } catch (error) {
-                writeFileSync(path.join(project.dir, `failed-schedule-${index}.json`), JSON.stringify(steps));
-                throw error;
-            }
-        }),
-        { numRuns: options.runs, seed: options.seed, endOnFailure: false, verbose: 1 },
-    );
+    try {
+        await fc.assert(
+            fc.asyncProperty(schedules, async (steps) => {
+                index++;
+                report.schedules++;
+                options.log?.(`schedule ${index}: ${JSON.stringify(steps)}`);
+                try {
+                    await runSchedule(context, index, steps);
+                } catch (error) {
+                    writeFileSync(path.join(project.dir, `failed-schedule-${index}.json`), JSON.stringify(steps));
+                    throw error;
+                }
+            }),
+            { numRuns: options.runs, seed: options.seed, endOnFailure: false, verbose: 1 },
+        );
+    } finally {
+        await proxy.close();
+    }
     return report;
 }
