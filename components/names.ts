@@ -21,8 +21,8 @@ export const childNames = {
     /** The gate between a new credential and the Secrets (components/credential/pull-readiness.ts). */
     pullReadiness: (name: string) => `${name}-pull-readiness`,
     cluster: (name: string) => `${name}-cluster`,
-    /** The Secrets' provider with `takeOver` (components/registry-pull-secret.ts `takeOverProvider`). */
-    takeOver: (name: string) => `${name}-takeover`,
+    /** The claimed Secrets' provider (components/registry-pull-secret.ts `claimedSecretsProvider`). */
+    secrets: (name: string) => `${name}-secrets`,
     /** The pull Secret, a `Secret` or (`"accessToken"`) a `RefreshedSecret`. */
     secret: (name: string, namespace: string) => `${name}/${namespace}`,
     /**
@@ -58,6 +58,8 @@ export const formerChildNames = {
     grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
     claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
+    /** The claimed Secrets' provider, when only `takeOver` declared it (its name said so). */
+    secrets: (name: string) => `${name}-takeover`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,
     refresherAccess: (name: string, namespace: string) => `${name}-token-refresher/${namespace}`,
 };

@@ -133,13 +133,12 @@ function declareStaticSecrets(
     name: string,
     source: StaticCredential,
     parsed: ParsedArgs,
-    { cluster, claims }: OneCluster,
+    { cluster, secrets, claims }: OneCluster,
     now: Date,
     settings: SettingsSource,
 ): Declared {
     const takeOverFix = settings === "stackConfig" ? takeOverStackConfig : takeOverArgument;
     const parent = cluster.parent!;
-    const secrets = parsed.takeOver ? { parent, provider: takeOverProvider(name, parsed, parent) } : cluster;
     warnIfSecretsAreReplaced(parent, secrets);
     const credential = declareCredential(name, source, { parent, now, settings });
     const owner = ownerOf(parent);
@@ -264,41 +263,52 @@ function gatePulls(
  * `pulumi.com/patchForce` makes the Kubernetes provider's server-side apply take the fields another
  * manager set (pulumi-kubernetes provider/pkg/await/await.go `patchForce`): the same object, new data,
  * never deleted and created again. On every Secret a claim guards: a Secret is created only once its
- * claim allowed it (a free name, this component's own, or with `takeOver` the recipe's), and since
- * v4.29 the provider's create never applies over an existing object (the takeover provider's upsert
- * runs only for what a claim took over), so the force acts on the stack's own Secrets: a later `up`
- * puts our credential back over a hand edit (`kubectl edit` writes as another manager), which without
- * it failed with an apply conflict on every `up` (found by the CLI fault campaign).
+ * claim allowed the name (free, this component's own, or with `takeOver` the recipe's; see
+ * claimedSecretsProvider), so the force acts on what the claim gave the stack: a later `up` puts our
+ * credential back over a hand edit (`kubectl edit` writes as another manager), which without it failed
+ * with an apply conflict on every `up` (found by the CLI fault campaign). A claim keeps its verdict: a
+ * Secret somebody makes under the name after ours was deleted is written over too (docs/security.md).
  */
 const forced = { "pulumi.com/patchForce": "true" };
 
 /**
- * With `takeOver`, the Secrets' own Kubernetes provider. Since pulumi-kubernetes v4.29.0 (PR #4278,
- * provider/pkg/await/await.go) a create is a plain create, and the recipe's Secret answers AlreadyExists,
- * unless the provider sets `upsertExistingObjects`: then the create is a server-side apply, which with
- * `pulumi.com/patchForce` takes the recipe's fields in place. Only the Secrets go through it, each
- * created only once its claim allowed it (a free name, this component's own, or the recipe's); the
- * other children keep the stack's provider, which never adopts what exists.
+ * The claimed Secrets' own Kubernetes provider. Since pulumi-kubernetes v4.29.0 (PR #4278,
+ * provider/pkg/await/await.go) a create is a plain create: an object that exists answers AlreadyExists,
+ * unless the provider sets `upsertExistingObjects`, when the create is a server-side apply, which with
+ * `pulumi.com/patchForce` (see forced) takes the fields in place. Two Secrets exist before their create:
+ * the kubectl recipe's, which `takeOver` takes over, and the stack's own after an `up` was interrupted
+ * between the API server's write and the state's (the answer lost: a killed process, a dropped
+ * connection), which a plain create would refuse on every later `up` although the claim knows it as ours
+ * (test/engine/cli-campaign.test.ts forces that window). Each Secret is created only once its claim
+ * allowed the name (free, this component's own, or with `takeOver` the recipe's). No other child adopts
+ * what exists: they keep the component's cluster (with `kubeconfig` alone, the Secrets share its child
+ * provider with the "patch" attachments only, which apply in any case: oneCluster).
  *
- * It reaches the cluster the claims read: `kubeconfig`, else the stack's `kubernetes:kubeconfig` and
- * `kubernetes:context` (else `KUBECONFIG` or `~/.kube/config`, as the default provider does). Setting or
- * removing `takeOver` moves the Secrets between this provider and the stack's without replacing them: the
- * engine asks the new provider's DiffConfig, which replaces only when the active cluster changes
- * (pulumi/pulumi pkg/resource/deploy/step_generator.go `providerChanged`; pulumi-kubernetes
- * provider/pkg/provider/provider.go `DiffConfig`); test/engine/takeover.test.ts shows both moves.
+ * Made when the Secrets have no provider of the component's own (the stack's connection, or an
+ * explicit provider with `kubeconfig`). It reaches the cluster the claims read: `kubeconfig`, else the stack's `kubernetes:kubeconfig` and
+ * `kubernetes:context` (else `KUBECONFIG` or `~/.kube/config`, as the default provider does). Its
+ * settings are its own: `enableSecretMutable` (Secrets updated in place), nothing of the stack's other
+ * `kubernetes:` settings or of an explicit provider's. Moving the Secrets between providers does not
+ * replace them: the engine asks the new provider's DiffConfig, which replaces only when the active
+ * cluster changes (pulumi/pulumi pkg/resource/deploy/step_generator.go `providerChanged`;
+ * pulumi-kubernetes provider/pkg/provider/provider.go `DiffConfig`); test/engine/takeover.test.ts shows
+ * such moves.
  */
-function takeOverProvider(name: string, parsed: ParsedArgs, parent: pulumi.Resource): Provider {
+function claimedSecretsProvider(name: string, parsed: ParsedArgs, parent: pulumi.Resource): Provider {
     const stack = new pulumi.Config("kubernetes");
     const connection =
         parsed.kubeconfig !== undefined
             ? { kubeconfig: pulumi.secret(parsed.kubeconfig) }
             : { kubeconfig: stack.getSecret("kubeconfig"), context: stack.get("context") };
     return new Provider(
-        childNames.takeOver(name),
-        { ...connection, upsertExistingObjects: true, enableSecretMutable: true },
-        { parent },
+        childNames.secrets(name),
+        { ...connection, ...adopting, enableSecretMutable: true },
+        { parent, aliases: [{ name: formerChildNames.secrets(name) }] },
     );
 }
+
+/** A create of an object that exists applies over it (see claimedSecretsProvider). */
+const adopting = { upsertExistingObjects: true };
 
 /** A preview says what `takeOver` will take over (the claim's sentence exists only then). */
 function sayWhatIsTakenOver(claim: SecretClaim, component: pulumi.Resource): void {
@@ -417,6 +427,8 @@ function declareRefreshedSecrets(
 /** The options that put the component's Kubernetes children on its one cluster, and whether claims are declared. */
 interface OneCluster {
     cluster: pulumi.CustomResourceOptions;
+    /** The pull Secrets' options: with claims, a provider that adopts what exists (see claimedSecretsProvider). */
+    secrets: pulumi.CustomResourceOptions;
     /** Claims read the cluster like "merge" attachments (components/parse.ts `parseClusterReach`). */
     claims: boolean;
 }
@@ -427,21 +439,32 @@ interface OneCluster {
  * use a Kubernetes provider resource. An explicit provider (`provider`, `providers` or a parent's, as
  * the component itself resolves it) is kept (components/parse.ts `parseClusterReach` says when
  * `kubeconfig` must come with it); `kubeconfig` alone becomes one child provider for all of them.
- * Runs after `super()`: the component may be registered by then, no child is.
+ * Claimed Secrets (a key or credentials Pulumi holds) go through a provider that adopts what exists:
+ * `kubeconfig`'s own child provider, which then carries only them and "patch" attachments (patches
+ * apply in any case), else one of their own. Runs after `super()`: the component may be registered by
+ * then, no child is.
  */
 function oneCluster(component: RegistryPullSecret, name: string, parsed: ParsedArgs): OneCluster {
     const { explicitProvider, claims } = parseClusterReach(parsed, component.getProvider("kubernetes::") !== undefined);
-    if (explicitProvider || parsed.kubeconfig === undefined) return { cluster: { parent: component }, claims };
+    const adopts = claims && parsed.credential.mode !== "accessToken";
+    if (explicitProvider || parsed.kubeconfig === undefined) {
+        const cluster = { parent: component };
+        const secrets = adopts
+            ? { parent: component, provider: claimedSecretsProvider(name, parsed, component) }
+            : cluster;
+        return { cluster, secrets, claims };
+    }
     const provider = new Provider(
         childNames.cluster(name),
         // Secrets change in place when their data changes (a rotated key or password): by default the
         // provider replaces them, and with a fixed name that is delete, then create, a gap in which pulls
         // fail (pulumi-kubernetes pkg/provider/diff.go; test/engine/kubeconfig-argument.test.ts shows this
         // provider updating them in place).
-        { kubeconfig: pulumi.secret(parsed.kubeconfig), enableSecretMutable: true },
+        { kubeconfig: pulumi.secret(parsed.kubeconfig), enableSecretMutable: true, ...(adopts ? adopting : {}) },
         { parent: component },
     );
-    return { cluster: { parent: component, provider }, claims };
+    const cluster = { parent: component, provider };
+    return { cluster, secrets: cluster, claims };
 }
 
 /**

@@ -143,7 +143,7 @@ function childrenByType(names: Names): Record<string, fc.Arbitrary<Child>> {
         Key: child(names, "key"),
         KeyHandover: child(names, "keyHandover"),
         PullReadiness: child(names, "pullReadiness"),
-        "pulumi:providers:kubernetes": fc.oneof(child(names, "cluster"), child(names, "takeOver")),
+        "pulumi:providers:kubernetes": fc.oneof(child(names, "cluster"), child(names, "secrets")),
         "Secret, RefreshedSecret": child(names, "secret", namespace),
         SecretClaim: child(names, "claim", namespace),
         "PullSecretEntry, ServiceAccountPatch": child(names, "attachment", namespace, serviceAccount),
@@ -216,7 +216,7 @@ describe("renamed children keep their state", () => {
         });
     }
 
-    it("a key's grants, claims, Secrets and merge entries carry the alias of their former name", async () => {
+    it("a key's grants, claims, Secrets, merge entries and the Secrets' provider carry the alias of their former name", async () => {
         const component = new RegistryPullSecret(
             "regcred",
             sampleArgs({
@@ -239,6 +239,7 @@ describe("renamed children keep their state", () => {
             ["RepositoryIamMember", "regcred/reader/asia-northeast1/images", "regcred-reader-asia-northeast1-images"],
             ["Secret", "regcred/team-a", "regcred-team-a"],
             ["SecretClaim", "regcred/team-a", "regcred-team-a-claim"],
+            ["kubernetes", "regcred-secrets", "regcred-takeover"],
         ]);
     });
 

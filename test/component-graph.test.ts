@@ -15,6 +15,7 @@ const types = {
     readiness: "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness",
     secret: "kubernetes:core/v1:Secret",
     attachment: "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
+    secretsProvider: "pulumi:providers:kubernetes",
 };
 
 /** The one child of that name; `type` tells a Secret from its claim, which shares its name. */
@@ -25,7 +26,7 @@ const byName = (children: { name: string; type: string }[], name: string, type?:
 };
 
 describe("RegistryPullSecret graph", () => {
-    it("registers account, grant, key, readiness gate, the Secret's claim, Secret and attachment, each a child named after the component", async () => {
+    it("registers account, grant, key, readiness gate, the Secrets' provider, the Secret's claim, Secret and attachment, each a child named after the component", async () => {
         const component = new RegistryPullSecret("one", sampleArgs());
         const { component: own, children } = await registeredBy(component, registrations);
         assert.equal(own.type, "registry-pull-secret:index:RegistryPullSecret");
@@ -35,6 +36,7 @@ describe("RegistryPullSecret graph", () => {
                 [types.account, "one-account"],
                 [types.claim, "one/team-a"],
                 [types.grant, "one/reader/asia/asia.gcr.io"],
+                [types.secretsProvider, "one-secrets"],
                 [types.key, "one-key"],
                 [types.readiness, "one-pull-readiness"],
                 [types.secret, "one/team-a"],
@@ -61,8 +63,9 @@ describe("RegistryPullSecret graph", () => {
             "many/c/deployer",
         ]);
         assert.deepEqual(names(types.claim), ["many/a", "many/b", "many/c"]);
-        // account, grant, key, readiness gate, key handover, then per namespace a claim and a Secret, and the attachments.
-        assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 3 + 3 + 6);
+        // account, grant, key, readiness gate, key handover, the Secrets' provider, then per namespace a claim
+        // and a Secret, and the attachments.
+        assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 1 + 3 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
             const [namespace, serviceAccount] = attachment.name.slice("many/".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;

@@ -14,7 +14,8 @@ it("creates nothing of its own before a Namespace the component dependsOn exists
     await settled();
     const namespaceAnswered = registrations.find((r) => r.name === "team-a")?.answered as number;
     const children = registrations.filter((r) => r.name.startsWith("ordered"));
-    assert.equal(children.length, 9); // component, account, grant, key, readiness gate, claim, Secret, entry, key handover
+    // component, account, grant, key, readiness gate, the Secrets' provider, claim, Secret, entry, key handover
+    assert.equal(children.length, 10);
     for (const child of children) {
         const sentAfter = registrations.indexOf(child) > registrations.findIndex((r) => r.name === "team-a");
         assert.ok(

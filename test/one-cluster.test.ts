@@ -115,59 +115,67 @@ describe("kubeconfig", () => {
         }
     });
 
-    it("with an explicit provider: no child provider; Secrets use the explicit one, entries the kubeconfig", async () => {
+    it("with an explicit provider: the Secrets get a provider of their own from kubeconfig, entries carry the kubeconfig", async () => {
         const { children } = await declare("both", sampleArgs({ kubeconfig }), { provider: explicit });
-        const ref = await explicitRef();
-        assert.equal(ofType(children!, providerType).length, 0);
-        assert.equal(ofType(children!, secretType)[0].provider, ref);
+        const [secrets] = ofType(children!, providerType);
+        assert.deepEqual(
+            ofType(children!, providerType).map((p) => p.name),
+            ["both-secrets"],
+        );
+        assert.equal(reveal(secrets.inputs.kubeconfig), kubeconfig);
+        assert.ok(isSecretValue(secrets.inputs.kubeconfig));
+        assert.ok(ofType(children!, secretType)[0].provider.startsWith(`${secrets.urn}::`));
         assert.equal(reveal(ofType(children!, entryType)[0].inputs.kubeconfig), kubeconfig);
     });
 
-    it("and no explicit provider (neither): the stack's default provider and connection", async () => {
+    it("and no explicit provider (neither): the stack's connection, for the Secrets through a provider of their own", async () => {
         const { children } = await declare("neither", sampleArgs());
-        assert.equal(ofType(children!, providerType).length, 0);
-        assert.equal(ofType(children!, secretType)[0].provider, "");
+        const [secrets] = ofType(children!, providerType);
+        assert.equal(secrets.name, "neither-secrets");
+        assert.equal(
+            "kubeconfig" in secrets.inputs,
+            false,
+            "no kubeconfig: the stack's, as the default provider finds it",
+        );
+        assert.ok(ofType(children!, secretType)[0].provider.startsWith(`${secrets.urn}::`));
         assert.equal("kubeconfig" in ofType(children!, entryType)[0].inputs, false);
     });
 });
 
-describe("takeOver: the Secrets alone go through a provider that upserts (pulumi-kubernetes v4.29+ creates plainly otherwise)", () => {
-    it("with the stack's connection: a takeover provider with upsertExistingObjects for the Secrets; nothing else uses it", async () => {
+describe("claimed Secrets go through a provider that adopts what exists (pulumi-kubernetes v4.29+ creates plainly otherwise)", () => {
+    it("with the stack's connection: a provider with upsertExistingObjects for the Secrets alone, which keeps the state of the former takeover provider", async () => {
         const { children } = await declare("adopt", sampleArgs({ namespaces: ["a", "b"], takeOver: true }));
         const providers = ofType(children!, providerType);
         assert.deepEqual(
-            providers.map((p) => p.name),
-            ["adopt-takeover"],
+            providers.map((p) => [p.name, p.aliases.map((a) => (a as { name?: string }).name)]),
+            [["adopt-secrets", ["adopt-takeover"]]],
         );
-        const [takeover] = providers;
-        assert.equal(takeover.inputs.upsertExistingObjects, "true");
-        assert.equal(takeover.inputs.enableSecretMutable, "true", "Secrets are updated in place, never replaced");
-        assert.equal(
-            "kubeconfig" in takeover.inputs,
-            false,
-            "no kubeconfig: the stack's, as the default provider finds it",
-        );
+        const [adopting] = providers;
+        assert.equal(adopting.inputs.upsertExistingObjects, "true");
+        assert.equal(adopting.inputs.enableSecretMutable, "true", "Secrets are updated in place, never replaced");
         const secrets = ofType(children!, secretType);
         assert.equal(secrets.length, 2);
-        for (const secret of secrets) assert.ok(secret.provider.startsWith(`${takeover.urn}::`), secret.name);
-        const others = children!.filter((c) => c.type !== secretType && c.provider.startsWith(`${takeover.urn}::`));
+        for (const secret of secrets) assert.ok(secret.provider.startsWith(`${adopting.urn}::`), secret.name);
+        const others = children!.filter((c) => c.type !== secretType && c.provider.startsWith(`${adopting.urn}::`));
         assert.deepEqual(others, [], "only the Secrets upsert");
     });
 
-    it("with kubeconfig: the takeover provider is made from it too, and the child provider never upserts", async () => {
-        const { children } = await declare("adopt-kc", sampleArgs({ takeOver: true, kubeconfig }));
-        const byName = new Map(ofType(children!, providerType).map((p) => [p.name, p]));
-        const takeover = byName.get("adopt-kc-takeover")!;
-        assert.equal(reveal(takeover.inputs.kubeconfig), kubeconfig);
-        assert.ok(isSecretValue(takeover.inputs.kubeconfig));
-        assert.equal(byName.get("adopt-kc-cluster")!.inputs.upsertExistingObjects, undefined);
-        assert.ok(ofType(children!, secretType)[0].provider.startsWith(`${takeover.urn}::`));
+    it('with kubeconfig: its child provider adopts, and carries only the Secrets and "patch" attachments', async () => {
+        const { children } = await declare("adopt-kc", sampleArgs({ kubeconfig, attachMode: "patch" }));
+        const [cluster] = ofType(children!, providerType);
+        assert.deepEqual(
+            ofType(children!, providerType).map((p) => p.name),
+            ["adopt-kc-cluster"],
+        );
+        assert.equal(cluster.inputs.upsertExistingObjects, "true");
+        const on = children!.filter((c) => c.provider.startsWith(`${cluster.urn}::`)).map((c) => c.type);
+        assert.deepEqual([...new Set(on)].sort(), [secretType, patchType]);
     });
 
-    it("without takeOver no provider upserts", async () => {
-        const { children } = await declare("plain", sampleArgs({ kubeconfig }));
-        for (const provider of ofType(children!, providerType))
-            assert.equal(provider.inputs.upsertExistingObjects, undefined);
+    it('an explicit provider without kubeconfig (no claims, attachMode "patch"): nothing adopts, the Secrets keep that provider', async () => {
+        const { children } = await declare("plain", sampleArgs({ attachMode: "patch" }), { provider: explicit });
+        assert.deepEqual(ofType(children!, providerType), []);
+        assert.equal(ofType(children!, secretType)[0].provider, await explicitRef());
     });
 });
 
