@@ -35,7 +35,6 @@ let registry: RealRegistry;
 let work: string;
 let kubeconfigFile: string;
 let cli: PulumiCli;
-let checkoutDir: string;
 /** The Secrets as the recipe left them, by namespace. */
 const recipeSecrets = new Map<string, V1Secret>();
 
@@ -111,7 +110,7 @@ before(async () => {
         "team-a",
     ]);
 
-    checkoutDir = checkoutRepository(checkout);
+    checkoutRepository(checkout);
     const env = engineEnvironment(work, stateDir, kubernetesPluginVersion(checkout));
     env.KUBECONFIG = kubeconfigFile;
     cli = pulumiCli(checkout, env);
@@ -254,33 +253,32 @@ async function secretProviders(): Promise<string[]> {
         .map((resource) => resource.provider!.split("::")[3]);
 }
 
-it("pulumi config rm takeOver, then pulumi up: the Secrets move to the stack's provider in place, nothing replaced, the same objects", async () => {
+it("pulumi config rm takeOver, then pulumi up: the Secrets stay on their own provider, nothing replaced, created or deleted, the same objects", async () => {
     const before = await secretObjects();
-    assert.deepEqual(await secretProviders(), ["regcred-takeover", "regcred-takeover"]);
+    assert.deepEqual(await secretProviders(), ["regcred-secrets", "regcred-secrets"]);
     await cli.must(["config", "rm", "takeOver"]);
     await cli.must(["up", "--yes"]);
     const update = changed(await cli.lastUpdate());
     assert.equal(update.replace, undefined, JSON.stringify(update));
     assert.equal(update.create, undefined, JSON.stringify(update));
-    assert.equal(update.delete, 1, `only the takeover provider is deleted: ${JSON.stringify(update)}`);
-    const defaultProvider = `default_${kubernetesPluginVersion(checkoutDir).replaceAll(".", "_")}`;
-    assert.deepEqual(await secretProviders(), [defaultProvider, defaultProvider]);
+    assert.equal(update.delete, undefined, JSON.stringify(update));
+    assert.deepEqual(await secretProviders(), ["regcred-secrets", "regcred-secrets"]);
     assert.deepEqual(await secretObjects(), before);
     for (const namespace of namespaces) {
         const secret = await core.readNamespacedSecret({ name: "regcred", namespace });
-        await registry.assertPulls(registry.writeAuthfile(`moved-${namespace}`, dockerConfigOf(secret)));
+        await registry.assertPulls(registry.writeAuthfile(`kept-${namespace}`, dockerConfigOf(secret)));
     }
 });
 
-it("takeOver set again on the existing stack: the Secrets move to a takeover provider in place, nothing replaced", async () => {
+it("takeOver set again on the existing stack: nothing replaced, created or deleted", async () => {
     const before = await secretObjects();
     await cli.must(["config", "set", "takeOver", "true"]);
     await cli.must(["up", "--yes"]);
     const update = changed(await cli.lastUpdate());
     assert.equal(update.replace, undefined, JSON.stringify(update));
     assert.equal(update.delete, undefined, JSON.stringify(update));
-    assert.equal(update.create, 1, `only the takeover provider is created: ${JSON.stringify(update)}`);
-    assert.deepEqual(await secretProviders(), ["regcred-takeover", "regcred-takeover"]);
+    assert.equal(update.create, undefined, JSON.stringify(update));
+    assert.deepEqual(await secretProviders(), ["regcred-secrets", "regcred-secrets"]);
     assert.deepEqual(await secretObjects(), before);
 });
 
