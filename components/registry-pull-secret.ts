@@ -139,7 +139,6 @@ function declareStaticSecrets(
 ): Declared {
     const takeOverFix = settings === "stackConfig" ? takeOverStackConfig : takeOverArgument;
     const parent = cluster.parent!;
-    warnIfSecretsAreReplaced(parent, secrets);
     const credential = declareCredential(name, source, { parent, now, settings });
     const owner = ownerOf(parent);
     const ready = gatePulls(name, source, parsed, credential, parent);
@@ -315,22 +314,6 @@ function sayWhatIsTakenOver(claim: SecretClaim, component: pulumi.Resource): voi
     claim.plannedTakeover.apply((sentence) => {
         if (sentence) void pulumi.log.warn(sentence, component);
     });
-}
-
-/**
- * Secrets on the stack's default Kubernetes provider are REPLACED when their data changes (a rotated
- * key, a new password) unless the stack sets `kubernetes:enableSecretMutable`: with a fixed name that
- * is delete, then create, a gap in which pulls fail (pulumi-kubernetes pkg/provider/diff.go; with it,
- * test/engine/typescript-project.test.ts shows the same Secret object updated). The child provider made from `kubeconfig` sets it; an explicit
- * provider's settings cannot be read from here, so only the default provider is checked.
- */
-function warnIfSecretsAreReplaced(component: pulumi.Resource, cluster: pulumi.CustomResourceOptions): void {
-    if (cluster.provider !== undefined || component.getProvider("kubernetes::") !== undefined) return;
-    if (new pulumi.Config("kubernetes").getBoolean("enableSecretMutable") === true) return;
-    void pulumi.log.warn(
-        'kubernetes:enableSecretMutable is not "true": when the credential changes (a key rotation, a new password) the Kubernetes provider replaces each pull Secret, deleting it before creating it again under the same name, and pulls fail in between. Run `pulumi config set kubernetes:enableSecretMutable true`.',
-        component,
-    );
 }
 
 /**

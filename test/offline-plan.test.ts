@@ -66,13 +66,14 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the resource tree with every child under the component", () => {
-        assert.deepEqual(section("Resources (13):"), [
+        assert.deepEqual(section("Resources (14):"), [
             "  registry-pull-secret:index:RegistryPullSecret  regcred",
             "  ├─ gcp:serviceaccount/account:Account  regcred-account",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images",
+            "  ├─ pulumi:providers:kubernetes  regcred-secrets",
             "  ├─ gcp:serviceaccount/key:Key  regcred-key",
             "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness  regcred-pull-readiness",
             "  ├─ kubernetes:core/v1:Secret  regcred/team-a-dev",
@@ -84,10 +85,11 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the dependency order the engine receives: account, grants, key, readiness gate, Secrets, attachments", () => {
-        assert.deepEqual(section("Dependency order (12 resources in 6 steps; one step's resources go in parallel):"), [
+        assert.deepEqual(section("Dependency order (13 resources in 6 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
             "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
             "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
+            "  1. pulumi:providers:kubernetes  regcred-secrets",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io  (after Account regcred-account)",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images  (after Account regcred-account)",
             "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred/reader/asia-northeast1/images, RepositoryIamMember regcred/reader/asia/asia.gcr.io)",
@@ -193,7 +195,7 @@ describe("npm run plan -- --stack prod", () => {
                 .matchAll(/ (\S+:\S+:\S+)  /g),
         ].map((m) => m[1]);
         const count = (type: string) => types.filter((t) => t === type).length;
-        assert.equal(types.length, 19);
+        assert.equal(types.length, 20);
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness"), 1);
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover"), 1);
         assert.equal(count("gcp:serviceaccount/account:Account"), 0);
@@ -604,25 +606,6 @@ describe("npm run plan for the keyless stacks", () => {
             stderr,
             /^error: Pulumi\.gke-node\.yaml: config registry-pull-secret:namespaces cannot be given with registry-pull-secret:credential "gkeNode": the nodes pull with their own service account, so no Secret is declared in any namespace; leave namespaces out/,
         );
-    });
-
-    it("warns that pull Secrets are replaced on a credential change when kubernetes:enableSecretMutable is not true, and not when it is", () => {
-        const warning =
-            /kubernetes:enableSecretMutable is not "true": when the credential changes .* pulls fail in between/;
-        const stack = (mutable: string) =>
-            plan(
-                "--stack",
-                "dev",
-                "--dir",
-                projectWithStack("dev", `${validConfig}  kubernetes:enableSecretMutable: "${mutable}"\n`),
-            );
-        const replaced = stack("false");
-        assert.equal(replaced.code, 0, replaced.stderr);
-        assert.match(replaced.stdout, /\nWarnings \(1\):\n/);
-        assert.match(replaced.stdout, warning);
-        const inPlace = stack("true");
-        assert.equal(inPlace.code, 0, inPlace.stderr);
-        assert.doesNotMatch(inPlace.stdout, warning);
     });
 
     it("a non-https issuer exits 1 naming registry-pull-secret:federationIssuerUri", () => {

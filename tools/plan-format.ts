@@ -279,6 +279,7 @@ export function cloudResourceInputs(registrations: Registration[]): string[] {
             (r) =>
                 r.custom &&
                 !r.type.startsWith("kubernetes:") &&
+                !r.type.startsWith("pulumi:providers:") &&
                 !isPullSecretEntry(r) &&
                 !isRefreshedSecret(r) &&
                 !isSecretClaim(r) &&
