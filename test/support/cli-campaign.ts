@@ -16,11 +16,13 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import fc from "fast-check";
 import { clusterState, dockerConfigOf, withContextLeadingNowhere } from "./engine-checks";
-import { forwardTo, serveWithFaults } from "./fault-injection";
 import type { TypeScriptProject } from "./engine-project";
 import type { CommandResult, PulumiCli } from "./pulumi-cli";
 import type { RealCluster } from "./real-cluster";
@@ -150,43 +152,77 @@ interface HeldAnswers {
     /** A kubeconfig document for the proxy (plain HTTP on loopback), context `real`. */
     kubeconfig: string;
     /**
-     * The next Secret the API server creates (a POST that is not a dry run, answered 201): once it is
-     * written, `action` runs, and only then does the answer go back, to a process `action` killed.
+     * The next Secret the API server creates (a POST or a server-side apply that is not a dry run,
+     * answered 201): once it is written, `action` runs, and only then does the answer go back, to a
+     * process `action` killed.
      */
     onNextSecretCreated(action: () => void): void;
     disarm(): void;
     close(): Promise<void>;
 }
 
+/**
+ * A proxy that streams every request and answer unchanged, bytes as they are (the Kubernetes provider
+ * reads the OpenAPI document as protobuf, and watches stream), except the answer to the Secret create
+ * {@link HeldAnswers.onNextSecretCreated} waits for.
+ */
 async function holdingProxy(cluster: RealCluster): Promise<HeldAnswers> {
-    const forward = forwardTo(cluster.server, cluster.certificateAuthority);
     let held: (() => void) | undefined;
-    const proxy = await serveWithFaults(async (request, body) => {
-        const answer = await forward(request, body);
+    const upstream = new URL(cluster.server);
+    const server = http.createServer((request, response) => {
         const url = request.url ?? "";
-        if (
-            held &&
-            request.method === "POST" &&
-            /\/secrets(\?|$)/.test(url) &&
-            !/dryRun=/.test(url) &&
-            answer.status === 201
-        ) {
-            const action = held;
-            held = undefined;
-            action();
-            // The killed process's connection closes meanwhile; the answer reaches no one.
-            await new Promise((settled) => setTimeout(settled, 1_000));
-        }
-        return answer;
+        const forwarded = https.request(
+            {
+                host: upstream.hostname,
+                port: upstream.port,
+                path: url,
+                method: request.method,
+                ca: cluster.certificateAuthority,
+                headers: {
+                    ...request.headers,
+                    host: upstream.host,
+                    // Through plain http, kubectl and the Kubernetes provider (client-go) arrived as system:anonymous
+                    // (seen here); client-node sends the token. The proxy adds the admin's where none came.
+                    authorization: request.headers.authorization ?? `Bearer ${cluster.token}`,
+                },
+            },
+            (answer) => {
+                const pass = () => {
+                    response.writeHead(answer.statusCode ?? 502, answer.headers);
+                    answer.pipe(response);
+                };
+                // A plain create (POST), or a server-side apply that creates (PATCH, 201: an adopting provider).
+                const written =
+                    (request.method === "POST" && /\/secrets(\?|$)/.test(url)) ||
+                    (request.method === "PATCH" && /\/secrets\/[^/?]+(\?|$)/.test(url));
+                const created = written && !/dryRun=/.test(url);
+                if (!held || !created || answer.statusCode !== 201) return pass();
+                const action = held;
+                held = undefined;
+                action();
+                // The killed process's connection closes meanwhile; the answer reaches no one.
+                setTimeout(pass, 1_000);
+            },
+        );
+        forwarded.on("error", () => response.destroy());
+        request.pipe(forwarded);
     });
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
     const kubeconfig = JSON.parse(cluster.kubeconfig);
     // client-node refuses plain http unless TLS checks are declared off; the proxy is on loopback.
-    kubeconfig.clusters[0].cluster = { server: proxy.url, "insecure-skip-tls-verify": true };
+    kubeconfig.clusters[0].cluster = {
+        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        "insecure-skip-tls-verify": true,
+    };
     return {
         kubeconfig: JSON.stringify(kubeconfig),
         onNextSecretCreated: (action) => void (held = action),
         disarm: () => void (held = undefined),
-        close: () => proxy.close(),
+        close: () =>
+            new Promise<void>((closed) => {
+                server.closeAllConnections();
+                server.close(() => closed());
+            }),
     };
 }
 
