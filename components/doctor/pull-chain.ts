@@ -254,14 +254,16 @@ export function credentialOf(match: KeyringMatch<Extract<SecretRead, { state: "f
     const expiresAtMs = expiresAt === undefined ? NaN : Date.parse(expiresAt);
     if (candidate.defect === undefined && entry.username === "oauth2accesstoken" && expiresAtMs <= nowMs) {
         const refresher = writer !== undefined && /^[a-z0-9-]+\/[a-z0-9-]+$/.test(writer) ? writer : undefined;
+        const [refresherNamespace, refresherName] = refresher?.split("/") ?? [];
         candidate.defect = {
             kind: "token-expired",
             link: "credential",
             evidence: [
                 `${where}: the access token expired at ${new Date(expiresAtMs).toISOString()} (annotation ${ownershipKeys.tokenExpiresAt}); ${refresher ? `its refresher ${refresher} has not written a new one` : "nothing has written a new one"}`,
             ],
+            // `rollout status` calls a Deployment scaled to 0 "successfully rolled out": READY tells the two apart.
             fix: refresher
-                ? `kubectl -n ${refresher.split("/")[0]} rollout status deployment/${refresher.split("/")[1]} && kubectl -n ${refresher.split("/")[0]} logs deployment/${refresher.split("/")[1]} (the refresher turns not-ready when it cannot write tokens: docs/keyless.md)`
+                ? `kubectl -n ${refresherNamespace} get deployment ${refresherName}: READY 0/0 means it was scaled to 0 (pulumi up --refresh, or kubectl -n ${refresherNamespace} scale deployment ${refresherName} --replicas=1, starts it again); 0/1 means it runs but cannot get or write tokens (kubectl -n ${refresherNamespace} logs deployment/${refresherName}; it turns not-ready then: docs/keyless.md)`
                 : "write a fresh token into the Secret, or run the component's refresher (gcp.credential: accessToken)",
         };
     }

@@ -303,7 +303,7 @@ describe("the doctor's verdicts, one broken link each, against real registries",
         assert.equal(report.verdicts[0].kind, "token-expired");
         assert.match(
             report.verdicts[0].fix ?? "",
-            /kubectl -n pull-token-refresher rollout status deployment\/token-refresher/,
+            /kubectl -n pull-token-refresher get deployment token-refresher: READY 0\/0 means it was scaled to 0/,
         );
     });
 
