@@ -19,6 +19,7 @@ import {
     type KeyringMatch,
     type KeyringSource,
 } from "./keyring";
+import { nodeCacheNotes, nodeCredentialJudgement, type NodeView } from "./node-credentials";
 import type { RegistryAnswer } from "./registry-probe";
 
 /**
@@ -104,6 +105,7 @@ export type VerdictKind =
     | "key-encoded-twice"
     | "token-expired"
     | "credential-refused"
+    | "node-credential-refused"
     | "grant-missing"
     | "grant-not-yet-effective"
     | "repository-not-found"
@@ -118,7 +120,7 @@ export type VerdictKind =
 /** The broken link, its evidence and its fix. */
 export interface Verdict {
     kind: VerdictKind;
-    /** Which link: `image`, `pod`, `ServiceAccount`, `Secret`, `docker config`, `credential`, `registry`, `network`. */
+    /** Which link: `image`, `pod`, `ServiceAccount`, `Secret`, `docker config`, `credential`, `node`, `registry`, `network`. */
     link: string;
     evidence: string[];
     fix?: string;
@@ -557,14 +559,28 @@ export function verdictOfAnswer(
 
 /**
  * The verdict for one image: the runtime tries the credentials in order and the pull works with the
- * first the registry accepts; with none, it pulls anonymously. `answers` holds the registry's answer
- * for each candidate in order (or the anonymous pull's, when there are none).
+ * first the registry accepts; with none, it pulls anonymously, or with the node's own credential
+ * (./node-credentials.ts). `answers` holds the registry's answer for each candidate in order (or the
+ * anonymous pull's, when there are none); `node` is where the pod runs and what the kubelet reported.
+ * Notes on the node's image cache join the warnings.
  */
 export function judgePull(
     plan: Exclude<ChainPlan, { decided: ImageVerdict }>,
     container: { name: string; image: string },
     answers: RegistryAnswer[],
     nowMs: number,
+    node: NodeView,
+): ImageVerdict {
+    const verdict = judgeCredentials(plan, container, answers, nowMs, node);
+    return { ...verdict, warnings: [...verdict.warnings, ...nodeCacheNotes(verdict.fails, node)] };
+}
+
+function judgeCredentials(
+    plan: Exclude<ChainPlan, { decided: ImageVerdict }>,
+    container: { name: string; image: string },
+    answers: RegistryAnswer[],
+    nowMs: number,
+    node: NodeView,
 ): ImageVerdict {
     const base = {
         container: container.name,
@@ -583,12 +599,23 @@ export function judgePull(
             };
         }
         const refused = "status" in answers[0] && [401, 403].includes(answers[0].status);
+        const byNode = refused ? nodeCredentialJudgement(plan.image, node) : undefined;
+        if (byNode !== undefined && "verdict" in byNode) {
+            return {
+                ...base,
+                ...byNode.verdict,
+                evidence: [...byNode.verdict.evidence, verdict.evidence[0]],
+                fails: byNode.fails,
+            };
+        }
         const chosen = refused && plan.whenAnonymousRefused ? plan.whenAnonymousRefused : verdict;
+        const unchecked = byNode === undefined ? plan.unchecked : [...plan.unchecked, byNode.unchecked];
         return {
             ...base,
             ...chosen,
             evidence: chosen === verdict ? verdict.evidence : [...chosen.evidence, verdict.evidence[0]],
-            fails: plan.unchecked.length > 0 && refused ? undefined : true,
+            unchecked,
+            fails: unchecked.length > 0 && refused ? undefined : true,
         };
     }
     // `answers` ends at the first credential the registry accepted: the runtime tries no further.
