@@ -2,7 +2,7 @@
  * What the node brings to a pull, as far as the doctor can tell from what it reads: the pod's node
  * name and the kubelet's events about the pod. The doctor reads no Node, no kubelet configuration and
  * no Google API, so it never sees a node's credential, its OAuth scopes, its grants or its image cache;
- * it reads what the kubelet said it did with them. Pure rules (docs/troubleshooting.md#the-node).
+ * it reads what the kubelet said it did with them. Pure rules (docs/troubleshooting.md#the-node-gkenode-and-the-kubelets-image-cache).
  *
  * - GKE's kubelet has a credential provider (`auth-provider-gcp`) that answers for `container.cloud.google.com`,
  *   `gcr.io`, `*.gcr.io` and `*.pkg.dev` (its `matchImages` in kubernetes/cloud-provider-gcp's node
@@ -26,10 +26,8 @@
  *   `trackedToImagePullCreds`).
  */
 import { artifactRegistryRepositoryOf } from "../rules/artifact-registry";
-import type { PullEvent } from "./cluster-reads";
 import { repositoryOf, type ImageReference } from "./image-reference";
 import { urlsMatch } from "./keyring";
-import type { Verdict } from "./pull-chain";
 
 /** The hosts GKE's kubelet credential provider answers for with the node's service account. */
 export const nodeCredentialHosts = ["container.cloud.google.com", "gcr.io", "*.gcr.io", "*.pkg.dev"] as const;
@@ -56,8 +54,12 @@ export interface KubeletReport {
     neverPull: boolean;
 }
 
-/** The kubelet's events that name `image` as the container writes it (the kubelet quotes it so). */
-export function kubeletReportOf(image: string, events: PullEvent[]): KubeletReport {
+/**
+ * The kubelet's events that name `image` as the container writes it (the kubelet quotes it so). Events
+ * are taken by shape (../doctor/cluster-reads.ts `PullEvent` has it), and the verdicts below are plain
+ * data ./pull-chain.ts takes as its own: this module imports neither, so no import circle forms.
+ */
+export function kubeletReportOf(image: string, events: readonly { reason: string; message: string }[]): KubeletReport {
     const quoted = `"${image}"`;
     const about = events.filter((e) => e.message.includes(quoted));
     const refused = about.find(
@@ -94,6 +96,14 @@ export interface NodeView {
 export const clipMessage = (message: string): string =>
     message.length > 300 ? `${message.slice(0, 140)} ... ${message.slice(-150)}` : message;
 
+/** A verdict of the node's link, in ./pull-chain.ts's `Verdict` shape. */
+export interface NodeVerdict {
+    kind: "ok" | "node-credential-refused";
+    link: "node";
+    evidence: string[];
+    fix?: string;
+}
+
 /**
  * How the node's own credential bears on an image no pull Secret matches and the registry refuses
  * anonymously: a verdict when the kubelet's events say what the node's pull did, a line of what could
@@ -102,7 +112,7 @@ export const clipMessage = (message: string): string =>
 export function nodeCredentialJudgement(
     image: ImageReference,
     node: NodeView,
-): { verdict: Verdict; fails: boolean } | { unchecked: string } | undefined {
+): { verdict: NodeVerdict; fails: boolean } | { unchecked: string } | undefined {
     if (!nodeCredentialCovers(image)) return undefined;
     const where = node.nodeName === undefined ? "the node" : `node ${node.nodeName}`;
     if (node.report.pulled) {
