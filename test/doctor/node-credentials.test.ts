@@ -140,6 +140,11 @@ function judge(
     return judgePull(plan, container, [answer], now, view);
 }
 const anonymousRefused: RegistryAnswer = { step: "manifest", status: 403, code: "DENIED" };
+/** The pod's Secret matches the image: the registry's answer to it, on a GKE node that reported `events`. */
+const withSecretOnGke = (answer: RegistryAnswer, ...reported: PullEvent[]) =>
+    judge(app, answer, { nodeName: gkeNode, events: reported }, regcred("u"));
+const refusedCredential: RegistryAnswer = { step: "token", status: 401 };
+const pulls: RegistryAnswer = { step: "manifest", status: 200 };
 
 describe("gkeNode: an image no pull Secret matches, pulled with the node's own account", () => {
     it("node-credential-refused: on a GKE node the kubelet's pull was refused; the fix shows the pool's account, its scopes and the grant, with the repository's own names", () => {
@@ -197,22 +202,13 @@ describe("gkeNode: an image no pull Secret matches, pulled with the node's own a
     });
 
     it("a matching Secret is judged by its own answer, not the node's (the kubelet tries the pod's Secrets first)", () => {
-        const verdict = judge(
-            app,
-            { step: "token", status: 401 },
-            { nodeName: gkeNode, events: [events.refused] },
-            regcred("u"),
-        );
-        assert.equal(verdict.kind, "credential-refused");
+        assert.equal(withSecretOnGke(refusedCredential, events.refused).kind, "credential-refused");
     });
 });
 
 describe("KubeletEnsureSecretPulledImages: the node's copy of the image", () => {
-    const refusedCredential = (present: PullEvent) =>
-        judge(app, { step: "token", status: 401 }, { nodeName: gkeNode, events: [present] }, regcred("u"));
-
     it("a pull that would fail, on a node that let the pod use its copy after checking: a note that another node fails", () => {
-        const verdict = refusedCredential(events.presentVerified);
+        const verdict = withSecretOnGke(refusedCredential, events.presentVerified);
         assert.equal(verdict.fails, true);
         const note = verdict.warnings.find((w) => w.includes("KubeletEnsureSecretPulledImages let this pod use it"));
         assert.ok(note, verdict.warnings.join("\n"));
@@ -221,17 +217,12 @@ describe("KubeletEnsureSecretPulledImages: the node's copy of the image", () => 
     });
 
     it("the same on a node that checked nothing (the gate off)", () => {
-        const verdict = refusedCredential(events.presentUnverified);
+        const verdict = withSecretOnGke(refusedCredential, events.presentUnverified);
         assert.ok(verdict.warnings.some((w) => /without checking the pod's credentials .*gate on/.test(w)));
     });
 
     it("a credential that pulls, and the kubelet's Never refusal: the node may have the image but not for this pod", () => {
-        const verdict = judge(
-            app,
-            { step: "manifest", status: 200 },
-            { nodeName: gkeNode, events: [events.neverPull] },
-            regcred("u"),
-        );
+        const verdict = withSecretOnGke(pulls, events.neverPull);
         assert.equal(verdict.kind, "ok");
         assert.ok(
             verdict.warnings.some((w) =>
@@ -241,13 +232,8 @@ describe("KubeletEnsureSecretPulledImages: the node's copy of the image", () => 
     });
 
     it("no note when the node's copy agrees with the verdict, or the kubelet said nothing", () => {
-        const pulls = judge(
-            app,
-            { step: "manifest", status: 200 },
-            { nodeName: gkeNode, events: [events.presentVerified] },
-            regcred("u"),
-        );
-        assert.deepEqual(pulls.warnings, []);
-        assert.deepEqual(refusedCredential({ reason: "Scheduled", message: "assigned", count: 1 }).warnings, []);
+        assert.deepEqual(withSecretOnGke(pulls, events.presentVerified).warnings, []);
+        const scheduled = { reason: "Scheduled", message: "assigned", count: 1 };
+        assert.deepEqual(withSecretOnGke(refusedCredential, scheduled).warnings, []);
     });
 });
