@@ -32,7 +32,7 @@ export interface DoctorReport {
     unchecked: string[];
     /** What the kubelet reported about pulls of this pod (its events), newest last. */
     kubeletEvents: string[];
-    /** 0: every pull works; 1: a pull would fail; 3: none fails as far as could be checked, but a read it needed was denied. */
+    /** 0: every pull works; 1: a pull would fail; 3: none fails as far as could be checked, but a read it needed was denied or the node's own credential decides. */
     exitCode: 0 | 1 | 3;
 }
 
