@@ -56,7 +56,7 @@ export interface KubeletReport {
 
 /**
  * The kubelet's events that name `image` as the container writes it (the kubelet quotes it so). Events
- * are taken by shape (../doctor/cluster-reads.ts `PullEvent` has it), and the verdicts below are plain
+ * are taken by shape (./cluster-reads.ts `PullEvent` has it), and the verdicts below are plain
  * data ./pull-chain.ts takes as its own: this module imports neither, so no import circle forms.
  */
 export function kubeletReportOf(image: string, events: readonly { reason: string; message: string }[]): KubeletReport {
