@@ -119,10 +119,12 @@ function doctor(
 async function verdictOf(
     namespace: string,
     pod: string,
-): Promise<{ kind: string; evidence: string[]; fix?: string; status: number }> {
+): Promise<{ kind: string; evidence: string[]; fix?: string; warnings: string[]; status: number }> {
     const run = await doctor([`pod/${pod}`, "-n", namespace, "--json"]);
     assert.ok([0, 1, 3].includes(run.status), run.stderr);
-    const report = JSON.parse(run.stdout) as { verdicts: { kind: string; evidence: string[]; fix?: string }[] };
+    const report = JSON.parse(run.stdout) as {
+        verdicts: { kind: string; evidence: string[]; fix?: string; warnings: string[] }[];
+    };
     assert.equal(report.verdicts.length, 1);
     return { ...report.verdicts[0], status: run.status };
 }
@@ -301,13 +303,34 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
         });
     });
 
-    it("credential-refused: the key was deleted, and the front double refuses it (401)", async () => {
-        await namespaceWith("doctor-deleted-key", { regcred: config(frontHost, "_json_key_base64", keyBase64) }, [
-            "regcred",
-        ]);
+    it("credential-refused: the key was deleted, and the front double refuses it (401); a pod the node starts from its copy runs, and the doctor notes why another node fails (KubeletEnsureSecretPulledImages)", async () => {
+        const namespace = "doctor-deleted-key";
+        const pulledImage = `${frontHost}/${frontImage}`;
+        await namespaceWith(namespace, { regcred: config(frontHost, "_json_key_base64", keyBase64) }, ["regcred"]);
+        // While the key lives, the node gets the image with this Secret (the kubelet records which credential).
+        assert.deepEqual(await pullByKubelet(core, node, namespace, "cached", pulledImage, undefined, "IfNotPresent"), {
+            pulled: true,
+        });
         registries.deleteKey();
-        const { verdict } = await failsThenDoctor("doctor-deleted-key", "deleted", `${frontHost}/${frontImage}`);
+        const { verdict } = await failsThenDoctor(namespace, "deleted", pulledImage);
         assert.equal(verdict.kind, "credential-refused");
+        // The kubelet (v1.37, the gate on by default) lets a pod with the same Secret use the node's copy
+        // without asking the registry: it runs here, and would fail on a node without the image.
+        assert.deepEqual(
+            await pullByKubelet(core, node, namespace, "from-cache", pulledImage, undefined, "IfNotPresent"),
+            { pulled: true },
+        );
+        const cached = await verdictOf(namespace, "from-cache");
+        assert.equal(cached.kind, "credential-refused");
+        assert.equal(cached.status, 1, "a pull would fail: the verdict is what a node pulling the image does");
+        assert.ok(
+            cached.warnings.some((w) =>
+                w.startsWith(
+                    `the kubelet on node ${node.name} started this image from the copy it had ("already present on machine and can be accessed by the pod")`,
+                ),
+            ),
+            cached.warnings.join("\n"),
+        );
     });
 
     it("tag-not-found: the registry has the repository, not the tag", async () => {
