@@ -422,7 +422,7 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
         assert.match(run.stdout, /Secret regcred: reading it was denied \(get secrets\)/);
     });
 
-    it("no line the doctor printed holds a password, a key or their base64", () => {
+    it("no line the doctor printed holds a password, a key, an access token or their base64", () => {
         assert.ok(outputs.length > 50);
         const key = Buffer.from(keyBase64, "base64").toString("utf8");
         const forbidden = [
