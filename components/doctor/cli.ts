@@ -3,7 +3,7 @@
  * `npx registry-pull-secret doctor`: package.json `bin`. Why a pod cannot pull, link by link
  * (docs/troubleshooting.md). Exit codes: 0 every image pulls, 1 a pull would fail, 2 the command could
  * not run (usage, kubeconfig, a subject that does not exist), 3 nothing is known to fail but a read
- * the chain needs was denied.
+ * the chain needs was denied, or the node's own credential decides (./node-credentials.ts).
  */
 import { parseArgs } from "node:util";
 import { ClusterError, loadKubeConfig, type ClusterConnection } from "../cluster/cluster-connection";
@@ -25,7 +25,7 @@ and prints one verdict per image: the first broken link, the evidence, and the f
   --kubeconfig, --context as kubectl takes them
   --plain-http HOST       the node's runtime reaches HOST over plain HTTP (containerd hosts.toml)
   --json                  the report as JSON
-Exit: 0 every image pulls, 1 a pull would fail, 2 the command could not run, 3 a read it needed was denied.
+Exit: 0 every image pulls, 1 a pull would fail, 2 the command could not run, 3 a read it needed was denied (or the node's own credential decides).
 `;
 
 /** The arguments, or the reason they are refused. */

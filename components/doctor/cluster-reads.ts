@@ -25,6 +25,8 @@ export interface PodShape {
     imagePullSecrets: string[];
     serviceAccountName: string;
     createdAtMs?: number;
+    /** The node the pod was scheduled to (a pod template has none). */
+    nodeName?: string;
 }
 
 /** One event of a pod, as the kubelet reported a pull (`Failed`, `BackOff`, `Pulled`). */
@@ -53,6 +55,7 @@ function shapeOf(spec: V1PodSpec | undefined, createdAt: Date | undefined): PodS
         imagePullSecrets: (spec?.imagePullSecrets ?? []).map((r) => r.name ?? "").filter((n) => n !== ""),
         serviceAccountName: spec?.serviceAccountName || "default",
         createdAtMs: createdAt === undefined ? undefined : new Date(createdAt).getTime(),
+        nodeName: spec?.nodeName || undefined,
     };
 }
 

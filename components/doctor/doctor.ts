@@ -4,7 +4,7 @@
  * (./pull-chain.ts), asks the registry with each credential the kubelet would try
  * (./registry-probe.ts), and returns one verdict per image, in the kubelet's order.
  */
-import type { ClusterReads, PodShape, Read } from "./cluster-reads";
+import type { ClusterReads, PodShape, PullEvent, Read } from "./cluster-reads";
 import { ClusterError } from "../cluster/cluster-connection";
 import type { ImageReference } from "./image-reference";
 import {
@@ -15,6 +15,7 @@ import {
     type PullSubject,
     type SecretRead,
 } from "./pull-chain";
+import { clipMessage, kubeletReportOf } from "./node-credentials";
 import type { RegistryAnswer } from "./registry-probe";
 
 /** What to diagnose. */
@@ -31,7 +32,7 @@ export interface DoctorReport {
     unchecked: string[];
     /** What the kubelet reported about pulls of this pod (its events), newest last. */
     kubeletEvents: string[];
-    /** 0: every pull works; 1: a pull would fail; 3: none fails as far as could be checked, but a read it needed was denied. */
+    /** 0: every pull works; 1: a pull would fail; 3: none fails as far as could be checked, but a read it needed was denied or the node's own credential decides. */
     exitCode: 0 | 1 | 3;
 }
 
@@ -41,6 +42,7 @@ export type Prober = (
 ) => Promise<RegistryAnswer>;
 
 const pullEventReasons = [
+    "Pulled",
     "Failed",
     "BackOff",
     "ErrImagePull",
@@ -109,6 +111,23 @@ export async function diagnose(
             `ServiceAccount ${serviceAccount.name} does not exist in namespace ${namespace}: a pod with it would be refused`,
         );
     }
+    // What the kubelet reported (a pod's events only: a template has none) is read before the verdicts,
+    // which weigh what the node's own credential and image cache did (./node-credentials.ts).
+    const kubeletEvents: string[] = [];
+    const pullEvents: PullEvent[] = [];
+    if (target.kind === "pod") {
+        const events = await reads.podEvents(target.name);
+        if (events.state === "denied")
+            unchecked.push(
+                `listing the events of ${describe} was denied (list events): what the kubelet reported is not shown`,
+            );
+        if (events.state === "found") {
+            pullEvents.push(...events.value.filter((e) => pullEventReasons.includes(e.reason)));
+            for (const e of pullEvents) {
+                kubeletEvents.push(`${e.reason} (${e.count}x): ${clipMessage(e.message)}`);
+            }
+        }
+    }
     const secrets = new Map<string, SecretRead>();
     for (const name of new Set(subject.pullSecretNames)) secrets.set(name, await reads.secret(name));
     const verdicts: ImageVerdict[] = [];
@@ -126,22 +145,8 @@ export async function diagnose(
             // The runtime stops at the first credential that pulls.
             if ("status" in answer && answer.status === 200) break;
         }
-        verdicts.push(judgePull(plan, container, answers, nowMs));
-    }
-    const kubeletEvents: string[] = [];
-    if (target.kind === "pod") {
-        const events = await reads.podEvents(target.name);
-        if (events.state === "denied")
-            unchecked.push(
-                `listing the events of ${describe} was denied (list events): what the kubelet reported is not shown`,
-            );
-        if (events.state === "found") {
-            for (const e of events.value.filter((e) => pullEventReasons.includes(e.reason))) {
-                kubeletEvents.push(
-                    `${e.reason} (${e.count}x): ${e.message.length > 300 ? `${e.message.slice(0, 300)}...` : e.message}`,
-                );
-            }
-        }
+        const node = { nodeName: shape.nodeName, report: kubeletReportOf(container.image, pullEvents) };
+        verdicts.push(judgePull(plan, container, answers, nowMs, node));
     }
     const exitCode = verdicts.some((v) => v.fails === true) ? 1 : verdicts.some((v) => v.fails === undefined) ? 3 : 0;
     return { namespace, subject: describe, verdicts, unchecked, kubeletEvents, exitCode };

@@ -19,6 +19,7 @@ import {
     type KeyringMatch,
     type KeyringSource,
 } from "./keyring";
+import { nodeCacheNotes, nodeCredentialJudgement, type NodeView } from "./node-credentials";
 import type { RegistryAnswer } from "./registry-probe";
 
 /**
@@ -104,6 +105,7 @@ export type VerdictKind =
     | "key-encoded-twice"
     | "token-expired"
     | "credential-refused"
+    | "node-credential-refused"
     | "grant-missing"
     | "grant-not-yet-effective"
     | "repository-not-found"
@@ -118,7 +120,7 @@ export type VerdictKind =
 /** The broken link, its evidence and its fix. */
 export interface Verdict {
     kind: VerdictKind;
-    /** Which link: `image`, `pod`, `ServiceAccount`, `Secret`, `docker config`, `credential`, `registry`, `network`. */
+    /** Which link: `image`, `pod`, `ServiceAccount`, `Secret`, `docker config`, `credential`, `node`, `registry`, `network`. */
     link: string;
     evidence: string[];
     fix?: string;
@@ -254,14 +256,16 @@ export function credentialOf(match: KeyringMatch<Extract<SecretRead, { state: "f
     const expiresAtMs = expiresAt === undefined ? NaN : Date.parse(expiresAt);
     if (candidate.defect === undefined && entry.username === "oauth2accesstoken" && expiresAtMs <= nowMs) {
         const refresher = writer !== undefined && /^[a-z0-9-]+\/[a-z0-9-]+$/.test(writer) ? writer : undefined;
+        const [refresherNamespace, refresherName] = refresher?.split("/") ?? [];
         candidate.defect = {
             kind: "token-expired",
             link: "credential",
             evidence: [
                 `${where}: the access token expired at ${new Date(expiresAtMs).toISOString()} (annotation ${ownershipKeys.tokenExpiresAt}); ${refresher ? `its refresher ${refresher} has not written a new one` : "nothing has written a new one"}`,
             ],
+            // `rollout status` calls a Deployment scaled to 0 "successfully rolled out": READY tells the two apart.
             fix: refresher
-                ? `kubectl -n ${refresher.split("/")[0]} rollout status deployment/${refresher.split("/")[1]} && kubectl -n ${refresher.split("/")[0]} logs deployment/${refresher.split("/")[1]} (the refresher turns not-ready when it cannot write tokens: docs/keyless.md)`
+                ? `kubectl -n ${refresherNamespace} get deployment ${refresherName}: READY 0/0 means it was scaled to 0 (pulumi up --refresh, or kubectl -n ${refresherNamespace} scale deployment ${refresherName} --replicas=1, starts it again); 0/1 means it runs but cannot get or write tokens (kubectl -n ${refresherNamespace} logs deployment/${refresherName}; it turns not-ready then: docs/keyless.md)`
                 : "write a fresh token into the Secret, or run the component's refresher (gcp.credential: accessToken)",
         };
     }
@@ -555,14 +559,28 @@ export function verdictOfAnswer(
 
 /**
  * The verdict for one image: the runtime tries the credentials in order and the pull works with the
- * first the registry accepts; with none, it pulls anonymously. `answers` holds the registry's answer
- * for each candidate in order (or the anonymous pull's, when there are none).
+ * first the registry accepts; with none, it pulls anonymously, or with the node's own credential
+ * (./node-credentials.ts). `answers` holds the registry's answer for each candidate in order (or the
+ * anonymous pull's, when there are none); `node` is where the pod runs and what the kubelet reported.
+ * Notes on the node's image cache join the warnings.
  */
 export function judgePull(
     plan: Exclude<ChainPlan, { decided: ImageVerdict }>,
     container: { name: string; image: string },
     answers: RegistryAnswer[],
     nowMs: number,
+    node: NodeView,
+): ImageVerdict {
+    const verdict = judgeCredentials(plan, container, answers, nowMs, node);
+    return { ...verdict, warnings: [...verdict.warnings, ...nodeCacheNotes(verdict.fails, node)] };
+}
+
+function judgeCredentials(
+    plan: Exclude<ChainPlan, { decided: ImageVerdict }>,
+    container: { name: string; image: string },
+    answers: RegistryAnswer[],
+    nowMs: number,
+    node: NodeView,
 ): ImageVerdict {
     const base = {
         container: container.name,
@@ -581,12 +599,23 @@ export function judgePull(
             };
         }
         const refused = "status" in answers[0] && [401, 403].includes(answers[0].status);
+        const byNode = refused ? nodeCredentialJudgement(plan.image, node) : undefined;
+        if (byNode !== undefined && "verdict" in byNode) {
+            return {
+                ...base,
+                ...byNode.verdict,
+                evidence: [...byNode.verdict.evidence, verdict.evidence[0]],
+                fails: byNode.fails,
+            };
+        }
         const chosen = refused && plan.whenAnonymousRefused ? plan.whenAnonymousRefused : verdict;
+        const unchecked = byNode === undefined ? plan.unchecked : [...plan.unchecked, byNode.unchecked];
         return {
             ...base,
             ...chosen,
             evidence: chosen === verdict ? verdict.evidence : [...chosen.evidence, verdict.evidence[0]],
-            fails: plan.unchecked.length > 0 && refused ? undefined : true,
+            unchecked,
+            fails: unchecked.length > 0 && refused ? undefined : true,
         };
     }
     // `answers` ends at the first credential the registry accepted: the runtime tries no further.

@@ -21,7 +21,7 @@ export function reportText(report: DoctorReport): string {
             ? `every image pulls (${report.verdicts.length})`
             : report.exitCode === 1
               ? `${failing} of ${report.verdicts.length} images would fail to pull`
-              : "no pull is known to fail, but reads the chain needs were denied",
+              : "no pull is known to fail, but what some pull rests on was not checked (see unchecked)",
     );
     return lines.join("\n") + "\n";
 }

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { dockerConfigJson } from "../../components/rules/docker-config";
 import { ownershipKeys } from "../../components/rules/ownership";
-import type { ClusterReads, PodShape, Read } from "../../components/doctor/cluster-reads";
+import type { ClusterReads, PodShape, PullEvent, Read } from "../../components/doctor/cluster-reads";
 import { diagnose, type DoctorReport, type DoctorTarget } from "../../components/doctor/doctor";
 import { probePull } from "../../components/doctor/registry-probe";
 import { reportJson, reportText } from "../../components/doctor/report";
@@ -75,6 +75,8 @@ interface ClusterObjects {
     pod?: Read<PodShape>;
     serviceAccount?: ServiceAccountRead;
     secrets?: SecretRead[];
+    /** The pod's events, as the kubelet wrote them. */
+    events?: PullEvent[];
 }
 
 function readsOf(objects: ClusterObjects): ClusterReads {
@@ -84,7 +86,7 @@ function readsOf(objects: ClusterObjects): ClusterReads {
         serviceAccount: (name) =>
             Promise.resolve(objects.serviceAccount ?? { name, state: "found", imagePullSecrets: [] }),
         secret: (name) => Promise.resolve(objects.secrets?.find((s) => s.name === name) ?? { name, state: "missing" }),
-        podEvents: () => Promise.resolve({ state: "found", value: [] }),
+        podEvents: () => Promise.resolve({ state: "found", value: objects.events ?? [] }),
     };
 }
 
@@ -303,8 +305,34 @@ describe("the doctor's verdicts, one broken link each, against real registries",
         assert.equal(report.verdicts[0].kind, "token-expired");
         assert.match(
             report.verdicts[0].fix ?? "",
-            /kubectl -n pull-token-refresher rollout status deployment\/token-refresher/,
+            /kubectl -n pull-token-refresher get deployment token-refresher: READY 0\/0 means it was scaled to 0/,
         );
+    });
+
+    it("the pod's node and its kubelet's events reach the verdict: a pull that fails runs on a node that had the image, and the note says another node fails", async () => {
+        const image = `${registry.host}/${tinyImage}`;
+        const shape = pod(image, []);
+        assert.ok(shape.state === "found");
+        const report = await doctor({
+            pod: { state: "found", value: { ...shape.value, nodeName: "node-a" } },
+            events: [
+                {
+                    reason: "Pulled",
+                    message: `Container image "${image}" already present on machine and can be accessed by the pod`,
+                    count: 1,
+                },
+            ],
+        });
+        const verdict = report.verdicts[0];
+        assert.equal(verdict.kind, "no-pull-secrets");
+        assert.equal(verdict.fails, true);
+        assert.ok(
+            verdict.warnings.some((w) =>
+                w.startsWith("the kubelet on node node-a started this image from the copy it had"),
+            ),
+            verdict.warnings.join("\n"),
+        );
+        assert.match(reportText(report), /the kubelet reported:\n {2}Pulled \(1x\): Container image/);
     });
 
     it("tls-error: a registry whose certificate the doctor (like the node) does not trust", async () => {

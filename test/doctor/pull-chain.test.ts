@@ -18,9 +18,12 @@ import {
     type SecretRead,
 } from "../../components/doctor/pull-chain";
 import { parseDoctorArgs, runDoctor } from "../../components/doctor/cli";
+import { kubeletReportOf } from "../../components/doctor/node-credentials";
 
 const image = parseImageReference("asia-northeast1-docker.pkg.dev/my-project/images/app:1") as ImageReference;
 const now = Date.parse("2026-12-07T12:00:00Z");
+/** A pod the kubelet has said nothing about yet, on no node. */
+const nothingReported = { report: kubeletReportOf("any", []) };
 
 describe("verdictOfAnswer: what each registry answer proves", () => {
     const cases: [Parameters<typeof verdictOfAnswer>[0], string][] = [
@@ -122,7 +125,7 @@ describe("a docker config's own defects", () => {
         });
         const plan = planPull(subject, container, secretWith(config), now);
         assert.ok(!("decided" in plan));
-        const verdict = judgePull(plan, container, [{ step: "token", status: 401 }], now);
+        const verdict = judgePull(plan, container, [{ step: "token", status: 401 }], now, nothingReported);
         assert.equal(verdict.kind, "auth-disagrees");
         assert.match(verdict.evidence[0], /auth field names user old-user, its username field new-user/);
     });
@@ -146,6 +149,7 @@ describe("a docker config's own defects", () => {
                 { step: "manifest", status: 200 },
             ],
             now,
+            nothingReported,
         );
         assert.equal(verdict.kind, "ok");
         assert.equal(verdict.fails, false);

@@ -9,7 +9,10 @@
  * Each case breaks one link for real, lets the kubelet fail the pull (its `ErrImagePull` is asserted
  * first, so the case is a real failure), then runs the doctor on that pod and checks the verdict names
  * that link and the exit code; a pod that pulls gets "ok" and exit 0. A user whose Role lacks
- * `get secrets` gets exit 3 and the read named. No line of any output holds a password or key.
+ * `get secrets` gets exit 3 and the read named. An access token expires for real: the token refresher's
+ * own program writes one from the GKE metadata server double and stops, and the front double refuses
+ * the token once the double that issued it says it expired. No line of any output holds a password,
+ * key or token.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -18,8 +21,13 @@ import { networkInterfaces, tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { refreshedSecretProvider } from "../../components/refresher/refreshed-secret-provider";
+import { startRefresher, timing } from "../../components/refresher/token-refresher";
 import { dockerConfigJson } from "../../components/rules/docker-config";
+import { ownershipKeys } from "../../components/rules/ownership";
+import { issuedBy } from "../support/artifact-registry-front";
 import { startDoctorRegistries, type DoctorRegistries } from "../support/doctor-registries";
+import { startMetadataServerDouble, type TokenDouble } from "../support/google-token-doubles";
 import { coreApi, startRealCluster, type RealCluster } from "../support/real-cluster";
 import { pullByKubelet, startRealNode, type RealNode } from "../support/real-node";
 import type { RealRegistry } from "../support/real-registry";
@@ -42,6 +50,10 @@ let tlsHost: string;
 let kubeconfigFile: string;
 /** Every output line of every doctor run, for the check that none holds secret text. */
 const outputs: string[] = [];
+/** The GKE metadata server double the token refresher took its access tokens from. */
+let metadata: TokenDouble;
+/** The namespace whose Secret the refresher wrote once before it stopped, and what it saw then. */
+let stoppedRefresher: Awaited<ReturnType<typeof tokenWrittenThenRefresherStopped>>;
 
 /** An address of this machine that is not loopback: containerd and the doctor use TLS there. */
 function machineAddress(): string {
@@ -64,8 +76,11 @@ before(async () => {
     node = await startRealNode(cluster);
     node.trustPlainHttp(registry.host);
     node.trustPlainHttp(frontHost);
+    // Started first: its token has a minute to run out while the other cases run.
+    stoppedRefresher = await tokenWrittenThenRefresherStopped();
 });
 after(async () => {
+    await metadata?.close();
     await node?.stop();
     await cluster?.stop();
     await registries?.close();
@@ -104,10 +119,12 @@ function doctor(
 async function verdictOf(
     namespace: string,
     pod: string,
-): Promise<{ kind: string; evidence: string[]; fix?: string; status: number }> {
+): Promise<{ kind: string; evidence: string[]; fix?: string; warnings: string[]; status: number }> {
     const run = await doctor([`pod/${pod}`, "-n", namespace, "--json"]);
     assert.ok([0, 1, 3].includes(run.status), run.stderr);
-    const report = JSON.parse(run.stdout) as { verdicts: { kind: string; evidence: string[]; fix?: string }[] };
+    const report = JSON.parse(run.stdout) as {
+        verdicts: { kind: string; evidence: string[]; fix?: string; warnings: string[] }[];
+    };
     assert.equal(report.verdicts.length, 1);
     return { ...report.verdicts[0], status: run.status };
 }
@@ -160,6 +177,62 @@ async function failsThenDoctor(namespace: string, pod: string, podImage: string,
     const verdict = await verdictOf(namespace, pod);
     assert.equal(verdict.status, 1, "exit 1: a pull would fail");
     return { pull, verdict };
+}
+
+/**
+ * `gcp.credential: "accessToken"` with its refresher stopped, for real: the Secret is created as the
+ * component creates it (RefreshedSecret: owner label, the refresher's Deployment in its `written-by`
+ * annotation) and listed by the ServiceAccount; the refresher program itself (startRefresher, the code
+ * its Deployment runs) takes one token from the GKE metadata server double and writes it with its
+ * expiry, then stops, as when its Deployment is scaled to 0. The token is the shortest the refresher
+ * writes: it never writes one with less than `timing.minimumLifetimeMs` left. The front double accepts
+ * it only while the double that issued it says it is unexpired, for the account holding the reader
+ * role. A pod pulls while the token lives; the case below waits until it has expired.
+ */
+async function tokenWrittenThenRefresherStopped() {
+    const namespace = "doctor-token-expired";
+    const writer = { namespace: "doctor-refresher", name: "token-refresher" };
+    const owner = "0123456789abcdef";
+    await namespaceWith(namespace, {}, ["regcred"]);
+    await refreshedSecretProvider().create({
+        namespace,
+        secretName: "regcred",
+        writer: `${writer.namespace}/${writer.name}`,
+        owner,
+        kubeconfig: cluster.kubeconfig,
+    });
+    metadata = await startMetadataServerDouble(Date.now, timing.minimumLifetimeMs / 1000 + 5);
+    registries.front.addTokenIssuer(issuedBy(metadata, `serviceAccount:${registries.email}`));
+    const refresher = await startRefresher({
+        config: {
+            targets: [{ namespace, secretName: "regcred" }],
+            registries: [frontHost],
+            identity: { source: "gkeMetadata" },
+            port: 0,
+            owner,
+            deployment: writer,
+        },
+        endpoints: {
+            metadataServer: metadata.url,
+            // Unused with the metadata server and no impersonation: nothing listens there.
+            sts: "http://127.0.0.1:9",
+            iamCredentials: "http://127.0.0.1:9",
+            kubernetes: { url: cluster.server, ca: cluster.certificateAuthority, token: () => cluster.token },
+        },
+        host: "127.0.0.1",
+        log: () => undefined,
+    });
+    try {
+        const deadline = Date.now() + 20_000;
+        while (refresher.status().get(`${namespace}/regcred`)?.state !== "written") {
+            assert.ok(Date.now() < deadline, "the refresher wrote its first token");
+            await new Promise((done) => setTimeout(done, 50));
+        }
+    } finally {
+        await refresher.stop();
+    }
+    const whileAlive = await pullByKubelet(core, node, namespace, "while-alive", `${frontHost}/${frontImage}`);
+    return { namespace, writer, whileAlive, token: metadata.issued[0] };
 }
 
 describe("the doctor on a real cluster, node and registry: each broken link produced for real", () => {
@@ -230,13 +303,34 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
         });
     });
 
-    it("credential-refused: the key was deleted, and the front double refuses it (401)", async () => {
-        await namespaceWith("doctor-deleted-key", { regcred: config(frontHost, "_json_key_base64", keyBase64) }, [
-            "regcred",
-        ]);
+    it("credential-refused: the key was deleted, and the front double refuses it (401); a pod the node starts from its copy runs, and the doctor notes why another node fails (KubeletEnsureSecretPulledImages)", async () => {
+        const namespace = "doctor-deleted-key";
+        const pulledImage = `${frontHost}/${frontImage}`;
+        await namespaceWith(namespace, { regcred: config(frontHost, "_json_key_base64", keyBase64) }, ["regcred"]);
+        // While the key lives, the node gets the image with this Secret (the kubelet records which credential).
+        assert.deepEqual(await pullByKubelet(core, node, namespace, "cached", pulledImage, undefined, "IfNotPresent"), {
+            pulled: true,
+        });
         registries.deleteKey();
-        const { verdict } = await failsThenDoctor("doctor-deleted-key", "deleted", `${frontHost}/${frontImage}`);
+        const { verdict } = await failsThenDoctor(namespace, "deleted", pulledImage);
         assert.equal(verdict.kind, "credential-refused");
+        // The kubelet (v1.37, the gate on by default) lets a pod with the same Secret use the node's copy
+        // without asking the registry: it runs here, and would fail on a node without the image.
+        assert.deepEqual(
+            await pullByKubelet(core, node, namespace, "from-cache", pulledImage, undefined, "IfNotPresent"),
+            { pulled: true },
+        );
+        const cached = await verdictOf(namespace, "from-cache");
+        assert.equal(cached.kind, "credential-refused");
+        assert.equal(cached.status, 1, "a pull would fail: the verdict is what a node pulling the image does");
+        assert.ok(
+            cached.warnings.some((w) =>
+                w.startsWith(
+                    `the kubelet on node ${node.name} started this image from the copy it had ("already present on machine and can be accessed by the pod")`,
+                ),
+            ),
+            cached.warnings.join("\n"),
+        );
     });
 
     it("tag-not-found: the registry has the repository, not the tag", async () => {
@@ -258,6 +352,33 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
         const { pull, verdict } = await failsThenDoctor("doctor-tls", "tls", `${tlsHost}/e2e/tiny:1`);
         assert.match(pull.pulled ? "" : pull.reason, /x509|certificate/i);
         assert.equal(verdict.kind, "tls-error");
+    });
+
+    it("token-expired: the refresher wrote an access token and stopped; once it expired the front refuses it (401), and the doctor names the token and the refresher", async () => {
+        const { namespace, writer, whileAlive, token } = stoppedRefresher;
+        assert.deepEqual(whileAlive, { pulled: true }, "the token pulled while it lived");
+        assert.equal(metadata.issued.length, 1, "nothing took a second token: the refresher is stopped");
+        const secret = await core.readNamespacedSecret({ namespace, name: "regcred" });
+        const written = JSON.parse(Buffer.from(secret.data![".dockerconfigjson"], "base64").toString("utf8")) as {
+            auths: Record<string, { username: string; password: string }>;
+        };
+        assert.equal(written.auths[frontHost].username, "oauth2accesstoken");
+        assert.equal(written.auths[frontHost].password, token.token, "the Secret holds the refresher's token");
+        const expiresAt = Date.parse(secret.metadata!.annotations![ownershipKeys.tokenExpiresAt]);
+        // The annotation is on the issuer's clock, to the second: wait past both it and the issued expiry.
+        const wait = Math.max(expiresAt, token.expiresAtMs) + 1000 - Date.now();
+        if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+        const { pull, verdict } = await failsThenDoctor(namespace, "after-expiry", `${frontHost}/${frontImage}`);
+        assert.match(pull.pulled ? "" : pull.reason, /401|unauthorized/i);
+        assert.equal(verdict.kind, "token-expired");
+        assert.ok(
+            verdict.evidence.some((e) =>
+                e.includes(`its refresher ${writer.namespace}/${writer.name} has not written a new one`),
+            ),
+            verdict.evidence.join("\n"),
+        );
+        assert.ok(verdict.evidence.some((e) => /answered 401 to user oauth2accesstoken from Secret regcred/.test(e)));
+        assert.match(verdict.fix ?? "", new RegExp(`kubectl -n ${writer.namespace} get deployment ${writer.name}`));
     });
 
     it("unchecked: a user whose Role lacks get secrets is told what was not checked (exit 3)", async () => {
@@ -301,10 +422,11 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
         assert.match(run.stdout, /Secret regcred: reading it was denied \(get secrets\)/);
     });
 
-    it("no line the doctor printed holds a password, a key or their base64", () => {
+    it("no line the doctor printed holds a password, a key, an access token or their base64", () => {
         assert.ok(outputs.length > 50);
         const key = Buffer.from(keyBase64, "base64").toString("utf8");
         const forbidden = [
+            ...metadata.issued.map((t) => t.token),
             user.password,
             keyBase64,
             key,

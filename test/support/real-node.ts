@@ -332,6 +332,8 @@ export async function pullByKubelet(
     image: string,
     /** The pod's own list; without it, admission copies the ServiceAccount's. */
     imagePullSecrets?: string[],
+    /** `IfNotPresent` lets the kubelet start the pod from the node's copy (its event is `Pulled` too). */
+    imagePullPolicy: "Always" | "IfNotPresent" = "Always",
 ): Promise<{ pulled: true } | { pulled: false; reason: string }> {
     await core.createNamespacedPod({
         namespace,
@@ -343,7 +345,7 @@ export async function pullByKubelet(
                 hostNetwork: true,
                 automountServiceAccountToken: false,
                 restartPolicy: "Never",
-                containers: [{ name: "pulled", image, imagePullPolicy: "Always" }],
+                containers: [{ name: "pulled", image, imagePullPolicy }],
             },
         },
     });
