@@ -118,8 +118,7 @@ const gateWaits: { why: string; waitedMs: number }[] = [];
 
 /** What the readiness gate of the stack last waited (ms), as its state holds it; reported under `why`. */
 async function gateWaited(t: TestContext, why: string): Promise<number> {
-    const gate = (await world.cli.exportedResources()).find((r) => r.type === types.readiness);
-    const waitedMs = gate?.outputs?.waitedMs as number;
+    const waitedMs = await world.readinessWaitedMs();
     gateWaits.push({ why, waitedMs });
     const drawn = google()
         .propagation.log.slice(-3)
