@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -85,6 +85,7 @@ function authfile(name: string, username: string, password: string): string {
     return registry.writeAuthfile(name, dockerConfigJson(servers.map((server) => ({ server, username, password }))));
 }
 const denied = /denied|403/i;
+const unauthenticated = /denied: Unauthenticated request/;
 
 describe("which repository a pull reads", () => {
     it("gcr.io hosts are repositories named after the host; docker.pkg.dev names PROJECT/REPOSITORY/IMAGE", () => {
@@ -105,6 +106,72 @@ describe("which repository a pull reads", () => {
             repository: "images",
         });
         assert.equal(repositoryOfPull("asia-northeast1-docker.pkg.dev", "p/tiny"), undefined);
+    });
+});
+
+describe("the Docker token flow", () => {
+    const basic = (username: string, password: string) =>
+        `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    const tokenFor = (host: string, scope: string, authorization?: string) =>
+        fetch(`http://${host}/v2/token?scope=${encodeURIComponent(scope)}`, {
+            headers: authorization ? { authorization } : {},
+        });
+
+    it("challenges with a Bearer realm on the host itself: service only on gcr.io hosts; POST to the realm answers 404 as GCR's does", async () => {
+        const gcrHello = await fetch(`http://${gcr().host}/v2/`);
+        assert.equal(gcrHello.status, 401);
+        assert.equal(
+            gcrHello.headers.get("www-authenticate"),
+            `Bearer realm="http://${gcr().host}/v2/token",service="asia.gcr.io"`,
+        );
+        const pkgHello = await fetch(`http://${pkg().host}/v2/`, {
+            headers: { authorization: basic("_json_key_base64", keyBase64) },
+        });
+        assert.equal(pkgHello.status, 401, "Basic credentials on a registry request are answered with the challenge");
+        assert.equal(pkgHello.headers.get("www-authenticate"), `Bearer realm="http://${pkg().host}/v2/token"`);
+        assert.equal((await fetch(`http://${gcr().host}/v2/token`, { method: "POST" })).status, 404);
+    });
+
+    it("refuses a credential that proves nothing at the token endpoint (401), not at the manifest", async () => {
+        const answer = await tokenFor(gcr().host, `repository:${project}/tiny:pull`, basic("someone", "password"));
+        assert.equal(answer.status, 401);
+        assert.deepEqual(await answer.json(), {
+            errors: [{ code: "UNAUTHORIZED", message: "not authenticated: No valid credential was supplied." }],
+        });
+        assert.deepEqual(
+            { path: front.decisions.at(-1)!.path, status: front.decisions.at(-1)!.status },
+            { path: "/v2/token", status: 401 },
+        );
+    });
+
+    it("a token pulls only the repository its scope names (401 insufficient_scope elsewhere), and stops when its key is deleted", async () => {
+        const answer = await tokenFor(
+            gcr().host,
+            `repository:${project}/tiny:pull`,
+            basic("_json_key_base64", keyBase64),
+        );
+        assert.equal(answer.status, 200);
+        const { token, expires_in: expiresIn } = (await answer.json()) as { token: string; expires_in: number };
+        assert.equal(expiresIn, 3600);
+        const manifest = (name: string) =>
+            fetch(`http://${gcr().host}/v2/${name}/manifests/1`, {
+                headers: { authorization: `Bearer ${token}`, accept: "application/vnd.oci.image.manifest.v1+json" },
+            });
+        assert.equal((await manifest(`${project}/tiny`)).status, 200);
+        const other = await manifest(`${project}/other`);
+        assert.equal(other.status, 401);
+        assert.match(other.headers.get("www-authenticate") ?? "", /error="insufficient_scope"/);
+        const keys = JSON.parse(readFileSync(stateFile, "utf8")).projects[project].serviceAccounts[email].keys;
+        changeGoogleCloud(stateFile, (g) => void (g.projects[project].serviceAccounts[email].keys = {}));
+        const afterDelete = await manifest(`${project}/tiny`);
+        assert.equal(afterDelete.status, 401);
+        assert.match(afterDelete.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
+        changeGoogleCloud(stateFile, (g) => void (g.projects[project].serviceAccounts[email].keys = keys));
+        assert.equal((await manifest(`${project}/tiny`)).status, 200);
+        assert.ok(
+            front.decisions.every((d) => !JSON.stringify(d).includes(token)),
+            "no token in the decisions",
+        );
     });
 });
 
@@ -185,24 +252,41 @@ describe("access tokens", () => {
 });
 
 describe("public repositories", () => {
-    it("with allUsers as reader, a pull without any credential goes through; elsewhere it gets the 401 challenge", async () => {
+    it("with allUsers as reader, a pull without any credential goes through; elsewhere an anonymous token is denied with Artifact Registry's Unauthenticated request", async () => {
         const anonymous = registry.writeAuthfile("anonymous", JSON.stringify({ auths: {} }));
-        await registry.assertRefused(anonymous, pkg());
+        await registry.assertRefused(anonymous, pkg(), unauthenticated);
         changeGoogleCloud(stateFile, (g) =>
             addMember(g.projects[project].repositories["asia-northeast1/images"].iamPolicy, reader, allUsers),
         );
         await registry.assertPulls(anonymous, pkg());
-        await registry.assertRefused(anonymous, gcr());
+        await registry.assertRefused(anonymous, gcr(), unauthenticated);
         const challenge = await fetch(`http://${gcr().host}/v2/${gcrImage.replace(":", "/manifests/")}`);
         assert.equal(challenge.status, 401);
-        assert.match(challenge.headers.get("www-authenticate") ?? "", /^Basic realm=/);
-        const anonymousLetThrough = front.decisions.filter((d) => d.member === allUsers && d.status === 200);
+        assert.equal(
+            challenge.headers.get("www-authenticate"),
+            `Bearer realm="http://${gcr().host}/v2/token",service="asia.gcr.io",scope="repository:${gcrImage.split(":")[0]}:pull"`,
+        );
+        // An anonymous token is given for a private repository too; the manifest is what refuses it.
+        const anonymousToken = await fetch(`http://${gcr().host}/v2/token?scope=repository:${project}/tiny:pull`);
+        assert.equal(anonymousToken.status, 200);
+        const { token } = (await anonymousToken.json()) as { token: string };
+        const refused = await fetch(`http://${gcr().host}/v2/${gcrImage.replace(":", "/manifests/")}`, {
+            headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(refused.status, 403);
+        assert.match(
+            ((await refused.json()) as { errors: { message: string }[] }).errors[0].message,
+            /^Unauthenticated request\. Unauthenticated requests do not have permission "artifactregistry\.repositories\.downloadArtifacts" on resource "projects\/example-project-dev\/locations\/asia\/repositories\/asia\.gcr\.io"/,
+        );
+        const anonymousLetThrough = front.decisions.filter(
+            (d) => d.member === allUsers && d.status === 200 && d.path !== "/v2/token",
+        );
         assert.ok(anonymousLetThrough.length > 0);
         assert.ok(anonymousLetThrough.every((d) => d.registryHost === "asia-northeast1-docker.pkg.dev"));
         changeGoogleCloud(stateFile, (g) => {
             const policy = g.projects[project].repositories["asia-northeast1/images"].iamPolicy;
             for (const binding of policy.bindings) binding.members = binding.members.filter((m) => m !== allUsers);
         });
-        await registry.assertRefused(anonymous, pkg());
+        await registry.assertRefused(anonymous, pkg(), unauthenticated);
     });
 });

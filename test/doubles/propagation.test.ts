@@ -161,14 +161,15 @@ describe("the Artifact Registry front on a slow Google (fake clock)", () => {
     const pull = () => pullWithDockerConfig(config, front.hosts["asia-northeast1-docker.pkg.dev"], image);
     const lastDecision = () => front.decisions.at(-1)!;
 
-    it("refuses the new key with 401 until it has propagated, then the grant with 403 until it has, then pulls", async () => {
+    it("refuses the new key with 401 at the token endpoint until it has propagated, then the grant with 403 until it has, then pulls", async () => {
         const first = Math.min(keyDelay, grantDelay);
         now = t0 + first - 1;
         const early = await pull();
         assert.equal(early.pulled, false);
         assert.ok([401, 403].includes((early as { status: number }).status));
         now = t0 + keyDelay - 1;
-        assert.deepEqual(await pull(), { pulled: false, status: 401, what: "manifest" });
+        assert.deepEqual(await pull(), { pulled: false, status: 401, what: "token" });
+        assert.equal(lastDecision().path, "/v2/token");
         assert.equal(
             lastDecision().refused,
             "invalid_grant: Invalid JWT Signature. (the new key has not propagated yet)",
@@ -191,8 +192,12 @@ describe("the Artifact Registry front on a slow Google (fake clock)", () => {
         });
         assert.deepEqual(await pull(), { pulled: true }, "the revocation is not seen yet");
         now += revoked;
-        const answer = await fetch(`http://${host}/v2/${image.replace(":", "/manifests/")}`, {
+        const token = await fetch(`http://${host}/v2/token?scope=repository:${image.split(":")[0]}:pull`, {
             headers: { authorization: `Basic ${auth}` },
+        });
+        assert.equal(token.status, 200, "the token endpoint authenticates; the grant is judged at the manifest");
+        const answer = await fetch(`http://${host}/v2/${image.replace(":", "/manifests/")}`, {
+            headers: { authorization: `Bearer ${((await token.json()) as { token: string }).token}` },
         });
         assert.equal(answer.status, 403);
         assert.deepEqual(await answer.json(), {

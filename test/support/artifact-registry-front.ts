@@ -1,8 +1,33 @@
 /**
  * An Artifact Registry FRONT, a double: a small HTTP server before Debian's docker-registry
  * (test/support/real-registry.ts) that lets a pull through only when Google, as the Google Cloud
- * double's state file stands for it (test/support/google-cloud-double/state.ts), would:
+ * double's state file stands for it (test/support/google-cloud-double/state.ts), would. It speaks the
+ * Docker token protocol, as Artifact Registry does (distribution/distribution docs/spec/auth/token.md,
+ * v2.8.3, "How to authenticate"):
  *
+ * 1. a request without a token it issued (none, Basic, an unknown or expired Bearer) gets 401 and
+ *    `WWW-Authenticate: Bearer realm="<front>/v2/token"`, with `service="<host>"` for the `gcr.io`
+ *    hosts and no `service` for `LOCATION-docker.pkg.dev`, as the real hosts answer
+ *    (`Bearer realm="https://gcr.io/v2/token",service=gcr.io`; `Bearer realm="https://europe-docker.pkg.dev/v2/token"`
+ *    without `service`: apple/containerization Tests/ContainerizationOCITests/ArtifactRegistryLoginTests.swift
+ *    and AuthChallengeTests, seqeralabs/wave ProxyClientTest for europe-southwest1-docker.pkg.dev);
+ *    a resource request's challenge names its `scope="repository:NAME:pull"` (the spec's example);
+ * 2. `GET /v2/token?scope=repository:NAME:pull` with the credential as Basic proves who the caller is
+ *    and answers `{"token": ..., "access_token": ..., "expires_in": 3600, "issued_at": ...}`; a
+ *    credential that proves nothing gets 401 UNAUTHORIZED here, at the token endpoint: so a key Google
+ *    does not accept yet is refused where real Artifact Registry refuses it. No credential at all gets an
+ *    anonymous token (`allUsers`), as the real endpoint gives one for public repositories.
+ *    `POST /v2/token` (OAuth2 password grant) answers 404: "As of September 2017, GCR is known to return
+ *    404", containerd `core/remotes/docker/authorizer.go`, which then GETs;
+ * 3. a manifest, blob or tag request with a Bearer token is let through when the token's scope names
+ *    the repository and, as Google sees it at that moment, the token's principal may pull there: 401
+ *    `insufficient_scope` otherwise for the scope, 403 DENIED for the grant, with Artifact Registry's
+ *    words (`Permission "artifactregistry.repositories.downloadArtifacts" denied on resource ... (or it may
+ *    not exist)`; for an anonymous token `Unauthenticated request. Unauthenticated requests do not have
+ *    permission ...`, as quoted in Zipstack/unstract#269). IAM is checked on each request, not when the
+ *    token is issued, so a grant that takes effect later lets the same token through.
+ *
+ * Who a credential is:
  * - username `_json_key` (password: the key file's JSON) or `_json_key_base64` (its base64): the key's
  *   account exists and is enabled, the key (`private_key_id`) still exists, has signed in since its
  *   propagation delay passed and not past its `validBefore` (google-cloud-double/propagation.ts), and the
@@ -11,13 +36,15 @@
  * - then the member (`serviceAccount:EMAIL`, `principal://...`) must hold a role with
  *   `artifactregistry.repositories.downloadArtifacts` on the repository the pulled name belongs to, as
  *   the data plane sees the policy: a grant or revocation only once its propagation delay has passed.
- *   Refusals: 401 UNAUTHORIZED "not authenticated: No valid credential was supplied." for a credential
- *   that proves nothing (Artifact Registry's words, as quoted in gitpod-io/gitpod#11454; its reason, e.g.
+ *   The token endpoint's refusal is 401 UNAUTHORIZED "not authenticated: No valid credential was
+ *   supplied." (Artifact Registry's words, as quoted in gitpod-io/gitpod#11454); its reason, e.g.
  *   Google's OAuth `invalid_grant` "Invalid JWT Signature." for a key not known yet, is kept in
- *   `decisions`), 403 DENIED for a member without the role.
- * - no credential at all: the pull goes through only where `allUsers` holds such a role (a public
- *   repository, docs/facts.md#registries-and-the-reader-role), else 401 with the challenge, so a
- *   client that holds a credential sends it (containerd asks anonymously first).
+ *   `decisions`.
+ *
+ * A token is re-judged on every request with the credential it was issued for: a key deleted,
+ * disabled or expired after the token was issued, or an access token past its expiry, stops the very
+ * next request. Whether Google itself still honours an issued token then is not known here; the double
+ * takes the harder answer, so a rotation that passes here cannot lean on a token outliving its key.
  *
  * Which repository a pull reads follows the host the front stands for (docs/facts.md#registries-and-the-reader-role):
  * `gcr.io`, `asia.gcr.io`, `eu.gcr.io`, `us.gcr.io` are repositories named after the host in `us`,
@@ -29,12 +56,10 @@
  * undefined. `issuedBy(double, member, now)` makes one from a double of test/support/google-token-doubles.ts.
  * Pass them as `tokenIssuers`, or later with `front.addTokenIssuer(issuer)`.
  *
- * Not modelled: the Docker token flow Artifact Registry really uses (a Bearer challenge, Basic at its
- * token endpoint); here the Basic credential is checked on every request instead, so a key deleted
- * mid-pull stops the very next request. Pushes, project-level grants, IAM conditions,
- * `allAuthenticatedUsers`. Nothing is logged; `decisions` records who was let through or refused,
- * never a credential. It listens on 127.0.0.1, or on `address` (a test network's host end, which a
- * node's pods reach).
+ * Not modelled: pushes, project-level grants, IAM conditions, `allAuthenticatedUsers`, the real
+ * token's format (here an opaque random string). Nothing is logged; `decisions` records who was let
+ * through or refused, never a credential or a token. It listens on 127.0.0.1, or on `address` (a test
+ * network's host end, which a node's pods reach).
  */
 import http from "node:http";
 import { createHash, createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
@@ -139,6 +164,7 @@ export function mayPull(
 
 export interface FrontDecision {
     registryHost: string;
+    /** The request's path: `/v2/token` for the token endpoint. */
     path: string;
     username: string;
     member?: string;
@@ -157,6 +183,25 @@ export interface ArtifactRegistryFront {
 
 const registryError = (code: string, message: string) => JSON.stringify({ errors: [{ code, message }] });
 
+/** How long a token lives, in seconds: Google's access tokens live an hour. */
+const tokenLifetimeSeconds = 3600;
+
+/** The repository names a token request's `scope` parameters grant pull on (`repository:NAME:pull[,push]`). */
+export function pullScopes(scopes: string[]): string[] {
+    return scopes
+        .flatMap((scope) => scope.split(" "))
+        .map((scope) => /^repository:(.+):([a-z*,]+)$/.exec(scope))
+        .filter((m): m is RegExpExecArray => m !== null && m[2].split(",").some((a) => a === "pull" || a === "*"))
+        .map((m) => m[1]);
+}
+
+/** A token the front issued: the credential it was issued for stays in this process's memory only. */
+interface IssuedToken {
+    authorization: string | undefined;
+    repositories: string[];
+    expiresAtMs: number;
+}
+
 export async function startArtifactRegistryFront(options: {
     stateFile: string;
     /** The registry behind the front, and the one user it lets the front in with. */
@@ -173,6 +218,7 @@ export async function startArtifactRegistryFront(options: {
     const address = options.address ?? "127.0.0.1";
     const issuers = [...(options.tokenIssuers ?? [])];
     const decisions: FrontDecision[] = [];
+    const tokens = new Map<string, IssuedToken>();
     const upstreamAuth = `Basic ${Buffer.from(`${options.upstream.user}:${options.upstream.password}`).toString("base64")}`;
 
     function identify(
@@ -185,7 +231,7 @@ export async function startArtifactRegistryFront(options: {
         const text = Buffer.from(basic, "base64").toString("utf8");
         const colon = text.indexOf(":");
         const [username, password] = colon < 0 ? [text, ""] : [text.slice(0, colon), text.slice(colon + 1)];
-        // What skopeo answers a Basic challenge with when it holds no credential for the host.
+        // What skopeo answers a challenge with when it holds no credential for the host.
         if (username === "" && password === "") return { username, member: allUsers };
         if (username === "_json_key" || username === "_json_key_base64") {
             const json = username === "_json_key" ? password : Buffer.from(password, "base64").toString("utf8");
@@ -198,8 +244,9 @@ export async function startArtifactRegistryFront(options: {
         return { username };
     }
 
-    function handle(registryHost: string, req: http.IncomingMessage, res: http.ServerResponse) {
-        const path = (req.url ?? "/").split("?")[0];
+    function handle(registryHost: string, self: string, req: http.IncomingMessage, res: http.ServerResponse) {
+        const url = new URL(req.url ?? "/", `http://${self}`);
+        const path = url.pathname;
         const decide = (status: number, who: { username: string; member?: string; refused?: string }) =>
             decisions.push({
                 registryHost,
@@ -210,35 +257,89 @@ export async function startArtifactRegistryFront(options: {
                 refused: who.refused,
             });
         const google = readGoogleCloud(options.stateFile);
-        const who = identify(google, req.headers.authorization);
-        const challenge = (message: string) => {
-            decide(401, who);
+        const service = /(^|\.)gcr\.io$/.test(registryHost) ? `,service="${registryHost}"` : "";
+        const name = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(path)?.[1];
+        const challenge = (message: string, error?: string) => {
+            const scope = name === undefined ? "" : `,scope="repository:${name}:pull"`;
             res.writeHead(401, {
                 "content-type": "application/json",
-                "www-authenticate": `Basic realm="${registryHost}"`,
+                "www-authenticate": `Bearer realm="http://${self}/v2/token"${service}${scope}${error ? `,error="${error}"` : ""}`,
                 "docker-distribution-api-version": "registry/2.0",
             }).end(registryError("UNAUTHORIZED", message));
         };
-        if (who.member === undefined) return challenge("not authenticated: No valid credential was supplied.");
-        const name = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(path)?.[1];
+
+        if (path === "/v2/token") {
+            if (req.method === "POST") {
+                res.writeHead(404, { "content-type": "application/json" }).end(registryError("NOT_FOUND", "not found"));
+                return;
+            }
+            const who = identify(google, req.headers.authorization);
+            if (who.member === undefined) {
+                decide(401, who);
+                res.writeHead(401, { "content-type": "application/json" }).end(
+                    registryError("UNAUTHORIZED", "not authenticated: No valid credential was supplied."),
+                );
+                return;
+            }
+            decide(200, who);
+            const token = randomBytes(24).toString("base64url");
+            tokens.set(token, {
+                authorization: req.headers.authorization,
+                repositories: pullScopes(url.searchParams.getAll("scope")),
+                expiresAtMs: now() + tokenLifetimeSeconds * 1000,
+            });
+            res.writeHead(200, { "content-type": "application/json" }).end(
+                JSON.stringify({
+                    token,
+                    access_token: token,
+                    expires_in: tokenLifetimeSeconds,
+                    issued_at: new Date(now()).toISOString(),
+                }),
+            );
+            return;
+        }
         if (path !== "/v2/" && name === undefined) {
-            decide(404, who);
             res.writeHead(404, { "content-type": "application/json" }).end(registryError("NAME_UNKNOWN", "not found"));
             return;
         }
-        const at = name === undefined ? undefined : repositoryOfPull(registryHost, name);
-        const allowed =
-            at !== undefined ? mayPull(google, who.member, at, now()) : name === undefined && who.member !== allUsers;
-        if (!allowed && who.member === allUsers) return challenge("authentication required");
+        const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+        const issued = bearer === undefined ? undefined : tokens.get(bearer);
+        if (issued === undefined || issued.expiresAtMs <= now()) {
+            if (bearer !== undefined) tokens.delete(bearer);
+            return challenge("authentication required", bearer === undefined ? undefined : "invalid_token");
+        }
+        // The credential the token was issued for, judged again as Google sees it now.
+        const who = identify(google, issued.authorization);
+        if (who.member === undefined) {
+            decide(401, who);
+            return challenge("not authenticated: No valid credential was supplied.", "invalid_token");
+        }
+        if (name === undefined) {
+            decide(200, who);
+            res.writeHead(200, {
+                "content-type": "application/json",
+                "docker-distribution-api-version": "registry/2.0",
+            }).end("{}");
+            return;
+        }
+        if (!issued.repositories.includes(name)) {
+            decide(401, who);
+            return challenge("authentication required", "insufficient_scope");
+        }
+        const at = repositoryOfPull(registryHost, name);
+        const allowed = at !== undefined && mayPull(google, who.member, at, now());
         if (!allowed || !["GET", "HEAD"].includes(req.method ?? "")) {
             decide(403, who);
             const resource = at
                 ? `projects/${at.project}/locations/${at.location}/repositories/${at.repository}`
                 : name;
+            const permission = `"artifactregistry.repositories.downloadArtifacts"`;
             res.writeHead(403, { "content-type": "application/json" }).end(
                 registryError(
                     "DENIED",
-                    `Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "${resource}" (or it may not exist)`,
+                    who.member === allUsers
+                        ? `Unauthenticated request. Unauthenticated requests do not have permission ${permission} on resource "${resource}" (or it may not exist)`
+                        : `Permission ${permission} denied on resource "${resource}" (or it may not exist)`,
                 ),
             );
             return;
@@ -263,7 +364,9 @@ export async function startArtifactRegistryFront(options: {
 
     const servers = await Promise.all(
         options.standsFor.map(async (registryHost) => {
-            const server = http.createServer((req, res) => handle(registryHost, req, res));
+            const server: http.Server = http.createServer((req, res) =>
+                handle(registryHost, `${address}:${(server.address() as AddressInfo).port}`, req, res),
+            );
             await new Promise<void>((resolve) => server.listen(0, address, resolve));
             return { registryHost, server };
         }),

@@ -43,6 +43,8 @@ export interface GoogleEngine {
     sampleStackFile(stack: string): string;
     /** A stack file with `readinessMirrors` added: each front (`ADDRESS:PORT`) the mirror of the Google host it stands for. */
     withMirrors(stackFile: string): string;
+    /** How long the selected stack's readiness gate last waited (ms), as its state (`pulumi stack export`) holds it. */
+    readinessWaitedMs(): Promise<number>;
     /** Writes `Pulumi.<name>.yaml` into the checkout and runs `pulumi stack init <name>`, which selects it. */
     initStack(name: string, stackFile: string): Promise<void>;
     /**
@@ -120,6 +122,12 @@ export async function startGoogleEngine(options: {
             `${stackFile}  registry-pull-secret:readinessMirrors:\n${Object.entries(front.hosts)
                 .map(([host, local]) => `    - ${local}=${host}\n`)
                 .join("")}`,
+        async readinessWaitedMs() {
+            const gate = (await cli.exportedResources()).find(
+                (r) => r.type === "pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness",
+            );
+            return gate?.outputs?.waitedMs as number;
+        },
         async initStack(name, stackFile) {
             writeFileSync(path.join(checkout, `Pulumi.${name}.yaml`), stackFile);
             await cli.must(["stack", "init", name]);

@@ -363,3 +363,51 @@ export async function pullByKubelet(
         await new Promise((done) => setTimeout(done, 500));
     }
 }
+
+/** One pod's pull in {@link startKubeletPullLoop}. */
+export interface KubeletPull {
+    atMs: number;
+    tookMs: number;
+    pod: string;
+    pulled: boolean;
+    /** `ErrImagePull`'s message when it did not pull. */
+    reason?: string;
+}
+
+/**
+ * Pods of `image` in `namespace`, one after the other until stopped, each pulling with whatever its
+ * ServiceAccount lists at that moment (as pods a Deployment starts would): each pod runs once with
+ * `imagePullPolicy: Always`, so every one makes the kubelet pull with the Secret its secret manager
+ * holds then, and is deleted once its pull is known.
+ */
+export function startKubeletPullLoop(
+    core: CoreV1Api,
+    node: RealNode,
+    namespace: string,
+    image: string,
+): { stop(): Promise<KubeletPull[]> } {
+    const pulls: KubeletPull[] = [];
+    let running = true;
+    const loop = (async () => {
+        for (let i = 0; running; i++) {
+            const pod = `kubelet-pull-${i}`;
+            const atMs = Date.now();
+            const result = await pullByKubelet(core, node, namespace, pod, image);
+            pulls.push({
+                atMs,
+                tookMs: Date.now() - atMs,
+                pod,
+                pulled: result.pulled,
+                ...(result.pulled ? {} : { reason: result.reason }),
+            });
+            await core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: 0 });
+        }
+    })();
+    return {
+        async stop() {
+            running = false;
+            await loop;
+            return pulls;
+        },
+    };
+}

@@ -2,28 +2,37 @@
  * A pull as a kubelet makes one with an image pull Secret, in a few milliseconds and without a
  * process per pull, for loops that pull every 100 ms: the docker config's entry for the host gives
  * the Basic credential (its `auth` field, which the kubelet prefers to username and password,
- * docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret); the manifest, then the config and every layer are fetched and each blob's
- * digest checked. skopeo and the real kubelet (test/support/real-registry.ts, real-node.ts) make the
- * same requests; this client makes them faster.
+ * docs/facts.md#what-kubectl-writes-for-a-docker-registry-secret). As containerd's resolver does
+ * (`core/remotes/docker/resolver.go`, `authorizer.go`), it asks for the manifest without credentials
+ * first and answers the registry's challenge: `Basic`, the credential on each request; `Bearer`, a
+ * token from the challenge's realm for `repository:NAME:pull` with the credential as Basic (the Docker
+ * token protocol, distribution/distribution docs/spec/auth/token.md), then the token on each request.
+ * Then the config and every layer are fetched and each blob's digest checked. skopeo and the real
+ * kubelet (test/support/real-registry.ts, real-node.ts) make the same requests; this client makes
+ * them faster.
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
+import { parseChallenge } from "../../components/doctor/registry-probe";
 
-function get(host: string, path: string, auth: string, accept?: string): Promise<{ status: number; body: Buffer }> {
-    const [hostname, port] = host.split(":");
-    return new Promise((resolve, reject) => {
+function get(url: string, authorization?: string, accept?: string) {
+    return new Promise<{ status: number; body: Buffer; challenge?: string }>((resolve, reject) => {
         const request = http.get(
+            url,
             {
-                host: hostname,
-                port: Number(port),
-                path,
                 agent: false,
-                headers: { authorization: `Basic ${auth}`, ...(accept ? { accept } : {}) },
+                headers: { ...(authorization ? { authorization } : {}), ...(accept ? { accept } : {}) },
             },
             (response) => {
                 const chunks: Buffer[] = [];
                 response.on("data", (chunk: Buffer) => chunks.push(chunk));
-                response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+                response.on("end", () =>
+                    resolve({
+                        status: response.statusCode ?? 0,
+                        body: Buffer.concat(chunks),
+                        challenge: response.headers["www-authenticate"],
+                    }),
+                );
             },
         );
         request.on("error", reject);
@@ -35,20 +44,46 @@ const manifestTypes = [
     "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
+type Refused = { pulled: false; status: number; what: string };
+
+/** The Authorization header the registry's challenge asks for, with the Basic credential `auth`; or the token endpoint's refusal. */
+async function authorizationFor(challenge: string | undefined, auth: string, name: string): Promise<string | Refused> {
+    const parsed = parseChallenge(challenge);
+    if (parsed?.scheme !== "bearer" || parsed.params.realm === undefined) return `Basic ${auth}`;
+    const realm = new URL(parsed.params.realm);
+    if (parsed.params.service !== undefined) realm.searchParams.set("service", parsed.params.service);
+    realm.searchParams.set("scope", `repository:${name}:pull`);
+    const answer = await get(realm.toString(), `Basic ${auth}`);
+    if (answer.status !== 200) return { pulled: false, status: answer.status, what: "token" };
+    const { token, access_token: accessToken } = JSON.parse(answer.body.toString("utf8")) as {
+        token?: string;
+        access_token?: string;
+    };
+    return `Bearer ${token ?? accessToken}`;
+}
+
 /** Pulls `image` (`NAME:TAG`) from `host` with the credential `dockerConfigJson` holds for it. */
 export async function pullWithDockerConfig(
     dockerConfigJson: string,
     host: string,
     image: string,
-): Promise<{ pulled: true } | { pulled: false; status: number; what: string }> {
+): Promise<{ pulled: true } | Refused> {
     const auth: string | undefined = JSON.parse(dockerConfigJson).auths?.[host]?.auth;
     if (auth === undefined) return { pulled: false, status: 0, what: `no credential for ${host}` };
     const [name, tag] = image.split(":");
-    const manifest = await get(host, `/v2/${name}/manifests/${tag}`, auth, manifestTypes);
+    const manifestUrl = `http://${host}/v2/${name}/manifests/${tag}`;
+    let manifest = await get(manifestUrl, undefined, manifestTypes);
+    let authorization: string | undefined;
+    if (manifest.status === 401) {
+        const answered = await authorizationFor(manifest.challenge, auth, name);
+        if (typeof answered !== "string") return answered;
+        authorization = answered;
+        manifest = await get(manifestUrl, authorization, manifestTypes);
+    }
     if (manifest.status !== 200) return { pulled: false, status: manifest.status, what: "manifest" };
     const { config, layers } = JSON.parse(manifest.body.toString("utf8"));
     for (const { digest } of [config, ...layers] as { digest: string }[]) {
-        const blob = await get(host, `/v2/${name}/blobs/${digest}`, auth);
+        const blob = await get(`http://${host}/v2/${name}/blobs/${digest}`, authorization);
         if (blob.status !== 200) return { pulled: false, status: blob.status, what: digest };
         if (`sha256:${createHash("sha256").update(blob.body).digest("hex")}` !== digest) {
             return { pulled: false, status: blob.status, what: `${digest} (content differs)` };
