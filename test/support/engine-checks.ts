@@ -82,7 +82,8 @@ const repo = path.join(__dirname, "..", "..");
 
 /**
  * `TYPE NAME` of every resource in the offline plan's tree (`npm run plan`, the sample stack's
- * index.ts under the mocks) for `stack` with this `Pulumi.<stack>.yaml` content, sorted.
+ * index.ts under the mocks) for `stack` with this `Pulumi.<stack>.yaml` content, sorted; without the
+ * providers, which a preview's steps leave out too (test/support/pulumi-cli.ts `previewSteps`).
  */
 export function plannedResources(stack: string, stackFile: string): string[] {
     const dir = mkdtempSync(path.join(tmpdir(), "plan-project-"));
@@ -105,6 +106,7 @@ export function plannedResources(stack: string, stackFile: string): string[] {
             .split("\n")
             .filter((line) => line.trim() !== "")
             .map((line) => line.replace(/^[\s├└─│]+/, "").replace(/\s+/, " "))
+            .filter((line) => !line.startsWith("pulumi:providers:"))
             .sort();
     } finally {
         rmSync(dir, { recursive: true, force: true });
