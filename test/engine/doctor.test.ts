@@ -377,7 +377,13 @@ describe("the doctor on a real cluster, node and registry: each broken link prod
             ),
             verdict.evidence.join("\n"),
         );
-        assert.ok(verdict.evidence.some((e) => /answered 401 to user oauth2accesstoken from Secret regcred/.test(e)));
+        // The token endpoint's answer may carry the registry's error code (`answered 401 UNAUTHORIZED to ...`).
+        assert.ok(
+            verdict.evidence.some((e) =>
+                /answered 401( [A-Z_]+)? to user oauth2accesstoken from Secret regcred/.test(e),
+            ),
+            JSON.stringify(verdict.evidence),
+        );
         assert.match(verdict.fix ?? "", new RegExp(`kubectl -n ${writer.namespace} get deployment ${writer.name}`));
     });
 
