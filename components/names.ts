@@ -25,11 +25,8 @@ export const childNames = {
     secrets: (name: string) => `${name}-secrets`,
     /** The pull Secret, a `Secret` or (`"accessToken"`) a `RefreshedSecret`. */
     secret: (name: string, namespace: string) => `${name}/${namespace}`,
-    /**
-     * The Secret's claim (components/claim/secret-claim.ts): the same name as the Secret it claims, since
-     * its own type already keeps its URN apart from every other child's.
-     */
-    claim: (name: string, namespace: string) => `${name}/${namespace}`,
+    /** The Secrets' claim, one for all namespaces (components/claim/secret-claim.ts). */
+    claim: (name: string) => `${name}-claim`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}/${namespace}/${serviceAccount}`,
     /** The token refresher's namespace, ServiceAccount, code, Deployment, own Role and binding (`"accessToken"`). */
     refresher: (name: string) => `${name}-token-refresher`,
@@ -57,7 +54,6 @@ export const childNames = {
 export const formerChildNames = {
     grant: (name: string, location: string, repository: string) => `${name}-reader-${location}-${repository}`,
     secret: (name: string, namespace: string) => `${name}-${namespace}`,
-    claim: (name: string, namespace: string) => `${name}-${namespace}-claim`,
     /** The claimed Secrets' provider, when only `takeOver` declared it (its name said so). */
     secrets: (name: string) => `${name}-takeover`,
     attachment: (name: string, namespace: string, serviceAccount: string) => `${name}-${namespace}/${serviceAccount}`,

@@ -160,36 +160,43 @@ function declareStaticSecrets(
         [ownershipKeys.managedBy.key]: ownershipKeys.managedBy.value,
         [ownershipKeys.secretOwner]: owner,
     };
+    const claim = claims
+        ? new SecretClaim(
+              childNames.claim(name),
+              {
+                  namespaces: parsed.namespaces,
+                  secretName: parsed.secretName,
+                  owner,
+                  takeOver: parsed.takeOver,
+                  registries: parsed.registries,
+                  takeOverFix,
+                  serviceAccounts: parsed.serviceAccounts,
+                  kubeconfig: parsed.kubeconfig,
+              },
+              cluster,
+          )
+        : undefined;
+    if (claim) sayWhatIsTakenOver(claim, parent);
     const declaredSecrets: Secret[] = [];
     for (const namespace of parsed.namespaces) {
-        const claim = claims
-            ? new SecretClaim(
-                  childNames.claim(name, namespace),
-                  {
-                      namespace,
-                      secretName: parsed.secretName,
-                      owner,
-                      takeOver: parsed.takeOver,
-                      registries: parsed.registries,
-                      takeOverFix,
-                      serviceAccounts: parsed.serviceAccounts,
-                      kubeconfig: parsed.kubeconfig,
-                  },
-                  { ...cluster, aliases: [{ name: formerChildNames.claim(name, namespace) }] },
-              )
-            : undefined;
-        if (claim) sayWhatIsTakenOver(claim, parent);
         const secret = new Secret(
             childNames.secret(name, namespace),
             {
-                // The claim's outputs: the Secret waits for it, and is applied with force (see forced).
-                metadata: claim
-                    ? { name: claim.secretName, namespace, labels: ownerLabels, annotations: forced }
-                    : { name: parsed.secretName, namespace, labels: ownerLabels },
+                // Applied with force (see forced) once the claim allowed the name: it waits for the claim.
+                metadata: {
+                    name: parsed.secretName,
+                    namespace,
+                    labels: ownerLabels,
+                    ...(claim ? { annotations: forced } : {}),
+                },
                 type: "kubernetes.io/dockerconfigjson",
                 data: secretData,
             },
-            { ...secrets, dependsOn: ready, aliases: [{ name: formerChildNames.secret(name, namespace) }] },
+            {
+                ...secrets,
+                dependsOn: [...(claim ? [claim] : []), ...ready],
+                aliases: [{ name: formerChildNames.secret(name, namespace) }],
+            },
         );
         declaredSecrets.push(secret);
         for (const serviceAccount of parsed.serviceAccounts) {
@@ -309,10 +316,10 @@ function claimedSecretsProvider(name: string, parsed: ParsedArgs, parent: pulumi
 /** A create of an object that exists applies over it (see claimedSecretsProvider). */
 const adopting = { upsertExistingObjects: true };
 
-/** A preview says what `takeOver` will take over (the claim's sentence exists only then). */
+/** A preview says what `takeOver` will take over (the claim's sentences exist only then), a line per namespace. */
 function sayWhatIsTakenOver(claim: SecretClaim, component: pulumi.Resource): void {
-    claim.plannedTakeover.apply((sentence) => {
-        if (sentence) void pulumi.log.warn(sentence, component);
+    claim.plannedTakeovers.apply((sentences) => {
+        for (const sentence of sentences ?? []) void pulumi.log.warn(sentence, component);
     });
 }
 

@@ -145,7 +145,7 @@ function childrenByType(names: Names): Record<string, fc.Arbitrary<Child>> {
         PullReadiness: child(names, "pullReadiness"),
         "pulumi:providers:kubernetes": fc.oneof(child(names, "cluster"), child(names, "secrets")),
         "Secret, RefreshedSecret": child(names, "secret", namespace),
-        SecretClaim: child(names, "claim", namespace),
+        SecretClaim: child(names, "claim"),
         "PullSecretEntry, ServiceAccountPatch": child(names, "attachment", namespace, serviceAccount),
         "Namespace, ServiceAccount, ConfigMap, Deployment": child(names, "refresher"),
         "Role, RoleBinding": fc.oneof(child(names, "refresher"), child(names, "refresherAccess", namespace)),
@@ -187,12 +187,7 @@ describe("childNames", () => {
     // The former Role names met only with a '/' in a component's name: the test with "accessToken" above.
     it("the same property finds the collisions of the former names", () => {
         const former = childrenByType({ ...childNames, ...formerChildNames });
-        const collided = [
-            "RepositoryIamMember",
-            "Secret, RefreshedSecret",
-            "SecretClaim",
-            "PullSecretEntry, ServiceAccountPatch",
-        ];
+        const collided = ["RepositoryIamMember", "Secret, RefreshedSecret", "PullSecretEntry, ServiceAccountPatch"];
         for (const type of collided) {
             assert.equal(fc.check(injective(former[type]), { numRuns: 100, seed: 27 }).failed, true, type);
         }
@@ -216,7 +211,7 @@ describe("renamed children keep their state", () => {
         });
     }
 
-    it("a key's grants, claims, Secrets, merge entries and the Secrets' provider carry the alias of their former name", async () => {
+    it("a key's grants, Secrets, merge entries and the Secrets' provider carry the alias of their former name", async () => {
         const component = new RegistryPullSecret(
             "regcred",
             sampleArgs({
@@ -238,7 +233,7 @@ describe("renamed children keep their state", () => {
             ["PullSecretEntry", "regcred/team-a/default", "regcred-team-a/default"],
             ["RepositoryIamMember", "regcred/reader/asia-northeast1/images", "regcred-reader-asia-northeast1-images"],
             ["Secret", "regcred/team-a", "regcred-team-a"],
-            ["SecretClaim", "regcred/team-a", "regcred-team-a-claim"],
+            ["SecretClaim", "regcred-claim", ""],
             ["kubernetes", "regcred-secrets", "regcred-takeover"],
         ]);
     });

@@ -34,7 +34,7 @@ describe("RegistryPullSecret graph", () => {
             children.map((c) => [c.type, c.name]),
             [
                 [types.account, "one-account"],
-                [types.claim, "one/team-a"],
+                [types.claim, "one-claim"],
                 [types.grant, "one/reader/asia/asia.gcr.io"],
                 [types.secretsProvider, "one-secrets"],
                 [types.key, "one-key"],
@@ -62,10 +62,10 @@ describe("RegistryPullSecret graph", () => {
             "many/c/default",
             "many/c/deployer",
         ]);
-        assert.deepEqual(names(types.claim), ["many/a", "many/b", "many/c"]);
-        // account, grant, key, readiness gate, key handover, the Secrets' provider, then per namespace a claim
-        // and a Secret, and the attachments.
-        assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 1 + 3 + 3 + 6);
+        assert.deepEqual(names(types.claim), ["many-claim"]);
+        // account, grant, key, readiness gate, key handover, the Secrets' provider, the claim, then per
+        // namespace a Secret, and the attachments.
+        assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 1 + 1 + 3 + 6);
         for (const attachment of children.filter((c) => c.type === types.attachment)) {
             const [namespace, serviceAccount] = attachment.name.slice("many/".length).split("/");
             const { namespace: ns, serviceAccount: sa, secretName, entry } = attachment.inputs;
@@ -81,7 +81,7 @@ describe("RegistryPullSecret graph", () => {
         }
     });
 
-    it("orders the graph by data flow: account -> grant -> key -> Secret (after its claim) -> attachment, namespaces independent", async () => {
+    it("orders the graph by data flow: account -> grant -> key -> Secret (after the claim) -> attachment, namespaces independent", async () => {
         const component = new RegistryPullSecret("chain", sampleArgs({ namespaces: ["a", "b"] }));
         const { children } = await registeredBy(component, registrations);
         const urn = (name: string, type?: string) => byName(children, name, type).urn;
@@ -90,15 +90,16 @@ describe("RegistryPullSecret graph", () => {
         const key = byName(children, "chain-key");
         assert.deepEqual(key.propertyDependencies.serviceAccountId, [urn("chain-account")]);
         assert.ok(key.dependencies.includes(grant.urn), "the key waits for the grant");
+        const claim = byName(children, "chain-claim", types.claim);
+        assert.deepEqual(claim.dependencies, [], "the claim waits for nothing");
+        assert.deepEqual(claim.inputs.namespaces, ["a", "b"], "one claim for every namespace");
         for (const namespace of ["a", "b"]) {
             const secret = byName(children, `chain/${namespace}`, types.secret);
-            const claim = byName(children, `chain/${namespace}`, types.claim);
             assert.deepEqual(secret.propertyDependencies.data, [urn("chain-key")]);
-            assert.deepEqual(claim.dependencies, [], "a claim waits for nothing");
             assert.deepEqual(
                 [...secret.dependencies].sort(),
                 [urn("chain-key"), claim.urn, urn("chain-pull-readiness")].sort(),
-                "a Secret depends on the key, the readiness gate and its own claim only, not on other namespaces",
+                "a Secret depends on the key, the readiness gate and the claim only, not on other namespaces",
             );
             const attachment = byName(children, `chain/${namespace}/default`);
             assert.deepEqual(attachment.dependencies, [secret.urn]);

@@ -128,7 +128,7 @@ const secret = (c: { kubeconfig: string; context?: string }) => ({
 });
 
 const claim = (c: { kubeconfig: string; context?: string }) => ({
-    namespace: "team-a",
+    namespaces: ["team-a", "team-b"],
     secretName: "regcred",
     owner,
     takeOver: true,
@@ -174,7 +174,7 @@ describe("errors quote no kubeconfig, credential or answer", async () => {
     for (const connection of bad) {
         it(`SecretClaim check with ${connection.what} leaves the decision to create, reporting no failure`, async () => {
             const checked = await secretClaimProvider().check!({}, claim(connection));
-            assert.deepEqual(checked, { inputs: claim(connection) });
+            assert.deepEqual(checked, { inputs: { ...claim(connection), verdicts: {} } });
         });
     }
 

@@ -66,11 +66,10 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the resource tree with every child under the component", () => {
-        assert.deepEqual(section("Resources (14):"), [
+        assert.deepEqual(section("Resources (13):"), [
             "  registry-pull-secret:index:RegistryPullSecret  regcred",
             "  ├─ gcp:serviceaccount/account:Account  regcred-account",
-            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
-            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
+            "  ├─ pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-claim",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io",
             "  ├─ gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images",
             "  ├─ pulumi:providers:kubernetes  regcred-secrets",
@@ -85,17 +84,16 @@ describe("npm run plan -- --stack dev", () => {
     });
 
     it("prints the dependency order the engine receives: account, grants, key, readiness gate, Secrets, attachments", () => {
-        assert.deepEqual(section("Dependency order (13 resources in 6 steps; one step's resources go in parallel):"), [
+        assert.deepEqual(section("Dependency order (12 resources in 6 steps; one step's resources go in parallel):"), [
             "  1. gcp:serviceaccount/account:Account  regcred-account",
-            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-a-dev",
-            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred/team-b-dev",
+            "  1. pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim  regcred-claim",
             "  1. pulumi:providers:kubernetes  regcred-secrets",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia/asia.gcr.io  (after Account regcred-account)",
             "  2. gcp:artifactregistry/repositoryIamMember:RepositoryIamMember  regcred/reader/asia-northeast1/images  (after Account regcred-account)",
             "  3. gcp:serviceaccount/key:Key  regcred-key  (after Account regcred-account, RepositoryIamMember regcred/reader/asia-northeast1/images, RepositoryIamMember regcred/reader/asia/asia.gcr.io)",
             "  4. pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness  regcred-pull-readiness  (after Key regcred-key)",
-            "  5. kubernetes:core/v1:Secret  regcred/team-a-dev  (after Key regcred-key, PullReadiness regcred-pull-readiness, SecretClaim regcred/team-a-dev)",
-            "  5. kubernetes:core/v1:Secret  regcred/team-b-dev  (after Key regcred-key, PullReadiness regcred-pull-readiness, SecretClaim regcred/team-b-dev)",
+            "  5. kubernetes:core/v1:Secret  regcred/team-a-dev  (after Key regcred-key, PullReadiness regcred-pull-readiness, SecretClaim regcred-claim)",
+            "  5. kubernetes:core/v1:Secret  regcred/team-b-dev  (after Key regcred-key, PullReadiness regcred-pull-readiness, SecretClaim regcred-claim)",
             "  6. pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover  regcred-key-handover  (after Key regcred-key, Secret regcred/team-a-dev, Secret regcred/team-b-dev)",
             "  6. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-a-dev/default  (after Secret regcred/team-a-dev)",
             "  6. pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry  regcred/team-b-dev/default  (after Secret regcred/team-b-dev)",
@@ -195,14 +193,18 @@ describe("npm run plan -- --stack prod", () => {
                 .matchAll(/ (\S+:\S+:\S+)  /g),
         ].map((m) => m[1]);
         const count = (type: string) => types.filter((t) => t === type).length;
-        assert.equal(types.length, 20);
+        assert.equal(types.length, 18);
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullReadiness"), 1);
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:KeyHandover"), 1);
         assert.equal(count("gcp:serviceaccount/account:Account"), 0);
         assert.equal(count("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"), 3);
         assert.equal(count("gcp:serviceaccount/key:Key"), 1);
         assert.equal(count("kubernetes:core/v1:Secret"), 3);
-        assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim"), 3);
+        assert.equal(
+            count("pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim"),
+            1,
+            "one claim for the 3 namespaces",
+        );
         assert.equal(count("pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry"), 6);
         assert.match(
             stdout,

@@ -13,8 +13,8 @@ it("previews the whole graph while the key, the account's email and the Secret d
         sampleArgs({ namespaces: ["a", "b"], serviceAccounts: ["default", "deployer"] }),
     );
     const { children } = await registeredBy(component, registrations);
-    // account, grant, key, readiness gate, key handover, the Secrets' provider, claims, Secrets, entries
-    assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 4);
+    // account, grant, key, readiness gate, key handover, the Secrets' provider, the claim, Secrets, entries
+    assert.equal(children.length, 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 4);
     // The gate is a step of the preview, its credential unknown: nothing is asked until up.
     const gate = children.find((c) => c.type.endsWith(":PullReadiness"))!;
     assert.equal(JSON.stringify(gate.inputs.password).includes(unknown), true);

@@ -211,7 +211,7 @@ export function refreshedSecrets(registrations: Registration[]): string[] {
     });
 }
 
-/** A `SecretClaim`: what is under the Secret's name in a namespace, read from the cluster by preview and up. */
+/** A `SecretClaim`: what is under the Secret's name in each namespace, read from the cluster by preview and up. */
 function isSecretClaim(r: Registration): boolean {
     return r.type.endsWith(":SecretClaim");
 }
@@ -221,9 +221,12 @@ function isSecretClaim(r: Registration): boolean {
  * that name exists, and whose it is, only the cluster can say (components/claim/secret-claim-plan.ts).
  */
 export function secretClaims(registrations: Registration[]): string[] {
-    return registrations.filter(isSecretClaim).map((r) => {
-        const { namespace, secretName, takeOver } = display(r.inputs) as Record<string, unknown>;
-        return `${String(namespace)}/${String(secretName)}  ${takeOver === true ? "takes over the kubectl recipe's Secret and entries, if there" : "must be free or already this stack's"}`;
+    return registrations.filter(isSecretClaim).flatMap((r) => {
+        const { namespaces, secretName, takeOver } = display(r.inputs) as Record<string, unknown>;
+        return (namespaces as string[]).map(
+            (namespace) =>
+                `${namespace}/${String(secretName)}  ${takeOver === true ? "takes over the kubectl recipe's Secret and entries, if there" : "must be free or already this stack's"}`,
+        );
     });
 }
 

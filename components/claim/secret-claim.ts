@@ -1,16 +1,16 @@
 /**
  * `SecretClaim`: before the component's Secret is created in a namespace, what is there under its name
  * decides whether it may be written, and whether `takeOver` takes over the kubectl recipe's Secret and
- * `imagePullSecrets` entries (components/claim/secret-claim-plan.ts). Its provider lives in
- * components/claim/secret-claim-provider.ts and is loaded by package name.
+ * `imagePullSecrets` entries (components/claim/secret-claim-plan.ts). One per component, for all its
+ * namespaces. Its provider lives in components/claim/secret-claim-provider.ts and is loaded by package name.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PackageResource, providerByName } from "../cluster/provider-by-name";
-import { provider as implementation } from "./secret-claim-provider";
+import { provider as implementation, type SecretClaimVerdict } from "./secret-claim-provider";
 
 /** The arguments of a {@link SecretClaim}. */
 export interface SecretClaimArgs {
-    namespace: pulumi.Input<string>;
+    namespaces: string[];
     secretName: pulumi.Input<string>;
     /** The owner id of the component (components/rules/ownership.ts `ownerIdOf`). */
     owner: pulumi.Input<string>;
@@ -28,24 +28,26 @@ export interface SecretClaimArgs {
 
 const providerText = providerByName("secret-claim-provider", implementation);
 
-/** The right to write one Secret name in one namespace, decided once, when the Secret is first declared. */
+/**
+ * The right to write one Secret name in each namespace, decided once per namespace, when its Secret is
+ * first declared.
+ */
 export class SecretClaim extends PackageResource {
     // `declare`: a class field would be defined after super() and hide the output it set (ES2022 fields).
-    declare public readonly namespace: pulumi.Output<string>;
-    declare public readonly secretName: pulumi.Output<string>;
-    /** The field managers whose Secret was taken over in place; `[]` when nothing was. */
-    declare public readonly takesOverFrom: pulumi.Output<string[]>;
-    /** The ServiceAccounts whose existing entry of the Secret's name was taken over. */
-    declare public readonly entriesTakenOver: pulumi.Output<string[]>;
-    /** Set only in the preview of the claim's creation: what this update takes over (see the provider). */
-    declare public readonly plannedTakeover: pulumi.Output<string | undefined>;
+    /** By namespace: the field managers whose Secret was taken over in place, and the entries taken over. */
+    declare public readonly verdicts: pulumi.Output<Record<string, SecretClaimVerdict>>;
+    /**
+     * Set only in a preview, for the namespaces it decides: what this update takes over, a sentence
+     * per namespace (see the provider).
+     */
+    declare public readonly plannedTakeovers: pulumi.Output<string[] | undefined>;
 
     constructor(name: string, args: SecretClaimArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             providerText,
             name,
             {
-                namespace: args.namespace,
+                namespaces: args.namespaces,
                 secretName: args.secretName,
                 owner: args.owner,
                 takeOver: args.takeOver,
@@ -53,9 +55,8 @@ export class SecretClaim extends PackageResource {
                 takeOverFix: args.takeOverFix,
                 serviceAccounts: args.serviceAccounts,
                 kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
-                takesOverFrom: undefined,
-                entriesTakenOver: undefined,
-                plannedTakeover: undefined,
+                verdicts: undefined,
+                plannedTakeovers: undefined,
             },
             { ...opts, additionalSecretOutputs: ["kubeconfig"] },
             "registry-pull-secret",

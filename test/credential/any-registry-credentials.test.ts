@@ -19,7 +19,7 @@ function args(overrides: Partial<RegistryPullSecretArgs> = {}): RegistryPullSecr
     };
 }
 
-test("credentials declare only the Secrets (each after its claim, on their own provider) and attachments: no Google Cloud resource, and no readiness gate unless asked", async () => {
+test("credentials declare only the Secrets (after their claim and on their own provider) and attachments: no Google Cloud resource, and no readiness gate unless asked", async () => {
     const registrations = startMocks();
     new RegistryPullSecret("regcred", args());
     await settled();
@@ -27,12 +27,11 @@ test("credentials declare only the Secrets (each after its claim, on their own p
         registrations.map((r) => [r.type, r.name]).sort(),
         [
             ["registry-pull-secret:index:RegistryPullSecret", "regcred"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred/team-a"],
+            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred-claim"],
             ["pulumi:providers:kubernetes", "regcred-secrets"],
             ["kubernetes:core/v1:Secret", "regcred/team-a"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-a/default"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-a/builder"],
-            ["pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim", "regcred/team-b"],
             ["kubernetes:core/v1:Secret", "regcred/team-b"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-b/default"],
             ["pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry", "regcred/team-b/builder"],

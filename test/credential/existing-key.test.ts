@@ -115,7 +115,6 @@ test("in a preview the key's account and key name are already known (they come f
         "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
         "pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry",
         "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
-        "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim",
         "pulumi:providers:kubernetes",
         "registry-pull-secret:index:RegistryPullSecret",
     ]);

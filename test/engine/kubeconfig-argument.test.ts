@@ -63,8 +63,8 @@ after(async () => {
 it("without the argument the same program cannot reach the cluster: the engine's own connection leads nowhere", async () => {
     const control = await pulumi.run(["up", "--yes", "--stack", "no-argument"]);
     assert.notEqual(control.status, 0);
-    // The first to try the engine's connection says so: each namespace's SecretClaim (which reads the
-    // cluster before any Secret is written), or the Kubernetes provider.
+    // The first to try the engine's connection says so: the SecretClaim (which reads every namespace
+    // before any Secret is written), or the Kubernetes provider.
     assert.match(
         control.stdout + control.stderr,
         /Secret "regcred" in namespace "arg-[ab]": the API server could not be reached|configured Kubernetes cluster is unreachable[^\n]*127\.0\.0\.1:1/,

@@ -124,11 +124,11 @@ it("pulumi package add reaches the plugin and gets its schema; this YAML host ca
     assert.match(output, /linking package: method Link not implemented/);
 });
 
-it("pulumi preview shows the component, a Secret and the plugin's own SecretClaim per namespace and the plugin's own PullSecretEntry per ServiceAccount", async () => {
+it("pulumi preview shows the component, the plugin's own SecretClaim, a Secret per namespace and the plugin's own PullSecretEntry per ServiceAccount", async () => {
     const expected = [
         "registry-pull-secret:index:RegistryPullSecret regcred",
+        "registry-pull-secret:index:SecretClaim regcred-claim",
         ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred/${ns}`),
-        ...namespaces.map((ns) => `registry-pull-secret:index:SecretClaim regcred/${ns}`),
         ...namespaces.flatMap((ns) =>
             serviceAccounts.map((sa) => `registry-pull-secret:index:PullSecretEntry regcred/${ns}/${sa}`),
         ),

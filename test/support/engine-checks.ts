@@ -72,7 +72,7 @@ export function withContextLeadingNowhere(kubeconfig: string): string {
 export function credentialsComponentResources(namespaces: string[]): string[] {
     return [
         "registry-pull-secret:index:RegistryPullSecret regcred",
-        ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred/${ns}`),
+        "pulumi-nodejs:dynamic/registry-pull-secret:SecretClaim regcred-claim",
         ...namespaces.map((ns) => `kubernetes:core/v1:Secret regcred/${ns}`),
         ...namespaces.map((ns) => `pulumi-nodejs:dynamic/registry-pull-secret:PullSecretEntry regcred/${ns}/default`),
     ].sort();
