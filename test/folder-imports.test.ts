@@ -40,7 +40,11 @@ const mayImport: Record<string, { project: string[]; packages: string[] }> = {
         project: ["attachment/", "cluster/", "rules/", "args.ts"],
         packages: ["@pulumi/pulumi", "@pulumi/kubernetes/", "@kubernetes/client-node"],
     },
-    claim: { project: ["claim/", "cluster/", "rules/"], packages: ["@pulumi/pulumi", "@kubernetes/client-node"] },
+    claim: {
+        // inTurns: the refresher's bounded parallelism, which the claim's reads share.
+        project: ["claim/", "cluster/", "rules/", "refresher/token-refresher.ts"],
+        packages: ["@pulumi/pulumi", "@kubernetes/client-node"],
+    },
     cluster: { project: ["cluster/", "rules/"], packages: ["node:", "@pulumi/pulumi", "@kubernetes/client-node"] },
     doctor: {
         project: ["doctor/", "cluster/cluster-connection.ts", "rules/"],
