@@ -72,7 +72,7 @@ it("pulumi stack init and pulumi config set [--path] [--secret] write the stack 
 
 const expected = credentialsComponentResources(namespaces);
 
-it("pulumi preview --diff shows the component, a Secret and its claim per namespace and our entry per namespace, and no password", async () => {
+it("pulumi preview --diff shows the component, its claim, a Secret and our entry per namespace, and no password", async () => {
     const preview = await cli.must(["preview", "--diff"]);
     for (const line of expected) assert.match(preview, new RegExp(`\\+ ${line.split(" ")[0]}: \\(create\\)`));
     assert.equal(preview.includes(password), false);

@@ -154,7 +154,7 @@ it("npm pack of the repository and npm install of its tarball add the package to
 
 const expected = credentialsComponentResources(namespaces);
 
-it("pulumi preview --diff, with the cluster of ~/.kube/config, plans a Secret, its claim and our default ServiceAccount entry per namespace, and shows no password", async () => {
+it("pulumi preview --diff, with the cluster of ~/.kube/config, plans the claim, and a Secret and our default ServiceAccount entry per namespace, and shows no password", async () => {
     const preview = await cli.must(["preview", "--diff"]);
     for (const line of expected) assert.match(preview, new RegExp(`\\+ ${line.split(" ")[0]}: \\(create\\)`));
     assert.equal(preview.includes(password), false);
