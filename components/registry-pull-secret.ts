@@ -291,14 +291,14 @@ const forced = { "pulumi.com/patchForce": "true" };
  * provider with the "patch" attachments only, which apply in any case: oneCluster).
  *
  * Made when the Secrets have no provider of the component's own (the stack's connection, or an
- * explicit provider with `kubeconfig`). It reaches the cluster the claims read: `kubeconfig`, else the stack's `kubernetes:kubeconfig` and
- * `kubernetes:context` (else `KUBECONFIG` or `~/.kube/config`, as the default provider does). Its
- * settings are its own: `enableSecretMutable` (Secrets updated in place), nothing of the stack's other
- * `kubernetes:` settings or of an explicit provider's. Moving the Secrets between providers does not
- * replace them: the engine asks the new provider's DiffConfig, which replaces only when the active
- * cluster changes (pulumi/pulumi pkg/resource/deploy/step_generator.go `providerChanged`;
- * pulumi-kubernetes provider/pkg/provider/provider.go `DiffConfig`); test/engine/takeover.test.ts shows
- * such moves.
+ * explicit provider with `kubeconfig`). It reaches the cluster the claims read: `kubeconfig`, else the
+ * stack's `kubernetes:kubeconfig` and `kubernetes:context` (else `KUBECONFIG` or `~/.kube/config`, as
+ * the default provider does). Its settings are its own: `enableSecretMutable` (Secrets updated in
+ * place), nothing of the stack's other `kubernetes:` settings or of an explicit provider's. Moving the
+ * Secrets onto it does not replace them: the engine asks the new provider's DiffConfig, which replaces
+ * only when the active cluster changes (pulumi/pulumi pkg/resource/deploy/step_generator.go
+ * `providerChanged`; pulumi-kubernetes provider/pkg/provider/provider.go `DiffConfig`);
+ * test/engine/child-names-upgrade.test.ts moves a stack's Secrets from the default provider onto it.
  */
 function claimedSecretsProvider(name: string, parsed: ParsedArgs, parent: pulumi.Resource): Provider {
     const stack = new pulumi.Config("kubernetes");
