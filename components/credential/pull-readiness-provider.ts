@@ -3,15 +3,8 @@
  * Pulumi's dynamic-provider process (components/cluster/provider-by-name.ts). Its create, and its update
  * when the credential changed, return only once the credential pulls: with the exact username and
  * password the docker config holds, each listed host must sign the credential in and grant pull on each
- * listed repository (components/rules/readiness.ts says which). It asks as `docker pull` does
- * (distribution/distribution docs/spec/auth/token.md, v2.8.3): `GET /v2/`; on a `Bearer` challenge a
- * token from the challenge's realm for `repository:<path>:pull` with the credential as Basic auth, on a
- * `Basic` challenge the credential itself; then `GET /v2/<path>/<probe image>/manifests/latest`. No image
- * of that name exists, so a 404 means the registry looked, which Artifact Registry does only for a caller
- * that may read the repository: without `artifactregistry.repositories.downloadArtifacts` it answers 403
- * `denied: Permission ... denied on resource ... (or it may not exist)` whether the image exists or not.
- * A token answer alone is not taken as proof: Docker's token spec lets a token server grant fewer
- * actions than asked, so only the manifest request shows what is granted.
+ * listed repository (components/rules/readiness.ts says which; components/rules/pull-proof.ts asks, as
+ * `docker pull` does).
  *
  * It tries again after 1, 2, 4, 8, then every 10 s, logs on the component every 20 s what it waits
  * for, and fails after `timeoutSeconds` naming each host and repository still refusing and why. It
@@ -21,16 +14,8 @@ import { randomBytes, scryptSync } from "node:crypto";
 import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { refuseImport } from "../cluster/cluster-connection";
-import {
-    probeImage,
-    progressEveryMs,
-    registryReason,
-    retryDelayMs,
-    timeoutMessage,
-    waitingMessage,
-    type ReadinessProbe,
-    type Refusal,
-} from "../rules/readiness";
+import { probeHost, type PullProofWorld } from "../rules/pull-proof";
+import { progressEveryMs, retryDelayMs, timeoutMessage, waitingMessage, type ReadinessProbe } from "../rules/readiness";
 
 export interface PullReadinessInputs {
     /** The docker config's username for every listed host. */
@@ -77,115 +62,10 @@ const provesAnew = (olds: PullReadinessOutputs, news: PullReadinessInputs) =>
     digest(news, olds.salt) !== olds.credentialDigest || JSON.stringify(olds.probes) !== JSON.stringify(news.probes);
 
 /** What the provider does to the world, as parameters so tests can run it on a fake clock and network. */
-export interface ReadinessWorld {
-    fetch: typeof fetch;
+export interface ReadinessWorld extends PullProofWorld {
     sleep: (ms: number) => Promise<unknown>;
     now: () => number;
     log: (message: string, component: string) => Promise<void>;
-}
-
-const manifestTypes = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-].join(", ");
-
-/**
- * Plain HTTP only for loopback hosts, as Docker treats 127.0.0.0/8 as insecure registries by default
- * (docs.docker.com/reference/cli/dockerd/#insecure-registries); every other host is asked over HTTPS.
- */
-function baseUrl(host: string): string {
-    const name = host.replace(/:\d+$/, "");
-    const loopback = name === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(name) || name === "[::1]";
-    return `${loopback ? "http" : "https"}://${host}`;
-}
-
-/** `Bearer realm="...",service="..."` or `Basic realm="..."`, as RFC 7235 writes a challenge. */
-function parseChallenge(
-    header: string | null,
-): { scheme: "bearer" | "basic"; params: Record<string, string> } | undefined {
-    const match = /^\s*(Bearer|Basic)\b(.*)$/i.exec(header ?? "");
-    if (!match) return undefined;
-    const params: Record<string, string> = {};
-    for (const [, key, quoted, bare] of match[2].matchAll(/([a-z]+)=(?:"([^"]*)"|([^,\s]*))/gi)) {
-        params[key.toLowerCase()] = quoted ?? bare;
-    }
-    return { scheme: match[1].toLowerCase() as "bearer" | "basic", params };
-}
-
-type Answer = { status: number; body: string; headers: Headers } | { unreachable: string };
-
-async function ask(world: ReadinessWorld, url: string, headers: Record<string, string> = {}): Promise<Answer> {
-    try {
-        const response = await world.fetch(url, { headers, redirect: "manual", signal: AbortSignal.timeout(10_000) });
-        return { status: response.status, body: await response.text(), headers: response.headers };
-    } catch (error) {
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        return { unreachable: cause?.code ?? cause?.message ?? (error as Error).name };
-    }
-}
-
-/** Every refusal one host gives the credential now: none when it signs in and grants pull on each repository. */
-export async function probeHost(
-    world: ReadinessWorld,
-    probe: ReadinessProbe,
-    username: string,
-    password: string,
-): Promise<Refusal[]> {
-    const base = baseUrl(probe.host);
-    const basic = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-    const secrets = [password, basic.slice(6), Buffer.from(password).toString("base64")];
-    const refused = (answer: Answer, repository?: string): Refusal =>
-        "unreachable" in answer
-            ? { host: probe.host, repository, status: 0, reason: answer.unreachable }
-            : {
-                  host: probe.host,
-                  repository,
-                  status: answer.status,
-                  reason: registryReason(answer.body, `HTTP ${answer.status}`, secrets),
-              };
-    const hello = await ask(world, `${base}/v2/`);
-    if ("unreachable" in hello) return [refused(hello)];
-    const challenge = hello.status === 401 ? parseChallenge(hello.headers.get("www-authenticate")) : undefined;
-    const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
-    if (realm !== undefined && !(realm.startsWith("https://") || new URL(realm).origin === new URL(base).origin)) {
-        return [{ host: probe.host, status: 401, reason: "the token realm is neither HTTPS nor the registry itself" }];
-    }
-    /** The Authorization header for `scope` (none: sign-in only), or the refusal. */
-    const authorize = async (scope?: string): Promise<string | Answer> => {
-        if (realm === undefined) return basic;
-        const url = new URL(realm);
-        if (challenge?.params.service) url.searchParams.set("service", challenge.params.service);
-        if (scope) url.searchParams.set("scope", scope);
-        const answer = await ask(world, url.toString(), { authorization: basic });
-        if ("unreachable" in answer || answer.status !== 200) return answer;
-        const { token, access_token: accessToken } = JSON.parse(answer.body) as {
-            token?: string;
-            access_token?: string;
-        };
-        return `Bearer ${token ?? accessToken}`;
-    };
-    const signIn = await authorize();
-    if (typeof signIn !== "string") return [refused(signIn)];
-    if (realm === undefined) {
-        const again = await ask(world, `${base}/v2/`, { authorization: basic });
-        if ("unreachable" in again || again.status !== 200) return [refused(again)];
-    }
-    const refusals = await Promise.all(
-        probe.repositories.map(async ({ name, path }) => {
-            const image = `${path}/${probeImage}`;
-            const authorization = await authorize(`repository:${image}:pull`);
-            if (typeof authorization !== "string") return refused(authorization, name);
-            const answer = await ask(world, `${base}/v2/${image}/manifests/latest`, {
-                authorization,
-                accept: manifestTypes,
-            });
-            const looked = !("unreachable" in answer) && (answer.status === 404 || answer.status < 400);
-            return looked ? undefined : refused(answer, name);
-        }),
-    );
-    return refusals.filter((r): r is Refusal => r !== undefined);
 }
 
 /** Tries every probe until none refuses, or throws the deadline's error; returns how long it waited, in ms. */

@@ -4,18 +4,15 @@
  * a new key and its grant have propagated in the Google Cloud double at Google's documented order of
  * magnitude (minutes), asking the Artifact Registry front before Debian's real docker-registry with the
  * exact docker config entry a Secret would hold. Past its deadline it fails naming the host, the
- * repository and the registry's answer; neither its error nor its log lines hold the credential. A
- * registry with Docker's token flow (a Bearer challenge) is asked the way `docker pull` asks it.
+ * repository and the registry's answer; neither its error nor its log lines hold the credential. How
+ * one host is asked (Docker's token flow) is test/rules/pull-proof.test.ts.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-    probeHost,
     pullReadinessProvider,
     waitUntilPulls,
     type PullReadinessInputs,
@@ -283,79 +280,5 @@ describe("the gate's provider", () => {
         const relaxed = await provider.update!("id", updated.outs, later);
         assert.deepEqual(asked, [], "a new deadline alone asks nothing");
         assert.equal((await provider.diff!("id", relaxed.outs, later)).changes, false);
-    });
-});
-
-describe("a registry with Docker's token flow", () => {
-    /**
-     * A token-flow registry double, as distribution/distribution docs/spec/auth/token.md (v2.8.3) has
-     * it: `/v2/` challenges with `Bearer realm,service`; the realm gives a token for the scope asked with
-     * the right Basic credential; a manifest request with a token for its repository answers 404 for a
-     * missing image, 403 DENIED without one. `granted` says which repositories the user may pull.
-     */
-    async function tokenRegistry(granted: string[]) {
-        const scopes = new Map<string, string>();
-        const server = http.createServer((req, res) => {
-            const url = new URL(req.url ?? "/", "http://x");
-            const base = `http://${req.headers.host}`;
-            if (url.pathname === "/token") {
-                const basic = Buffer.from("user:secret-password").toString("base64");
-                if (req.headers.authorization !== `Basic ${basic}`)
-                    return void res.writeHead(401).end('{"details":"incorrect username or password"}');
-                const token = `token-${scopes.size}`;
-                scopes.set(token, url.searchParams.get("scope") ?? "");
-                return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token }));
-            }
-            const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-            if (token === undefined || !scopes.has(token)) {
-                return void res
-                    .writeHead(401, { "www-authenticate": `Bearer realm="${base}/token",service="registry.test"` })
-                    .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
-            }
-            if (url.pathname === "/v2/") return void res.writeHead(200).end("{}");
-            const name = /^\/v2\/(.+)\/manifests\//.exec(url.pathname)?.[1] ?? "";
-            const scope = scopes.get(token)!;
-            if (scope !== `repository:${name}:pull` || !granted.some((g) => name.startsWith(`${g}/`))) {
-                return void res
-                    .writeHead(403)
-                    .end(`{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`);
-            }
-            res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
-        });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
-    }
-    const world = fakeWorld({ now: 0 });
-
-    it("signs in at the challenge's realm and asks for pull on each repository's scope", async () => {
-        const registry = await tokenRegistry(["p/images"]);
-        try {
-            const probe = { host: registry.host, repositories: [{ name: "l/images", path: "p/images" }] };
-            assert.deepEqual(await probeHost(world, probe, "user", "secret-password"), []);
-            const denied = { host: registry.host, repositories: [{ name: "l/other", path: "p/other" }] };
-            assert.deepEqual(await probeHost(world, denied, "user", "secret-password"), [
-                {
-                    host: registry.host,
-                    repository: "l/other",
-                    status: 403,
-                    reason: "denied: requested access to the resource is denied",
-                },
-            ]);
-            assert.deepEqual(await probeHost(world, probe, "user", "wrong"), [
-                { host: registry.host, repository: undefined, status: 401, reason: "HTTP 401" },
-            ]);
-        } finally {
-            registry.close();
-        }
-    });
-
-    it("says a host it cannot reach is unreachable", async () => {
-        const closed = http.createServer();
-        await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-        const host = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
-        await new Promise((resolve) => closed.close(resolve));
-        assert.deepEqual(await probeHost(world, { host, repositories: [] }, "user", "secret-password"), [
-            { host, repository: undefined, status: 0, reason: "ECONNREFUSED" },
-        ]);
     });
 });
