@@ -169,15 +169,18 @@ export interface RegistryCredentialsArgs {
  * The readiness gate: before the Secrets take a new credential (the first `up`, every key rotation,
  * a new password, a takeover), the component proves that it pulls, as a kubelet will pull with it, and
  * waits until it does. For the credentials Pulumi writes (`gcp.credential: "key"`, `gcp.existingKey`,
- * and, when asked, `credentials`); the machine that runs `pulumi up` must reach the registries.
+ * and, when asked, `credentials`), from the machine that runs `pulumi up`, which must reach the
+ * registries; with `gcp.credential: "accessToken"`, from the refresher in the cluster, which writes no
+ * token before one pulls (Pulumi waits for its Deployment's rollout up to `timeoutSeconds`).
  */
 export interface ReadinessArgs {
     /**
-     * Wait until the credential pulls. Default: true with `gcp` (a created key or `existingKey`), false
-     * with `credentials` (a registry password usually works at once, and such registries are often out
-     * of the deployer's reach). Set false only for registries the machine running `pulumi up` cannot
-     * reach (a private network): then Secrets may hold a credential that cannot pull yet (on Google: for
-     * minutes after a grant or a new key), and previews warn.
+     * Wait until the credential pulls. Default: true with `gcp` (a created key, `existingKey` or the
+     * refresher's tokens), false with `credentials` (a registry password usually works at once, and
+     * such registries are often out of the deployer's reach). Set false only for registries the prover
+     * cannot reach (a private network; for the refresher, one its pod's network cannot reach): then
+     * Secrets may hold a credential that cannot pull yet (on Google: for minutes after a grant or a new
+     * key), and previews warn.
      */
     wait?: boolean;
     /** How long to wait before the `up` fails, naming what still refuses (1 to 3600). Default: 600. */

@@ -198,27 +198,27 @@ export function parseArgs(component: string, args: RegistryPullSecretArgs): Pars
 }
 
 /**
- * `readiness`: for the credentials Pulumi writes into the Secrets. `"gkeNode"` writes none, and the
- * refresher of `"accessToken"` holds its tokens itself (its readiness is the first token written).
- * Left out, a Google key (created or existing) waits, since Google applies grants and new keys minutes
- * late; `credentials` do not: a registry password usually works at once, and the deployer often cannot
- * reach a private registry at all.
+ * `readiness`: for the credentials that reach the Secrets: the ones Pulumi writes, and the tokens of
+ * the `"accessToken"` refresher, which proves its first token the same way before it writes one.
+ * `"gkeNode"` writes none. Left out, a Google credential (a key, created or existing, or the
+ * refresher's tokens) waits, since Google applies grants and new keys minutes late; `credentials` do
+ * not: a registry password usually works at once, and the deployer often cannot reach a private
+ * registry at all.
  */
 function parseReadiness(
     value: ReadinessArgs | undefined,
     credential: ParsedCredential,
     registries: pulumi.Input<string[]>,
 ): ParsedReadiness {
-    const writes = credential.mode !== "gkeNode" && credential.mode !== "accessToken";
     if (value === undefined) {
-        return writes && credential.mode !== "credentials"
+        return credential.mode !== "gkeNode" && credential.mode !== "credentials"
             ? { wait: true, timeoutSeconds: defaultReadinessTimeoutSeconds, mirrorOf: {} }
             : { wait: false, turnedOff: false };
     }
-    if (!writes) {
+    if (credential.mode === "gkeNode") {
         throw invalid(
             "readiness",
-            `cannot be given with gcp.credential "${credential.mode}": the gate proves a credential Pulumi writes into the Secrets (gcp.credential "key", gcp.existingKey or credentials); ${credential.mode === "gkeNode" ? "gkeNode writes none" : "the refresher holds its tokens itself"}`,
+            'cannot be given with gcp.credential "gkeNode": the gate proves a credential that reaches the Secrets, and gkeNode writes none',
         );
     }
     if (value === null || typeof value !== "object") {

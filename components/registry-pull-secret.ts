@@ -15,12 +15,13 @@ import {
     parseClusterReach,
     type AccessTokenCredential,
     type GkeNodeCredential,
+    type GoogleCloudProject,
     type ParsedArgs,
     type StaticCredential,
 } from "./parse";
 import { declareTokenRefresher } from "./refresher/token-refresher-deployment";
 import { dockerConfigJson } from "./rules/docker-config";
-import { readinessProbes } from "./rules/readiness";
+import { defaultReadinessTimeoutSeconds, readinessProbes, type ReadinessProbe } from "./rules/readiness";
 import { ownerIdOf, ownershipKeys } from "./rules/ownership";
 import { isPinnedByDigest } from "./rules/rules";
 import { whenKnown } from "./validate";
@@ -238,18 +239,9 @@ function gatePulls(
     credential: { username: pulumi.Output<string>; password: pulumi.Output<string> },
     parent: pulumi.Resource,
 ): PullReadiness[] {
-    if (!parsed.readiness.wait) {
-        if (!parsed.readiness.turnedOff) return [];
-        void pulumi.log.warn(
-            "readiness.wait is false: the Secrets take a new key or password without proof that it pulls; on Google a new grant can take 7 minutes or longer and a new key about a minute, and pods started meanwhile fail to pull. Keep it only for registries the machine running pulumi up cannot reach.",
-            parent,
-        );
-        return [];
-    }
     const gcp = source.mode === "credentials" ? { project: "", repositories: [] } : source.gcp;
-    const probes = pulumi
-        .all([parsed.registries, gcp.project, parsed.readiness.mirrorOf])
-        .apply(([registries, project, mirrorOf]) => readinessProbes(registries, project, gcp.repositories, mirrorOf));
+    const probes = probesOf(parsed, gcp, parent);
+    if (!parsed.readiness.wait) return [];
     return [
         new PullReadiness(
             childNames.pullReadiness(name),
@@ -263,6 +255,32 @@ function gatePulls(
             { parent },
         ),
     ];
+}
+
+/**
+ * What the gate asks (components/rules/readiness.ts): `[]` when `readiness.wait` is false, which a user
+ * who said so is warned of.
+ */
+function probesOf(
+    parsed: ParsedArgs,
+    gcp: Pick<GoogleCloudProject, "project" | "repositories">,
+    parent: pulumi.Resource,
+): pulumi.Output<ReadinessProbe[]> {
+    const readiness = parsed.readiness;
+    if (!readiness.wait) {
+        if (readiness.turnedOff) {
+            void pulumi.log.warn(
+                parsed.credential.mode === "accessToken"
+                    ? "readiness.wait is false: the refresher writes its first token without proof that it pulls; on Google a new grant can take 7 minutes or longer, and pods started meanwhile fail to pull. Keep it only for registries the refresher's pod cannot reach."
+                    : "readiness.wait is false: the Secrets take a new key or password without proof that it pulls; on Google a new grant can take 7 minutes or longer and a new key about a minute, and pods started meanwhile fail to pull. Keep it only for registries the machine running pulumi up cannot reach.",
+                parent,
+            );
+        }
+        return pulumi.output([]);
+    }
+    return pulumi
+        .all([parsed.registries, gcp.project, readiness.mirrorOf])
+        .apply(([registries, project, mirrorOf]) => readinessProbes(registries, project, gcp.repositories, mirrorOf));
 }
 
 /**
@@ -374,6 +392,8 @@ function declareRefreshedSecrets(
             targets: parsed.namespaces,
             secretName: parsed.secretName,
             registries: parsed.registries,
+            probes: probesOf(parsed, source.gcp, parent),
+            timeoutSeconds: parsed.readiness.wait ? parsed.readiness.timeoutSeconds : defaultReadinessTimeoutSeconds,
             email: parsed.email,
             identity: google.identity,
             impersonate: google.impersonate,

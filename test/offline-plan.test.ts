@@ -150,7 +150,7 @@ describe("npm run plan -- --stack dev", () => {
     it("prints the readiness gate as a step that asks each host for the repositories it serves, without running it", () => {
         assert.deepEqual(
             section(
-                "Readiness gate (1; before the Secrets take a new key or password, pulumi up waits until it signs in and pulls with it as a kubelet will; a preview or a plan asks nothing):",
+                "Readiness gate (1; before the Secrets take a new key, password or token, it is proved to sign in and pull as a kubelet will, and pulumi up waits; a preview or a plan asks nothing):",
             ),
             [
                 "  regcred-pull-readiness  up to 600 s: asia.gcr.io: pull on asia/asia.gcr.io; asia-northeast1-docker.pkg.dev: pull on asia-northeast1/images",
@@ -507,6 +507,11 @@ describe("npm run plan for the keyless stacks", () => {
                 ].join("\n"),
             ),
         );
+        assert.match(
+            gke.stdout,
+            /\n {2}regcred-token-refresher {2}the refresher, in the cluster, before it writes its first token: asia-northeast1-docker\.pkg\.dev: pull on asia-northeast1\/images\n/,
+            "the plan shows the refresher's own gate",
+        );
     });
 
     it("gke: warns that every GKE cluster of the project shares the refresher's principal, and that its image is not pinned by digest", () => {
@@ -536,7 +541,13 @@ describe("npm run plan for the keyless stacks", () => {
     it("gke: the plan shows the refresher's code as its size and sha256, its config in full", () => {
         const configMap = gke.stdout.split("\n---\n").find((d) => d.startsWith("# kubernetes:core/v1:ConfigMap "))!;
         const data = YAML.parse(configMap).data as Record<string, string>;
-        for (const file of ["token-refresher.js", "docker-config.js", "ownership.js"]) {
+        for (const file of [
+            "token-refresher.js",
+            "docker-config.js",
+            "ownership.js",
+            "pull-proof.js",
+            "readiness.js",
+        ]) {
             const code = shipped(file);
             assert.equal(
                 data[file],
@@ -544,9 +555,9 @@ describe("npm run plan for the keyless stacks", () => {
             );
         }
         assert.deepEqual(JSON.parse(data["config.json"]).identity, { source: "gkeMetadata" });
-        // What made the keyless plan hard to review: about 800 lines, most of them the code (about 300 now,
-        // 12 of them the volume items that put each file at its path under components/).
-        assert.ok(gke.stdout.split("\n").length < 320, `${gke.stdout.split("\n").length} lines`);
+        // What made the keyless plan hard to review: about 800 lines, most of them the code (about 325 now,
+        // 18 of them the volume items that put each file at its path under components/).
+        assert.ok(gke.stdout.split("\n").length < 340, `${gke.stdout.split("\n").length} lines`);
     });
 
     it("gke: --out writes the ConfigMap with the refresher's code in full, as the cluster gets it", () => {

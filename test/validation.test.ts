@@ -215,7 +215,7 @@ const cases: Refusal[] = [
             readiness: { wait: false },
         }),
         "readiness",
-        /^readiness cannot be given with gcp\.credential "gkeNode": the gate proves a credential Pulumi writes into the Secrets/,
+        /^readiness cannot be given with gcp\.credential "gkeNode": the gate proves a credential that reaches the Secrets, and gkeNode writes none$/,
     ],
 ];
 

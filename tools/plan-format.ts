@@ -248,28 +248,48 @@ function isPullReadiness(r: Registration): boolean {
     return r.type.endsWith(":PullReadiness");
 }
 
+/** What a gate asks, `host: pull on l/r, ...` per host, `; `-joined (or the value as shown, when unknown). */
+function describeProbes(probes: { host: string; repositories: { name: string }[] }[] | string): string {
+    if (!Array.isArray(probes)) return String(probes);
+    return probes
+        .map(({ host, repositories }) =>
+            repositories.length === 0
+                ? `${host}: sign-in`
+                : `${host}: pull on ${repositories.map((repository) => repository.name).join(", ")}`,
+        )
+        .join("; ");
+}
+
 /**
- * One line per readiness gate: what `pulumi up` will ask each host (sign-in, pull on which
- * repositories) before the Secrets take a new credential, and for how long. A plan, like a preview,
- * only shows it: nothing is asked.
+ * The refresher's own gate (`gcp.credential: "accessToken"`): the `probes` of the `config.json` its
+ * ConfigMap ships (components/refresher/token-refresher-deployment.ts), when known.
+ */
+function refresherGates(registrations: Registration[]): string[] {
+    return registrations.flatMap((r) => {
+        const config = (r.inputs.data as Record<string, unknown> | undefined)?.["config.json"];
+        if (!r.type.endsWith(":ConfigMap") || typeof config !== "string") return [];
+        const { probes } = JSON.parse(config) as { probes?: { host: string; repositories: { name: string }[] }[] };
+        if (probes === undefined || probes.length === 0) return [];
+        return [
+            `${r.name}  the refresher, in the cluster, before it writes its first token: ${describeProbes(probes)}`,
+        ];
+    });
+}
+
+/**
+ * One line per readiness gate: what `pulumi up` (or the refresher in the cluster) will ask each host
+ * (sign-in, pull on which repositories) before the Secrets take a new credential, and for how long. A
+ * plan, like a preview, only shows it: nothing is asked.
  */
 export function readinessGates(registrations: Registration[]): string[] {
-    return registrations.filter(isPullReadiness).map((r) => {
+    const gates = registrations.filter(isPullReadiness).map((r) => {
         const { probes, timeoutSeconds } = display(r.inputs) as {
             probes: { host: string; repositories: { name: string }[] }[] | string;
             timeoutSeconds: number;
         };
-        const asks = Array.isArray(probes)
-            ? probes
-                  .map(({ host, repositories }) =>
-                      repositories.length === 0
-                          ? `${host}: sign-in`
-                          : `${host}: pull on ${repositories.map((repository) => repository.name).join(", ")}`,
-                  )
-                  .join("; ")
-            : String(probes);
-        return `${r.name}  up to ${String(timeoutSeconds)} s: ${asks}`;
+        return `${r.name}  up to ${String(timeoutSeconds)} s: ${describeProbes(probes)}`;
     });
+    return [...gates, ...refresherGates(registrations)];
 }
 
 /**
@@ -350,7 +370,7 @@ export function formatPlan({ project, stack, registrations, outputs, warnings = 
             : []),
         ...(gates.length
             ? [
-                  `Readiness gate (${gates.length}; before the Secrets take a new key or password, pulumi up waits until it signs in and pulls with it as a kubelet will; a preview or a plan asks nothing):`,
+                  `Readiness gate (${gates.length}; before the Secrets take a new key, password or token, it is proved to sign in and pull as a kubelet will, and pulumi up waits; a preview or a plan asks nothing):`,
                   ...gates.map((line) => `  ${line}`),
                   "",
               ]

@@ -16,6 +16,7 @@ import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { ConfigMap, Namespace, ServiceAccount } from "@pulumi/kubernetes/core/v1";
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
 import { childNames, formerChildNames, refresherNames } from "../names";
+import type { ReadinessProbe } from "../rules/readiness";
 import { RefreshedSecret } from "./refreshed-secret";
 import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 
@@ -23,13 +24,19 @@ import type { RefresherConfig, RefresherIdentity } from "./token-refresher";
 export type RefresherIdentityInput =
     { source: "gkeMetadata" } | { source: "federation"; audience: pulumi.Input<string> };
 /**
- * The files the container runs, by their path under bin/components: the refresher, and the encoder and
- * ownership rules it shares with the component. Exactly what refresher/token-refresher.ts imports,
+ * The files the container runs, by their path under bin/components: the refresher, and the encoder,
+ * ownership and pull-proof rules it shares with the component. Exactly what refresher/token-refresher.ts imports,
  * directly or not (test/refresher/refresher-imports.test.ts). In the ConfigMap each is a key named
  * after the file (keys hold no '/'); the volume puts it back at this path under {@link codeDir}, so the
  * compiled `require("../rules/docker-config")` finds its file.
  */
-export const refresherFiles = ["refresher/token-refresher.js", "rules/docker-config.js", "rules/ownership.js"];
+export const refresherFiles = [
+    "refresher/token-refresher.js",
+    "rules/docker-config.js",
+    "rules/ownership.js",
+    "rules/pull-proof.js",
+    "rules/readiness.js",
+];
 const codeDir = "/refresher";
 const federationTokenDir = "/var/run/secrets/google-federation";
 const readinessPort = 8080;
@@ -77,6 +84,10 @@ export interface TokenRefresherArgs {
     targets: string[];
     secretName: pulumi.Input<string>;
     registries: pulumi.Input<string[]>;
+    /** What the first token must pull from before it is written; `[]` with `readiness.wait: false`. */
+    probes: pulumi.Input<ReadinessProbe[]>;
+    /** How long Pulumi waits for the Deployment's rollout, the first token's proof included. */
+    timeoutSeconds: number;
     email: pulumi.Input<string | undefined>;
     identity: RefresherIdentityInput;
     impersonate?: pulumi.Input<string>;
@@ -196,18 +207,20 @@ export function declareTokenRefresher(
         .all([
             pulumi.all(secrets.map((s) => pulumi.all([s.namespace, s.secretName]))),
             args.registries,
+            args.probes,
             args.email,
             args.identity.source === "federation" ? args.identity.audience : "",
             args.impersonate,
             args.owner,
         ])
-        .apply(([targets, registries, email, audience, impersonate, owner]) => {
+        .apply(([targets, registries, probes, email, audience, impersonate, owner]) => {
             const identity: RefresherIdentity = federation
                 ? { source: "federation", audience, tokenFile: `${federationTokenDir}/token` }
                 : { source: "gkeMetadata" };
             return {
                 targets: targets.map(([namespace, secretName]) => ({ namespace, secretName })),
                 registries,
+                probes,
                 ...(email ? { email } : {}),
                 identity,
                 ...(impersonate ? { impersonate } : {}),
@@ -317,7 +330,12 @@ export function declareTokenRefresher(
                 },
             },
         },
-        { ...cluster, dependsOn: [...access, ...args.grants] },
+        {
+            ...cluster,
+            dependsOn: [...access, ...args.grants],
+            // The rollout waits for the first token to pull: as long as the key modes' gate waits.
+            customTimeouts: { create: `${args.timeoutSeconds}s`, update: `${args.timeoutSeconds}s` },
+        },
     );
     return { secrets, deployment };
 }

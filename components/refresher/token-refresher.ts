@@ -20,12 +20,19 @@
  *   writing is forbidden (403: its Role or RoleBinding was removed) or rejected (422: made immutable).
  *   A broken Secret is reported (a log line, a Warning Event on the refresher's Deployment, and
  *   `GET /status`) and retried, but never holds the other Secrets, the rollout or Pulumi back;
+ * - a token is written only once one of this process's tokens has pulled: before its first write, it
+ *   asks every listed registry host for pull on every listed repository with the token, as the
+ *   kubelet will ({@link RefresherConfig.probes}, components/rules/pull-proof.ts), and until they all
+ *   let it pull it writes nothing, says what refuses (a log line every 20 s, an Event on its
+ *   Deployment) and asks again after 1, 2, 4, 8, then every 10 s. So a Secret never holds a token that
+ *   cannot pull yet because a grant has not taken effect; one that already held a token keeps it;
  * - 503 while a Secret waits for its first token (just created by Pulumi, or this process just
- *   started) and the last attempt failed for any other reason (Google, a 5xx, no answer), and once a
+ *   started) and the last attempt failed for any other reason (Google, a 5xx, no answer, a token that
+ *   does not pull yet), and once a
  *   written token has expired (the refresher cannot get or write new ones). So Pulumi, which waits
  *   for the Deployment's readiness before listing the Secrets in `imagePullSecrets`, still waits for
  *   the FIRST token of every Secret it just created, unless that Secret's namespace broke it.
- * `GET /status` answers JSON: `{ready, states: {pending, written, expired, broken}}`, counts only:
+ * `GET /status` answers JSON: `{ready, states: {pending, written, expired, broken}, tokenPulls}`, counts only:
  * any pod may reach it, so no namespace or Secret name (logs and Events name them). It listens on every address, IPv6 and IPv4
  * (`::`, dual-stack; `0.0.0.0` where the node has no IPv6), so an IPv6 single-stack cluster's probe
  * reaches it.
@@ -36,6 +43,14 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { dockerConfigJson } from "../rules/docker-config";
 import { isSecretOwnedBy, ownershipKeys } from "../rules/ownership";
+import { probeHost } from "../rules/pull-proof";
+import {
+    progressEveryMs,
+    retryDelayMs as proofRetryDelayMs,
+    waitingMessage,
+    type ReadinessProbe,
+    type Refusal,
+} from "../rules/readiness";
 
 /** One Secret the refresher keeps fresh. */
 export interface RefresherTarget {
@@ -54,6 +69,12 @@ export type RefresherIdentity =
 export interface RefresherConfig {
     targets: RefresherTarget[];
     registries: string[];
+    /**
+     * What the first token must pull from before any is written (components/rules/readiness.ts
+     * `readinessProbes`, the gate of the key modes): on Google a new grant takes minutes, and a token
+     * written before then pulls nothing. `[]`: written unproved (`readiness.wait: false`).
+     */
+    probes: ReadinessProbe[];
     email?: string;
     identity: RefresherIdentity;
     /** Impersonate this Google service account (IAM Credentials `generateAccessToken`). */
@@ -674,6 +695,59 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         );
     }
 
+    // ---- the first token's proof ----
+    /** While no token of this process has pulled: since when it waits, how often it asked, what it said. */
+    let proof: { sinceMs: number; attempts: number; loggedAtMs: number; reported: boolean } | undefined =
+        config.probes.length > 0
+            ? { sinceMs: clock.now(), attempts: 0, loggedAtMs: -Infinity, reported: false }
+            : undefined;
+
+    /** Every refusal the registries give `token` now: none once it pulls from every probe. */
+    async function refusalsOf(token: GoogleToken): Promise<Refusal[]> {
+        const asked = await Promise.all(config.probes.map((p) => probeHost({ fetch }, p, tokenUsername, token.token)));
+        return asked.flat();
+    }
+
+    /**
+     * `undefined` once a token of this process pulls (asked until one does), else how long to wait
+     * before asking again (never past the token's planned refresh).
+     */
+    async function unproved(token: GoogleToken & { refreshAtMs: number }): Promise<number | undefined> {
+        if (proof === undefined) return undefined;
+        const refusals = await refusalsOf(token);
+        const now = clock.now();
+        const waitedSeconds = Math.round((now - proof.sinceMs) / 1000);
+        if (refusals.length === 0) {
+            log("token-pulls", { waitedSeconds });
+            if (proof.reported) await reportEvent("Normal", "TokenPulls", `the token pulls after ${waitedSeconds} s`);
+            proof = undefined;
+            return undefined;
+        }
+        const delay = Math.max(0, Math.min(proofRetryDelayMs(proof.attempts++), token.refreshAtMs - now));
+        if (now - proof.loggedAtMs >= progressEveryMs) {
+            const [first] = refusals;
+            log("token-does-not-pull-yet", {
+                host: first.host,
+                repository: first.repository,
+                status: first.status,
+                reason: first.reason,
+                refusals: refusals.length,
+                waitedSeconds,
+                retryInSeconds: delay / 1000,
+            });
+            proof.loggedAtMs = now;
+            if (!proof.reported) {
+                proof.reported = true;
+                await reportEvent(
+                    "Warning",
+                    "TokenDoesNotPullYet",
+                    `${waitingMessage(first, now - proof.sinceMs)}. No Secret is written until the token pulls.`,
+                );
+            }
+        }
+        return delay;
+    }
+
     // ---- the loop ----
     /** The token being written: fetched again once its refresh is due, reused by retries before that. */
     let held: (GoogleToken & { refreshAtMs: number; dockerConfig: string }) | undefined;
@@ -723,6 +797,8 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
             holding = new Set();
         }
         const token = held;
+        const notYet = await unproved(token);
+        if (notYet !== undefined) return notYet;
         const due = config.targets.filter((t) => !holding.has(key(t)));
         const outcomes = await inTurns(due, timing.concurrentWrites, (target) =>
             writeSecret(target, token.dockerConfig, token),
@@ -763,13 +839,15 @@ export async function startRefresher(options: RefresherOptions): Promise<Refresh
         const states = countStates(publicStatus());
         if (req.url === "/status") {
             res.writeHead(200, { "content-type": "application/json" }).end(
-                `${JSON.stringify({ ready: ready(), states })}\n`,
+                `${JSON.stringify({ ready: ready(), states, tokenPulls: proof === undefined })}\n`,
             );
             return;
         }
         const ok = req.url === "/readyz" && ready();
         res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(
-            ok ? "ready\n" : `not ready: ${states.pending} pending, ${states.expired} expired\n`,
+            ok
+                ? "ready\n"
+                : `not ready: ${states.pending} pending, ${states.expired} expired${proof === undefined ? "" : ", the token does not pull yet"}\n`,
         );
     });
     await new Promise<void>((resolve) =>

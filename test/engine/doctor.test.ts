@@ -207,6 +207,8 @@ async function tokenWrittenThenRefresherStopped() {
         config: {
             targets: [{ namespace, secretName: "regcred" }],
             registries: [frontHost],
+            // Written unproved: the doctor reads what the Secret holds, whether or not it pulls yet.
+            probes: [],
             identity: { source: "gkeMetadata" },
             port: 0,
             owner,

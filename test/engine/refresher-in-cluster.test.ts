@@ -18,18 +18,19 @@ import * as path from "node:path";
 import { after, before, it } from "node:test";
 import type { AppsV1Api, V1Pod } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type * as automation from "@pulumi/pulumi/automation";
-import { assertStateHoldsNone, clusterState, dockerConfigOf } from "../support/engine-checks";
+import { assertStateHoldsNone, clusterState, dockerConfigOf, watchDockerConfigs } from "../support/engine-checks";
 import { defaultRefresherNamespace } from "../../components/names";
 import { issuedBy } from "../support/artifact-registry-front";
 import { installEngineProject, type EngineProject } from "../support/engine-project";
 import { holdsRole } from "../support/google-cloud-double/google-apis";
 import { installGoogleCloudDouble, requestedGcpVersion } from "../support/google-cloud-double/install";
 import { googleResources, newProject, readGoogleCloud, type GoogleCloud } from "../support/google-cloud-double/state";
-import { instantPropagation } from "../support/google-cloud-double/propagation";
+import { engineTestDelays, slowPropagation } from "../support/google-cloud-double/propagation";
 import { verifiedClaims } from "../support/google-network";
-import { routeChecks, startPodCluster, type PodCluster } from "../support/pod-cluster";
+import { registryHost, routeChecks, startPodCluster, type PodCluster } from "../support/pod-cluster";
 import { auditEvents, type AuditEvent } from "../support/real-cluster";
 import { pullByKubelet } from "../support/real-node";
+import { startPullLoop } from "../support/registry-pull";
 
 /** Short tokens, so several refreshes and an expiry fit in a test: the refresher renews at a third. */
 const lifetimeSeconds = 90;
@@ -54,6 +55,8 @@ function program(targets: () => string[], federated = false) {
         const pull = new RegistryPullSecret("regcred", {
             namespaces: targets(),
             registries: [pods.frontHost],
+            // The front stands for us-docker.pkg.dev: the refresher proves its first token there.
+            readiness: { mirrorOf: { [pods.frontHost]: registryHost } },
             gcp: {
                 credential: "accessToken",
                 project: "e2e-project",
@@ -71,16 +74,16 @@ let targets = namespaces;
 /** The federation step's provider, and what its STS double saw: the claims of each subject token. */
 const pool = { id: "e2e-pool", provider: "e2e-provider", namespace: "federated-refresher" };
 
-/** Google as the test starts: the project and the repository the image is pulled from. */
 /**
- * Instant propagation: the refresher of "accessToken" is not behind the readiness gate (docs/keyless.md),
- * and its grants here are made by the test before the refresher starts; a slow Google is proven for
- * the key modes (google-key.test.ts, google-other-credentials.test.ts).
+ * Google as the test starts: the project and the repository the image is pulled from, and Google's
+ * eventual consistency scaled down (test/support/google-cloud-double/propagation.ts): every grant the
+ * component makes takes effect 10 to 40 s after it is written, so a refresher that wrote its first
+ * token at once would hand the kubelets a token that cannot pull yet.
  */
 const googleBefore: GoogleCloud = {
     projects: { "e2e-project": newProject("123456789012", ["us/e2e"]) },
     auditLog: [],
-    propagation: instantPropagation(),
+    propagation: slowPropagation(engineTestDelays),
 };
 /** The image the kubelet pulls with the refreshed tokens, as Artifact Registry names it in `us`. */
 const image = "e2e-project/e2e/tiny:1";
@@ -198,12 +201,49 @@ function micros(timestamp: string): number {
 }
 const byRefresher = (event: AuditEvent) => event.user.username.endsWith(":token-refresher");
 
-it("up schedules and starts the refresher, waits until it has written every Secret and is ready, and only then lists the Secrets in imagePullSecrets", async () => {
+it("up schedules and starts the refresher, which writes no token before it pulls while Google propagates the grant (no pull with a token present fails), waits until it has written every Secret and is ready, and only then lists the Secrets in imagePullSecrets", async () => {
     await inCluster.setPullSecrets("e2e-a", "default", ["theirs"]);
+    // Pulls with whatever the Secrets hold from the moment they exist, as kubelets starting pods would.
+    const secrets = await watchDockerConfigs(pods.cluster.kubeconfig, namespaces, secretName, 0, true);
+    const loop = startPullLoop(
+        namespaces.map((namespace) => ({
+            label: namespace,
+            dockerConfigJson: () => Promise.resolve(secrets.current(namespace)),
+            host: pods.frontHost,
+            image,
+            ca: pods.google.ca,
+        })),
+        250,
+    );
     const started = Date.now();
-    const result = await stack.up({ onOutput });
+    let result: automation.UpResult;
+    try {
+        result = await stack.up({ onOutput });
+    } finally {
+        secrets.stop();
+    }
+    const attempts = await loop.stop();
     assert.equal(result.summary.result, "succeeded");
     console.log(`up took ${(Date.now() - started) / 1000} s`);
+    // Before its first token a Secret holds no credential for the host (Pulumi creates it empty).
+    const withToken = attempts.filter((a) => !/^(no Secret|0 no credential for )/.test(a.failure ?? ""));
+    const failed = withToken.filter((a) => !a.pulled);
+    console.log(
+        `pull loop: ${attempts.length} pulls, ${withToken.length} with a token present, ${failed.length} failed`,
+    );
+    assert.deepEqual(failed, [], "no Secret held a token that could not pull yet");
+    assert.ok(withToken.length > 0, "the loop pulled once the tokens were written");
+    // The grant took effect at its write plus its drawn delay; the refresher's first write came after it.
+    const grant = readGoogleCloud(pods.googleFile).propagation.log.find(
+        (d) => d.what.startsWith("grant ") && d.what.includes(gkePrincipal),
+    );
+    assert.ok(grant, "Google drew a delay for the refresher principal's grant");
+    const effectiveMs = grant.atMs + grant.delayMs;
+    const proved = /"event":"token-pulls","waitedSeconds":(\d+)/.exec(podLogs());
+    console.log(
+        `the grant took effect ${grant.delayMs} ms after its write; the refresher waited ${proved?.[1]} s for its first token to pull`,
+    );
+    assert.ok(proved, "the refresher logged when its first token pulled");
     const [refresher] = await refresherPods();
     assert.equal(refresher.spec?.nodeName, pods.node.name, "the scheduler placed the refresher on the node");
     assert.ok(isReady(refresher), "ready when up returns");
@@ -229,6 +269,10 @@ it("up schedules and starts the refresher, waits until it has written every Secr
                 e.objectRef.name === "default",
         );
         assert.ok(firstToken && entry, `the audit log holds the token write and the entry of ${namespace}`);
+        assert.ok(
+            micros(firstToken.stageTimestamp) / 1000 >= effectiveMs,
+            `${namespace}: first token written ${firstToken.stageTimestamp}, the grant took effect ${new Date(effectiveMs).toISOString()}`,
+        );
         assert.ok(
             micros(firstToken.stageTimestamp) < micros(entry.requestReceivedTimestamp),
             `${namespace}: token written ${firstToken.stageTimestamp}, entry added ${entry.requestReceivedTimestamp}`,

@@ -13,6 +13,7 @@ import { claimWarning, resolve, startMocks, type Registration } from "../support
 const registrations = startMocks();
 import { RegistryPullSecret, type GoogleCloudCredentialArgs, type RegistryPullSecretArgs } from "../../components";
 import type { RefresherConfig } from "../../components/refresher/token-refresher";
+import { refresherFiles } from "../../components/refresher/token-refresher-deployment";
 import { defaultRefresherNamespace } from "../../components/names";
 import { ownerIdOf } from "../../components/rules/ownership";
 import { registeredBy } from "../support/component";
@@ -243,13 +244,15 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
         }
     });
 
-    it("runs the shipped refresher, encoder and ownership rules from an immutable ConfigMap named after their digest, with a config naming every Secret, the owner and the metadata server", () => {
+    it("runs the shipped refresher, encoder, ownership and pull-proof rules from an immutable ConfigMap named after their digest, with a config naming every Secret, what its first token must pull from, the owner and the metadata server", () => {
         const configMap = one(list, types.configMap);
         const data = configMap.inputs.data as Record<string, string>;
         assert.deepEqual(Object.keys(data).sort(), [
             "config.json",
             "docker-config.js",
             "ownership.js",
+            "pull-proof.js",
+            "readiness.js",
             "token-refresher.js",
         ]);
         assert.equal(configMap.inputs.immutable, true);
@@ -260,7 +263,7 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
             name: `token-refresher-${digest.slice(0, 10)}`,
             namespace: refresherNamespace,
         });
-        for (const file of ["refresher/token-refresher.js", "rules/docker-config.js", "rules/ownership.js"]) {
+        for (const file of refresherFiles) {
             const shipped = fs.readFileSync(path.join(repo, "bin/components", file), "utf8");
             assert.equal(
                 data[path.basename(file)],
@@ -280,11 +283,45 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
                 { namespace: "team-b", secretName: "regcred" },
             ],
             registries: ["asia-northeast1-docker.pkg.dev"],
+            probes: [
+                {
+                    host: "asia-northeast1-docker.pkg.dev",
+                    repositories: [{ name: "asia-northeast1/images", path: "example-project/images" }],
+                },
+            ],
             identity: { source: "gkeMetadata" },
             port: 8080,
             owner,
             deployment: { namespace: refresherNamespace, name: "token-refresher" },
         });
+    });
+
+    it("proves the first token through a listed mirror (readiness.mirrorOf) for the repositories its Google host serves, and proves nothing with readiness.wait false", async () => {
+        const configOf = async (name: string, readiness: RegistryPullSecretArgs["readiness"]) => {
+            const { children: mine } = await children(
+                name,
+                args(
+                    { credential: "accessToken", projectNumber: number },
+                    { registries: ["mirror.example.com:5000"], readiness },
+                ),
+            );
+            return JSON.parse((one(mine, types.configMap).inputs.data as Record<string, string>)["config.json"]);
+        };
+        const mirrored = await configOf("mirrored", {
+            mirrorOf: { "mirror.example.com:5000": "asia-northeast1-docker.pkg.dev" },
+        });
+        assert.deepEqual(mirrored.probes, [
+            {
+                host: "mirror.example.com:5000",
+                repositories: [{ name: "asia-northeast1/images", path: "example-project/images" }],
+            },
+        ]);
+        assert.deepEqual((await configOf("unproved", { wait: false })).probes, []);
+        claimWarning(/^readiness\.wait is false: the refresher writes its first token without proof that it pulls; /);
+        for (const name of ["mirrored", "unproved"]) {
+            claimWarning(new RegExp(`^gcp\\.credential "accessToken" on GKE: .*namespace "${name}-refresher-`));
+            claimWarning(unpinnedImage);
+        }
     });
 
     it("runs one non-root replica on node:24-alpine that is ready only through /readyz, on Workload Identity nodes", () => {
@@ -310,6 +347,8 @@ describe('gcp.credential "accessToken" on GKE (Workload Identity)', async () => 
                     { key: "token-refresher.js", path: "refresher/token-refresher.js" },
                     { key: "docker-config.js", path: "rules/docker-config.js" },
                     { key: "ownership.js", path: "rules/ownership.js" },
+                    { key: "pull-proof.js", path: "rules/pull-proof.js" },
+                    { key: "readiness.js", path: "rules/readiness.js" },
                     { key: "config.json", path: "config.json" },
                 ],
             },

@@ -49,6 +49,8 @@ before(async () => {
         config: {
             targets: [{ namespace: "e2e", secretName: "regcred" }],
             registries: [registry.host],
+            // Proved by the real registry before the first write: it signs the first token in.
+            probes: [{ host: registry.host, repositories: [] }],
             identity: { source: "gkeMetadata" },
             port: 0,
             owner,

@@ -31,6 +31,7 @@ import {
 } from "../../components/refresher/token-refresher";
 import { ownerIdOf, ownershipKeys } from "../../components/rules/ownership";
 import { startApiServerDouble, type ApiServerDouble, type EventObject } from "../support/api-server-double";
+import { startTokenRegistryDouble } from "../support/token-registry-double";
 import {
     ManualClock,
     startIamCredentialsDouble,
@@ -170,6 +171,7 @@ async function setup(options: {
         config: {
             targets,
             registries,
+            probes: [],
             identity: { source: "gkeMetadata" },
             port: 0,
             owner,
@@ -301,6 +303,7 @@ describe("token refresher on GKE (metadata server double)", () => {
         assert.deepEqual(JSON.parse(status), {
             ready: true,
             states: { pending: 0, written: 2, expired: 0, broken: 0 },
+            tokenPulls: true,
         });
         for (const target of s.refresher.targets()) {
             for (const answer of [status, notReady]) {
@@ -464,7 +467,15 @@ describe("token refresher on GKE (metadata server double)", () => {
         await new Promise<void>((done) => slow.listen(0, "127.0.0.1", done));
         running.push({ stop: () => new Promise<void>((done) => slow.close(() => done())) });
         const refresher = await startRefresher({
-            config: { targets, registries, identity: { source: "gkeMetadata" }, port: 0, owner, deployment },
+            config: {
+                targets,
+                registries,
+                probes: [],
+                identity: { source: "gkeMetadata" },
+                port: 0,
+                owner,
+                deployment,
+            },
             endpoints: {
                 metadataServer: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
                 sts: "http://127.0.0.1:9",
@@ -808,6 +819,79 @@ describe("token refresher with Workload Identity Federation (STS double) and imp
             );
         });
     }
+});
+
+describe("token refresher proves its first token pulls before it writes one", () => {
+    /** A registry (Docker's token flow) that signs in any token as oauth2accesstoken, and lets it pull once granted. */
+    async function registryGranting(grant: { on: boolean }) {
+        const registry = await startTokenRegistryDouble({
+            accepts: (username) => username === "oauth2accesstoken",
+            granted: (path) => grant.on && path === "e2e-project/images",
+        });
+        running.push({ stop: () => Promise.resolve(registry.close()) });
+        const probes = [{ host: registry.host, repositories: [{ name: "us/images", path: "e2e-project/images" }] }];
+        return { registry, config: { registries: [registry.host], probes } };
+    }
+    const held = (s: Setup, host: string) =>
+        targets.map((t) => JSON.parse(s.cluster.read(t.namespace, t.secretName)!.config).auths[host]?.password);
+
+    it("writes no token while the grant has not taken effect: every Secret stays as Pulumi made it, not ready, one Warning Event naming the repository; the first token that pulls is written everywhere", async () => {
+        const grant = { on: false };
+        const { registry, config } = await registryGranting(grant);
+        const s = await setup({ config });
+        assert.deepEqual(held(s, registry.host), [undefined, undefined], "no Secret holds a token that cannot pull");
+        assert.equal(s.refresher.ready(), false);
+        const base = `http://127.0.0.1:${s.refresher.port}`;
+        assert.equal(
+            await (await fetch(`${base}/readyz`)).text(),
+            "not ready: 2 pending, 0 expired, the token does not pull yet\n",
+        );
+        assert.equal(JSON.parse(await (await fetch(`${base}/status`)).text()).tokenPulls, false);
+        const waiting = s.events.find((e) => e.event === "token-does-not-pull-yet");
+        assert.deepEqual(
+            { host: waiting?.fields.host, repository: waiting?.fields.repository, status: waiting?.fields.status },
+            { host: registry.host, repository: "us/images", status: 403 },
+        );
+        const [event] = s.cluster.reported();
+        assert.deepEqual([event.type, event.reason], ["Warning", "TokenDoesNotPullYet"]);
+        assert.match(
+            event.message,
+            /^waiting for the grant on us\/images to take effect, 0 s so far: .* No Secret is written until the token pulls\.$/,
+        );
+        // Asked again after 1 s, then 2 s more (then 4 s): the same token, still nothing written, no second Event.
+        await s.nextRound();
+        await s.nextRound();
+        assert.deepEqual(held(s, registry.host), [undefined, undefined]);
+        assert.equal(s.cluster.reported().length, 1, "one Event while it waits, not one per try");
+        grant.on = true;
+        await s.nextRound();
+        const [token] = s.metadata.issued;
+        assert.equal(s.metadata.issued.length, 1, "the token it proved is the one it writes");
+        assert.deepEqual(held(s, registry.host), [token.token, token.token]);
+        assert.equal(s.refresher.ready(), true);
+        assert.deepEqual(
+            s.cluster.reported().map((e) => [e.type, e.reason, e.message]),
+            [
+                ["Warning", "TokenDoesNotPullYet", event.message],
+                ["Normal", "TokenPulls", "the token pulls after 7 s"],
+            ],
+        );
+    });
+
+    it("asks the registries once per process: a refreshed token is written without asking again", async () => {
+        const { registry, config } = await registryGranting({ on: true });
+        const s = await setup({ config });
+        const [first] = s.metadata.issued;
+        assert.deepEqual(held(s, registry.host), [first.token, first.token]);
+        assert.ok(s.events.some((e) => e.event === "token-pulls" && e.fields.waitedSeconds === 0));
+        assert.deepEqual(s.cluster.reported(), [], "nothing to report when the first token pulls");
+        const asked = registry.requests.length;
+        assert.ok(asked > 0, "the first token was proved");
+        await s.nextRound();
+        const second = s.metadata.issued[1];
+        assert.deepEqual(held(s, registry.host), [second.token, second.token]);
+        assert.equal(registry.requests.length, asked, "the refresh asked no registry");
+    });
 });
 
 describe("token refresher logs", () => {

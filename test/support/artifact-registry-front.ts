@@ -59,9 +59,12 @@
  * Not modelled: pushes, project-level grants, IAM conditions, `allAuthenticatedUsers`, the real
  * token's format (here an opaque random string). Nothing is logged; `decisions` records who was let
  * through or refused, never a credential or a token. It listens on 127.0.0.1, or on `address` (a test
- * network's host end, which a node's pods reach).
+ * network's host end, which a node's pods reach), over plain HTTP, or over HTTPS with `tls`, as
+ * Artifact Registry serves (a pod asks any address that is not loopback over HTTPS, as the readiness
+ * proof and Docker do).
  */
 import http from "node:http";
+import https from "node:https";
 import { createHash, createVerify, randomBytes, sign, X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { artifactRegistryRepositoryOf } from "../../components/rules/artifact-registry";
@@ -211,11 +214,14 @@ export async function startArtifactRegistryFront(options: {
     tokenIssuers?: TokenIssuer[];
     /** The address to listen on; 127.0.0.1 unless given. */
     address?: string;
+    /** Serve HTTPS with this key and certificate (which must name `address`); plain HTTP unless given. */
+    tls?: { key: string; cert: string };
     /** The clock propagation and expiry are judged by (ms); the system clock unless given. */
     now?: () => number;
 }): Promise<ArtifactRegistryFront> {
     const now = options.now ?? Date.now;
     const address = options.address ?? "127.0.0.1";
+    const scheme = options.tls ? "https" : "http";
     const issuers = [...(options.tokenIssuers ?? [])];
     const decisions: FrontDecision[] = [];
     const tokens = new Map<string, IssuedToken>();
@@ -245,7 +251,7 @@ export async function startArtifactRegistryFront(options: {
     }
 
     function handle(registryHost: string, self: string, req: http.IncomingMessage, res: http.ServerResponse) {
-        const url = new URL(req.url ?? "/", `http://${self}`);
+        const url = new URL(req.url ?? "/", `${scheme}://${self}`);
         const path = url.pathname;
         const decide = (status: number, who: { username: string; member?: string; refused?: string }) =>
             decisions.push({
@@ -263,7 +269,7 @@ export async function startArtifactRegistryFront(options: {
             const scope = name === undefined ? "" : `,scope="repository:${name}:pull"`;
             res.writeHead(401, {
                 "content-type": "application/json",
-                "www-authenticate": `Bearer realm="http://${self}/v2/token"${service}${scope}${error ? `,error="${error}"` : ""}`,
+                "www-authenticate": `Bearer realm="${scheme}://${self}/v2/token"${service}${scope}${error ? `,error="${error}"` : ""}`,
                 "docker-distribution-api-version": "registry/2.0",
             }).end(registryError("UNAUTHORIZED", message));
         };
@@ -364,9 +370,11 @@ export async function startArtifactRegistryFront(options: {
 
     const servers = await Promise.all(
         options.standsFor.map(async (registryHost) => {
-            const server: http.Server = http.createServer((req, res) =>
-                handle(registryHost, `${address}:${(server.address() as AddressInfo).port}`, req, res),
-            );
+            const listener = (req: http.IncomingMessage, res: http.ServerResponse) =>
+                handle(registryHost, `${address}:${(server.address() as AddressInfo).port}`, req, res);
+            const server: http.Server = options.tls
+                ? https.createServer(options.tls, listener)
+                : http.createServer(listener);
             await new Promise<void>((resolve) => server.listen(0, address, resolve));
             return { registryHost, server };
         }),

@@ -4,11 +4,13 @@
  * at the addresses the real services have for a pod: the metadata server at 169.254.169.254:80 (plain
  * HTTP, as GKE's), STS and IAM Credentials at test-made addresses on 443 with TLS for their real names,
  * signed by a CA this test makes (openssl) and the refresher image trusts; DNS on 53 answering those
- * names and nothing else.
+ * names and nothing else. The same certificate also names the test network's host address, where the
+ * Artifact Registry front (test/support/artifact-registry-front.ts) serves pods over HTTPS.
  */
 import { verify } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
+import { isIP } from "node:net";
 import type * as net from "node:net";
 import type * as dgram from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,7 +27,7 @@ import {
 import { listenIn, run } from "./netns";
 import type { PodNetwork } from "./pod-network";
 
-/** A CA and one serving certificate for `names`, made with openssl (short-lived, test-only). */
+/** A CA and one serving certificate for `names` (DNS names or IP addresses), made with openssl (short-lived, test-only). */
 export function makeTlsIdentity(names: string[]): { ca: string; key: string; cert: string } {
     const dir = mkdtempSync(path.join(tmpdir(), "google-doubles-tls-"));
     const file = (name: string) => path.join(dir, name);
@@ -49,7 +51,7 @@ export function makeTlsIdentity(names: string[]): { ca: string; key: string; cer
         const extensions = file("leaf.ext");
         writeFileSync(
             extensions,
-            `subjectAltName=${names.map((name) => `DNS:${name}`).join(",")}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+            `subjectAltName=${names.map((name) => (isIP(name) ? `IP:${name}` : `DNS:${name}`)).join(",")}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
         );
         run("openssl", [
             "x509", "-req", "-in", file("leaf.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
@@ -96,6 +98,8 @@ export function verifiedClaims(token: string, publicKey: string): Record<string,
 export interface GoogleSide {
     /** The CA the doubles' TLS certificate chains to (PEM): the refresher image trusts it. */
     ca: string;
+    /** That certificate and its key: it names STS, IAM Credentials and the network's host address. */
+    tls: { key: string; cert: string };
     /** Every metadata-server double started so far (a restart after going down starts a new one). */
     metadataServers: TokenDouble[];
     sts?: TokenDouble;
@@ -120,7 +124,7 @@ export interface GoogleSideOptions {
 }
 
 export async function startGoogleSide(network: PodNetwork, options: GoogleSideOptions): Promise<GoogleSide> {
-    const identity = makeTlsIdentity(["sts.googleapis.com", "iamcredentials.googleapis.com"]);
+    const identity = makeTlsIdentity(["sts.googleapis.com", "iamcredentials.googleapis.com", network.hostAddress]);
     const now = () => Date.now();
     const { google } = network;
     const [dnsSocket, stsListener, iamListener] = await listenIn(network.googleNetns, [
@@ -167,6 +171,7 @@ export async function startGoogleSide(network: PodNetwork, options: GoogleSideOp
     const issuers = () => [...metadataServers, ...(sts ? [sts] : []), ...(iamCredentials ? [iamCredentials] : [])];
     return {
         ca: identity.ca,
+        tls: { key: identity.key, cert: identity.cert },
         metadataServers,
         sts,
         iamCredentials,

@@ -4,7 +4,8 @@
  * control plane listening on the veth's host end (real-cluster.ts), Google's state file
  * (google-cloud-double/state.ts, which the gcp plugin double changes and the front reads), the
  * registry behind the Artifact Registry front (artifact-registry-front.ts, standing for
- * `us-docker.pkg.dev` on the veth's host end), the refresher image built and pushed into a public
+ * `us-docker.pkg.dev` on the veth's host end, over HTTPS with the Google side's certificate, which
+ * containerd trusts), the refresher image built and pushed into a public
  * repository (`allUsers` may read it: the refresher's pod has no pull Secret), and the node
  * (real-node.ts). `stop()` undoes all of it, also after a failure half-way.
  */
@@ -107,6 +108,8 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
             upstream: { host: registry.host, ...frontUser },
             standsFor: [registryHost],
             address: network.hostAddress,
+            // HTTPS, as Artifact Registry: the refresher proves its first token there as it would on Google.
+            tls: google.tls,
         });
         stops.push(() => front.close());
         const frontHost = front.hosts[registryHost];
@@ -126,7 +129,7 @@ export async function startPodCluster(options: PodClusterOptions): Promise<PodCl
         });
         const node = await timed("node", () => startRealNode(cluster, { network, labels: options.nodeLabels }));
         stops.push(() => node.stop());
-        node.trustPlainHttp(frontHost);
+        node.trustTls(frontHost, google.ca);
         const core = await coreApi(cluster.kubeconfig);
         return {
             network,

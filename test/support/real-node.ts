@@ -39,6 +39,8 @@ export interface RealNode {
     name: string;
     /** Lets containerd pull from a registry that speaks plain HTTP on `host` (`127.0.0.1:PORT`). */
     trustPlainHttp(host: string): void;
+    /** Lets containerd pull from `host` over HTTPS whose certificate chains to `ca` (PEM), in `hosts.toml`. */
+    trustTls(host: string, ca: string): void;
     /** The folder with containerd.log and kubelet.log. */
     dir: string;
     stop(): Promise<void>;
@@ -199,22 +201,30 @@ export async function startRealNode(cluster: RealCluster, options: NodeOptions =
                 return response.ok;
             });
         }
+        /** containerd's registry host config (its `config_path` folder): pull and resolve at `scheme://host`. */
+        const hostsToml = (host: string, scheme: "http" | "https", extra: string[] = []) => {
+            const hostDir = path.join(dir, "registries", host);
+            mkdirSync(hostDir, { recursive: true });
+            writeFileSync(
+                path.join(hostDir, "hosts.toml"),
+                [
+                    `server = "${scheme}://${host}"`,
+                    `[host."${scheme}://${host}"]`,
+                    '  capabilities = ["pull", "resolve"]',
+                    ...extra,
+                    "",
+                ].join("\n"),
+            );
+        };
         return {
             name,
             dir,
-            trustPlainHttp(host: string) {
-                const hostDir = path.join(dir, "registries", host);
-                mkdirSync(hostDir, { recursive: true });
-                writeFileSync(
-                    path.join(hostDir, "hosts.toml"),
-                    [
-                        `server = "http://${host}"`,
-                        `[host."http://${host}"]`,
-                        '  capabilities = ["pull", "resolve"]',
-                        "",
-                    ].join("\n"),
-                );
+            trustTls: (host: string, ca: string) => {
+                const caFile = path.join(dir, "registries", host, "ca.pem");
+                hostsToml(host, "https", [`  ca = "${caFile}"`]);
+                writeFileSync(caFile, ca);
             },
+            trustPlainHttp: (host: string) => hostsToml(host, "http"),
             stop,
         };
     } catch (error) {

@@ -80,6 +80,7 @@ export async function measureFirstRound(targets: number): Promise<RefresherRound
     const config = {
         targets: Array.from({ length: targets }, (_, i) => ({ namespace: `team-${i}`, secretName: "regcred" })),
         registries: ["asia-northeast1-docker.pkg.dev", "gcr.io"],
+        probes: [],
         identity: { source: "gkeMetadata" },
         port: 0,
         owner,

@@ -13,14 +13,17 @@
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import { parseChallenge } from "../../components/doctor/registry-probe";
 
-function get(url: string, authorization?: string, accept?: string) {
+/** A GET over HTTP, or over HTTPS whose certificate chains to `ca` (a realm's URL says which). */
+function get(url: string, authorization?: string, accept?: string, ca?: string) {
     return new Promise<{ status: number; body: Buffer; challenge?: string }>((resolve, reject) => {
-        const request = http.get(
+        const request = (url.startsWith("https:") ? https : http).get(
             url,
             {
                 agent: false,
+                ...(ca ? { ca } : {}),
                 headers: { ...(authorization ? { authorization } : {}), ...(accept ? { accept } : {}) },
             },
             (response) => {
@@ -47,13 +50,18 @@ const manifestTypes = [
 type Refused = { pulled: false; status: number; what: string };
 
 /** The Authorization header the registry's challenge asks for, with the Basic credential `auth`; or the token endpoint's refusal. */
-async function authorizationFor(challenge: string | undefined, auth: string, name: string): Promise<string | Refused> {
+async function authorizationFor(
+    challenge: string | undefined,
+    auth: string,
+    name: string,
+    ca?: string,
+): Promise<string | Refused> {
     const parsed = parseChallenge(challenge);
     if (parsed?.scheme !== "bearer" || parsed.params.realm === undefined) return `Basic ${auth}`;
     const realm = new URL(parsed.params.realm);
     if (parsed.params.service !== undefined) realm.searchParams.set("service", parsed.params.service);
     realm.searchParams.set("scope", `repository:${name}:pull`);
-    const answer = await get(realm.toString(), `Basic ${auth}`);
+    const answer = await get(realm.toString(), `Basic ${auth}`, undefined, ca);
     if (answer.status !== 200) return { pulled: false, status: answer.status, what: "token" };
     const { token, access_token: accessToken } = JSON.parse(answer.body.toString("utf8")) as {
         token?: string;
@@ -62,28 +70,33 @@ async function authorizationFor(challenge: string | undefined, auth: string, nam
     return `Bearer ${token ?? accessToken}`;
 }
 
-/** Pulls `image` (`NAME:TAG`) from `host` with the credential `dockerConfigJson` holds for it. */
+/**
+ * Pulls `image` (`NAME:TAG`) from `host` with the credential `dockerConfigJson` holds for it: over
+ * plain HTTP, or with `ca` over HTTPS whose certificate chains to it.
+ */
 export async function pullWithDockerConfig(
     dockerConfigJson: string,
     host: string,
     image: string,
+    ca?: string,
 ): Promise<{ pulled: true } | Refused> {
     const auth: string | undefined = JSON.parse(dockerConfigJson).auths?.[host]?.auth;
     if (auth === undefined) return { pulled: false, status: 0, what: `no credential for ${host}` };
     const [name, tag] = image.split(":");
-    const manifestUrl = `http://${host}/v2/${name}/manifests/${tag}`;
-    let manifest = await get(manifestUrl, undefined, manifestTypes);
+    const base = `${ca ? "https" : "http"}://${host}`;
+    const manifestUrl = `${base}/v2/${name}/manifests/${tag}`;
+    let manifest = await get(manifestUrl, undefined, manifestTypes, ca);
     let authorization: string | undefined;
     if (manifest.status === 401) {
-        const answered = await authorizationFor(manifest.challenge, auth, name);
+        const answered = await authorizationFor(manifest.challenge, auth, name, ca);
         if (typeof answered !== "string") return answered;
         authorization = answered;
-        manifest = await get(manifestUrl, authorization, manifestTypes);
+        manifest = await get(manifestUrl, authorization, manifestTypes, ca);
     }
     if (manifest.status !== 200) return { pulled: false, status: manifest.status, what: "manifest" };
     const { config, layers } = JSON.parse(manifest.body.toString("utf8"));
     for (const { digest } of [config, ...layers] as { digest: string }[]) {
-        const blob = await get(`http://${host}/v2/${name}/blobs/${digest}`, authorization);
+        const blob = await get(`${base}/v2/${name}/blobs/${digest}`, authorization, undefined, ca);
         if (blob.status !== 200) return { pulled: false, status: blob.status, what: digest };
         if (`sha256:${createHash("sha256").update(blob.body).digest("hex")}` !== digest) {
             return { pulled: false, status: blob.status, what: `${digest} (content differs)` };
@@ -99,6 +112,8 @@ export interface PullSource {
     dockerConfigJson: () => Promise<string>;
     host: string;
     image: string;
+    /** The CA of a host served over HTTPS; plain HTTP without. */
+    ca?: string;
     /** Names the credential a docker config holds (a key's id, never the key), for the report. */
     identify?: (dockerConfigJson: string) => string;
 }
@@ -128,7 +143,7 @@ export function startPullLoop(sources: PullSource[], everyMs = 100): { stop(): P
         try {
             const config = await source.dockerConfigJson();
             const credential = source.identify?.(config);
-            const result = await pullWithDockerConfig(config, source.host, source.image);
+            const result = await pullWithDockerConfig(config, source.host, source.image, source.ca);
             return result.pulled
                 ? { ...attempt, credential, pulled: true, tookMs: Date.now() - atMs }
                 : {
