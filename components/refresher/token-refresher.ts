@@ -28,14 +28,14 @@
  *   cannot pull yet because a grant has not taken effect; one that already held a token keeps it;
  * - 503 while a Secret waits for its first token (just created by Pulumi, or this process just
  *   started) and the last attempt failed for any other reason (Google, a 5xx, no answer, a token that
- *   does not pull yet), and once a
- *   written token has expired (the refresher cannot get or write new ones). So Pulumi, which waits
- *   for the Deployment's readiness before listing the Secrets in `imagePullSecrets`, still waits for
- *   the FIRST token of every Secret it just created, unless that Secret's namespace broke it.
- * `GET /status` answers JSON: `{ready, states: {pending, written, expired, broken}, tokenPulls}`, counts only:
- * any pod may reach it, so no namespace or Secret name (logs and Events name them). It listens on every address, IPv6 and IPv4
- * (`::`, dual-stack; `0.0.0.0` where the node has no IPv6), so an IPv6 single-stack cluster's probe
- * reaches it.
+ *   does not pull yet), and once a written token has expired (the refresher cannot get or write new
+ *   ones). So Pulumi, which waits for the Deployment's readiness before listing the Secrets in
+ *   `imagePullSecrets`, still waits for the FIRST token of every Secret it just created, unless that
+ *   Secret's namespace broke it.
+ * `GET /status` answers JSON: `{ready, states: {pending, written, expired, broken}, tokenPulls}`, counts
+ * and whether a token of this process pulled, nothing more: any pod may reach it, so no namespace or
+ * Secret name (logs and Events name them). It listens on every address, IPv6 and IPv4 (`::`,
+ * dual-stack; `0.0.0.0` where the node has no IPv6), so an IPv6 single-stack cluster's probe reaches it.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";

@@ -329,8 +329,8 @@ describe("readiness.wait false (what the gate prevents)", () => {
 
 describe("gkeNode", () => {
     before(() => {
-        // gkeNode and accessToken write no credential Pulumi holds, so no readiness gate stands before
-        // them (docs/keyless.md): what follows rests on a Google that applies grants at once.
+        // gkeNode writes no credential, and accessToken's gate is its refresher's, whose pod does not run
+        // here (docs/keyless.md): what follows rests on a Google that applies grants at once.
         changeGoogleCloud(world.stateFile, (google) => {
             google.propagation.grantSeconds = [0, 0];
             google.propagation.keySeconds = [0, 0];
