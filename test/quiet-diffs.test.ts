@@ -40,6 +40,8 @@ for (const stack of ["dev", "prod", "gke", "eks", "gke-node"]) {
                     "config.json",
                     "docker-config.js",
                     "ownership.js",
+                    "pull-proof.js",
+                    "readiness.js",
                     "token-refresher.js",
                 ]);
                 assert.match((configMap.inputs.metadata as { name: string }).name, /^token-refresher-[0-9a-f]{10}$/);
