@@ -149,6 +149,17 @@ interface Setup {
     tokenIn(namespace: string, name: string): string | undefined;
 }
 
+/** The config of a refresher on GKE for {@link targets}, proving nothing before it writes (`probes: []`). */
+const gkeConfig = (): RefresherConfig => ({
+    targets,
+    registries,
+    probes: [],
+    identity: { source: "gkeMetadata" },
+    port: 0,
+    owner,
+    deployment,
+});
+
 async function setup(options: {
     config?: Partial<RefresherConfig>;
     endpoints?: Partial<Endpoints>;
@@ -168,16 +179,7 @@ async function setup(options: {
     running.push({ stop: () => metadata.close() });
     const events: Setup["events"] = [];
     const refresher = await startRefresher({
-        config: {
-            targets,
-            registries,
-            probes: [],
-            identity: { source: "gkeMetadata" },
-            port: 0,
-            owner,
-            deployment,
-            ...options.config,
-        },
+        config: { ...gkeConfig(), ...options.config },
         endpoints: {
             metadataServer: metadata.url,
             sts: "http://127.0.0.1:9",
@@ -467,15 +469,7 @@ describe("token refresher on GKE (metadata server double)", () => {
         await new Promise<void>((done) => slow.listen(0, "127.0.0.1", done));
         running.push({ stop: () => new Promise<void>((done) => slow.close(() => done())) });
         const refresher = await startRefresher({
-            config: {
-                targets,
-                registries,
-                probes: [],
-                identity: { source: "gkeMetadata" },
-                port: 0,
-                owner,
-                deployment,
-            },
+            config: gkeConfig(),
             endpoints: {
                 metadataServer: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
                 sts: "http://127.0.0.1:9",
